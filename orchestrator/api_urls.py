@@ -1,0 +1,19 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
+
+from orchestrator.accounts.api import me
+from orchestrator.designs.api import node_types
+from orchestrator.reports.api import report_pdf
+from orchestrator.runs.api import RunViewSet
+
+router = SimpleRouter(trailing_slash=True)
+router.register("runs", RunViewSet, basename="run")
+
+urlpatterns = [
+    path("me", me, name="me"),
+    path("node-types", node_types, name="node-types"),
+    path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
+    path("schema", SpectacularAPIView.as_view(), name="schema"),
+    *router.urls,
+]

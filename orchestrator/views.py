@@ -1,0 +1,24 @@
+"""Project-level pages: health check, the front-end shell, the landing redirect."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return HttpResponseRedirect("/app/")
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def frontend(request: HttpRequest) -> HttpResponse:
+    index = settings.FRONTEND_DIST / "index.html"
+    if not index.exists():
+        return HttpResponse("The front end is not built: run `make demo` (or `npm run build` "
+                            "in frontend/).", status=503, content_type="text/plain")
+    return FileResponse(index.open("rb"), content_type="text/html")

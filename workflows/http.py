@@ -1,0 +1,74 @@
+"""Outbound HTTP to model endpoints: explicit timeouts, no redirects, capped response size."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+
+from workflows.context import Endpoint
+from workflows.errors import EndpointError
+
+
+def new_client() -> httpx.AsyncClient:
+    """The client a worker shares across calls; per-call limits come from each Endpoint."""
+    return httpx.AsyncClient(
+        follow_redirects=False,
+        timeout=httpx.Timeout(30.0),
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        trust_env=False,
+    )
+
+
+async def post_json(
+    client: httpx.AsyncClient,
+    endpoint: Endpoint,
+    path: str,
+    payload: dict[str, Any],
+    *,
+    idempotency_key: str,
+) -> Any:
+    """POST JSON and return the decoded body; every failure is an EndpointError naming
+    the endpoint and what went wrong. 4xx answers are permanent (retrying cannot help)."""
+    url = endpoint.base_url.rstrip("/") + path
+    where = f"endpoint '{endpoint.slug}' ({url})"
+    headers = {"Idempotency-Key": idempotency_key, **endpoint.headers}
+    try:
+        async with client.stream(
+            "POST", url, json=payload, headers=headers, timeout=endpoint.timeout_s
+        ) as response:
+            body = await _read_capped(response, endpoint.max_response_bytes, where)
+    except httpx.TimeoutException:
+        raise EndpointError(f"{where}: no answer within {endpoint.timeout_s:g} s") from None
+    except httpx.ConnectError as exc:
+        raise EndpointError(f"{where}: cannot connect ({exc})") from None
+    except httpx.HTTPError as exc:
+        raise EndpointError(f"{where}: {type(exc).__name__}: {exc}") from None
+    if response.is_redirect:
+        raise EndpointError(
+            f"{where}: answered with a redirect ({response.status_code}); redirects are not "
+            "followed — register the final URL in the catalog",
+            permanent=True,
+        )
+    if response.status_code >= 400:
+        detail = body[:500].decode("utf-8", "replace")
+        raise EndpointError(
+            f"{where}: HTTP {response.status_code}: {detail}",
+            permanent=400 <= response.status_code < 500 and response.status_code != 429,
+        )
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise EndpointError(f"{where}: the answer is not valid JSON") from None
+
+
+async def _read_capped(response: httpx.Response, cap: int, where: str) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > cap:
+            raise EndpointError(f"{where}: answer larger than {cap} bytes", permanent=True)
+        chunks.append(chunk)
+    return b"".join(chunks)

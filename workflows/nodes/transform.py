@@ -1,0 +1,99 @@
+"""Map values into named fields with expressions; fields keep where their values came from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from workflows.context import RunContext
+from workflows.errors import NodeError
+from workflows.expressions import evaluate, is_undefined, referenced_nodes
+from workflows.ports import PortType
+from workflows.registry import NodeType, Port, register
+
+
+def _plain(value: Any) -> Any:
+    """Jinja may hand back tuples or markup; findings are plain JSON values."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+@register
+class Transform(NodeType):
+    name = "transform"
+    title = "Map to fields"
+    description = (
+        "Computes each field from an expression over `case.*` and `nodes.<id>.*`, on top of "
+        "an optional `base` set of known fields. Fields "
+        "whose expression has no value (e.g. from a skipped branch) are left unfilled."
+    )
+    config_schema = {
+        "type": "object",
+        "required": ["mapping"],
+        "properties": {
+            "base": {
+                "type": "string",
+                "minLength": 1,
+                "description": "expression giving fields already known, e.g. case.findings",
+            },
+            "mapping": {
+                "type": "object",
+                "minProperties": 1,
+                "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
+                "additionalProperties": {"type": "string", "minLength": 1},
+            }
+        },
+        "additionalProperties": False,
+    }
+    inputs = (Port("in", PortType.ANY, required=True, multiple=True, title="After"),)
+    outputs = (
+        Port("result", PortType.JSON, title="Values"),
+        Port("findings", PortType.FINDINGS, title="Report fields"),
+    )
+
+    def expressions(self, config: dict[str, Any]) -> list[tuple[str, str]]:
+        found = [(f"mapping.{key}", source) for key, source in config["mapping"].items()]
+        return [("base", config["base"]), *found] if "base" in config else found
+
+    async def run(
+        self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
+        variables = context.variables()
+        values: dict[str, Any] = {}
+        provenance: dict[str, Any] = {}
+        if "base" in config:
+            base = evaluate(config["base"], variables)
+            if not is_undefined(base) and base is not None:
+                if not isinstance(base, dict):
+                    raise NodeError(f"base {config['base']!r} is not a set of fields",
+                                    permanent=True)
+                values.update(_plain(base))
+                sources = self._sources(context, config["base"])
+                provenance.update({key: sources for key in base})
+        for key, source in config["mapping"].items():
+            if referenced_nodes(source) - context.node_outputs.keys():
+                continue  # it reads a node that was skipped or failed: leave the field unfilled
+            value = evaluate(source, variables)
+            if is_undefined(value) or value is None:
+                continue
+            values[key] = _plain(value)
+            provenance[key] = self._sources(context, source)
+        return {"result": values, "findings": {"values": values, "provenance": provenance}}
+
+    @staticmethod
+    def _sources(context: RunContext, source: str) -> list[dict[str, Any]]:
+        """The model calls (endpoint, model, version, run) behind a value, or the case."""
+        sources: list[dict[str, Any]] = []
+        for node_id in sorted(referenced_nodes(source)):
+            model = context.node_outputs.get(node_id, {}).get("model")
+            if isinstance(model, dict):
+                sources.append({"kind": "model", "node": node_id, "run": context.run_id, **model})
+            else:
+                sources.append({"kind": "node", "node": node_id, "run": context.run_id})
+        if "case" in source and not sources:
+            sources.append({"kind": "case", "run": context.run_id})
+        return sources

@@ -1,0 +1,45 @@
+"""The base class every model protocol implements, and the registry of protocols."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+from workflows.context import Endpoint, RunContext
+
+
+@dataclass(frozen=True)
+class ModelResult:
+    outputs: dict[str, Any]
+    model_name: str
+    model_version: str
+
+
+class ModelProtocol(ABC):
+    name: ClassVar[str]
+    # JSON Schema for the protocol-specific part of a model-call node's config.
+    request_schema: ClassVar[dict[str, Any]]
+    request_required: ClassVar[tuple[str, ...]] = ()
+
+    @abstractmethod
+    async def infer(
+        self,
+        context: RunContext,
+        endpoint: Endpoint,
+        request: dict[str, Any],
+        idempotency_key: str,
+    ) -> ModelResult:
+        """Call the endpoint; raise EndpointError naming it when anything goes wrong."""
+
+    def expressions(self, request: dict[str, Any]) -> list[tuple[str, str]]:
+        return []
+
+
+P = TypeVar("P", bound=type[ModelProtocol])
+PROTOCOLS: dict[str, ModelProtocol] = {}
+
+
+def register_protocol(protocol: P) -> P:
+    PROTOCOLS[protocol.name] = protocol()
+    return protocol

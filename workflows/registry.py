@@ -1,0 +1,128 @@
+"""Node types: one class per type, registered by name and version.
+
+A node type declares a JSON Schema for its config (the editor renders its inspector from it),
+typed input and output ports, and ``async run(context, inputs, config) -> outputs``. The keys
+of the returned outputs are the *active* output ports: a condition returns only ``true`` or
+``false``, so only the edges leaving that port carry on.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, TypeVar
+
+import jsonschema
+
+from workflows.context import RunContext
+from workflows.expressions import check_expression
+from workflows.ports import PortType
+
+
+@dataclass(frozen=True)
+class Port:
+    name: str
+    type: PortType
+    required: bool = False
+    # Whether several edges may feed this input (a join); values then arrive as a list.
+    multiple: bool = False
+    title: str = ""
+
+
+class NodeType(ABC):
+    name: ClassVar[str]
+    version: ClassVar[int] = 1
+    title: ClassVar[str]
+    description: ClassVar[str] = ""
+    config_schema: ClassVar[dict[str, Any]] = {"type": "object"}
+    inputs: ClassVar[tuple[Port, ...]] = ()
+    outputs: ClassVar[tuple[Port, ...]] = ()
+    # Trigger nodes start a run; every other node must be reachable from one.
+    is_trigger: ClassVar[bool] = False
+
+    @abstractmethod
+    async def run(
+        self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Return outputs by port name; raise NodeError with a message a person can act on."""
+
+    def schema_for(self, config: dict[str, Any]) -> dict[str, Any]:
+        """The schema ``config`` is checked against; types whose schema varies override."""
+        return self.config_schema
+
+    def config_problems(self, config: dict[str, Any]) -> list[str]:
+        """Every way ``config`` is wrong: schema violations, then expressions that don't compile."""
+        validator = jsonschema.Draft202012Validator(self.schema_for(config))
+        problems = [
+            f"config{''.join(f'[{p!r}]' for p in error.absolute_path)}: {error.message}"
+            for error in sorted(validator.iter_errors(config), key=lambda e: list(e.path))
+        ]
+        if problems:
+            return problems
+        for where, source in self.expressions(config):
+            reason = check_expression(source)
+            if reason:
+                problems.append(f"{where}: expression {source!r} does not compile: {reason}")
+        return problems
+
+    def expressions(self, config: dict[str, Any]) -> list[tuple[str, str]]:
+        """(where, source) for every expression in ``config``; types with expressions override."""
+        return []
+
+    def input_port(self, name: str) -> Port | None:
+        return next((p for p in self.inputs if p.name == name), None)
+
+    def output_port(self, name: str) -> Port | None:
+        return next((p for p in self.outputs if p.name == name), None)
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """The palette entry served to the editor."""
+
+        def ports(items: tuple[Port, ...]) -> list[dict[str, Any]]:
+            return [
+                {"name": p.name, "type": p.type.value, "required": p.required,
+                 "multiple": p.multiple, "title": p.title or p.name}
+                for p in items
+            ]
+
+        return {
+            "name": cls.name,
+            "version": cls.version,
+            "title": cls.title,
+            "description": cls.description,
+            "config_schema": cls.config_schema,
+            "inputs": ports(cls.inputs),
+            "outputs": ports(cls.outputs),
+            "is_trigger": cls.is_trigger,
+        }
+
+
+N = TypeVar("N", bound=type[NodeType])
+
+
+class NodeRegistry:
+    def __init__(self) -> None:
+        self._types: dict[tuple[str, int], type[NodeType]] = {}
+
+    def register(self, node_type: N) -> N:
+        key = (node_type.name, node_type.version)
+        if key in self._types:
+            raise ValueError(f"node type {key[0]} v{key[1]} is registered twice")
+        self._types[key] = node_type
+        return node_type
+
+    def get(self, name: str, version: int) -> NodeType | None:
+        node_type = self._types.get((name, version))
+        return node_type() if node_type else None
+
+    def versions(self, name: str) -> list[int]:
+        return sorted(v for (n, v) in self._types if n == name)
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [t.describe() for _, t in sorted(self._types.items())]
+
+
+REGISTRY = NodeRegistry()
+register: Callable[[N], N] = REGISTRY.register

@@ -1,0 +1,171 @@
+"""The graph spec (JSON, versioned by ``schema_version``) parsed into typed, frozen objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from workflows.errors import GraphInvalid, GraphProblem
+
+SCHEMA_VERSION = 1
+
+
+class OnError(StrEnum):
+    """What a node's failure does once its retries are used up."""
+
+    STOP = "stop"  # the run fails; nothing downstream runs
+    CONTINUE = "continue"  # the node is failed; its outputs are inactive, other paths go on
+    ERROR_BRANCH = "error_branch"  # only the node's `error` output port is active
+    DEFAULT_VALUE = "default_value"  # the node succeeds with its `default_outputs`
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 1
+    backoff_s: float = 0.5
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    id: str
+    type: str
+    type_version: int
+    title: str
+    config: dict[str, Any]
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    timeout_s: float | None = None
+    on_error: OnError = OnError.STOP
+    default_outputs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EdgeSpec:
+    id: str
+    source: str
+    source_port: str
+    target: str
+    target_port: str
+
+
+@dataclass(frozen=True)
+class GraphSpec:
+    schema_version: int
+    name: str
+    nodes: tuple[NodeSpec, ...]
+    edges: tuple[EdgeSpec, ...]
+    trigger: dict[str, Any] = field(default_factory=dict)
+
+    def node(self, node_id: str) -> NodeSpec:
+        for node in self.nodes:
+            if node.id == node_id:
+                return node
+        raise KeyError(node_id)
+
+
+def _node(raw: Any, index: int, problems: list[GraphProblem]) -> NodeSpec | None:
+    if not isinstance(raw, dict):
+        problems.append(GraphProblem("node_not_object", f"nodes[{index}] is not an object"))
+        return None
+    node_id = raw.get("id")
+    if not isinstance(node_id, str) or not node_id:
+        problems.append(GraphProblem("node_id_missing", f"nodes[{index}] has no string 'id'"))
+        return None
+    before = len(problems)
+    node_type = raw.get("type")
+    if not isinstance(node_type, str) or not node_type:
+        problems.append(GraphProblem("node_type_missing", "has no 'type'", node_id=node_id))
+    config = raw.get("config", {})
+    if not isinstance(config, dict):
+        problems.append(GraphProblem("config_not_object", "'config' is not an object", node_id))
+    retry_raw = raw.get("retry") or {}
+    try:
+        retry = RetryPolicy(
+            max_attempts=int(retry_raw.get("max_attempts", 1)),
+            backoff_s=float(retry_raw.get("backoff_s", 0.5)),
+        )
+        if retry.max_attempts < 1 or retry.backoff_s < 0:
+            raise ValueError
+    except (TypeError, ValueError, AttributeError):
+        problems.append(GraphProblem("retry_invalid", "'retry' needs max_attempts ≥ 1 and "
+                                     "backoff_s ≥ 0", node_id=node_id))
+        retry = RetryPolicy()
+    timeout = raw.get("timeout_s")
+    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
+        problems.append(GraphProblem("timeout_invalid", "'timeout_s' must be > 0", node_id))
+        timeout = None
+    try:
+        on_error = OnError(raw.get("on_error", "stop"))
+    except ValueError:
+        allowed = ", ".join(o.value for o in OnError)
+        problems.append(GraphProblem("on_error_invalid", f"'on_error' must be one of {allowed}",
+                                     node_id=node_id))
+        on_error = OnError.STOP
+    default_outputs = raw.get("default_outputs", {})
+    if on_error == OnError.DEFAULT_VALUE and not isinstance(default_outputs, dict):
+        problems.append(GraphProblem("default_outputs_invalid",
+                                     "'default_outputs' must be an object", node_id=node_id))
+    if len(problems) > before:
+        return None
+    return NodeSpec(
+        id=node_id,
+        type=str(node_type),
+        type_version=int(raw.get("type_version", 1)),
+        title=str(raw.get("title") or node_id),
+        config=config,
+        retry=retry,
+        timeout_s=float(timeout) if timeout is not None else None,
+        on_error=on_error,
+        default_outputs=default_outputs if isinstance(default_outputs, dict) else {},
+    )
+
+
+def _edge(raw: Any, index: int, problems: list[GraphProblem]) -> EdgeSpec | None:
+    if not isinstance(raw, dict):
+        problems.append(GraphProblem("edge_not_object", f"edges[{index}] is not an object"))
+        return None
+    edge_id = str(raw.get("id") or f"edges[{index}]")
+    missing = [k for k in ("source", "target") if not isinstance(raw.get(k), str)]
+    if missing:
+        problems.append(GraphProblem("edge_incomplete", f"missing {', '.join(missing)}",
+                                     edge_id=edge_id))
+        return None
+    return EdgeSpec(
+        id=edge_id,
+        source=raw["source"],
+        source_port=str(raw.get("source_port") or "out"),
+        target=raw["target"],
+        target_port=str(raw.get("target_port") or "in"),
+    )
+
+
+def parse_graph(data: Any) -> GraphSpec:
+    """Parse a graph document; raises GraphInvalid listing every structural problem."""
+    problems: list[GraphProblem] = []
+    if not isinstance(data, dict):
+        raise GraphInvalid([GraphProblem("graph_not_object", "the graph is not a JSON object")])
+    version = data.get("schema_version")
+    if version != SCHEMA_VERSION:
+        problems.append(GraphProblem("schema_version",
+                                     f"schema_version {version!r} is not supported "
+                                     f"(this engine reads {SCHEMA_VERSION})"))
+    raw_nodes = data.get("nodes")
+    raw_edges = data.get("edges", [])
+    if not isinstance(raw_nodes, list) or not raw_nodes:
+        problems.append(GraphProblem("no_nodes", "'nodes' must be a non-empty list"))
+        raw_nodes = []
+    if not isinstance(raw_edges, list):
+        problems.append(GraphProblem("edges_not_list", "'edges' must be a list"))
+        raw_edges = []
+    nodes = [n for i, raw in enumerate(raw_nodes) if (n := _node(raw, i, problems))]
+    edges = [e for i, raw in enumerate(raw_edges) if (e := _edge(raw, i, problems))]
+    if problems:
+        raise GraphInvalid(problems)
+    trigger = data.get("trigger")
+    return GraphSpec(
+        schema_version=SCHEMA_VERSION,
+        name=str(data.get("name") or ""),
+        nodes=tuple(nodes),
+        edges=tuple(edges),
+        trigger=trigger if isinstance(trigger, dict) else {},
+    )
