@@ -16,7 +16,7 @@ import dj_database_url
 import django_stubs_ext
 from rest_framework import serializers, viewsets
 
-from orchestrator.env import env_bool, env_int, env_list, env_path, env_str
+from orchestrator.env import env_bool, env_int, env_list, env_path, env_str, load_env_file
 
 # Lets admin, serializer and viewset classes take type parameters at run time (mypy --strict).
 django_stubs_ext.monkeypatch(
@@ -24,6 +24,7 @@ django_stubs_ext.monkeypatch(
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+load_env_file(BASE_DIR / ".env")
 VAR_DIR = env_path("PATHFLOW_VAR_DIR", BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
@@ -133,7 +134,8 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
-STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.exists() else []
+# The built front end's hashed assets are served as /static/app/...; its index.html by a view.
+STATICFILES_DIRS = [("app", FRONTEND_DIST)] if FRONTEND_DIST.exists() else []
 MEDIA_ROOT = env_path("PATHFLOW_MEDIA_ROOT", VAR_DIR / "media")
 MEDIA_URL = "/media/"
 # Slide tiles referenced by cases live here; references are relative paths below it.

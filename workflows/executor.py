@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
 from workflows.context import RunContext
+import workflows.nodes  # noqa: F401  (registers the built-in node types)
 from workflows.errors import NodeError
 from workflows.registry import REGISTRY, NodeRegistry, NodeType
 from workflows.spec import EdgeSpec, GraphSpec, NodeSpec, OnError

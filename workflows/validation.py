@@ -7,6 +7,7 @@ from typing import Any
 
 import networkx as nx
 
+import workflows.nodes  # noqa: F401  (registers the built-in node types)
 from workflows.errors import GraphInvalid, GraphProblem
 from workflows.ports import is_assignable
 from workflows.registry import REGISTRY, NodeRegistry, NodeType

@@ -1,0 +1,100 @@
+import { api as defaultClient } from "../api/client";
+import type { ApiClient } from "../api/client";
+import { useI18n } from "../i18n";
+import { shouldPoll } from "../lib/status";
+import { RunsTable } from "./RunsTable";
+import { useRuns } from "./useRuns";
+
+export interface RunsPageProps {
+  client?: ApiClient;
+  departmentName?: string | undefined;
+  pollMs?: number;
+}
+
+export function RunsPage({ client = defaultClient, departmentName, pollMs }: RunsPageProps) {
+  const { t } = useI18n();
+  const { state, reload } = useRuns(client, { pollMs });
+  const caption = departmentName
+    ? t("runs.caption", { department: departmentName })
+    : t("runs.captionNoDept");
+
+  let body;
+  switch (state.kind) {
+    case "loading":
+      body = (
+        <p className="state state--loading" role="status" data-testid="runs-loading">
+          {t("runs.loading")}
+        </p>
+      );
+      break;
+    case "redirecting":
+      body = (
+        <p className="state" role="status">
+          {t("runs.redirecting")}
+        </p>
+      );
+      break;
+    case "error":
+      body = (
+        <div className="state state--error" role="alert" data-testid="runs-error">
+          <p>
+            <strong>{t("runs.errorTitle")}</strong>
+          </p>
+          <p className="error-text">{state.message}</p>
+          <button type="button" onClick={reload}>
+            {t("runs.retry")}
+          </button>
+        </div>
+      );
+      break;
+    case "ready":
+      body =
+        state.runs.length === 0 ? (
+          <p className="state state--empty" data-testid="runs-empty">
+            {t("runs.empty")}
+          </p>
+        ) : (
+          <>
+            <div className="table-scroll">
+              <RunsTable runs={state.runs} nowMs={state.fetchedAt} caption={caption} />
+            </div>
+            {state.count > state.runs.length ? (
+              <p className="muted">
+                {t("runs.shown", { shown: state.runs.length, count: state.count })}
+              </p>
+            ) : null}
+          </>
+        );
+      break;
+  }
+
+  const polling = state.kind === "ready" && shouldPoll(state.runs);
+
+  return (
+    <section aria-labelledby="runs-heading" className="runs-page">
+      <div className="runs-toolbar">
+        <h1 id="runs-heading">{t("runs.heading")}</h1>
+        <p className="muted caption-text">{caption}</p>
+        <div className="toolbar-actions">
+          {polling ? (
+            <span className="muted polling" data-testid="runs-polling">
+              <span className="pulse" aria-hidden="true" />
+              {t("runs.autoRefresh")}
+            </span>
+          ) : null}
+          {state.kind === "ready" ? (
+            <button type="button" onClick={reload}>
+              {t("runs.refresh")}
+            </button>
+          ) : null}
+        </div>
+      </div>
+      <div aria-live="polite" className="live-region" data-testid="runs-refresh-error">
+        {state.kind === "ready" && state.refreshError ? (
+          <p className="error-text">{t("runs.refreshError", { message: state.refreshError })}</p>
+        ) : null}
+      </div>
+      {body}
+    </section>
+  );
+}
