@@ -34,19 +34,32 @@ class DemoData:
 
 
 def ensure_endpoints(department: Department, base_url: str) -> None:
-    for slug, name in (("breast-fna", "Breast FNA cytology classifier"),
-                       ("ihc-dab", "IHC DAB nuclear index (Ki-67)")):
+    for slug, name in (
+        ("breast-fna", "Breast FNA cytology classifier"),
+        ("ihc-dab", "IHC DAB nuclear index (Ki-67)"),
+    ):
         ModelEndpoint.objects.update_or_create(
-            department=department, slug=slug,
-            defaults={"name": name, "protocol": Protocol.OPEN_INFERENCE_V2,
-                      "base_url": base_url, "model_name": slug, "timeout_s": 60.0})
+            department=department,
+            slug=slug,
+            defaults={
+                "name": name,
+                "protocol": Protocol.OPEN_INFERENCE_V2,
+                "base_url": base_url,
+                "model_name": slug,
+                "timeout_s": 60.0,
+            },
+        )
 
 
 def load_demo_data(password: str, model_services_url: str) -> DemoData:
     with transaction.atomic():
         department, _ = Department.objects.update_or_create(
-            code="pathology", defaults={"name": "病理科 Department of Pathology",
-                                        "hospital_name": "Pathflow 示范医院 Demo Hospital"})
+            code="pathology",
+            defaults={
+                "name": "病理科 Department of Pathology",
+                "hospital_name": "Pathflow 示范医院 Demo Hospital",
+            },
+        )
         logins = []
         for username, role, display_name, staff in DEMO_USERS:
             user, _ = User.objects.get_or_create(username=username)
@@ -58,8 +71,14 @@ def load_demo_data(password: str, model_services_url: str) -> DemoData:
             logins.append((username, password, role.label))
         ensure_endpoints(department, model_services_url)
         template_version = import_template_dir(
-            department, settings.REPORT_LIBRARY_DIR / "breast-carcinoma")
+            department, settings.REPORT_LIBRARY_DIR / "breast-carcinoma"
+        )
         document = json.loads((DEMO_DIR / "workflows" / f"{DEMO_WORKFLOW_SLUG}.json").read_text())
-        workflow_version = import_workflow(department, document, template_version,
-                                           slug=DEMO_WORKFLOW_SLUG, case_type=DEMO_CASE_TYPE)
+        workflow_version = import_workflow(
+            department,
+            document,
+            template_version,
+            slug=DEMO_WORKFLOW_SLUG,
+            case_type=DEMO_CASE_TYPE,
+        )
     return DemoData(department, workflow_version, logins)

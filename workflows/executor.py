@@ -10,6 +10,7 @@ Nodes already in ``completed`` (checkpoints from an earlier, interrupted attempt
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import json
 import logging
@@ -20,8 +21,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
-from workflows.context import RunContext
 import workflows.nodes  # noqa: F401  (registers the built-in node types)
+from workflows.context import RunContext
 from workflows.errors import NodeError
 from workflows.registry import REGISTRY, NodeRegistry, NodeType
 from workflows.spec import EdgeSpec, GraphSpec, NodeSpec, OnError
@@ -58,8 +59,9 @@ class RunOutcome:
 class Checkpoints(Protocol):
     """Where the executor records progress. Each call must be durable when it returns."""
 
-    async def node_started(self, node_id: str, node_type: str, attempt: int,
-                           inputs: dict[str, Any]) -> None: ...
+    async def node_started(
+        self, node_id: str, node_type: str, attempt: int, inputs: dict[str, Any]
+    ) -> None: ...
 
     async def node_finished(self, result: NodeResult) -> None: ...
 
@@ -74,8 +76,15 @@ def _now() -> datetime:
 
 
 class GraphExecutor:
-    def __init__(self, spec: GraphSpec, context: RunContext, checkpoints: Checkpoints, *,
-                 registry: NodeRegistry = REGISTRY, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        spec: GraphSpec,
+        context: RunContext,
+        checkpoints: Checkpoints,
+        *,
+        registry: NodeRegistry = REGISTRY,
+        concurrency: int = 8,
+    ) -> None:
         self.spec = spec
         self.context = context
         self.checkpoints = checkpoints
@@ -83,8 +92,10 @@ class GraphExecutor:
         for node in spec.nodes:
             node_type = registry.get(node.type, node.type_version)
             if node_type is None:
-                raise ValueError(f"node '{node.id}': unknown type {node.type} "
-                                 f"v{node.type_version}; validate the graph first")
+                raise ValueError(
+                    f"node '{node.id}': unknown type {node.type} "
+                    f"v{node.type_version}; validate the graph first"
+                )
             self.types[node.id] = node_type
         self.incoming: dict[str, list[EdgeSpec]] = defaultdict(list)
         for edge in spec.edges:
@@ -111,8 +122,11 @@ class GraphExecutor:
                     self.context.node_outputs[node.id] = result.outputs
                 if result.status == "failed" and node.on_error == OnError.STOP:
                     await self._cancel(running, node.id)
-                    return RunOutcome("failed", f"node '{node.id}' ({node.title}) failed: "
-                                      f"{result.error}", self.results)
+                    return RunOutcome(
+                        "failed",
+                        f"node '{node.id}' ({node.title}) failed: {result.error}",
+                        self.results,
+                    )
         return RunOutcome("succeeded", "", self.results)
 
     async def _start_ready(self, running: dict[asyncio.Task[NodeResult], str]) -> None:
@@ -150,8 +164,11 @@ class GraphExecutor:
     def _gather_inputs(self, node: NodeSpec, active: list[EdgeSpec]) -> dict[str, Any]:
         inputs: dict[str, Any] = {}
         for port in self.types[node.id].inputs:
-            values = [self.results[e.source].outputs[e.source_port]
-                      for e in active if e.target_port == port.name]
+            values = [
+                self.results[e.source].outputs[e.source_port]
+                for e in active
+                if e.target_port == port.name
+            ]
             if port.multiple:
                 inputs[port.name] = values
             elif values:
@@ -178,12 +195,22 @@ class GraphExecutor:
                 logger.exception("node %s (%s) raised unexpectedly", node.id, node.type)
                 error, permanent = f"internal error: {type(exc).__name__}: {exc}", True
             else:
-                result = NodeResult(node.id, node.type, "succeeded", attempt, safe_inputs,
-                                    json_safe(outputs), "", started, _now())
+                result = NodeResult(
+                    node.id,
+                    node.type,
+                    "succeeded",
+                    attempt,
+                    safe_inputs,
+                    json_safe(outputs),
+                    "",
+                    started,
+                    _now(),
+                )
                 await self.checkpoints.node_finished(result)
                 return result
-            result = NodeResult(node.id, node.type, "failed", attempt, safe_inputs, {}, error,
-                                started, _now())
+            result = NodeResult(
+                node.id, node.type, "failed", attempt, safe_inputs, {}, error, started, _now()
+            )
             if permanent or attempt == node.retry.max_attempts:
                 result = self._apply_on_error(node, result)
                 await self.checkpoints.node_finished(result)
@@ -197,35 +224,47 @@ class GraphExecutor:
     @staticmethod
     def _apply_on_error(node: NodeSpec, failed: NodeResult) -> NodeResult:
         if node.on_error == OnError.DEFAULT_VALUE:
-            return dataclasses.replace(failed, status="succeeded",
-                                       outputs=json_safe(node.default_outputs),
-                                       error=f"used default outputs after: {failed.error}")
+            return dataclasses.replace(
+                failed,
+                status="succeeded",
+                outputs=json_safe(node.default_outputs),
+                error=f"used default outputs after: {failed.error}",
+            )
         if node.on_error == OnError.ERROR_BRANCH:
-            return dataclasses.replace(failed, outputs={"error": {"node": node.id,
-                                                                  "message": failed.error}})
+            return dataclasses.replace(
+                failed, outputs={"error": {"node": node.id, "message": failed.error}}
+            )
         return failed
 
     async def _cancel(self, running: dict[asyncio.Task[NodeResult], str], cause: str) -> None:
         for task in running:
             task.cancel()
         for task, node_id in running.items():
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
             node = self.spec.node(node_id)
-            result = NodeResult(node_id, node.type, "failed", 1,
-                                error=f"cancelled: the run stopped because node '{cause}' failed",
-                                finished_at=_now())
+            result = NodeResult(
+                node_id,
+                node.type,
+                "failed",
+                1,
+                error=f"cancelled: the run stopped because node '{cause}' failed",
+                finished_at=_now(),
+            )
             self.results[node_id] = result
             await self.checkpoints.node_finished(result)
         running.clear()
 
 
-async def execute_graph(spec: GraphSpec, context: RunContext, checkpoints: Checkpoints, *,
-                        completed: Mapping[str, NodeResult] | None = None,
-                        registry: NodeRegistry = REGISTRY, concurrency: int = 8) -> RunOutcome:
+async def execute_graph(
+    spec: GraphSpec,
+    context: RunContext,
+    checkpoints: Checkpoints,
+    *,
+    completed: Mapping[str, NodeResult] | None = None,
+    registry: NodeRegistry = REGISTRY,
+    concurrency: int = 8,
+) -> RunOutcome:
     """Run ``spec`` to the end (or to the first failure of an ``on_error: stop`` node)."""
-    executor = GraphExecutor(spec, context, checkpoints, registry=registry,
-                             concurrency=concurrency)
+    executor = GraphExecutor(spec, context, checkpoints, registry=registry, concurrency=concurrency)
     return await executor.execute(completed)

@@ -82,8 +82,13 @@ class NodeType(ABC):
 
         def ports(items: tuple[Port, ...]) -> list[dict[str, Any]]:
             return [
-                {"name": p.name, "type": p.type.value, "required": p.required,
-                 "multiple": p.multiple, "title": p.title or p.name}
+                {
+                    "name": p.name,
+                    "type": p.type.value,
+                    "required": p.required,
+                    "multiple": p.multiple,
+                    "title": p.title or p.name,
+                }
                 for p in items
             ]
 

@@ -87,8 +87,11 @@ def _node(raw: Any, index: int, problems: list[GraphProblem]) -> NodeSpec | None
         if retry.max_attempts < 1 or retry.backoff_s < 0:
             raise ValueError
     except (TypeError, ValueError, AttributeError):
-        problems.append(GraphProblem("retry_invalid", "'retry' needs max_attempts ≥ 1 and "
-                                     "backoff_s ≥ 0", node_id=node_id))
+        problems.append(
+            GraphProblem(
+                "retry_invalid", "'retry' needs max_attempts ≥ 1 and backoff_s ≥ 0", node_id=node_id
+            )
+        )
         retry = RetryPolicy()
     timeout = raw.get("timeout_s")
     if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
@@ -98,13 +101,19 @@ def _node(raw: Any, index: int, problems: list[GraphProblem]) -> NodeSpec | None
         on_error = OnError(raw.get("on_error", "stop"))
     except ValueError:
         allowed = ", ".join(o.value for o in OnError)
-        problems.append(GraphProblem("on_error_invalid", f"'on_error' must be one of {allowed}",
-                                     node_id=node_id))
+        problems.append(
+            GraphProblem(
+                "on_error_invalid", f"'on_error' must be one of {allowed}", node_id=node_id
+            )
+        )
         on_error = OnError.STOP
     default_outputs = raw.get("default_outputs", {})
     if on_error == OnError.DEFAULT_VALUE and not isinstance(default_outputs, dict):
-        problems.append(GraphProblem("default_outputs_invalid",
-                                     "'default_outputs' must be an object", node_id=node_id))
+        problems.append(
+            GraphProblem(
+                "default_outputs_invalid", "'default_outputs' must be an object", node_id=node_id
+            )
+        )
     if len(problems) > before:
         return None
     return NodeSpec(
@@ -127,8 +136,9 @@ def _edge(raw: Any, index: int, problems: list[GraphProblem]) -> EdgeSpec | None
     edge_id = str(raw.get("id") or f"edges[{index}]")
     missing = [k for k in ("source", "target") if not isinstance(raw.get(k), str)]
     if missing:
-        problems.append(GraphProblem("edge_incomplete", f"missing {', '.join(missing)}",
-                                     edge_id=edge_id))
+        problems.append(
+            GraphProblem("edge_incomplete", f"missing {', '.join(missing)}", edge_id=edge_id)
+        )
         return None
     return EdgeSpec(
         id=edge_id,
@@ -146,9 +156,12 @@ def parse_graph(data: Any) -> GraphSpec:
         raise GraphInvalid([GraphProblem("graph_not_object", "the graph is not a JSON object")])
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
-        problems.append(GraphProblem("schema_version",
-                                     f"schema_version {version!r} is not supported "
-                                     f"(this engine reads {SCHEMA_VERSION})"))
+        problems.append(
+            GraphProblem(
+                "schema_version",
+                f"schema_version {version!r} is not supported (this engine reads {SCHEMA_VERSION})",
+            )
+        )
     raw_nodes = data.get("nodes")
     raw_edges = data.get("edges", [])
     if not isinstance(raw_nodes, list) or not raw_nodes:

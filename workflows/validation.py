@@ -25,9 +25,12 @@ def _node_types(
         node_type = registry.get(node.type, node.type_version)
         if node_type is None:
             known = registry.versions(node.type)
-            reason = (f"version {node.type_version} of '{node.type}' is unknown (known: "
-                      f"{', '.join(map(str, known))})" if known
-                      else f"unknown node type '{node.type}'")
+            reason = (
+                f"version {node.type_version} of '{node.type}' is unknown (known: "
+                f"{', '.join(map(str, known))})"
+                if known
+                else f"unknown node type '{node.type}'"
+            )
             problems.append(GraphProblem("unknown_node_type", reason, node_id=node.id))
             continue
         types[node.id] = node_type
@@ -38,46 +41,66 @@ def _node_types(
     return types
 
 
-def _edges(
-    spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphProblem]
-) -> None:
+def _edges(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphProblem]) -> None:
     node_ids = {n.id for n in spec.nodes}
     seen: set[tuple[str, str, str, str]] = set()
     for edge_id, count in Counter(e.id for e in spec.edges).items():
         if count > 1:
-            problems.append(GraphProblem("duplicate_edge_id", f"{count} edges share this id",
-                                         edge_id=edge_id))
+            problems.append(
+                GraphProblem("duplicate_edge_id", f"{count} edges share this id", edge_id=edge_id)
+            )
     for edge in spec.edges:
         key = (edge.source, edge.source_port, edge.target, edge.target_port)
         if key in seen:
-            problems.append(GraphProblem("duplicate_edge", "connects the same ports as another "
-                                         "edge", edge_id=edge.id))
+            problems.append(
+                GraphProblem(
+                    "duplicate_edge", "connects the same ports as another edge", edge_id=edge.id
+                )
+            )
         seen.add(key)
         for end, node_id in (("source", edge.source), ("target", edge.target)):
             if node_id not in node_ids:
-                problems.append(GraphProblem("dangling_edge", f"{end} node '{node_id}' does not "
-                                             "exist", edge_id=edge.id))
+                problems.append(
+                    GraphProblem(
+                        "dangling_edge", f"{end} node '{node_id}' does not exist", edge_id=edge.id
+                    )
+                )
         source, target = types.get(edge.source), types.get(edge.target)
         if source is None or target is None:
             continue
         node = spec.node(edge.source)
         out_port = source.output_port(edge.source_port)
-        if out_port is None and not (edge.source_port == "error"
-                                     and node.on_error == OnError.ERROR_BRANCH):
-            problems.append(GraphProblem("unknown_port", f"node '{edge.source}' has no output "
-                                         f"port '{edge.source_port}'", edge_id=edge.id,
-                                         port=edge.source_port))
+        if out_port is None and not (
+            edge.source_port == "error" and node.on_error == OnError.ERROR_BRANCH
+        ):
+            problems.append(
+                GraphProblem(
+                    "unknown_port",
+                    f"node '{edge.source}' has no output port '{edge.source_port}'",
+                    edge_id=edge.id,
+                    port=edge.source_port,
+                )
+            )
         in_port = target.input_port(edge.target_port)
         if in_port is None:
-            problems.append(GraphProblem("unknown_port", f"node '{edge.target}' has no input "
-                                         f"port '{edge.target_port}'", edge_id=edge.id,
-                                         port=edge.target_port))
+            problems.append(
+                GraphProblem(
+                    "unknown_port",
+                    f"node '{edge.target}' has no input port '{edge.target_port}'",
+                    edge_id=edge.id,
+                    port=edge.target_port,
+                )
+            )
         elif out_port is not None and not is_assignable(out_port.type, in_port.type):
-            problems.append(GraphProblem(
-                "port_type_mismatch",
-                f"{edge.source}.{edge.source_port} gives {out_port.type.value} but "
-                f"{edge.target}.{edge.target_port} takes {in_port.type.value}",
-                edge_id=edge.id, port=edge.target_port))
+            problems.append(
+                GraphProblem(
+                    "port_type_mismatch",
+                    f"{edge.source}.{edge.source_port} gives {out_port.type.value} but "
+                    f"{edge.target}.{edge.target_port} takes {in_port.type.value}",
+                    edge_id=edge.id,
+                    port=edge.target_port,
+                )
+            )
 
 
 def _inputs(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphProblem]) -> None:
@@ -86,21 +109,37 @@ def _inputs(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphPro
         for port in node_type.inputs:
             count = feeding[(node_id, port.name)]
             if port.required and count == 0:
-                problems.append(GraphProblem("missing_input", "required input is not connected",
-                                             node_id=node_id, port=port.name))
+                problems.append(
+                    GraphProblem(
+                        "missing_input",
+                        "required input is not connected",
+                        node_id=node_id,
+                        port=port.name,
+                    )
+                )
             if count > 1 and not port.multiple:
-                problems.append(GraphProblem("too_many_inputs", f"{count} edges feed an input "
-                                             "that takes one", node_id=node_id, port=port.name))
+                problems.append(
+                    GraphProblem(
+                        "too_many_inputs",
+                        f"{count} edges feed an input that takes one",
+                        node_id=node_id,
+                        port=port.name,
+                    )
+                )
 
 
 def _topology(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphProblem]) -> None:
     graph: nx.DiGraph[str] = nx.DiGraph()
     graph.add_nodes_from(n.id for n in spec.nodes)
-    graph.add_edges_from((e.source, e.target) for e in spec.edges
-                         if e.source in graph and e.target in graph)
+    graph.add_edges_from(
+        (e.source, e.target) for e in spec.edges if e.source in graph and e.target in graph
+    )
     for cycle in nx.simple_cycles(graph):
-        problems.append(GraphProblem("cycle", "is part of a cycle: " + " → ".join(
-            [*cycle, cycle[0]]), node_id=cycle[0]))
+        problems.append(
+            GraphProblem(
+                "cycle", "is part of a cycle: " + " → ".join([*cycle, cycle[0]]), node_id=cycle[0]
+            )
+        )
     triggers = [node_id for node_id, t in types.items() if t.is_trigger]
     if not triggers and types:
         problems.append(GraphProblem("no_trigger", "the graph has no trigger node"))
@@ -109,8 +148,9 @@ def _topology(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphP
         reachable |= nx.descendants(graph, trigger)
     for node in spec.nodes:
         if node.id not in reachable and triggers:
-            problems.append(GraphProblem("unreachable", "no path leads here from the trigger",
-                                         node_id=node.id))
+            problems.append(
+                GraphProblem("unreachable", "no path leads here from the trigger", node_id=node.id)
+            )
 
 
 def graph_problems(data: Any, registry: NodeRegistry = REGISTRY) -> list[GraphProblem]:

@@ -40,15 +40,19 @@ def _specimens(doc: dict[str, Any], problems: list[str]) -> list[dict[str, Any]]
             problems.append(f"{where}: must be an object")
             continue
         inner: list[str] = []
-        spec = {"label": _text(item, "label", inner), "site": _text(item, "site", inner),
-                "procedure": _text(item, "procedure", inner, required=False),
-                "data": item.get("data", {}), "tiles": item.get("tiles", [])}
+        spec = {
+            "label": _text(item, "label", inner),
+            "site": _text(item, "site", inner),
+            "procedure": _text(item, "procedure", inner, required=False),
+            "data": item.get("data", {}),
+            "tiles": item.get("tiles", []),
+        }
         if not isinstance(spec["data"], dict):
             inner.append("data: must be an object of measurements")
         if not isinstance(spec["tiles"], list) or any(
             not isinstance(t, dict) or not isinstance(t.get("uri"), str) for t in spec["tiles"]
         ):
-            inner.append("tiles: must be a list of {\"uri\": ...} references")
+            inner.append('tiles: must be a list of {"uri": ...} references')
         problems.extend(f"{where}.{p}" for p in inner)
         specimens.append(spec)
     labels = [s["label"] for s in specimens]

@@ -31,7 +31,12 @@ class FrozenWhenPublished(models.Model):
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
-            stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            stored = (
+                type(self)
+                ._default_manager.filter(pk=self.pk)
+                .values_list("status", flat=True)
+                .first()
+            )
             if stored == VersionStatus.PUBLISHED:
                 raise PublishedVersionImmutable(f"{self} is published and cannot be changed")
         super().save(*args, **kwargs)

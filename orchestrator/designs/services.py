@@ -33,8 +33,9 @@ def _next_number(versions: Any) -> int:
     return int(versions.aggregate(n=Max("number"))["n"] or 0) + 1
 
 
-def import_template_dir(department: Department, folder: Path, *,
-                        user: User | None = None, publish: bool = True) -> TemplateVersion:
+def import_template_dir(
+    department: Department, folder: Path, *, user: User | None = None, publish: bool = True
+) -> TemplateVersion:
     """Create a new version of the template in ``folder`` (dataset.json, optional layout.html.j2
     and layout.css). An identical published version is reused instead of duplicated."""
     try:
@@ -44,42 +45,62 @@ def import_template_dir(department: Department, folder: Path, *,
     parsed = parse_dataset(dataset)
     layout = folder / "layout.html.j2"
     css = folder / "layout.css"
-    fields = {"dataset": dataset,
-              "layout_html": layout.read_text(encoding="utf-8") if layout.exists() else "",
-              "layout_css": css.read_text(encoding="utf-8") if css.exists() else ""}
+    fields = {
+        "dataset": dataset,
+        "layout_html": layout.read_text(encoding="utf-8") if layout.exists() else "",
+        "layout_css": css.read_text(encoding="utf-8") if css.exists() else "",
+    }
     with transaction.atomic():
         template, _ = ReportTemplate.objects.get_or_create(
-            department=department, slug=parsed.slug or folder.name,
-            defaults={"name": parsed.title["en"]})
+            department=department,
+            slug=parsed.slug or folder.name,
+            defaults={"name": parsed.title["en"]},
+        )
         latest = template.versions.order_by("-number").first()
         if latest and all(getattr(latest, k) == v for k, v in fields.items()):
             return latest
         version = TemplateVersion.objects.create(
-            template=template, number=_next_number(template.versions), created_by=user,
+            template=template,
+            number=_next_number(template.versions),
+            created_by=user,
             status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
-            published_at=timezone.now() if publish else None, **fields)
+            published_at=timezone.now() if publish else None,
+            **fields,
+        )
         record_event("template.imported", version, actor=user, department=department)
     return version
 
 
-def import_workflow(department: Department, document: dict[str, Any],
-                    template_version: TemplateVersion, *, slug: str, case_type: str,
-                    user: User | None = None, publish: bool = True) -> WorkflowVersion:
+def import_workflow(
+    department: Department,
+    document: dict[str, Any],
+    template_version: TemplateVersion,
+    *,
+    slug: str,
+    case_type: str,
+    user: User | None = None,
+    publish: bool = True,
+) -> WorkflowVersion:
     """Validate a graph document and store it as the next version of workflow ``slug``."""
     spec = validate_graph(document)
     with transaction.atomic():
         workflow, _ = Workflow.objects.get_or_create(
-            slug=slug, defaults={"department": department, "name": spec.name or slug,
-                                 "case_type": case_type})
+            slug=slug,
+            defaults={"department": department, "name": spec.name or slug, "case_type": case_type},
+        )
         if workflow.department_id != department.pk:
             raise DesignInvalid([f"workflow '{slug}' belongs to another department"])
         latest = workflow.versions.order_by("-number").first()
         if latest and latest.spec == document and latest.template_version == template_version:
             return latest
         version = WorkflowVersion.objects.create(
-            workflow=workflow, number=_next_number(workflow.versions), spec=document,
-            template_version=template_version, created_by=user,
+            workflow=workflow,
+            number=_next_number(workflow.versions),
+            spec=document,
+            template_version=template_version,
+            created_by=user,
             status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
-            published_at=timezone.now() if publish else None)
+            published_at=timezone.now() if publish else None,
+        )
         record_event("workflow.imported", version, actor=user, department=department)
     return version

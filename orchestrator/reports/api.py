@@ -20,12 +20,15 @@ def report_pdf(request: Request, pk: int) -> FileResponse:
     report = Report.objects.select_related("case").filter(pk=pk).first()
     if report is None or report.case.department_id != user.department_id or not report.pdf:
         if report is not None:
-            record_event("report.download_denied", report, actor=user,
-                         department=user.department)
+            record_event("report.download_denied", report, actor=user, department=user.department)
         raise Http404("no such report")
     record_event("report.downloaded", report, actor=user, department=report.case.department)
-    response = FileResponse(report.pdf.open("rb"), content_type="application/pdf",
-                            filename=f"{report.case.accession}-v{report.version_no}.pdf")
+    response = FileResponse(
+        report.pdf.open("rb"),
+        content_type="application/pdf",
+        filename=f"{report.case.accession}-v{report.version_no}.pdf",
+    )
     response["Content-Disposition"] = response["Content-Disposition"].replace(
-        "attachment", "inline")
+        "attachment", "inline"
+    )
     return response

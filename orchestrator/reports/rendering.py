@@ -70,8 +70,12 @@ def _font_config() -> FontConfiguration:
 
 @lru_cache(maxsize=32)
 def _stylesheet(css: str, asset_dir: Path) -> weasyprint.CSS:
-    return weasyprint.CSS(string=css, font_config=_font_config(),
-                          url_fetcher=AssetFetcher(asset_dir), base_url=asset_dir.as_uri() + "/")
+    return weasyprint.CSS(
+        string=css,
+        font_config=_font_config(),
+        url_fetcher=AssetFetcher(asset_dir),
+        base_url=asset_dir.as_uri() + "/",
+    )
 
 
 @lru_cache(maxsize=32)
@@ -80,7 +84,9 @@ def _layout_environment(custom_layout: str) -> ImmutableSandboxedEnvironment:
     if custom_layout:
         loaders.insert(0, DictLoader({"report.html.j2": custom_layout}))
     env = ImmutableSandboxedEnvironment(
-        loader=ChoiceLoader(loaders), autoescape=True, undefined=StrictUndefined,
+        loader=ChoiceLoader(loaders),
+        autoescape=True,
+        undefined=StrictUndefined,
         auto_reload=False,
     )
     env.filters["css_string"] = css_string

@@ -34,11 +34,14 @@ def _case_block(case: Case, language: str) -> dict[str, Any]:
         "patient_mrn": case.patient_mrn,
         "sex_label": REPORT_STRINGS[language]["sex_labels"][case.patient_sex],
         "patient_birth_date": case.patient_birth_date.isoformat()
-        if case.patient_birth_date else "",
+        if case.patient_birth_date
+        else "",
         "ordering_physician": case.ordering_physician,
         "clinical_info": case.clinical_info,
-        "specimens": [{"label": s.label, "site": s.site, "procedure": s.procedure}
-                      for s in case.specimens.all()],
+        "specimens": [
+            {"label": s.label, "site": s.site, "procedure": s.procedure}
+            for s in case.specimens.all()
+        ],
     }
 
 
@@ -51,8 +54,12 @@ def _ai_sources(provenance: dict[str, Any]) -> tuple[dict[str, str], list[dict[s
         for source in element_sources:
             if source.get("kind") != "model":
                 continue
-            key = (source["endpoint"], source["model_name"], source.get("model_version", ""),
-                   str(source.get("run", "")))
+            key = (
+                source["endpoint"],
+                source["model_name"],
+                source.get("model_version", ""),
+                str(source.get("run", "")),
+            )
             if key not in keys:
                 keys[key] = str(len(keys) + 1)
                 sources.append({"mark": keys[key], **source})
@@ -61,8 +68,12 @@ def _ai_sources(provenance: dict[str, Any]) -> tuple[dict[str, str], list[dict[s
 
 
 def build_report_context(
-    template_version: TemplateVersion, case: Case, values: dict[str, Any],
-    provenance: dict[str, Any], language: str, status: str,
+    template_version: TemplateVersion,
+    case: Case,
+    values: dict[str, Any],
+    provenance: dict[str, Any],
+    language: str,
+    status: str,
 ) -> dict[str, Any]:
     dataset = parse_dataset(template_version.dataset)
     marks, sources = _ai_sources(provenance)
@@ -73,8 +84,11 @@ def build_report_context(
         "department": {"name": department.name, "hospital_name": department.hospital_name},
         "case": _case_block(case, language),
         "report": {
-            "title": dataset.title[language], "status": status, "signed": False,
-            "banner": "", "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
+            "title": dataset.title[language],
+            "status": status,
+            "signed": False,
+            "banner": "",
+            "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
         },
         "sections": synoptic_sections(dataset, values, language),
         "ai_marks": marks,
@@ -83,8 +97,12 @@ def build_report_context(
 
 
 def render_report_pdf(
-    template_version: TemplateVersion, case: Case, values: dict[str, Any],
-    provenance: dict[str, Any], language: str, status: str = ReportStatus.DRAFT,
+    template_version: TemplateVersion,
+    case: Case,
+    values: dict[str, Any],
+    provenance: dict[str, Any],
+    language: str,
+    status: str = ReportStatus.DRAFT,
 ) -> RenderedPdf:
     context = build_report_context(template_version, case, values, provenance, language, status)
     html = render_html(context, custom_layout=template_version.layout_html)
@@ -105,12 +123,27 @@ def create_draft_report(
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=run.case_id)
         latest = case.reports.aggregate(n=Max("version_no"))["n"] or 0
-        report = Report(case=case, run=run, template_version=template_version,
-                        version_no=latest + 1, status=ReportStatus.DRAFT, language=language,
-                        data=values, provenance=provenance, pdf_sha256=rendered.sha256)
-        report.pdf.save(f"{case.accession}-v{latest + 1}.pdf", ContentFile(rendered.content),
-                        save=False)
+        report = Report(
+            case=case,
+            run=run,
+            template_version=template_version,
+            version_no=latest + 1,
+            status=ReportStatus.DRAFT,
+            language=language,
+            data=values,
+            provenance=provenance,
+            pdf_sha256=rendered.sha256,
+        )
+        report.pdf.save(
+            f"{case.accession}-v{latest + 1}.pdf", ContentFile(rendered.content), save=False
+        )
         report.save()
-        record_event("report.drafted", report, actor_label="worker",
-                     department=case.department, run=run.pk, sha256=rendered.sha256)
+        record_event(
+            "report.drafted",
+            report,
+            actor_label="worker",
+            department=case.department,
+            run=run.pk,
+            sha256=rendered.sha256,
+        )
     return report, rendered

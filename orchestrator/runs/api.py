@@ -30,24 +30,42 @@ class RunSerializer(serializers.ModelSerializer[Run]):
 
     class Meta:
         model = Run
-        fields = ["id", "status", "case", "workflow", "created_at", "started_at", "finished_at",
-                  "error", "report", "node_runs"]
+        fields = [
+            "id",
+            "status",
+            "case",
+            "workflow",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "error",
+            "report",
+            "node_runs",
+        ]
 
     def get_case(self, obj: Run) -> dict[str, Any]:
         return {"id": obj.case_id, "accession": obj.case.accession}
 
     def get_workflow(self, obj: Run) -> dict[str, Any]:
         version = obj.workflow_version
-        return {"slug": version.workflow.slug, "name": version.workflow.name,
-                "version": version.number}
+        return {
+            "slug": version.workflow.slug,
+            "name": version.workflow.name,
+            "version": version.number,
+        }
 
     def get_report(self, obj: Run) -> dict[str, Any] | None:
         reports = list(obj.reports.all())
         if not reports:
             return None
         report = max(reports, key=lambda r: r.version_no)
-        return {"id": report.pk, "status": report.status, "language": report.language,
-                "pdf_url": f"/api/v1/reports/{report.pk}/pdf", "sha256": report.pdf_sha256}
+        return {
+            "id": report.pk,
+            "status": report.status,
+            "language": report.language,
+            "pdf_url": f"/api/v1/reports/{report.pk}/pdf",
+            "sha256": report.pdf_sha256,
+        }
 
     def get_node_runs(self, obj: Run) -> list[dict[str, Any]]:
         # Only the latest attempt of each node: earlier attempts are in the run detail.
@@ -55,10 +73,11 @@ class RunSerializer(serializers.ModelSerializer[Run]):
         for row in obj.node_runs.all():
             if row.node_id not in latest or row.attempt > latest[row.node_id].attempt:
                 latest[row.node_id] = row
-        titles = {n["id"]: n.get("title") or n["id"]
-                  for n in obj.workflow_version.spec.get("nodes", [])}
+        titles = {
+            n["id"]: n.get("title") or n["id"] for n in obj.workflow_version.spec.get("nodes", [])
+        }
         context = {**self.context, "titles": {obj.pk: titles}}
-        return list(NodeRunSerializer(latest.values(), many=True, context=context).data)
+        return list(NodeRunSerializer(list(latest.values()), many=True, context=context).data)
 
 
 class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
@@ -69,6 +88,10 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
     def get_queryset(self) -> QuerySet[Run]:
         user = self.request.user
         assert isinstance(user, User)
-        return (Run.objects.filter(case__department_id=user.department_id)
-                .select_related("case", "workflow_version__workflow")
-                .prefetch_related("node_runs", Prefetch("reports", Report.objects.all())))
+        if user.department_id is None:
+            return Run.objects.none()
+        return (
+            Run.objects.filter(case__department_id=user.department_id)
+            .select_related("case", "workflow_version__workflow")
+            .prefetch_related("node_runs", Prefetch("reports", Report.objects.all()))
+        )

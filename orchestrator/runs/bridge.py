@@ -33,8 +33,13 @@ def case_payload(run: Run) -> dict[str, Any]:
         "clinical_info": case.clinical_info,
         "findings": case.findings,
         "specimens": [
-            {"label": s.label, "site": s.site, "procedure": s.procedure, "data": s.data,
-             "tiles": s.tiles}
+            {
+                "label": s.label,
+                "site": s.site,
+                "procedure": s.procedure,
+                "data": s.data,
+                "tiles": s.tiles,
+            }
             for s in case.specimens.all()
         ],
     }
@@ -50,32 +55,44 @@ class DjangoServices:
     def resolve_endpoint(self, slug: str) -> Endpoint:
         entry = self.endpoints.get(slug)
         if entry is None:
-            raise NodeError(f"endpoint '{slug}' is not in the department's model catalog",
-                            permanent=True)
+            raise NodeError(
+                f"endpoint '{slug}' is not in the department's model catalog", permanent=True
+            )
         if not entry.enabled:
             raise NodeError(f"endpoint '{slug}' is disabled in the catalog", permanent=True)
         headers = {}
         if entry.secret_ref:
             secret = os.environ.get(entry.secret_ref)
             if not secret:
-                raise NodeError(f"endpoint '{slug}': its secret {entry.secret_ref} is not set "
-                                "on this worker", permanent=True)
+                raise NodeError(
+                    f"endpoint '{slug}': its secret {entry.secret_ref} is not set on this worker",
+                    permanent=True,
+                )
             headers["Authorization"] = f"Bearer {secret}"
-        return Endpoint(slug=entry.slug, protocol=entry.protocol, base_url=entry.base_url,
-                        model_name=entry.model_name, timeout_s=entry.timeout_s, headers=headers,
-                        max_response_bytes=settings.MODEL_RESPONSE_MAX_BYTES)
+        return Endpoint(
+            slug=entry.slug,
+            protocol=entry.protocol,
+            base_url=entry.base_url,
+            model_name=entry.model_name,
+            timeout_s=entry.timeout_s,
+            headers=headers,
+            max_response_bytes=settings.MODEL_RESPONSE_MAX_BYTES,
+        )
 
     async def load_tile(self, reference: dict[str, Any]) -> bytes:
         return await sync_to_async(load_tile_png, thread_sensitive=False)(reference)
 
-    async def render_report(self, findings: dict[str, Any], provenance: dict[str, Any],
-                            language: str) -> RenderedReport:
+    async def render_report(
+        self, findings: dict[str, Any], provenance: dict[str, Any], language: str
+    ) -> RenderedReport:
         try:
             report, rendered = await sync_to_async(create_draft_report)(
-                self.run, findings, provenance, language)
+                self.run, findings, provenance, language
+            )
         except FindingsRejected as exc:
-            raise NodeError("the findings do not fit the template: " + "; ".join(exc.problems),
-                            permanent=True) from None
+            raise NodeError(
+                "the findings do not fit the template: " + "; ".join(exc.problems), permanent=True
+            ) from None
         return RenderedReport(report_id=report.pk, sha256=rendered.sha256, pages=rendered.pages)
 
 
@@ -85,12 +102,21 @@ class DjangoCheckpoints:
     def __init__(self, run: Run) -> None:
         self.run = run
 
-    async def node_started(self, node_id: str, node_type: str, attempt: int,
-                           inputs: dict[str, Any]) -> None:
+    async def node_started(
+        self, node_id: str, node_type: str, attempt: int, inputs: dict[str, Any]
+    ) -> None:
         await sync_to_async(NodeRun.objects.update_or_create)(
-            run=self.run, node_id=node_id, attempt=attempt,
-            defaults={"node_type": node_type, "status": "running", "inputs": inputs,
-                      "started_at": timezone.now(), "outputs": {}, "error": ""},
+            run=self.run,
+            node_id=node_id,
+            attempt=attempt,
+            defaults={
+                "node_type": node_type,
+                "status": "running",
+                "inputs": inputs,
+                "started_at": timezone.now(),
+                "outputs": {},
+                "error": "",
+            },
         )
 
     async def node_finished(self, result: NodeResult) -> None:
@@ -98,11 +124,19 @@ class DjangoCheckpoints:
         if result.started_at and result.finished_at:
             duration = int((result.finished_at - result.started_at).total_seconds() * 1000)
         await sync_to_async(NodeRun.objects.update_or_create)(
-            run=self.run, node_id=result.node_id, attempt=result.attempt,
-            defaults={"node_type": result.node_type, "status": result.status,
-                      "inputs": result.inputs, "outputs": result.outputs,
-                      "error": result.error, "started_at": result.started_at,
-                      "finished_at": result.finished_at, "duration_ms": duration},
+            run=self.run,
+            node_id=result.node_id,
+            attempt=result.attempt,
+            defaults={
+                "node_type": result.node_type,
+                "status": result.status,
+                "inputs": result.inputs,
+                "outputs": result.outputs,
+                "error": result.error,
+                "started_at": result.started_at,
+                "finished_at": result.finished_at,
+                "duration_ms": duration,
+            },
         )
 
 
@@ -111,8 +145,14 @@ def completed_results(run: Run) -> dict[str, NodeResult]:
     done: dict[str, NodeResult] = {}
     for row in run.node_runs.filter(status__in=["succeeded", "skipped"]).order_by("attempt"):
         done[row.node_id] = NodeResult(
-            node_id=row.node_id, node_type=row.node_type, status=row.status,  # type: ignore[arg-type]
-            attempt=row.attempt, inputs=row.inputs, outputs=row.outputs, error=row.error,
-            started_at=row.started_at, finished_at=row.finished_at,
+            node_id=row.node_id,
+            node_type=row.node_type,
+            status=row.status,  # type: ignore[arg-type]
+            attempt=row.attempt,
+            inputs=row.inputs,
+            outputs=row.outputs,
+            error=row.error,
+            started_at=row.started_at,
+            finished_at=row.finished_at,
         )
     return done

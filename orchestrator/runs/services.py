@@ -40,17 +40,30 @@ def check_can_start(case: Case, workflow_version: WorkflowVersion) -> None:
         raise RunRejected("the workflow belongs to another department than the case")
 
 
-def start_run(case: Case, workflow_version: WorkflowVersion, *,
-              requested_by: User | None = None, enqueue: bool = True) -> Run:
+def start_run(
+    case: Case,
+    workflow_version: WorkflowVersion,
+    *,
+    requested_by: User | None = None,
+    enqueue: bool = True,
+) -> Run:
     """Create a queued run pinned to the workflow version and its template version, and (with
     ``enqueue``) hand it to a worker once the transaction commits."""
     check_can_start(case, workflow_version)
     with transaction.atomic():
-        run = Run.objects.create(case=case, workflow_version=workflow_version,
-                                 template_version=workflow_version.template_version,
-                                 requested_by=requested_by)
-        record_event("run.started", run, actor=requested_by, department=case.department,
-                     workflow_version=workflow_version.pk)
+        run = Run.objects.create(
+            case=case,
+            workflow_version=workflow_version,
+            template_version=workflow_version.template_version,
+            requested_by=requested_by,
+        )
+        record_event(
+            "run.started",
+            run,
+            actor=requested_by,
+            department=case.department,
+            workflow_version=workflow_version.pk,
+        )
         if enqueue:
             from orchestrator.runs.tasks import execute_run_task
 
@@ -58,30 +71,40 @@ def start_run(case: Case, workflow_version: WorkflowVersion, *,
     return run
 
 
-async def _execute(run: Run, case: dict[str, Any], services: DjangoServices,
-                   completed: dict[str, NodeResult]) -> RunOutcome:
+async def _execute(
+    run: Run, case: dict[str, Any], services: DjangoServices, completed: dict[str, NodeResult]
+) -> RunOutcome:
     spec = parse_graph(run.workflow_version.spec)
     async with new_client() as http:
         context = RunContext(run_id=str(run.pk), case=case, services=services, http=http)
-        return await execute_graph(spec, context, DjangoCheckpoints(run), completed=completed,
-                                   concurrency=settings.RUN_CONCURRENCY)
+        return await execute_graph(
+            spec,
+            context,
+            DjangoCheckpoints(run),
+            completed=completed,
+            concurrency=settings.RUN_CONCURRENCY,
+        )
 
 
 def execute_run(run_id: int) -> Run | None:
     """Run (or resume) a run to its end. Idempotent: a finished run is returned untouched, and
     nodes checkpointed by an interrupted attempt are not run again."""
     with transaction.atomic():
-        run = (Run.objects.select_for_update()
-               .select_related("case__department", "workflow_version", "template_version")
-               .filter(pk=run_id).first())
+        run = (
+            Run.objects.select_for_update()
+            .select_related("case__department", "workflow_version", "template_version")
+            .filter(pk=run_id)
+            .first()
+        )
         if run is None or run.is_terminal:
             return run
         run.status = RunStatus.RUNNING
         run.started_at = run.started_at or timezone.now()
         run.save(update_fields=["status", "started_at"])
     # Everything the ORM must load is loaded here, before the event loop starts.
-    outcome = asyncio.run(_execute(run, case_payload(run), DjangoServices(run),
-                                   completed_results(run)))
+    outcome = asyncio.run(
+        _execute(run, case_payload(run), DjangoServices(run), completed_results(run))
+    )
     run.status = RunStatus.SUCCEEDED if outcome.status == "succeeded" else RunStatus.FAILED
     run.error = outcome.error
     run.finished_at = timezone.now()

@@ -14,7 +14,6 @@ import pytest
 import model_services
 from model_services.cli import REPO_ROOT, main, mlserver_environment
 from model_services.config import ServerConfig, write_settings
-
 from tests.conftest import launch_model_services
 
 

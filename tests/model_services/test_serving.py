@@ -16,7 +16,6 @@ from PIL import Image
 from skimage import data
 
 import model_services
-
 from tests.conftest import ModelServices
 
 MALIGNANT_CASE = 0

@@ -23,8 +23,10 @@ class Condition(NodeType):
         "additionalProperties": False,
     }
     inputs = (Port("in", PortType.ANY, required=True, multiple=True, title="After"),)
-    outputs = (Port("true", PortType.BOOLEAN, title="Yes"),
-               Port("false", PortType.BOOLEAN, title="No"))
+    outputs = (
+        Port("true", PortType.BOOLEAN, title="Yes"),
+        Port("false", PortType.BOOLEAN, title="No"),
+    )
 
     def expressions(self, config: dict[str, Any]) -> list[tuple[str, str]]:
         return [("expression", config["expression"])]
@@ -35,6 +37,7 @@ class Condition(NodeType):
         value = evaluate(config["expression"], context.variables())
         if is_undefined(value):
             # A condition on a missing value must not silently choose a branch.
-            raise NodeError(f"expression {config['expression']!r} has no value for this case",
-                            permanent=True)
+            raise NodeError(
+                f"expression {config['expression']!r} has no value for this case", permanent=True
+            )
         return {"true": True} if value else {"false": False}

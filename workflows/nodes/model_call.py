@@ -10,7 +10,6 @@ from workflows.ports import PortType
 from workflows.protocols import PROTOCOLS
 from workflows.registry import NodeType, Port, register
 
-
 _COMMON = {
     "endpoint": {"type": "string", "minLength": 1, "description": "catalog slug"},
     "protocol": {"enum": sorted(PROTOCOLS)},
@@ -65,8 +64,7 @@ class ModelCall(NodeType):
         endpoint = context.services.resolve_endpoint(config["endpoint"])
         if endpoint.protocol != config["protocol"]:
             raise NodeError(
-                f"endpoint '{endpoint.slug}' speaks {endpoint.protocol}, "
-                f"not {config['protocol']}",
+                f"endpoint '{endpoint.slug}' speaks {endpoint.protocol}, not {config['protocol']}",
                 permanent=True,
             )
         protocol = PROTOCOLS[config["protocol"]]
@@ -81,4 +79,3 @@ class ModelCall(NodeType):
                 "model_version": result.model_version,
             },
         }
-

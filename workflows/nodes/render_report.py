@@ -35,5 +35,10 @@ class RenderReport(NodeType):
             values.update(findings["values"])
             provenance.update(findings.get("provenance", {}))
         rendered = await context.services.render_report(values, provenance, config["language"])
-        return {"report": {"report_id": rendered.report_id, "sha256": rendered.sha256,
-                           "pages": rendered.pages}}
+        return {
+            "report": {
+                "report_id": rendered.report_id,
+                "sha256": rendered.sha256,
+                "pages": rendered.pages,
+            }
+        }

@@ -45,7 +45,7 @@ class Transform(NodeType):
                 "minProperties": 1,
                 "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
                 "additionalProperties": {"type": "string", "minLength": 1},
-            }
+            },
         },
         "additionalProperties": False,
     }
@@ -69,11 +69,12 @@ class Transform(NodeType):
             base = evaluate(config["base"], variables)
             if not is_undefined(base) and base is not None:
                 if not isinstance(base, dict):
-                    raise NodeError(f"base {config['base']!r} is not a set of fields",
-                                    permanent=True)
+                    raise NodeError(
+                        f"base {config['base']!r} is not a set of fields", permanent=True
+                    )
                 values.update(_plain(base))
                 sources = self._sources(context, config["base"])
-                provenance.update({key: sources for key in base})
+                provenance.update(dict.fromkeys(base, sources))
         for key, source in config["mapping"].items():
             if referenced_nodes(source) - context.node_outputs.keys():
                 continue  # it reads a node that was skipped or failed: leave the field unfilled

@@ -22,8 +22,11 @@ _TENSOR_INPUT = {
         "datatype": {"enum": DATATYPES},
         "shape": {"type": "array", "items": {"type": "integer", "minimum": -1}},
         "value": {"type": "string", "minLength": 1, "description": "expression for the data"},
-        "tile": {"type": "string", "minLength": 1,
-                 "description": "expression for a slide tile reference, sent as base64 PNG"},
+        "tile": {
+            "type": "string",
+            "minLength": 1,
+            "description": "expression for a slide tile reference, sent as base64 PNG",
+        },
     },
     "oneOf": [{"required": ["value"]}, {"required": ["tile"]}],
     "additionalProperties": False,
@@ -67,25 +70,35 @@ class OpenInferenceV2(ModelProtocol):
         if "tile" in spec:
             reference = evaluate(spec["tile"], context.variables())
             if is_undefined(reference) or not isinstance(reference, dict):
-                raise NodeError(f"input '{name}': {spec['tile']!r} is not a tile reference",
-                                permanent=True)
+                raise NodeError(
+                    f"input '{name}': {spec['tile']!r} is not a tile reference", permanent=True
+                )
             png = await context.services.load_tile(reference)
-            return {"name": name, "datatype": "BYTES", "shape": [1],
-                    "parameters": {"content_type": "base64"},
-                    "data": [base64.b64encode(png).decode("ascii")]}
+            return {
+                "name": name,
+                "datatype": "BYTES",
+                "shape": [1],
+                "parameters": {"content_type": "base64"},
+                "data": [base64.b64encode(png).decode("ascii")],
+            }
         value = evaluate(spec["value"], context.variables())
         if is_undefined(value) or value is None:
-            raise NodeError(f"input '{name}': {spec['value']!r} has no value for this case",
-                            permanent=True)
+            raise NodeError(
+                f"input '{name}': {spec['value']!r} has no value for this case", permanent=True
+            )
         data = _flatten(value)
         shape = spec.get("shape") or [len(data)]
         if -1 not in shape and math.prod(shape) != len(data):
-            raise NodeError(f"input '{name}': {len(data)} values do not fit shape {shape}",
-                            permanent=True)
+            raise NodeError(
+                f"input '{name}': {len(data)} values do not fit shape {shape}", permanent=True
+            )
         return {"name": name, "datatype": spec["datatype"], "shape": shape, "data": data}
 
     async def infer(
-        self, context: RunContext, endpoint: Endpoint, request: dict[str, Any],
+        self,
+        context: RunContext,
+        endpoint: Endpoint,
+        request: dict[str, Any],
         idempotency_key: str,
     ) -> ModelResult:
         payload: dict[str, Any] = {
@@ -95,8 +108,9 @@ class OpenInferenceV2(ModelProtocol):
         if request.get("outputs"):
             payload["outputs"] = [{"name": name} for name in request["outputs"]]
         path = f"/v2/models/{endpoint.model_name}/infer"
-        body = await post_json(context.http, endpoint, path, payload,
-                               idempotency_key=idempotency_key)
+        body = await post_json(
+            context.http, endpoint, path, payload, idempotency_key=idempotency_key
+        )
         return self._result(endpoint, body)
 
     def _result(self, endpoint: Endpoint, body: Any) -> ModelResult:
@@ -107,8 +121,11 @@ class OpenInferenceV2(ModelProtocol):
                 for out in body["outputs"]
             }
         except (KeyError, TypeError, ValueError):
-            raise EndpointError(f"{where}: answer is not an Open Inference v2 response "
-                                "(needs outputs[].name, shape, data)", permanent=True) from None
+            raise EndpointError(
+                f"{where}: answer is not an Open Inference v2 response "
+                "(needs outputs[].name, shape, data)",
+                permanent=True,
+            ) from None
         return ModelResult(
             outputs=outputs,
             model_name=str(body.get("model_name") or endpoint.model_name),

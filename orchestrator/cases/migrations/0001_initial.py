@@ -5,68 +5,126 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Case',
+            name="Case",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('accession', models.CharField(max_length=64)),
-                ('case_type', models.SlugField(max_length=64)),
-                ('patient_name', models.CharField(max_length=200)),
-                ('patient_mrn', models.CharField(max_length=64)),
-                ('patient_sex', models.CharField(choices=[('F', 'Female'), ('M', 'Male'), ('O', 'Other'), ('U', 'Unknown')], default='U', max_length=1)),
-                ('patient_birth_date', models.DateField(blank=True, null=True)),
-                ('clinical_info', models.TextField(blank=True)),
-                ('ordering_physician', models.CharField(blank=True, max_length=200)),
-                ('source', models.CharField(default='rest', max_length=20)),
-                ('findings', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='accounts.department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("accession", models.CharField(max_length=64)),
+                ("case_type", models.SlugField(max_length=64)),
+                ("patient_name", models.CharField(max_length=200)),
+                ("patient_mrn", models.CharField(max_length=64)),
+                (
+                    "patient_sex",
+                    models.CharField(
+                        choices=[("F", "Female"), ("M", "Male"), ("O", "Other"), ("U", "Unknown")],
+                        default="U",
+                        max_length=1,
+                    ),
+                ),
+                ("patient_birth_date", models.DateField(blank=True, null=True)),
+                ("clinical_info", models.TextField(blank=True)),
+                ("ordering_physician", models.CharField(blank=True, max_length=200)),
+                ("source", models.CharField(default="rest", max_length=20)),
+                ("findings", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cases",
+                        to="accounts.department",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='InboundMessage',
+            name="InboundMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('received_at', models.DateTimeField(auto_now_add=True)),
-                ('channel', models.CharField(max_length=20)),
-                ('raw', models.TextField()),
-                ('status', models.CharField(choices=[('received', 'Received'), ('processed', 'Processed'), ('rejected', 'Rejected')], default='received', max_length=20)),
-                ('error', models.TextField(blank=True)),
-                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("received_at", models.DateTimeField(auto_now_add=True)),
+                ("channel", models.CharField(max_length=20)),
+                ("raw", models.TextField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "Received"),
+                            ("processed", "Processed"),
+                            ("rejected", "Rejected"),
+                        ],
+                        default="received",
+                        max_length=20,
+                    ),
+                ),
+                ("error", models.TextField(blank=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="cases.case",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Specimen',
+            name="Specimen",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('label', models.CharField(max_length=16)),
-                ('site', models.CharField(max_length=200)),
-                ('procedure', models.CharField(blank=True, max_length=200)),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('tiles', models.JSONField(blank=True, default=list)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='specimens', to='cases.case')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("label", models.CharField(max_length=16)),
+                ("site", models.CharField(max_length=200)),
+                ("procedure", models.CharField(blank=True, max_length=200)),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("tiles", models.JSONField(blank=True, default=list)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="specimens",
+                        to="cases.case",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'label'],
+                "ordering": ["case", "label"],
             },
         ),
         migrations.AddConstraint(
-            model_name='case',
-            constraint=models.UniqueConstraint(fields=('department', 'accession'), name='case_accession_per_dept'),
+            model_name="case",
+            constraint=models.UniqueConstraint(
+                fields=("department", "accession"), name="case_accession_per_dept"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='specimen',
-            constraint=models.UniqueConstraint(fields=('case', 'label'), name='specimen_label_per_case'),
+            model_name="specimen",
+            constraint=models.UniqueConstraint(
+                fields=("case", "label"), name="specimen_label_per_case"
+            ),
         ),
     ]

@@ -5,32 +5,60 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ModelEndpoint',
+            name="ModelEndpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField()),
-                ('name', models.CharField(max_length=200)),
-                ('protocol', models.CharField(choices=[('open_inference_v2', 'Open Inference Protocol v2 (Triton/KServe/MLServer)'), ('openai_chat', 'OpenAI-compatible chat (vision-language)'), ('http_json', 'Plain JSON over HTTP')], max_length=32)),
-                ('base_url', models.URLField(help_text='e.g. http://127.0.0.1:8091')),
-                ('model_name', models.CharField(help_text='name on the server', max_length=200)),
-                ('secret_ref', models.CharField(blank=True, max_length=100)),
-                ('timeout_s', models.FloatField(default=30.0)),
-                ('enabled', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='endpoints', to='accounts.department')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField()),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "protocol",
+                    models.CharField(
+                        choices=[
+                            (
+                                "open_inference_v2",
+                                "Open Inference Protocol v2 (Triton/KServe/MLServer)",
+                            ),
+                            ("openai_chat", "OpenAI-compatible chat (vision-language)"),
+                            ("http_json", "Plain JSON over HTTP"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("base_url", models.URLField(help_text="e.g. http://127.0.0.1:8091")),
+                ("model_name", models.CharField(help_text="name on the server", max_length=200)),
+                ("secret_ref", models.CharField(blank=True, max_length=100)),
+                ("timeout_s", models.FloatField(default=30.0)),
+                ("enabled", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="endpoints",
+                        to="accounts.department",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('department', 'slug'), name='endpoint_slug_per_dept')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("department", "slug"), name="endpoint_slug_per_dept"
+                    )
+                ],
             },
         ),
     ]

@@ -21,22 +21,31 @@ from orchestrator.runs.services import start_run
 
 
 class Command(BaseCommand):
-    help = ("Start the embedded broker, model services, a Celery worker and the web server; "
-            "run the demo case through the worker; serve until Ctrl-C.")
+    help = (
+        "Start the embedded broker, model services, a Celery worker and the web server; "
+        "run the demo case through the worker; serve until Ctrl-C."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--no-serve", action="store_true",
-                            help="stop after the demo case instead of serving")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="stop after the demo case instead of serving"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        ports = {"web": settings.WEB_PORT, "model services": settings.MODEL_SERVICES_HTTP_PORT,
-                 "model services gRPC": settings.MODEL_SERVICES_GRPC_PORT,
-                 "model services metrics": settings.MODEL_SERVICES_METRICS_PORT}
-        busy = [f"{name} port {port}" for name, port in ports.items()
-                if not devstack.port_is_free(port)]
+        ports = {
+            "web": settings.WEB_PORT,
+            "model services": settings.MODEL_SERVICES_HTTP_PORT,
+            "model services gRPC": settings.MODEL_SERVICES_GRPC_PORT,
+            "model services metrics": settings.MODEL_SERVICES_METRICS_PORT,
+        }
+        busy = [
+            f"{name} port {port}" for name, port in ports.items() if not devstack.port_is_free(port)
+        ]
         if busy:
-            raise CommandError(f"already in use: {', '.join(busy)}. Stop what holds them or set "
-                               "the PATHFLOW_*_PORT variables (see .env.example).")
+            raise CommandError(
+                f"already in use: {', '.join(busy)}. Stop what holds them or set "
+                "the PATHFLOW_*_PORT variables (see .env.example)."
+            )
         password = env_str("PATHFLOW_DEMO_PASSWORD", "pathflow-demo")
         data = load_demo_data(password, settings.MODEL_SERVICES_URL)
         stack = devstack.Stack()
@@ -54,8 +63,9 @@ class Command(BaseCommand):
             self._announce(data, report_path)
             while not stopping and not options["no_serve"]:
                 if dead := stack.dead():
-                    raise CommandError(f"{dead[0].name} stopped; its log ends:\n"
-                                       f"{dead[0].log_tail()}")
+                    raise CommandError(
+                        f"{dead[0].name} stopped; its log ends:\n{dead[0].log_tail()}"
+                    )
                 time.sleep(0.5)
         finally:
             self.stdout.write("Stopping every process the demo started…")
@@ -66,17 +76,23 @@ class Command(BaseCommand):
         self.stdout.write(f"Starting processes (logs in {log_dir})…")
         if settings.EMBEDDED_BROKER:
             stack.add(devstack.start_embedded_broker(settings.EMBEDDED_BROKER_SOCKET, log_dir))
-        stack.add(devstack.start_model_services(
-            settings.MODEL_SERVICES_HTTP_PORT, settings.MODEL_SERVICES_GRPC_PORT,
-            settings.MODEL_SERVICES_METRICS_PORT, settings.VAR_DIR / "model_services", log_dir))
+        stack.add(
+            devstack.start_model_services(
+                settings.MODEL_SERVICES_HTTP_PORT,
+                settings.MODEL_SERVICES_GRPC_PORT,
+                settings.MODEL_SERVICES_METRICS_PORT,
+                settings.VAR_DIR / "model_services",
+                log_dir,
+            )
+        )
         stack.add(devstack.start_worker(log_dir, concurrency=settings.WORKER_CONCURRENCY))
         stack.add(devstack.start_web(settings.WEB_PORT, log_dir))
 
     def _run_demo_case(self, data: DemoData) -> str:
         document = json.loads((DEMO_DIR / "cases" / "breast-malignant.json").read_text())
-        case = (Case.objects.filter(department=data.department,
-                                    accession=document["accession"]).first()
-                or create_case(data.department, document, source="demo"))
+        case = Case.objects.filter(
+            department=data.department, accession=document["accession"]
+        ).first() or create_case(data.department, document, source="demo")
         run = start_run(case, data.workflow_version)
         self.stdout.write(f"Demo case {case.accession}: run {run.pk} queued for the worker…")
         deadline = time.monotonic() + 300
@@ -94,8 +110,13 @@ class Command(BaseCommand):
 
     def _announce(self, data: DemoData, report_path: str) -> None:
         url = f"http://127.0.0.1:{settings.WEB_PORT}/"
-        lines = ["", "Pathflow demo is running.", f"  URL:          {url}",
-                 f"  Django admin: {url}admin/", "  Logins (user / password, role):"]
+        lines = [
+            "",
+            "Pathflow demo is running.",
+            f"  URL:          {url}",
+            f"  Django admin: {url}admin/",
+            "  Logins (user / password, role):",
+        ]
         lines += [f"    {user} / {password}  ({role})" for user, password, role in data.logins]
         lines += [f"  Demo report PDF: {report_path}", "", "Press Ctrl-C to stop."]
         self.stdout.write("\n".join(lines))

@@ -13,8 +13,9 @@ class Command(BaseCommand):
     help = "Create (or refresh) the demo department, users, endpoints, template and workflow."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--password", default=env_str("PATHFLOW_DEMO_PASSWORD",
-                                                          "pathflow-demo"))
+        parser.add_argument(
+            "--password", default=env_str("PATHFLOW_DEMO_PASSWORD", "pathflow-demo")
+        )
         parser.add_argument("--model-services-url", default=settings.MODEL_SERVICES_URL)
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -17,8 +17,10 @@ from orchestrator.runs.services import RunRejected, execute_run, start_run
 
 
 class Command(BaseCommand):
-    help = ("Run one case (a JSON case document) through the published version of a workflow "
-            "in this process and write the draft report PDF.")
+    help = (
+        "Run one case (a JSON case document) through the published version of a workflow "
+        "in this process and write the draft report PDF."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--workflow", required=True, help="workflow slug")
@@ -34,8 +36,9 @@ class Command(BaseCommand):
             raise CommandError(f"case file {path} is not valid JSON: {exc}") from None
         try:
             accession = parse_case_document(document)["accession"]
-            existing = Case.objects.filter(department=workflow.department,
-                                           accession=accession).first()
+            existing = Case.objects.filter(
+                department=workflow.department, accession=accession
+            ).first()
             # Re-running a case document (scripts, benchmarks) adds a run to the same case.
             return existing or create_case(workflow.department, document, source="cli")
         except CaseDocumentInvalid as exc:
@@ -57,17 +60,22 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         run = execute_run(run.pk) or run
         for node_run in run.node_runs.order_by("started_at", "id"):
-            self.stderr.write(f"  {node_run.node_id:<12} {node_run.status:<10} "
-                              f"attempt {node_run.attempt} {node_run.error}")
+            self.stderr.write(
+                f"  {node_run.node_id:<12} {node_run.status:<10} "
+                f"attempt {node_run.attempt} {node_run.error}"
+            )
         if run.status != RunStatus.SUCCEEDED:
             raise CommandError(f"run {run.pk} failed: {run.error}")
         report = run.reports.order_by("-version_no").first()
         if report is None or not report.pdf:
-            raise CommandError(f"run {run.pk} finished without a report; does the workflow "
-                               "have a render_report node?")
+            raise CommandError(
+                f"run {run.pk} finished without a report; does the workflow "
+                "have a render_report node?"
+            )
         options["out"].parent.mkdir(parents=True, exist_ok=True)
         with report.pdf.open("rb") as source, options["out"].open("wb") as target:
             shutil.copyfileobj(source, target)
-        self.stdout.write(f"run {run.pk} succeeded; report v{report.version_no} "
-                          f"sha256 {report.pdf_sha256}")
+        self.stdout.write(
+            f"run {run.pk} succeeded; report v{report.version_no} sha256 {report.pdf_sha256}"
+        )
         self.stdout.write(str(options["out"].resolve()))

@@ -6,39 +6,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('cases', '0001_initial'),
-        ('designs', '0001_initial'),
-        ('runs', '0001_initial'),
+        ("cases", "0001_initial"),
+        ("designs", "0001_initial"),
+        ("runs", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version_no', models.PositiveIntegerField(default=1)),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('preliminary', 'Preliminary'), ('final', 'Final'), ('amended', 'Amended'), ('corrected', 'Corrected'), ('addendum', 'Addendum')], max_length=20)),
-                ('language', models.CharField(default='zh', max_length=8)),
-                ('data', models.JSONField(default=dict)),
-                ('provenance', models.JSONField(default=dict)),
-                ('pdf', models.FileField(blank=True, upload_to='reports/%Y/%m/')),
-                ('pdf_sha256', models.CharField(blank=True, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('signed_at', models.DateTimeField(blank=True, null=True)),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='cases.case')),
-                ('run', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='runs.run')),
-                ('signed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('supersedes', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by', to='reports.report')),
-                ('template_version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='reports', to='designs.templateversion')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version_no", models.PositiveIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("preliminary", "Preliminary"),
+                            ("final", "Final"),
+                            ("amended", "Amended"),
+                            ("corrected", "Corrected"),
+                            ("addendum", "Addendum"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("language", models.CharField(default="zh", max_length=8)),
+                ("data", models.JSONField(default=dict)),
+                ("provenance", models.JSONField(default=dict)),
+                ("pdf", models.FileField(blank=True, upload_to="reports/%Y/%m/")),
+                ("pdf_sha256", models.CharField(blank=True, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("signed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="cases.case",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="runs.run",
+                    ),
+                ),
+                (
+                    "signed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "supersedes",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="superseded_by",
+                        to="reports.report",
+                    ),
+                ),
+                (
+                    "template_version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reports",
+                        to="designs.templateversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', '-version_no'],
-                'constraints': [models.UniqueConstraint(fields=('case', 'version_no'), name='report_version_per_case')],
+                "ordering": ["case", "-version_no"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("case", "version_no"), name="report_version_per_case"
+                    )
+                ],
             },
         ),
     ]

@@ -7,8 +7,8 @@ import os
 import pytest
 
 from orchestrator import devstack
-from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.cases.services import create_case
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData
 from orchestrator.reports.models import Report
 from orchestrator.runs.models import NodeRun, RunStatus
