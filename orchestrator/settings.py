@@ -14,14 +14,13 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
-from rest_framework import serializers, viewsets
 
 from orchestrator.env import env_bool, env_int, env_list, env_path, env_str, load_env_file
 
-# Lets admin, serializer and viewset classes take type parameters at run time (mypy --strict).
-django_stubs_ext.monkeypatch(
-    extra_classes=[serializers.ModelSerializer, viewsets.ReadOnlyModelViewSet]
-)
+# Lets Django's generic classes (ModelAdmin[...]) take type parameters at run time, for mypy
+# --strict. DRF's are patched in OrchestratorConfig.ready(): importing DRF here would freeze its
+# defaults (authentication, permissions, pagination) before REST_FRAMEWORK below is read.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 load_env_file(BASE_DIR / ".env")
@@ -55,7 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
-    "orchestrator",  # project-wide management commands (demo, load_demo, run_case)
+    "orchestrator.apps.OrchestratorConfig",  # project-wide commands (demo, load_demo, run_case)
     "orchestrator.accounts",
     "orchestrator.audit",
     "orchestrator.catalog",
@@ -133,6 +132,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request until collectstatic ran
 FRONTEND_DIST = BASE_DIR / "frontend" / "dist"
 # The built front end's hashed assets are served as /static/app/...; its index.html by a view.
 STATICFILES_DIRS = [("app", FRONTEND_DIST)] if FRONTEND_DIST.exists() else []

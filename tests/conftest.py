@@ -138,13 +138,18 @@ def _database_url() -> str:
 
 
 @pytest.fixture(scope="session")
-def worker_env(django_db_setup: None, broker_url: str, _isolated_files: Path) -> dict[str, str]:
+def process_env(django_db_setup: None, _isolated_files: Path) -> dict[str, str]:
+    """Environment for a separate process (CLI, worker) that shares the test database."""
     return {
         "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker_url,
         "PATHFLOW_MEDIA_ROOT": str(_isolated_files),
         "PATHFLOW_LOG_LEVEL": "INFO",
     }
+
+
+@pytest.fixture(scope="session")
+def worker_env(process_env: dict[str, str], broker_url: str) -> dict[str, str]:
+    return {**process_env, "CELERY_BROKER_URL": broker_url}
 
 
 @pytest.fixture(scope="session")

@@ -20,10 +20,12 @@ class CaseDocumentInvalid(ValueError):
         super().__init__("; ".join(problems))
 
 
-def _text(doc: dict[str, Any], key: str, problems: list[str], *, required: bool = True) -> str:
+def _text(
+    doc: dict[str, Any], key: str, problems: list[str], *, required: bool = True, prefix: str = ""
+) -> str:
     value = doc.get(key, "")
     if not isinstance(value, str) or (required and not value.strip()):
-        problems.append(f"{key}: {'required text' if required else 'must be text'}")
+        problems.append(f"{prefix}{key}: {'required text' if required else 'must be text'}")
         return ""
     return value.strip()
 
@@ -73,8 +75,8 @@ def parse_case_document(doc: Any) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "accession": _text(doc, "accession", problems),
         "case_type": _text(doc, "case_type", problems),
-        "patient_name": _text(patient, "name", problems),
-        "patient_mrn": _text(patient, "mrn", problems),
+        "patient_name": _text(patient, "name", problems, prefix="patient."),
+        "patient_mrn": _text(patient, "mrn", problems, prefix="patient."),
         "clinical_info": _text(doc, "clinical_info", problems, required=False),
         "ordering_physician": _text(doc, "ordering_physician", problems, required=False),
         "findings": doc.get("findings", {}),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -16,7 +17,7 @@ from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.reports.rendering import RenderedPdf, render_html, render_pdf
 from orchestrator.reports.strings import REPORT_STRINGS
 from orchestrator.runs.models import Run
-from workflows.datasets import findings_problems, parse_dataset, synoptic_sections
+from workflows.datasets import Dataset, findings_problems, parse_dataset, synoptic_sections
 
 
 class FindingsRejected(ValueError):
@@ -27,22 +28,46 @@ class FindingsRejected(ValueError):
         super().__init__("; ".join(problems))
 
 
-def _case_block(case: Case, language: str) -> dict[str, Any]:
-    return {
-        "accession": case.accession,
-        "patient_name": case.patient_name,
-        "patient_mrn": case.patient_mrn,
-        "sex_label": REPORT_STRINGS[language]["sex_labels"][case.patient_sex],
-        "patient_birth_date": case.patient_birth_date.isoformat()
-        if case.patient_birth_date
-        else "",
-        "ordering_physician": case.ordering_physician,
-        "clinical_info": case.clinical_info,
-        "specimens": [
-            {"label": s.label, "site": s.site, "procedure": s.procedure}
-            for s in case.specimens.all()
-        ],
-    }
+@dataclass(frozen=True)
+class ReportHeader:
+    """Who and what a report is about, as printed in the letterhead and patient block."""
+
+    hospital_name: str
+    department_name: str
+    accession: str
+    patient_name: str
+    patient_mrn: str
+    patient_sex: str
+    patient_birth_date: str
+    ordering_physician: str
+    clinical_info: str
+    specimens: list[dict[str, str]]
+
+    @classmethod
+    def from_case(cls, case: Case) -> ReportHeader:
+        return cls(
+            hospital_name=case.department.hospital_name,
+            department_name=case.department.name,
+            accession=case.accession,
+            patient_name=case.patient_name,
+            patient_mrn=case.patient_mrn,
+            patient_sex=case.patient_sex,
+            patient_birth_date=case.patient_birth_date.isoformat()
+            if case.patient_birth_date
+            else "",
+            ordering_physician=case.ordering_physician,
+            clinical_info=case.clinical_info,
+            specimens=[
+                {"label": s.label, "site": s.site, "procedure": s.procedure}
+                for s in case.specimens.all()
+            ],
+        )
+
+    def case_block(self, language: str) -> dict[str, Any]:
+        return {
+            **asdict(self),
+            "sex_label": REPORT_STRINGS[language]["sex_labels"].get(self.patient_sex, ""),
+        }
 
 
 def _ai_sources(provenance: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, Any]]]:
@@ -68,21 +93,19 @@ def _ai_sources(provenance: dict[str, Any]) -> tuple[dict[str, str], list[dict[s
 
 
 def build_report_context(
-    template_version: TemplateVersion,
-    case: Case,
+    dataset: Dataset,
+    header: ReportHeader,
     values: dict[str, Any],
     provenance: dict[str, Any],
     language: str,
     status: str,
 ) -> dict[str, Any]:
-    dataset = parse_dataset(template_version.dataset)
     marks, sources = _ai_sources(provenance)
-    department = case.department
     return {
         "language": language,
         "t": REPORT_STRINGS[language],
-        "department": {"name": department.name, "hospital_name": department.hospital_name},
-        "case": _case_block(case, language),
+        "department": {"name": header.department_name, "hospital_name": header.hospital_name},
+        "case": header.case_block(language),
         "report": {
             "title": dataset.title[language],
             "status": status,
@@ -98,13 +121,14 @@ def build_report_context(
 
 def render_report_pdf(
     template_version: TemplateVersion,
-    case: Case,
+    header: ReportHeader,
     values: dict[str, Any],
     provenance: dict[str, Any],
     language: str,
     status: str = ReportStatus.DRAFT,
 ) -> RenderedPdf:
-    context = build_report_context(template_version, case, values, provenance, language, status)
+    dataset = parse_dataset(template_version.dataset)
+    context = build_report_context(dataset, header, values, provenance, language, status)
     html = render_html(context, custom_layout=template_version.layout_html)
     return render_pdf(html, extra_css=template_version.layout_css)
 
@@ -119,7 +143,8 @@ def create_draft_report(
     problems = findings_problems(dataset, values, complete=False)
     if problems:
         raise FindingsRejected([str(p) for p in problems])
-    rendered = render_report_pdf(template_version, run.case, values, provenance, language)
+    header = ReportHeader.from_case(run.case)
+    rendered = render_report_pdf(template_version, header, values, provenance, language)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=run.case_id)
         latest = case.reports.aggregate(n=Max("version_no"))["n"] or 0

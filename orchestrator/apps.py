@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+
+class OrchestratorConfig(AppConfig):
+    name = "orchestrator"
+    label = "orchestrator"
+
+    def ready(self) -> None:
+        import django_stubs_ext
+        from rest_framework import serializers, viewsets
+
+        django_stubs_ext.monkeypatch(
+            extra_classes=[serializers.ModelSerializer, viewsets.ReadOnlyModelViewSet]
+        )

@@ -1,0 +1,148 @@
+"""`manage.py run_case`: the one-shot CLI, run as a real process against the test database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator import devstack
+from orchestrator.catalog.models import ModelEndpoint
+from orchestrator.demo_data import DemoData
+from orchestrator.reports.models import Report
+from orchestrator.runs.models import Run, RunStatus
+from tests.conftest import case_document, pdf_text
+
+pytestmark = pytest.mark.django_db(transaction=True)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_case(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", "run_case", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+def write_case(tmp_path: Path, document: object) -> Path:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def test_it_writes_the_report_pdf_with_the_model_values(
+    demo: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "out" / "report.pdf"
+    case = write_case(tmp_path, case_document("breast-malignant"))
+
+    result = run_case(
+        process_env, "--workflow", "breast-fna-ihc", "--case", str(case), "--out", str(out)
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert str(out) in result.stdout
+    report = Report.objects.get()
+    text = pdf_text(out)
+    assert f"{report.data['fna_malignancy_probability']:.1f}%" in text
+    assert f"{report.data['ki67_index']:.1f}%" in text
+    assert out.read_bytes() == Path(report.pdf.path).read_bytes()
+
+
+def test_it_names_a_missing_workflow(
+    demo: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    case = write_case(tmp_path, case_document("breast-malignant"))
+
+    result = run_case(
+        process_env,
+        "--workflow",
+        "no-such-flow",
+        "--case",
+        str(case),
+        "--out",
+        str(tmp_path / "r.pdf"),
+    )
+
+    assert result.returncode != 0
+    assert "workflow 'no-such-flow' does not exist" in result.stderr
+    assert "breast-fna-ihc" in result.stderr  # lists the ones that do
+    assert not Run.objects.exists()
+
+
+def test_it_lists_every_problem_of_an_invalid_case_file(
+    demo: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    document = case_document("breast-malignant", accession="", specimens=[{"label": "A"}])
+    del document["patient"]["mrn"]
+    case = write_case(tmp_path, document)
+
+    result = run_case(
+        process_env,
+        "--workflow",
+        "breast-fna-ihc",
+        "--case",
+        str(case),
+        "--out",
+        str(tmp_path / "r.pdf"),
+    )
+
+    assert result.returncode != 0
+    for problem in ("accession: required text", "patient.mrn", "specimens[0].site"):
+        assert problem in result.stderr
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_it_says_when_the_case_file_is_not_json(
+    demo: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    case = tmp_path / "case.json"
+    case.write_text("{not json", encoding="utf-8")
+
+    result = run_case(
+        process_env,
+        "--workflow",
+        "breast-fna-ihc",
+        "--case",
+        str(case),
+        "--out",
+        str(tmp_path / "r.pdf"),
+    )
+
+    assert result.returncode != 0
+    assert "is not valid JSON" in result.stderr
+
+
+def test_it_fails_naming_an_unreachable_endpoint_and_writes_no_pdf(
+    demo: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    ModelEndpoint.objects.filter(slug="breast-fna").update(
+        base_url=f"http://127.0.0.1:{devstack.free_port()}"
+    )
+    case = write_case(tmp_path, case_document("breast-malignant"))
+
+    result = run_case(
+        process_env,
+        "--workflow",
+        "breast-fna-ihc",
+        "--case",
+        str(case),
+        "--out",
+        str(tmp_path / "r.pdf"),
+    )
+
+    assert result.returncode != 0
+    assert "endpoint 'breast-fna'" in result.stderr
+    assert "cannot connect" in result.stderr
+    assert Run.objects.get().status == RunStatus.FAILED
+    assert not Report.objects.exists()
+    assert not (tmp_path / "r.pdf").exists()
