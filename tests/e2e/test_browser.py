@@ -1,0 +1,90 @@
+"""What people see in a real browser: the Django admin and the Runs page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+from pytest_django.live_server_helper import LiveServer
+
+from orchestrator import devstack
+from orchestrator.catalog.models import ModelEndpoint
+from orchestrator.cases.services import create_case
+from orchestrator.demo_data import DemoData
+from orchestrator.runs.models import RunStatus
+from orchestrator.runs.services import execute_run, start_run
+from tests.conftest import PASSWORD, case_document
+from tests.e2e.conftest import browser_page, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_the_demo_admin_signs_in_to_the_django_admin(
+    demo: DemoData, live_server: LiveServer
+) -> None:
+    with browser_page() as page:
+        page.goto(f"{live_server.url}/admin/")
+        page.fill("#id_username", "admin")
+        page.fill("#id_password", PASSWORD)
+        page.click("input[type=submit]")
+
+        expect(page.locator("#site-name")).to_be_visible()
+        expect(page.locator("#runs-run a")).to_have_text("Runs")
+        expect(page.locator("#catalog-modelendpoint a")).to_have_text("Model endpoints")
+
+
+def test_a_wrong_password_is_refused_with_a_message(
+    demo: DemoData, live_server: LiveServer
+) -> None:
+    with browser_page() as page:
+        sign_in(page, live_server.url, "pathologist", "wrong")
+        expect(page.get_by_role("alert")).to_contain_text("Wrong user name or password")
+
+
+def test_a_pathologist_sees_runs_with_their_pdf_and_the_failed_endpoint(
+    demo: DemoData, live_server: LiveServer
+) -> None:
+    good = start_run(
+        create_case(demo.department, case_document("breast-malignant")),
+        demo.workflow_version,
+        enqueue=False,
+    )
+    assert (execute_run(good.pk) or good).status == RunStatus.SUCCEEDED
+    ModelEndpoint.objects.filter(slug="breast-fna").update(
+        base_url=f"http://127.0.0.1:{devstack.free_port()}"
+    )
+    bad = start_run(
+        create_case(demo.department, case_document("breast-benign")),
+        demo.workflow_version,
+        enqueue=False,
+    )
+    assert (execute_run(bad.pk) or bad).status == RunStatus.FAILED
+
+    with browser_page() as page:
+        sign_in(page, live_server.url, "pathologist", PASSWORD)
+
+        expect(page).to_have_url(f"{live_server.url}/app/")
+        expect(page.get_by_test_id("current-user")).to_contain_text("Li Wei")
+        rows = page.get_by_test_id("run-row")
+        expect(rows).to_have_count(2)
+        succeeded = page.locator("[data-testid=run-row][data-status=succeeded]")
+        expect(succeeded).to_contain_text("S26-00001")
+        pdf_url = succeeded.get_by_test_id("run-pdf").get_attribute("href")
+        response = page.request.get(f"{live_server.url}{pdf_url}")
+        assert response.status == 200
+        assert response.headers["content-type"] == "application/pdf"
+        assert response.body().startswith(b"%PDF")
+
+        page.locator("[data-testid=run-row][data-status=failed]").click()
+        failed_node = page.locator("[data-testid=node-run][data-status=failed]").first
+        expect(failed_node).to_contain_text("breast-fna")
+        expect(failed_node).to_contain_text("cannot connect")
+
+        page.get_by_test_id("lang-switch").select_option("zh")
+        expect(page.get_by_role("heading", name="运行记录")).to_be_visible()
+
+
+def test_the_runs_page_sends_anonymous_visitors_to_sign_in(live_server: LiveServer) -> None:
+    with browser_page() as page:
+        page.goto(f"{live_server.url}/app/")
+        expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/app/")
+        expect(page.get_by_role("button", name="Sign in / 登录")).to_be_visible()

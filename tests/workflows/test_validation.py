@@ -1,0 +1,411 @@
+"""Graph validation: each rule on its own, then many problems in one graph, all listed."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import pytest
+
+from workflows.context import RunContext
+from workflows.errors import GraphInvalid, GraphProblem
+from workflows.ports import PortType
+from workflows.registry import REGISTRY, NodeRegistry, NodeType, Port
+from workflows.validation import graph_problems, validate_graph
+
+from .conftest import demo_graph
+
+
+def node(document: dict[str, Any], node_id: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(n for n in document["nodes"] if n["id"] == node_id)
+    return found
+
+
+def by_code(problems: list[GraphProblem], code: str) -> list[GraphProblem]:
+    return [p for p in problems if p.code == code]
+
+
+def only(problems: list[GraphProblem], code: str) -> GraphProblem:
+    """The single problem of ``code``; also checks nothing else went wrong."""
+    assert [p.code for p in problems] == [code], problems
+    return problems[0]
+
+
+def test_the_demo_graph_validates_clean() -> None:
+    spec = validate_graph(demo_graph())
+
+    assert [n.id for n in spec.nodes] == ["case", "fna", "malignant", "ihc", "fields", "report"]
+    assert spec.node("fna").retry.max_attempts == 2
+    assert spec.node("ihc").timeout_s == 60
+
+
+def test_it_rejects_a_duplicate_node_id() -> None:
+    document = demo_graph()
+    document["nodes"].append(dict(node(document, "fields")))
+
+    problem = only(graph_problems(document), "duplicate_node")
+
+    assert problem.node_id == "fields"
+    assert str(problem) == "node 'fields': 2 nodes share this id"
+
+
+def test_it_rejects_an_unknown_node_type() -> None:
+    document = demo_graph()
+    node(document, "report")["type"] = "send_fax"
+
+    problems = graph_problems(document)
+
+    problem = by_code(problems, "unknown_node_type")[0]
+    assert problem.node_id == "report"
+    assert problem.message == "unknown node type 'send_fax'"
+
+
+def test_it_rejects_an_unknown_type_version_and_names_the_known_ones() -> None:
+    document = demo_graph()
+    node(document, "malignant")["type_version"] = 2
+
+    problem = only(graph_problems(document), "unknown_node_type")
+
+    assert problem.node_id == "malignant"
+    assert problem.message == "version 2 of 'condition' is unknown (known: 1)"
+
+
+def test_it_rejects_a_type_version_that_is_not_a_number() -> None:
+    document = demo_graph()
+    node(document, "malignant")["type_version"] = "latest"
+
+    problems = graph_problems(document)
+
+    assert [(p.code, p.node_id) for p in problems] == [("type_version_invalid", "malignant")]
+    assert "'type_version' must be a whole number" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("node_id", "config", "field"),
+    [
+        ("report", {"language": "fr"}, "config['language']"),
+        (
+            "fna",
+            {
+                "endpoint": "breast-fna",
+                "protocol": "open_inference_v2",
+                "inputs": [{"name": "features", "datatype": "FLOAT128", "value": "case.x"}],
+            },
+            "config['inputs'][0]['datatype']",
+        ),
+        ("malignant", {}, "config: 'expression' is a required property"),
+    ],
+)
+def test_it_rejects_config_that_does_not_match_the_schema_and_names_the_field(
+    node_id: str, config: dict[str, Any], field: str
+) -> None:
+    document = demo_graph()
+    node(document, node_id)["config"] = config
+
+    problem = only(graph_problems(document), "config_invalid")
+
+    assert problem.node_id == node_id
+    assert problem.message.startswith(field)
+
+
+@pytest.mark.parametrize(
+    ("node_id", "path", "source", "where"),
+    [
+        ("malignant", ("expression",), "nodes.fna.result.predict_proba[0][1] >=", "expression"),
+        ("fields", ("mapping", "ki67_index"), "(nodes.ihc.result", "mapping.ki67_index"),
+        ("fna", ("inputs", 0, "value"), "case.specimens[0].data.|", "inputs[0].value"),
+    ],
+)
+def test_it_rejects_an_expression_that_does_not_compile_and_names_it(
+    node_id: str, path: tuple[str | int, ...], source: str, where: str
+) -> None:
+    document = demo_graph()
+    target = node(document, node_id)["config"]
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = source
+
+    problem = only(graph_problems(document), "config_invalid")
+
+    assert problem.node_id == node_id
+    assert problem.message.startswith(f"{where}: expression {source!r} does not compile: ")
+
+
+def test_it_rejects_an_edge_to_a_node_that_does_not_exist() -> None:
+    document = demo_graph()
+    document["edges"].append(
+        {"id": "e7", "source": "report", "source_port": "report", "target": "archive"}
+    )
+
+    problem = only(graph_problems(document), "dangling_edge")
+
+    assert problem.edge_id == "e7"
+    assert problem.message == "target node 'archive' does not exist"
+
+
+def test_it_rejects_a_second_edge_between_the_same_ports() -> None:
+    document = demo_graph()
+    document["edges"].append({**document["edges"][-1], "id": "e7"})
+
+    problem = only(graph_problems(document), "duplicate_edge")
+
+    assert problem.edge_id == "e7"
+
+
+def test_it_rejects_two_edges_with_the_same_id() -> None:
+    document = demo_graph()
+    document["edges"][4]["id"] = "e4"
+
+    problem = only(graph_problems(document), "duplicate_edge_id")
+
+    assert problem.edge_id == "e4"
+    assert problem.message == "2 edges share this id"
+
+
+@pytest.mark.parametrize(
+    ("change", "message", "port"),
+    [
+        ({"source_port": "values"}, "node 'fields' has no output port 'values'", "values"),
+        ({"target_port": "fields"}, "node 'report' has no input port 'fields'", "fields"),
+    ],
+)
+def test_it_rejects_an_edge_on_a_port_the_node_does_not_have(
+    change: dict[str, str], message: str, port: str
+) -> None:
+    document = demo_graph()
+    document["edges"][5].update(change)  # e6: fields.findings -> report.findings
+
+    problems = graph_problems(document)
+
+    problem = by_code(problems, "unknown_port")[0]
+    assert (problem.edge_id, problem.port, problem.message) == ("e6", port, message)
+
+
+def test_it_allows_the_error_port_only_on_a_node_with_an_error_branch() -> None:
+    document = demo_graph()
+    document["nodes"].append(
+        {"id": "notes", "type": "transform", "config": {"mapping": {"note": "'model failed'"}}}
+    )
+    document["edges"].append(
+        {"id": "e7", "source": "ihc", "source_port": "error", "target": "notes"}
+    )
+
+    problem = only(graph_problems(document), "unknown_port")
+    assert (problem.edge_id, problem.port) == ("e7", "error")
+
+    node(document, "ihc")["on_error"] = "error_branch"
+    assert graph_problems(document) == []
+
+
+@pytest.mark.parametrize(
+    ("source", "source_port", "given"),
+    [("malignant", "true", "boolean"), ("fields", "result", "json")],
+)
+def test_it_rejects_an_edge_between_ports_of_incompatible_types(
+    source: str, source_port: str, given: str
+) -> None:
+    document = demo_graph()
+    document["edges"].append(
+        {
+            "id": "e7",
+            "source": source,
+            "source_port": source_port,
+            "target": "report",
+            "target_port": "findings",
+        }
+    )
+
+    problem = only(graph_problems(document), "port_type_mismatch")
+
+    assert (problem.edge_id, problem.port) == ("e7", "findings")
+    assert problem.message == (
+        f"{source}.{source_port} gives {given} but report.findings takes findings"
+    )
+
+
+def test_it_rejects_a_required_input_left_unconnected() -> None:
+    document = demo_graph()
+    document["edges"] = [e for e in document["edges"] if e["id"] != "e6"]
+
+    problems = graph_problems(document)
+
+    missing = by_code(problems, "missing_input")
+    assert [(p.node_id, p.port) for p in missing] == [("report", "findings")]
+    assert str(missing[0]) == "node 'report', port 'findings': required input is not connected"
+
+
+class Archive(NodeType):
+    """A node type with a single-edge input, as a third-party type might declare."""
+
+    name = "archive"
+    title = "Archive the report"
+    inputs: ClassVar[tuple[Port, ...]] = (Port("report", PortType.REPORT, required=True),)
+
+    async def run(
+        self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {}
+
+
+def registry_with_archive() -> NodeRegistry:
+    registry = NodeRegistry()
+    for entry in REGISTRY.describe():
+        built_in = REGISTRY.get(entry["name"], entry["version"])
+        assert built_in is not None
+        registry.register(type(built_in))
+    registry.register(Archive)
+    return registry
+
+
+def test_it_rejects_several_edges_into_an_input_that_takes_one() -> None:
+    document = demo_graph()
+    document["nodes"] += [
+        {"id": "report_en", "type": "render_report", "config": {"language": "en"}},
+        {"id": "archive", "type": "archive", "config": {}},
+    ]
+    document["edges"] += [
+        {"id": "e7", "source": "fields", "source_port": "findings", "target": "report_en",
+         "target_port": "findings"},
+        {"id": "e8", "source": "report", "source_port": "report", "target": "archive",
+         "target_port": "report"},
+        {"id": "e9", "source": "report_en", "source_port": "report", "target": "archive",
+         "target_port": "report"},
+    ]  # fmt: skip
+    registry = registry_with_archive()
+
+    problem = only(graph_problems(document, registry), "too_many_inputs")
+
+    assert (problem.node_id, problem.port) == ("archive", "report")
+    assert problem.message == "2 edges feed an input that takes one"
+    document["edges"].pop()
+    assert graph_problems(document, registry) == []
+
+
+def test_it_rejects_a_cycle_and_shows_its_path() -> None:
+    document = demo_graph()
+    document["edges"].append(
+        {"id": "e7", "source": "ihc", "source_port": "result", "target": "fna"}
+    )
+
+    problem = only(graph_problems(document), "cycle")
+
+    path = problem.message.removeprefix("is part of a cycle: ").split(" → ")
+    assert path[0] == path[-1] == problem.node_id
+    assert sorted(path[:-1]) == ["fna", "ihc", "malignant"]
+    # The path follows the edges: fna → malignant → ihc → fna, from wherever it starts.
+    order = ["fna", "malignant", "ihc"]
+    start = order.index(path[0])
+    assert path[:-1] == order[start:] + order[:start]
+
+
+def test_it_rejects_a_graph_without_a_trigger() -> None:
+    document = demo_graph()
+    document["nodes"] = [n for n in document["nodes"] if n["id"] != "case"]
+    document["edges"] = [e for e in document["edges"] if e["id"] != "e1"]
+
+    problem = only(graph_problems(document), "no_trigger")
+
+    assert problem.message == "the graph has no trigger node"
+
+
+def test_it_rejects_a_node_no_path_leads_to() -> None:
+    document = demo_graph()
+    document["nodes"].append(
+        {
+            "id": "orphan",
+            "type": "model_call",
+            "config": {
+                "endpoint": "ihc-dab",
+                "protocol": "open_inference_v2",
+                "inputs": [{"name": "x", "datatype": "FP64", "value": "[1]"}],
+            },
+        }
+    )
+
+    problem = only(graph_problems(document), "unreachable")
+
+    assert problem.node_id == "orphan"
+
+
+@pytest.mark.parametrize("version", [2, None, "1"])
+def test_it_rejects_a_schema_version_it_does_not_read(version: Any) -> None:
+    document = demo_graph()
+    document["schema_version"] = version
+
+    problem = only(graph_problems(document), "schema_version")
+
+    assert problem.message == (
+        f"schema_version {version!r} is not supported (this engine reads 1)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "message"),
+    [
+        ({"retry": {"max_attempts": 0}}, "retry_invalid", "max_attempts ≥ 1"),
+        ({"retry": {"backoff_s": -1}}, "retry_invalid", "backoff_s ≥ 0"),
+        ({"retry": {"max_attempts": "three"}}, "retry_invalid", "max_attempts ≥ 1"),
+        ({"retry": [3]}, "retry_invalid", "max_attempts ≥ 1"),
+        ({"timeout_s": 0}, "timeout_invalid", "'timeout_s' must be > 0"),
+        ({"timeout_s": "30"}, "timeout_invalid", "'timeout_s' must be > 0"),
+        (
+            {"on_error": "ignore"},
+            "on_error_invalid",
+            "'on_error' must be one of stop, continue, error_branch, default_value",
+        ),
+        (
+            {"on_error": "default_value", "default_outputs": "0.5"},
+            "default_outputs_invalid",
+            "'default_outputs' must be an object",
+        ),
+    ],
+)
+def test_it_rejects_bad_retry_timeout_and_error_handling(
+    change: dict[str, Any], code: str, message: str
+) -> None:
+    document = demo_graph()
+    node(document, "ihc").update(change)
+
+    problem = only(graph_problems(document), code)
+
+    assert problem.node_id == "ihc"
+    assert message in problem.message
+
+
+def test_it_lists_every_problem_at_once_each_naming_where_it_is() -> None:
+    document = demo_graph()
+    node(document, "fna")["retry"] = {"max_attempts": 0}
+    node(document, "ihc")["on_error"] = "shrug"
+    node(document, "malignant")["config"]["expression"] = "nodes.fna.result >"
+    node(document, "report")["config"]["language"] = "fr"
+    document["edges"][4]["target_port"] = "inp"  # e5 into fields
+    document["edges"].append({"id": "e5", "source": "fna", "target": "nowhere"})
+    document["nodes"].append(dict(node(document, "fields")))
+    document["nodes"].append({"id": "stray", "type": "case_reader", "config": {}})
+
+    with pytest.raises(GraphInvalid) as raised:
+        validate_graph(document)
+
+    found = {(p.code, p.node_id, p.edge_id, p.port) for p in raised.value.problems}
+    assert found == {
+        ("retry_invalid", "fna", None, None),
+        ("on_error_invalid", "ihc", None, None),
+        ("duplicate_node", "fields", None, None),
+        ("config_invalid", "malignant", None, None),
+        ("config_invalid", "report", None, None),
+        ("unknown_port", None, "e5", "inp"),
+        ("duplicate_edge_id", None, "e5", None),
+        ("dangling_edge", None, "e5", None),
+        ("unknown_node_type", "stray", None, None),
+        ("unreachable", "stray", None, None),
+    }
+    message = str(raised.value)
+    assert "node 'fna': 'retry' needs max_attempts ≥ 1" in message
+    assert "edge 'e5', port 'inp': node 'fields' has no input port 'inp'" in message
+    assert "edge 'e5': target node 'nowhere' does not exist" in message
+    assert "node 'report': config['language']: 'fr' is not one of ['zh', 'en']" in message
+
+
+def test_it_rejects_a_document_that_is_not_a_graph() -> None:
+    assert [p.code for p in graph_problems(["not", "a", "graph"])] == ["graph_not_object"]
+    problems = graph_problems({"schema_version": 1, "nodes": [], "edges": {}})
+    assert [p.code for p in problems] == ["no_nodes", "edges_not_list"]
