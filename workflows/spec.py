@@ -71,13 +71,26 @@ def _node(raw: Any, index: int, problems: list[GraphProblem]) -> NodeSpec | None
     if not isinstance(node_id, str) or not node_id:
         problems.append(GraphProblem("node_id_missing", f"nodes[{index}] has no string 'id'"))
         return None
-    before = len(problems)
+    # A node without a usable type or config cannot be validated further; a bad retry,
+    # timeout or on_error is reported and replaced by its default so that validation goes on.
+    readable = True
     node_type = raw.get("type")
     if not isinstance(node_type, str) or not node_type:
         problems.append(GraphProblem("node_type_missing", "has no 'type'", node_id=node_id))
+        readable = False
+    try:
+        type_version = int(raw.get("type_version", 1))
+    except (TypeError, ValueError):
+        problems.append(
+            GraphProblem(
+                "type_version_invalid", "'type_version' must be a whole number", node_id=node_id
+            )
+        )
+        readable = False
     config = raw.get("config", {})
     if not isinstance(config, dict):
         problems.append(GraphProblem("config_not_object", "'config' is not an object", node_id))
+        readable = False
     retry_raw = raw.get("retry") or {}
     try:
         retry = RetryPolicy(
@@ -114,12 +127,12 @@ def _node(raw: Any, index: int, problems: list[GraphProblem]) -> NodeSpec | None
                 "default_outputs_invalid", "'default_outputs' must be an object", node_id=node_id
             )
         )
-    if len(problems) > before:
+    if not readable:
         return None
     return NodeSpec(
         id=node_id,
         type=str(node_type),
-        type_version=int(raw.get("type_version", 1)),
+        type_version=type_version,
         title=str(raw.get("title") or node_id),
         config=config,
         retry=retry,
@@ -149,11 +162,17 @@ def _edge(raw: Any, index: int, problems: list[GraphProblem]) -> EdgeSpec | None
     )
 
 
-def parse_graph(data: Any) -> GraphSpec:
-    """Parse a graph document; raises GraphInvalid listing every structural problem."""
-    problems: list[GraphProblem] = []
+def read_graph(data: Any) -> tuple[GraphSpec | None, list[GraphProblem]]:
+    """Parse a graph document, collecting every structural problem.
+
+    The spec comes back even when there are problems, as long as every node and edge could be
+    read (a bad retry, timeout, on_error or default_outputs falls back to its default), so that
+    validation can go on and report the rest at once. It is None when the document's shape is
+    broken: not an object, another schema_version, or a node or edge that cannot be read.
+    """
     if not isinstance(data, dict):
-        raise GraphInvalid([GraphProblem("graph_not_object", "the graph is not a JSON object")])
+        return None, [GraphProblem("graph_not_object", "the graph is not a JSON object")]
+    problems: list[GraphProblem] = []
     version = data.get("schema_version")
     if version != SCHEMA_VERSION:
         problems.append(
@@ -170,15 +189,25 @@ def parse_graph(data: Any) -> GraphSpec:
     if not isinstance(raw_edges, list):
         problems.append(GraphProblem("edges_not_list", "'edges' must be a list"))
         raw_edges = []
+    shape_problems = len(problems)
     nodes = [n for i, raw in enumerate(raw_nodes) if (n := _node(raw, i, problems))]
     edges = [e for i, raw in enumerate(raw_edges) if (e := _edge(raw, i, problems))]
-    if problems:
-        raise GraphInvalid(problems)
+    if shape_problems or len(nodes) < len(raw_nodes) or len(edges) < len(raw_edges):
+        return None, problems
     trigger = data.get("trigger")
-    return GraphSpec(
+    spec = GraphSpec(
         schema_version=SCHEMA_VERSION,
         name=str(data.get("name") or ""),
         nodes=tuple(nodes),
         edges=tuple(edges),
         trigger=trigger if isinstance(trigger, dict) else {},
     )
+    return spec, problems
+
+
+def parse_graph(data: Any) -> GraphSpec:
+    """Parse a graph document; raises GraphInvalid listing every structural problem."""
+    spec, problems = read_graph(data)
+    if spec is None or problems:
+        raise GraphInvalid(problems)
+    return spec

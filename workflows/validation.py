@@ -11,7 +11,7 @@ import workflows.nodes  # noqa: F401  (registers the built-in node types)
 from workflows.errors import GraphInvalid, GraphProblem
 from workflows.ports import is_assignable
 from workflows.registry import REGISTRY, NodeRegistry, NodeType
-from workflows.spec import GraphSpec, OnError, parse_graph
+from workflows.spec import GraphSpec, OnError, parse_graph, read_graph
 
 
 def _node_types(
@@ -155,11 +155,9 @@ def _topology(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphP
 
 def graph_problems(data: Any, registry: NodeRegistry = REGISTRY) -> list[GraphProblem]:
     """Every problem with a graph document: structure, types, config, ports and topology."""
-    try:
-        spec = parse_graph(data)
-    except GraphInvalid as exc:
-        return exc.problems
-    problems: list[GraphProblem] = []
+    spec, problems = read_graph(data)
+    if spec is None:
+        return problems
     types = _node_types(spec, registry, problems)
     _edges(spec, types, problems)
     _inputs(spec, types, problems)

@@ -333,9 +333,7 @@ def test_it_rejects_a_schema_version_it_does_not_read(version: Any) -> None:
 
     problem = only(graph_problems(document), "schema_version")
 
-    assert problem.message == (
-        f"schema_version {version!r} is not supported (this engine reads 1)"
-    )
+    assert problem.message == (f"schema_version {version!r} is not supported (this engine reads 1)")
 
 
 @pytest.mark.parametrize(
