@@ -142,11 +142,10 @@ def parse_dataset(data: Any) -> Dataset:
                 tuple(elements),
             )
         )
+    title = _labels(data.get("title"), "title", problems)
     if problems:
         raise DatasetInvalid(problems)
-    return Dataset(
-        str(data.get("slug", "")), _labels(data.get("title"), "title", problems), tuple(sections)
-    )
+    return Dataset(str(data.get("slug", "")), title, tuple(sections))
 
 
 def visibility(dataset: Dataset, values: dict[str, Any]) -> dict[str, bool]:
@@ -178,10 +177,11 @@ def _value_problem(element: Element, value: Any) -> str | None:
     if kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"{value!r} is not a number"
+        amount = f"{value} {element.unit}".strip()
         if element.minimum is not None and value < element.minimum:
-            return f"{value} {element.unit} is below the minimum {element.minimum}".strip()
+            return f"{amount} is below the minimum {element.minimum}"
         if element.maximum is not None and value > element.maximum:
-            return f"{value} {element.unit} is above the maximum {element.maximum}".strip()
+            return f"{amount} is above the maximum {element.maximum}"
         return None
     if kind == "boolean":
         return None if isinstance(value, bool) else f"{value!r} is not true or false"

@@ -83,7 +83,7 @@ def test_it_lists_every_problem_with_filled_data_at_once(
         procedure_date="18/03/2025",
         tumour_site="upper_outer",
         nodal_procedure=["sentinel_biopsy", "telepathy"],
-        er_percent="90",
+        pr_percent="40",
         staging_edition="  ",
     )
 
@@ -100,7 +100,7 @@ def test_it_lists_every_problem_with_filled_data_at_once(
         "procedure_date": "'18/03/2025' is not a date (YYYY-MM-DD)",
         "tumour_site": "needs a non-empty list of answer codes",
         "nodal_procedure": "['telepathy'] not among the listed answers",
-        "er_percent": "'90' is not a number",
+        "pr_percent": "'40' is not a number",
         "staging_edition": "needs text",
         # Hidden because they depend on lymph_nodes_examined > 0, yet filled in the sample.
         "lymph_nodes_involved": "does not apply here (lymph_nodes_examined > 0) but is filled",
@@ -115,7 +115,7 @@ def test_it_lists_every_problem_with_filled_data_at_once(
     }
 
 
-@pytest.mark.parametrize("value", [1, "true", None])
+@pytest.mark.parametrize("value", [0, "", None])
 def test_it_rejects_a_boolean_that_is_not_true_or_false(
     breast: Dataset, sample: dict[str, Any], value: Any
 ) -> None:
