@@ -127,9 +127,15 @@ def parse_dataset(data: Any) -> Dataset:
     sections: list[Section] = []
     seen: set[str] = set()
     for s_index, raw_section in enumerate(data["sections"]):
+        if not isinstance(raw_section, dict):
+            problems.append(f"sections[{s_index}]: must be an object")
+            continue
         where = f"section {raw_section.get('id', s_index)!r}"
         elements = []
         for e_index, raw in enumerate(raw_section.get("elements", [])):
+            if not isinstance(raw, dict):
+                problems.append(f"{where} elements[{e_index}]: must be an object")
+                continue
             element = _element(raw, f"{where} element {raw.get('id', e_index)!r}", problems)
             if element.id in seen or not element.id:
                 problems.append(f"{where}: element id {element.id!r} is empty or repeated")

@@ -1,8 +1,9 @@
 """Sandboxed Jinja2: the one language for conditions, mappings and report layouts.
 
-Expressions are compiled by ``ImmutableSandboxedEnvironment`` (no attribute starting with ``_``,
-no mutation of lists or dicts, no ``str.format`` routes), so a graph or a template can compute
-with case data and model outputs but never reach the server.
+Expressions are compiled by a ``LimitedSandbox``, Jinja2's ``ImmutableSandboxedEnvironment`` (no
+attribute starting with ``_``, no mutation of lists or dicts, no ``str.format`` routes) that also
+refuses arithmetic building huge values, so a graph or a template can compute with case data and
+model outputs but never reach the server.
 """
 
 from __future__ import annotations
@@ -11,16 +12,59 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import ChainableUndefined, nodes
+from jinja2 import ChainableUndefined, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from workflows.errors import ExpressionError
 
-_ENVIRONMENT = ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
+# How long a string or list one operator may build, and the largest exponent: an expression
+# is evaluated synchronously in a worker's event loop, where a node timeout cannot stop it.
+MAX_SEQUENCE_LENGTH = 100_000
+MAX_EXPONENT = 64
+MAX_INTEGER_BITS = 4096
 
 
-def expression_environment() -> ImmutableSandboxedEnvironment:
+class LimitedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, with `*`, `**`, `+` and `%` refused when they would build huge
+    values (and, being intercepted, never constant-folded at compile time)."""
+
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and _is_number(right):
+            if abs(right) > MAX_EXPONENT:
+                raise SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
+            if isinstance(left, int) and left.bit_length() * abs(right) > MAX_INTEGER_BITS:
+                raise SecurityError(f"the result would be larger than 2**{MAX_INTEGER_BITS}")
+        if operator == "*":
+            sequence, count = (left, right) if _is_sequence(left) else (right, left)
+            if _is_sequence(sequence) and _is_number(count):
+                _check_length(len(sequence) * count)
+        if operator == "+" and _is_sequence(left) and _is_sequence(right):
+            _check_length(len(left) + len(right))
+        if operator == "%" and isinstance(left, str):
+            raise SecurityError("%-formatting is not allowed; use the format filter")
+        return super().call_binop(context, operator, left, right)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, str | list | tuple)
+
+
+def _check_length(length: float) -> None:
+    if length > MAX_SEQUENCE_LENGTH:
+        raise SecurityError(f"the result would be longer than {MAX_SEQUENCE_LENGTH}")
+
+
+_ENVIRONMENT = LimitedSandbox(undefined=ChainableUndefined, autoescape=False)
+
+
+def expression_environment() -> LimitedSandbox:
     """The shared environment for expressions (layouts use their own, with autoescape)."""
     return _ENVIRONMENT
 
@@ -86,3 +130,13 @@ def referenced_nodes(source: str) -> frozenset[str]:
     return frozenset(
         chain[1] for chain in _walk_getattr_chains(parsed) if chain[0] == "nodes" and len(chain) > 1
     )
+
+
+@lru_cache(maxsize=1024)
+def referenced_variables(source: str) -> frozenset[str]:
+    """Top-level variables an expression reads (e.g. ``case``, ``nodes``)."""
+    try:
+        parsed = _ENVIRONMENT.parse("{{ " + source + " }}")
+    except TemplateError as exc:
+        raise ExpressionError(source, exc.message or str(exc)) from None
+    return frozenset(meta.find_undeclared_variables(parsed))

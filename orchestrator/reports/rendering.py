@@ -20,10 +20,11 @@ from urllib.parse import unquote, urlsplit
 import weasyprint
 from django.conf import settings
 from jinja2 import ChoiceLoader, DictLoader, FileSystemLoader, StrictUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
+
+from workflows.expressions import LimitedSandbox
 
 logger = logging.getLogger(__name__)
 
@@ -79,11 +80,11 @@ def _stylesheet(css: str, asset_dir: Path) -> weasyprint.CSS:
 
 
 @lru_cache(maxsize=32)
-def _layout_environment(custom_layout: str) -> ImmutableSandboxedEnvironment:
+def _layout_environment(custom_layout: str) -> LimitedSandbox:
     loaders: list[Any] = [FileSystemLoader(BASE_LAYOUT_DIR)]
     if custom_layout:
         loaders.insert(0, DictLoader({"report.html.j2": custom_layout}))
-    env = ImmutableSandboxedEnvironment(
+    env = LimitedSandbox(
         loader=ChoiceLoader(loaders),
         autoescape=True,
         undefined=StrictUndefined,

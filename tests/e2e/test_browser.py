@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
 from orchestrator import devstack
-from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.cases.services import create_case
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData
 from orchestrator.runs.models import RunStatus
 from orchestrator.runs.services import execute_run, start_run

@@ -107,7 +107,7 @@ def test_a_run_shows_its_failed_node_and_report_link(
 def test_the_run_list_query_count_does_not_grow_with_runs(
     make_run: Callable[..., Run],
     pathologist: User,
-    django_assert_max_num_queries: Callable[[int], DjangoAssertNumQueries],
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     client = logged_in(pathologist)
     for _ in range(8):

@@ -94,7 +94,8 @@ def test_the_demo_serves_a_url_logins_and_a_pdf_then_stops_everything_on_ctrl_c(
 
         url = re.search(r"URL:\s+(\S+)", output)
         pdf = re.search(r"Demo report PDF:\s+(\S+)", output)
-        assert url is not None and pdf is not None, output
+        assert url is not None, output
+        assert pdf is not None, output
         assert url.group(1) == f"http://127.0.0.1:{env['PATHFLOW_WEB_PORT']}/"
         assert "admin / demo-pass-1" in output
         assert "pathologist / demo-pass-1" in output

@@ -1,4 +1,4 @@
-"""Report datasets: parsing, findings validation (all problems at once), visibility, synoptic rows."""
+"""Report datasets: parsing, validation of findings (every problem at once), synoptic rows."""
 
 from __future__ import annotations
 
@@ -195,7 +195,10 @@ def test_synoptic_rows_show_labels_units_and_formatted_answers_in_each_language(
     zh = rows(breast, sample, "zh")
     en = rows(breast, sample, "en")
 
-    assert (zh["procedure"].label, zh["procedure"].response) == ("手术方式", "保乳手术（局部扩大切除）")
+    assert (zh["procedure"].label, zh["procedure"].response) == (
+        "手术方式",
+        "保乳手术（局部扩大切除）",
+    )
     assert (en["procedure"].label, en["procedure"].response) == (
         "Procedure",
         "Breast-conserving excision (lumpectomy)",
@@ -271,7 +274,10 @@ def test_it_rejects_a_dataset_definition_listing_every_problem() -> None:
     assert "section 'one' element 'b': a select element needs answers" in problems
     assert "section 'one' element 'c': needs a label in zh and en" in problems
     assert "section 'one': element id 'a' is empty or repeated" in problems
-    assert any(p.startswith("section 'one' element 'd': visible_if 'a ==' does not compile") for p in problems)
+    assert any(
+        p.startswith("section 'one' element 'd': visible_if 'a ==' does not compile")
+        for p in problems
+    )
 
 
 def test_it_rejects_a_dataset_without_a_title_in_both_languages() -> None:

@@ -6,7 +6,12 @@ from typing import Any
 
 from workflows.context import RunContext
 from workflows.errors import NodeError
-from workflows.expressions import evaluate, is_undefined, referenced_nodes
+from workflows.expressions import (
+    evaluate,
+    is_undefined,
+    referenced_nodes,
+    referenced_variables,
+)
 from workflows.ports import PortType
 from workflows.registry import NodeType, Port, register
 
@@ -95,6 +100,6 @@ class Transform(NodeType):
                 sources.append({"kind": "model", "node": node_id, "run": context.run_id, **model})
             else:
                 sources.append({"kind": "node", "node": node_id, "run": context.run_id})
-        if "case" in source and not sources:
+        if "case" in referenced_variables(source) and not sources:
             sources.append({"kind": "case", "run": context.run_id})
         return sources

@@ -40,7 +40,10 @@ def _flatten(value: Any) -> list[Any]:
 
 
 def _reshape(data: list[Any], shape: list[int]) -> Any:
-    """Nest flat tensor data by shape; a one-element tensor becomes a scalar."""
+    """Nest flat tensor data by shape; a one-element tensor becomes a scalar. Data that does not
+    fill its declared shape is refused (ValueError) rather than returned ragged."""
+    if math.prod(shape) != len(data):
+        raise ValueError(f"{len(data)} values do not fill shape {shape}")
     if math.prod(shape) == 1 and len(data) == 1:
         return data[0]
     for size in reversed(shape[1:]):
@@ -116,16 +119,20 @@ class OpenInferenceV2(ModelProtocol):
     def _result(self, endpoint: Endpoint, body: Any) -> ModelResult:
         where = f"endpoint '{endpoint.slug}'"
         try:
-            outputs = {
-                out["name"]: _reshape(list(out["data"]), [int(s) for s in out["shape"]])
+            tensors = [
+                (str(out["name"]), list(out["data"]), [int(s) for s in out["shape"]])
                 for out in body["outputs"]
-            }
+            ]
         except (KeyError, TypeError, ValueError):
             raise EndpointError(
                 f"{where}: answer is not an Open Inference v2 response "
                 "(needs outputs[].name, shape, data)",
                 permanent=True,
             ) from None
+        try:
+            outputs = {name: _reshape(data, shape) for name, data, shape in tensors}
+        except ValueError as exc:
+            raise EndpointError(f"{where}: output {exc}", permanent=True) from None
         return ModelResult(
             outputs=outputs,
             model_name=str(body.get("model_name") or endpoint.model_name),

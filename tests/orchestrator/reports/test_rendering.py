@@ -72,7 +72,8 @@ def test_the_breast_template_prints_every_filled_value_in_both_languages(languag
         for element in section["elements"]:
             if element["id"] in SAMPLE:
                 assert element["label"][language] in text, element["id"]
-    assert "28.5%" in text and "93.4%" in text and "18 mm" in text
+    for value in ("28.5%", "93.4%", "18 mm"):
+        assert value in text
     assert "S26-04242" in text
     pages = len(reader.pages)
     marker = f"第 1 页 / 共 {pages} 页" if language == "zh" else f"Page 1 of {pages}"
@@ -156,7 +157,10 @@ def test_letterhead_values_cannot_break_out_of_css_strings() -> None:
 
 
 def test_a_layout_may_embed_a_data_url_image() -> None:
-    png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+    png = (
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9a"
+        "wAAAABJRU5ErkJggg=="
+    )
     reader = render(
         "en", layout=f'<html><body><img src="data:image/png;base64,{png}"></body></html>'
     )
