@@ -18,7 +18,7 @@ from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.runs.models import NodeRun, Run, RunStatus
 from tests.conftest import PASSWORD, case_document
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.service, pytest.mark.django_db]
 
 
 @pytest.fixture

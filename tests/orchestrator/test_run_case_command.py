@@ -17,7 +17,7 @@ from orchestrator.reports.models import Report
 from orchestrator.runs.models import Run, RunStatus
 from tests.conftest import case_document, pdf_text
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 REPO = Path(__file__).resolve().parents[2]
 
 
