@@ -120,23 +120,21 @@ def _walk_getattr_chains(node: nodes.Node) -> Iterator[list[str]]:
             yield [current.name, *reversed(chain)]
 
 
+def _parse(source: str) -> nodes.Template:
+    try:
+        return _ENVIRONMENT.parse("{{ " + source + " }}")
+    except TemplateError as exc:
+        raise ExpressionError(source, exc.message or str(exc)) from None
+
+
 @lru_cache(maxsize=1024)
 def referenced_nodes(source: str) -> frozenset[str]:
     """Node ids an expression reads through ``nodes.<id>``: the basis of per-field provenance."""
-    try:
-        parsed = _ENVIRONMENT.parse("{{ " + source + " }}")
-    except TemplateError as exc:
-        raise ExpressionError(source, exc.message or str(exc)) from None
-    return frozenset(
-        chain[1] for chain in _walk_getattr_chains(parsed) if chain[0] == "nodes" and len(chain) > 1
-    )
+    chains = _walk_getattr_chains(_parse(source))
+    return frozenset(chain[1] for chain in chains if chain[0] == "nodes" and len(chain) > 1)
 
 
 @lru_cache(maxsize=1024)
 def referenced_variables(source: str) -> frozenset[str]:
     """Top-level variables an expression reads (e.g. ``case``, ``nodes``)."""
-    try:
-        parsed = _ENVIRONMENT.parse("{{ " + source + " }}")
-    except TemplateError as exc:
-        raise ExpressionError(source, exc.message or str(exc)) from None
-    return frozenset(meta.find_undeclared_variables(parsed))
+    return frozenset(meta.find_undeclared_variables(_parse(source)))

@@ -21,9 +21,12 @@ pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 REPO = Path(__file__).resolve().parents[2]
 
 
-def run_case(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def run_case(
+    env: dict[str, str], case: Path, out: Path, workflow: str = "breast-fna-ihc"
+) -> subprocess.CompletedProcess[str]:
+    command = ["run_case", "--workflow", workflow, "--case", str(case), "--out", str(out)]
     return subprocess.run(
-        [sys.executable, "manage.py", "run_case", *args],
+        [sys.executable, "manage.py", *command],
         cwd=REPO,
         env={**os.environ, **env},
         capture_output=True,
@@ -45,9 +48,7 @@ def test_it_writes_the_report_pdf_with_the_model_values(
     out = tmp_path / "out" / "report.pdf"
     case = write_case(tmp_path, case_document("breast-malignant"))
 
-    result = run_case(
-        process_env, "--workflow", "breast-fna-ihc", "--case", str(case), "--out", str(out)
-    )
+    result = run_case(process_env, case, out)
 
     assert result.returncode == 0, result.stderr
     assert str(out) in result.stdout
@@ -63,15 +64,7 @@ def test_it_names_a_missing_workflow(
 ) -> None:
     case = write_case(tmp_path, case_document("breast-malignant"))
 
-    result = run_case(
-        process_env,
-        "--workflow",
-        "no-such-flow",
-        "--case",
-        str(case),
-        "--out",
-        str(tmp_path / "r.pdf"),
-    )
+    result = run_case(process_env, case, tmp_path / "r.pdf", workflow="no-such-flow")
 
     assert result.returncode != 0
     assert "workflow 'no-such-flow' does not exist" in result.stderr
@@ -86,15 +79,7 @@ def test_it_lists_every_problem_of_an_invalid_case_file(
     del document["patient"]["mrn"]
     case = write_case(tmp_path, document)
 
-    result = run_case(
-        process_env,
-        "--workflow",
-        "breast-fna-ihc",
-        "--case",
-        str(case),
-        "--out",
-        str(tmp_path / "r.pdf"),
-    )
+    result = run_case(process_env, case, tmp_path / "r.pdf")
 
     assert result.returncode != 0
     for problem in ("accession: required text", "patient.mrn", "specimens[0].site"):
@@ -108,15 +93,7 @@ def test_it_says_when_the_case_file_is_not_json(
     case = tmp_path / "case.json"
     case.write_text("{not json", encoding="utf-8")
 
-    result = run_case(
-        process_env,
-        "--workflow",
-        "breast-fna-ihc",
-        "--case",
-        str(case),
-        "--out",
-        str(tmp_path / "r.pdf"),
-    )
+    result = run_case(process_env, case, tmp_path / "r.pdf")
 
     assert result.returncode != 0
     assert "is not valid JSON" in result.stderr
@@ -130,15 +107,7 @@ def test_it_fails_naming_an_unreachable_endpoint_and_writes_no_pdf(
     )
     case = write_case(tmp_path, case_document("breast-malignant"))
 
-    result = run_case(
-        process_env,
-        "--workflow",
-        "breast-fna-ihc",
-        "--case",
-        str(case),
-        "--out",
-        str(tmp_path / "r.pdf"),
-    )
+    result = run_case(process_env, case, tmp_path / "r.pdf")
 
     assert result.returncode != 0
     assert "endpoint 'breast-fna'" in result.stderr
