@@ -101,10 +101,14 @@ def execute_run(run_id: int) -> Run | None:
         run.status = RunStatus.RUNNING
         run.started_at = run.started_at or timezone.now()
         run.save(update_fields=["status", "started_at"])
-    # Everything the ORM must load is loaded here, before the event loop starts.
-    outcome = asyncio.run(
-        _execute(run, case_payload(run), DjangoServices(run), completed_results(run))
-    )
+    try:
+        # Everything the ORM must load is loaded here, before the event loop starts.
+        outcome = asyncio.run(
+            _execute(run, case_payload(run), DjangoServices(run), completed_results(run))
+        )
+    except Exception as exc:  # a run must end visibly failed, never stay "running"
+        logger.exception("run %s stopped by an internal error", run.pk)
+        outcome = RunOutcome("failed", f"internal error: {type(exc).__name__}: {exc}", {})
     run.status = RunStatus.SUCCEEDED if outcome.status == "succeeded" else RunStatus.FAILED
     run.error = outcome.error
     run.finished_at = timezone.now()

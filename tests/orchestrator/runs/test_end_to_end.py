@@ -10,9 +10,10 @@ from orchestrator import devstack
 from orchestrator.cases.services import create_case
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData
+from orchestrator.designs.models import WorkflowVersion
 from orchestrator.reports.models import Report
 from orchestrator.runs.models import NodeRun, RunStatus
-from orchestrator.runs.services import start_run
+from orchestrator.runs.services import execute_run, start_run
 from tests.conftest import case_document, pdf_text, wait_for_run
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
@@ -91,3 +92,19 @@ def test_runs_are_executed_by_a_separate_worker_process(
     run = wait_for_run(start_run(case, demo.workflow_version).pk)
     assert run.status == RunStatus.SUCCEEDED
     assert "runs.execute_run[" in celery_worker.log_path.read_text()
+
+
+def test_a_run_whose_stored_graph_no_longer_parses_ends_failed_with_the_problem(
+    demo: DemoData,
+) -> None:
+    WorkflowVersion.objects.filter(pk=demo.workflow_version.pk).update(
+        spec={"schema_version": 99, "nodes": []}
+    )
+    case = create_case(demo.department, case_document("breast-benign"))
+    run = start_run(case, WorkflowVersion.objects.get(pk=demo.workflow_version.pk), enqueue=False)
+
+    run = execute_run(run.pk) or run
+
+    assert run.status == RunStatus.FAILED
+    assert "schema_version 99 is not supported" in run.error
+    assert run.finished_at is not None
