@@ -56,10 +56,13 @@ class ManagedProcess:
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    log_offset: int = 0
 
     def start(self) -> ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
+            # Logs are appended across starts; readiness must look only at this start's lines.
+            self.log_offset = log.tell()
             self.process = subprocess.Popen(
                 self.argv,
                 cwd=REPO_ROOT,
@@ -75,9 +78,14 @@ class ManagedProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def log_since_start(self) -> str:
+        with self.log_path.open("rb") as log:
+            log.seek(self.log_offset)
+            return log.read().decode(errors="replace")
+
     def log_tail(self, lines: int = 30) -> str:
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            return "\n".join(self.log_since_start().splitlines()[-lines:])
         except OSError:
             return "(no log)"
 
@@ -107,12 +115,10 @@ class ManagedProcess:
         try:
             self.process.wait(grace)
         except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(5)
+            self.kill()
 
     def kill(self) -> None:
-        """SIGKILL the whole group at once (crash tests)."""
+        """SIGKILL the whole process group at once."""
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
@@ -128,7 +134,7 @@ def http_ok(url: str) -> Callable[[], bool]:
 
 def log_contains(process: ManagedProcess, text: str) -> Callable[[], bool]:
     def check() -> bool:
-        return text in process.log_path.read_text(errors="replace")
+        return text in process.log_since_start()
 
     return check
 
