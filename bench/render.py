@@ -59,9 +59,11 @@ def ours_median(repeats: int) -> tuple[float, bytes, int]:
     django.setup()
     from orchestrator.designs.models import TemplateVersion
     from orchestrator.reports.services import ReportHeader, render_report_pdf
+    from workflows.datasets import parse_dataset
 
     library = REPO / "templates" / "breast-carcinoma"
     template_version = TemplateVersion(dataset=json.loads((library / "dataset.json").read_text()))
+    dataset = parse_dataset(template_version.dataset)
     case = json.loads((REPO / "demo" / "cases" / "breast-malignant.json").read_text())
     values = json.loads((library / "sample_findings.json").read_text())
     source = [
@@ -91,7 +93,7 @@ def ours_median(repeats: int) -> tuple[float, bytes, int]:
     )
 
     def render() -> tuple[bytes, int]:
-        pdf = render_report_pdf(template_version, header, values, provenance, "zh")
+        pdf = render_report_pdf(template_version, dataset, header, values, provenance, "zh")
         return pdf.content, pdf.pages
 
     render()  # warm-up: imports, fonts, compiled layout and parsed stylesheet

@@ -32,14 +32,14 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
-        if operator == "**" and _is_number(right):
+        if operator == "**" and is_number(right):
             if abs(right) > MAX_EXPONENT:
                 raise SecurityError(f"exponent {right} is larger than {MAX_EXPONENT}")
             if isinstance(left, int) and left.bit_length() * abs(right) > MAX_INTEGER_BITS:
                 raise SecurityError(f"the result would be larger than 2**{MAX_INTEGER_BITS}")
         if operator == "*":
             sequence, count = (left, right) if _is_sequence(left) else (right, left)
-            if _is_sequence(sequence) and _is_number(count):
+            if _is_sequence(sequence) and is_number(count):
                 _check_length(len(sequence) * count)
         if operator == "+" and _is_sequence(left) and _is_sequence(right):
             _check_length(len(left) + len(right))
@@ -48,7 +48,7 @@ class LimitedSandbox(ImmutableSandboxedEnvironment):
         return super().call_binop(context, operator, left, right)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -62,11 +62,6 @@ def _check_length(length: float) -> None:
 
 
 _ENVIRONMENT = LimitedSandbox(undefined=ChainableUndefined, autoescape=False)
-
-
-def expression_environment() -> LimitedSandbox:
-    """The shared environment for expressions (layouts use their own, with autoescape)."""
-    return _ENVIRONMENT
 
 
 @lru_cache(maxsize=1024)

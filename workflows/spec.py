@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from workflows.errors import GraphInvalid, GraphProblem
+from workflows.expressions import is_number
 
 SCHEMA_VERSION = 1
 
@@ -67,10 +68,6 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
 def _node(raw: Any, index: int, problems: list[GraphProblem]) -> NodeSpec | None:
     if not isinstance(raw, dict):
         problems.append(GraphProblem("node_not_object", f"nodes[{index}] is not an object"))
@@ -103,7 +100,7 @@ def _node(raw: Any, index: int, problems: list[GraphProblem]) -> NodeSpec | None
     try:
         attempts, backoff = retry_raw.get("max_attempts", 1), retry_raw.get("backoff_s", 0.5)
         # bool is an int in Python; "true attempts" is a mistake, not 1.
-        if not _is_int(attempts) or not _is_number(backoff) or attempts < 1 or backoff < 0:
+        if not _is_int(attempts) or not is_number(backoff) or attempts < 1 or backoff < 0:
             raise ValueError
         retry = RetryPolicy(max_attempts=attempts, backoff_s=float(backoff))
     except (TypeError, ValueError, AttributeError):
@@ -114,7 +111,7 @@ def _node(raw: Any, index: int, problems: list[GraphProblem]) -> NodeSpec | None
         )
         retry = RetryPolicy()
     timeout = raw.get("timeout_s")
-    if timeout is not None and (not _is_number(timeout) or timeout <= 0):
+    if timeout is not None and (not is_number(timeout) or timeout <= 0):
         problems.append(GraphProblem("timeout_invalid", "'timeout_s' must be > 0", node_id))
         timeout = None
     try:

@@ -11,7 +11,7 @@ import workflows.nodes  # noqa: F401  (registers the built-in node types)
 from workflows.errors import GraphInvalid, GraphProblem
 from workflows.ports import is_assignable
 from workflows.registry import REGISTRY, NodeRegistry, NodeType
-from workflows.spec import GraphSpec, OnError, parse_graph, read_graph
+from workflows.spec import GraphSpec, OnError, read_graph
 
 
 def _node_types(
@@ -153,21 +153,25 @@ def _topology(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphP
             )
 
 
-def graph_problems(data: Any, registry: NodeRegistry = REGISTRY) -> list[GraphProblem]:
-    """Every problem with a graph document: structure, types, config, ports and topology."""
+def _check(data: Any, registry: NodeRegistry) -> tuple[GraphSpec | None, list[GraphProblem]]:
     spec, problems = read_graph(data)
     if spec is None:
-        return problems
+        return None, problems
     types = _node_types(spec, registry, problems)
     _edges(spec, types, problems)
     _inputs(spec, types, problems)
     _topology(spec, types, problems)
-    return problems
+    return spec, problems
+
+
+def graph_problems(data: Any, registry: NodeRegistry = REGISTRY) -> list[GraphProblem]:
+    """Every problem with a graph document: structure, types, config, ports and topology."""
+    return _check(data, registry)[1]
 
 
 def validate_graph(data: Any, registry: NodeRegistry = REGISTRY) -> GraphSpec:
     """Parse and validate; raises GraphInvalid with every problem."""
-    problems = graph_problems(data, registry)
-    if problems:
+    spec, problems = _check(data, registry)
+    if spec is None or problems:
         raise GraphInvalid(problems)
-    return parse_graph(data)
+    return spec

@@ -109,24 +109,20 @@ class RenderedPdf:
     pages: int
 
 
-def base_css() -> str:
-    return _base_css_text()
-
-
 @lru_cache(maxsize=1)
-def _base_css_text() -> str:
+def base_css() -> str:
     return (BASE_LAYOUT_DIR / "report.css").read_text(encoding="utf-8")
 
 
 def render_pdf(html: str, *, extra_css: str = "", asset_dir: Path = BASE_LAYOUT_DIR) -> RenderedPdf:
     """Lay out ``html`` with the base stylesheet (and a template's own CSS) into a PDF."""
-    fetcher = AssetFetcher(asset_dir)
+    asset_dir = asset_dir.resolve()
     stylesheets = [_stylesheet(base_css(), BASE_LAYOUT_DIR.resolve())]
     if extra_css:
-        stylesheets.append(_stylesheet(extra_css, asset_dir.resolve()))
+        stylesheets.append(_stylesheet(extra_css, asset_dir))
     try:
         document = weasyprint.HTML(
-            string=html, base_url=asset_dir.resolve().as_uri() + "/", url_fetcher=fetcher
+            string=html, base_url=asset_dir.as_uri() + "/", url_fetcher=AssetFetcher(asset_dir)
         ).render(stylesheets=stylesheets, font_config=_font_config())
         # Attachments are ours to add (structured data); a template must not embed files.
         document.metadata.attachments = []

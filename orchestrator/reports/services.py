@@ -121,13 +121,13 @@ def build_report_context(
 
 def render_report_pdf(
     template_version: TemplateVersion,
+    dataset: Dataset,
     header: ReportHeader,
     values: dict[str, Any],
     provenance: dict[str, Any],
     language: str,
     status: str = ReportStatus.DRAFT,
 ) -> RenderedPdf:
-    dataset = parse_dataset(template_version.dataset)
     context = build_report_context(dataset, header, values, provenance, language, status)
     html = render_html(context, custom_layout=template_version.layout_html)
     return render_pdf(html, extra_css=template_version.layout_css)
@@ -144,7 +144,7 @@ def create_draft_report(
     if problems:
         raise FindingsRejected([str(p) for p in problems])
     header = ReportHeader.from_case(run.case)
-    rendered = render_report_pdf(template_version, header, values, provenance, language)
+    rendered = render_report_pdf(template_version, dataset, header, values, provenance, language)
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=run.case_id)
         latest = case.reports.aggregate(n=Max("version_no"))["n"] or 0

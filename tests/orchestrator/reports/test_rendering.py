@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from orchestrator.designs.models import TemplateVersion
 from orchestrator.reports.rendering import RenderError
 from orchestrator.reports.services import ReportHeader, render_report_pdf
+from workflows.datasets import parse_dataset
 
 LIBRARY = Path(settings.REPORT_LIBRARY_DIR) / "breast-carcinoma"
 DATASET = json.loads((LIBRARY / "dataset.json").read_text())
@@ -53,9 +54,9 @@ def render(
     values: dict[str, Any] | None = None,
 ) -> PdfReader:
     version = TemplateVersion(dataset=DATASET, layout_html=layout, layout_css=css)
-    pdf = render_report_pdf(
-        version, header, SAMPLE if values is None else values, {"ki67_index": MODEL}, language
-    )
+    values = SAMPLE if values is None else values
+    dataset = parse_dataset(DATASET)
+    pdf = render_report_pdf(version, dataset, header, values, {"ki67_index": MODEL}, language)
     return PdfReader(io.BytesIO(pdf.content))
 
 
