@@ -283,3 +283,13 @@ def synoptic_sections(
         if rows:
             sections.append(SynopticSection(section.id, section.title[language], rows))
     return sections
+
+
+def synoptic_text(dataset: Dataset, values: dict[str, Any], language: str) -> str:
+    """The report's synoptic content as plain text, one "Label: response" line per applicable
+    element under its section title: the expected rendered text a library template ships."""
+    lines = [dataset.title[language]]
+    for section in synoptic_sections(dataset, values, language):
+        lines.extend(["", section.title])
+        lines.extend(f"{row.label}: {row.response}" for row in section.rows)
+    return "\n".join(lines) + "\n"

@@ -70,6 +70,12 @@ class NodeType(ABC):
         """(where, source) for every expression in ``config``; types with expressions override."""
         return []
 
+    def fills(self, config: dict[str, Any]) -> frozenset[str]:
+        """Report element ids this node puts into its ``findings`` output, as far as its config
+        tells. Validation uses it for the template-first contract: every unconditionally
+        required element of the template version must be filled on some path to a render."""
+        return frozenset()
+
     def input_port(self, name: str) -> Port | None:
         return next((p for p in self.inputs if p.name == name), None)
 

@@ -35,6 +35,21 @@ class Run(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A test run of a draft workflow version on a sample case: never delivered, never signed.
+    is_test = models.BooleanField(default=False)
+    # A re-run starts from one node of an earlier run, reusing the checkpoints upstream of it.
+    rerun_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reruns"
+    )
+    rerun_from_node = models.CharField(max_length=64, blank=True)
+    # Which worker executes the run, until when; another delivery of the same run waits for
+    # the lease to expire (its holder died) instead of running the run twice.
+    lease_owner = models.CharField(max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -52,6 +67,9 @@ class NodeRunStatus(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
+    CANCELLED = "cancelled", "Cancelled"
+    # A review node parks here until a person acts.
+    WAITING = "waiting", "Waiting"
 
 
 class NodeRun(models.Model):
