@@ -1,0 +1,200 @@
+"""The report template library: every folder in templates/ with a dataset.json is checked.
+
+For each template: the dataset parses, the sample case validates completely, the shipped
+expected text is what the synoptic pipeline says, and the real report pipeline prints every
+filled value, every applicable label, the page marker and the signature block in zh and en.
+New folders are picked up without editing this file.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from pypdf import PdfReader
+
+from orchestrator.designs.models import TemplateVersion
+from orchestrator.reports.services import ReportHeader, render_report_pdf
+from orchestrator.reports.strings import REPORT_STRINGS
+from workflows.datasets import (
+    LANGUAGES,
+    Dataset,
+    display_value,
+    findings_problems,
+    parse_dataset,
+    synoptic_text,
+    visibility,
+)
+from workflows.expressions import referenced_variables
+
+LIBRARY = Path(settings.REPORT_LIBRARY_DIR)
+SLUGS = sorted(
+    p.parent.name for p in LIBRARY.glob("*/dataset.json") if not p.parent.name.startswith("_")
+)
+FOLDER_FILES = {"dataset.json", "sample_findings.json", "expected_zh.txt", "expected_en.txt"}
+MIN_ELEMENTS = 25
+AI_SECTION = "ai_analysis"
+HEADER = ReportHeader(
+    hospital_name="Pathflow 示范医院 Demo Hospital",
+    department_name="病理科 Pathology",
+    accession="S26-01919",
+    patient_name="李四 Li Si",
+    patient_mrn="MRN-1919",
+    patient_sex="U",
+    patient_birth_date="1962-05-01",
+    ordering_physician="王医生 Dr Wang",
+    clinical_info="术后标本 Resection specimen",
+    specimens=[{"label": "A", "site": "原发灶 Primary site", "procedure": "切除 Resection"}],
+)
+MODEL_SOURCE = {
+    "kind": "model",
+    "endpoint": "library-test-model",
+    "model_name": "library-test-model",
+    "model_version": "1",
+    "run": "1919",
+}
+_WHITESPACE = re.compile(r"\s+")
+
+
+def squeeze(text: str) -> str:
+    """Text without any whitespace: long labels and values wrap at different places per page."""
+    return _WHITESPACE.sub("", text)
+
+
+@cache
+def document(slug: str) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads((LIBRARY / slug / "dataset.json").read_text("utf-8"))
+    return loaded
+
+
+@cache
+def dataset(slug: str) -> Dataset:
+    return parse_dataset(document(slug))
+
+
+def sample(slug: str) -> dict[str, Any]:
+    values: dict[str, Any] = json.loads(
+        (LIBRARY / slug / "sample_findings.json").read_text("utf-8")
+    )
+    return values
+
+
+def ai_provenance(slug: str, values: dict[str, Any]) -> dict[str, Any]:
+    """The AI-analysis answers marked as model output, as a workflow run would record them."""
+    ai_ids = {
+        e["id"]
+        for s in document(slug)["sections"]
+        if s.get("id") == AI_SECTION
+        for e in s["elements"]
+    }
+    return {k: [MODEL_SOURCE] for k in values if k in ai_ids}
+
+
+@cache
+def rendered(slug: str, language: str) -> tuple[str, int]:
+    """The report's PDF text and page count, rendered once per template and language."""
+    values = sample(slug)
+    version = TemplateVersion(dataset=document(slug))
+    pdf = render_report_pdf(
+        version, dataset(slug), HEADER, values, ai_provenance(slug, values), language
+    )
+    reader = PdfReader(io.BytesIO(pdf.content))
+    assert len(reader.pages) == pdf.pages
+    return "\n".join(page.extract_text() or "" for page in reader.pages), pdf.pages
+
+
+def test_the_library_is_found() -> None:
+    assert "breast-carcinoma" in SLUGS
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_folder_holds_the_template_files_and_names_itself(slug: str) -> None:
+    assert {p.name for p in (LIBRARY / slug).iterdir()} == FOLDER_FILES
+    raw = document(slug)
+    assert raw.get("schema_version") == 1
+    assert raw.get("slug") == slug
+    assert raw.get("organ"), f"{slug}: dataset.json needs an organ"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_dataset_parses_with_bilingual_labels_and_enough_elements(slug: str) -> None:
+    parsed = dataset(slug)  # parse_dataset already refuses a missing zh or en label
+    elements = parsed.elements()
+    assert len(elements) >= MIN_ELEMENTS, f"{slug} has only {len(elements)} elements"
+    for element in elements:
+        for language in LANGUAGES:
+            assert element.label.get(language, "").strip(), f"{slug} {element.id} {language}"
+            for answer in element.answers:
+                assert answer.label.get(language, "").strip(), f"{element.id} {answer.code}"
+            if element.help is not None:
+                assert element.help.get(language, "").strip(), f"{element.id} help {language}"
+    for section in parsed.sections:
+        for language in LANGUAGES:
+            assert section.title.get(language, "").strip(), f"{slug} {section.id}"
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_conditions_read_only_elements_answered_before_them(slug: str) -> None:
+    """Visibility is decided in dataset order, so a condition on a later (or unknown)
+    element would hide its element for good."""
+    earlier: set[str] = set()
+    for element in dataset(slug).elements():
+        if element.visible_if:
+            unknown = referenced_variables(element.visible_if) - earlier
+            assert not unknown, f"{slug} {element.id}: visible_if reads {sorted(unknown)}"
+        earlier.add(element.id)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_sample_case_validates_completely(slug: str) -> None:
+    problems = findings_problems(dataset(slug), sample(slug), complete=True)
+    assert not problems, f"{slug}: " + "; ".join(map(str, problems))
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_expected_text_is_what_the_synoptic_pipeline_says(slug: str, language: str) -> None:
+    expected = (LIBRARY / slug / f"expected_{language}.txt").read_text("utf-8")
+    assert synoptic_text(dataset(slug), sample(slug), language) == expected, (
+        f"regenerate with scripts/template_expected.py templates/{slug} and review the diff"
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_report_prints_every_value_label_page_marker_and_signature_block(
+    slug: str, language: str
+) -> None:
+    text, pages = rendered(slug, language)
+    flat = squeeze(text)
+    parsed, values = dataset(slug), sample(slug)
+    shown = visibility(parsed, values)
+
+    missing_values = [
+        (e.id, display_value(e, values[e.id], language))
+        for e in parsed.elements()
+        if e.id in values and squeeze(display_value(e, values[e.id], language)) not in flat
+    ]
+    assert not missing_values, f"{slug} {language}: values not printed: {missing_values}"
+    missing_labels = [
+        (e.id, e.label[language])
+        for e in parsed.elements()
+        if shown[e.id] and squeeze(e.label[language]) not in flat
+    ]
+    assert not missing_labels, f"{slug} {language}: labels not printed: {missing_labels}"
+    assert squeeze(parsed.title[language]) in flat
+
+    if language == "zh":
+        assert "第 1 页" in text
+        assert f"共 {pages} 页" in text
+    else:
+        assert f"Page 1 of {pages}" in text
+    assert squeeze(REPORT_STRINGS[language]["not_signed"]) in flat
+    if ai_provenance(slug, values):
+        assert MODEL_SOURCE["endpoint"] in text
