@@ -76,11 +76,25 @@ class NodeType(ABC):
         required element of the template version must be filled on some path to a render."""
         return frozenset()
 
-    def input_port(self, name: str) -> Port | None:
-        return next((p for p in self.inputs if p.name == name), None)
+    def input_ports(self, config: dict[str, Any]) -> tuple[Port, ...]:
+        """The input ports a node with ``config`` has; types whose ports depend on their
+        config override (the class attribute is what the palette shows)."""
+        return self.inputs
 
-    def output_port(self, name: str) -> Port | None:
-        return next((p for p in self.outputs if p.name == name), None)
+    def output_ports(self, config: dict[str, Any]) -> tuple[Port, ...]:
+        """The output ports a node with ``config`` has, e.g. one port per switch case;
+        types whose ports depend on their config override."""
+        return self.outputs
+
+    def input_port(self, name: str, config: dict[str, Any] | None = None) -> Port | None:
+        """The input port ``name``: of a node with ``config`` when given, else of the type."""
+        ports = self.inputs if config is None else self.input_ports(config)
+        return next((p for p in ports if p.name == name), None)
+
+    def output_port(self, name: str, config: dict[str, Any] | None = None) -> Port | None:
+        """The output port ``name``: of a node with ``config`` when given, else of the type."""
+        ports = self.outputs if config is None else self.output_ports(config)
+        return next((p for p in ports if p.name == name), None)
 
     @classmethod
     def describe(cls) -> dict[str, Any]:

@@ -1,177 +1,302 @@
-"""Validate a graph against the node-type registry, listing every problem at once."""
+"""Validate a graph against the node-type registry, listing every problem at once.
+
+Given the dataset of the template version a workflow renders, validation also checks the
+template-first contract: for each render node, the nodes with a path to it must fill every
+unconditionally required element (``required`` without ``visible_if``). Required elements that
+apply only under a condition (``visible_if``) and that no path fills come back as *warnings*,
+not problems: the condition may never hold for the cases the workflow sees, and the reviewing
+pathologist fills what is left. A node filling an element the template does not have is a
+problem: the render would refuse the findings.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 
 import workflows.nodes  # noqa: F401  (registers the built-in node types)
+from workflows.datasets import Dataset, Element
 from workflows.errors import GraphInvalid, GraphProblem
-from workflows.ports import is_assignable
-from workflows.registry import REGISTRY, NodeRegistry, NodeType
-from workflows.spec import GraphSpec, OnError, read_graph
+from workflows.ports import PortType, is_assignable
+from workflows.registry import REGISTRY, NodeRegistry, NodeType, Port
+from workflows.spec import GraphSpec, NodeSpec, OnError, read_graph
 
 
-def _node_types(
-    spec: GraphSpec, registry: NodeRegistry, problems: list[GraphProblem]
-) -> dict[str, NodeType]:
-    types: dict[str, NodeType] = {}
-    for node_id, count in Counter(n.id for n in spec.nodes).items():
-        if count > 1:
-            problems.append(GraphProblem("duplicate_node", f"{count} nodes share this id", node_id))
-    for node in spec.nodes:
-        node_type = registry.get(node.type, node.type_version)
-        if node_type is None:
-            known = registry.versions(node.type)
-            reason = (
-                f"version {node.type_version} of '{node.type}' is unknown (known: "
-                f"{', '.join(map(str, known))})"
-                if known
-                else f"unknown node type '{node.type}'"
-            )
-            problems.append(GraphProblem("unknown_node_type", reason, node_id=node.id))
-            continue
-        types[node.id] = node_type
-        problems.extend(
-            GraphProblem("config_invalid", message, node_id=node.id)
-            for message in node_type.config_problems(node.config)
-        )
-    return types
+@dataclass(frozen=True)
+class ElementProblem(GraphProblem):
+    """A problem with a report element of the template version, found at a node."""
+
+    element_id: str | None = None
+
+    def as_dict(self) -> dict[str, str | None]:
+        return {**super().as_dict(), "element_id": self.element_id}
 
 
-def _edges(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphProblem]) -> None:
-    node_ids = {n.id for n in spec.nodes}
-    seen: set[tuple[str, str, str, str]] = set()
-    for edge_id, count in Counter(e.id for e in spec.edges).items():
-        if count > 1:
-            problems.append(
-                GraphProblem("duplicate_edge_id", f"{count} edges share this id", edge_id=edge_id)
-            )
-    for edge in spec.edges:
-        key = (edge.source, edge.source_port, edge.target, edge.target_port)
-        if key in seen:
-            problems.append(
-                GraphProblem(
+@dataclass(frozen=True)
+class GraphCheck:
+    """What validation found. ``problems`` block publishing; ``warnings`` are shown but do
+    not block. ``spec`` is None when the document could not be read far enough to check the
+    graph itself (the problems then say why)."""
+
+    spec: GraphSpec | None
+    problems: list[GraphProblem] = field(default_factory=list)
+    warnings: list[GraphProblem] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return self.spec is not None and not self.problems
+
+
+def _label(element: Element) -> str:
+    labels = [element.label.get(lang, "") for lang in ("en", "zh")]
+    return " / ".join(label for label in labels if label) or element.id
+
+
+class _Checker:
+    """One validation pass over a parsed graph; collects problems and warnings."""
+
+    def __init__(self, spec: GraphSpec, registry: NodeRegistry) -> None:
+        self.spec = spec
+        self.registry = registry
+        self.problems: list[GraphProblem] = []
+        self.warnings: list[GraphProblem] = []
+        self.types: dict[str, NodeType] = {}
+        # Nodes whose config is valid: only their config-dependent ports and fills are trusted.
+        self.configured: dict[str, NodeSpec] = {}
+        self.graph: nx.DiGraph[str] = nx.DiGraph()
+
+    def problem(self, code: str, message: str, **where: str | None) -> None:
+        self.problems.append(GraphProblem(code, message, **where))
+
+    # --- nodes ----------------------------------------------------------------------------
+
+    def node_types(self) -> None:
+        for node_id, count in Counter(n.id for n in self.spec.nodes).items():
+            if count > 1:
+                self.problem("duplicate_node", f"{count} nodes share this id", node_id=node_id)
+        for node in self.spec.nodes:
+            node_type = self.registry.get(node.type, node.type_version)
+            if node_type is None:
+                known = self.registry.versions(node.type)
+                reason = (
+                    f"version {node.type_version} of '{node.type}' is unknown (known: "
+                    f"{', '.join(map(str, known))})"
+                    if known
+                    else f"unknown node type '{node.type}'"
+                )
+                self.problem("unknown_node_type", reason, node_id=node.id)
+                continue
+            self.types[node.id] = node_type
+            messages = node_type.config_problems(node.config)
+            for message in messages:
+                self.problem("config_invalid", message, node_id=node.id)
+            if not messages:
+                self.configured[node.id] = node
+
+    def _ports(self, node_id: str, direction: str) -> tuple[Port, ...]:
+        node_type = self.types[node_id]
+        node = self.configured.get(node_id)
+        if direction == "in":
+            return node_type.input_ports(node.config) if node else node_type.inputs
+        return node_type.output_ports(node.config) if node else node_type.outputs
+
+    def _port(self, node_id: str, direction: str, name: str) -> Port | None:
+        return next((p for p in self._ports(node_id, direction) if p.name == name), None)
+
+    # --- edges ----------------------------------------------------------------------------
+
+    def edges(self) -> None:
+        node_ids = {n.id for n in self.spec.nodes}
+        seen: set[tuple[str, str, str, str]] = set()
+        for edge_id, count in Counter(e.id for e in self.spec.edges).items():
+            if count > 1:
+                self.problem("duplicate_edge_id", f"{count} edges share this id", edge_id=edge_id)
+        for edge in self.spec.edges:
+            key = (edge.source, edge.source_port, edge.target, edge.target_port)
+            if key in seen:
+                self.problem(
                     "duplicate_edge", "connects the same ports as another edge", edge_id=edge.id
                 )
-            )
-        seen.add(key)
-        for end, node_id in (("source", edge.source), ("target", edge.target)):
-            if node_id not in node_ids:
-                problems.append(
-                    GraphProblem(
+            seen.add(key)
+            for end, node_id in (("source", edge.source), ("target", edge.target)):
+                if node_id not in node_ids:
+                    self.problem(
                         "dangling_edge", f"{end} node '{node_id}' does not exist", edge_id=edge.id
                     )
+            if edge.source in self.types and edge.target in self.types:
+                self._edge_ports(
+                    edge.id, edge.source, edge.source_port, edge.target, edge.target_port
                 )
-        source, target = types.get(edge.source), types.get(edge.target)
-        if source is None or target is None:
-            continue
-        node = spec.node(edge.source)
-        out_port = source.output_port(edge.source_port)
-        if out_port is None and not (
-            edge.source_port == "error" and node.on_error == OnError.ERROR_BRANCH
-        ):
-            problems.append(
-                GraphProblem(
-                    "unknown_port",
-                    f"node '{edge.source}' has no output port '{edge.source_port}'",
-                    edge_id=edge.id,
-                    port=edge.source_port,
-                )
+
+    def _edge_ports(
+        self, edge_id: str, source: str, source_port: str, target: str, target_port: str
+    ) -> None:
+        out_port = self._port(source, "out", source_port)
+        error_branch = (
+            source_port == "error" and self.spec.node(source).on_error == OnError.ERROR_BRANCH
+        )
+        # A node with invalid config may have other ports once fixed: its config problem is
+        # reported, its ports are not guessed at.
+        if out_port is None and not error_branch and source in self.configured:
+            self.problem(
+                "unknown_port",
+                f"node '{source}' has no output port '{source_port}'",
+                edge_id=edge_id,
+                port=source_port,
             )
-        in_port = target.input_port(edge.target_port)
+        in_port = self._port(target, "in", target_port)
         if in_port is None:
-            problems.append(
-                GraphProblem(
+            if target in self.configured:
+                self.problem(
                     "unknown_port",
-                    f"node '{edge.target}' has no input port '{edge.target_port}'",
-                    edge_id=edge.id,
-                    port=edge.target_port,
+                    f"node '{target}' has no input port '{target_port}'",
+                    edge_id=edge_id,
+                    port=target_port,
                 )
-            )
         elif out_port is not None and not is_assignable(out_port.type, in_port.type):
-            problems.append(
-                GraphProblem(
-                    "port_type_mismatch",
-                    f"{edge.source}.{edge.source_port} gives {out_port.type.value} but "
-                    f"{edge.target}.{edge.target_port} takes {in_port.type.value}",
-                    edge_id=edge.id,
-                    port=edge.target_port,
-                )
+            self.problem(
+                "port_type_mismatch",
+                f"{source}.{source_port} gives {out_port.type.value} but "
+                f"{target}.{target_port} takes {in_port.type.value}",
+                edge_id=edge_id,
+                port=target_port,
             )
 
-
-def _inputs(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphProblem]) -> None:
-    feeding = Counter((e.target, e.target_port) for e in spec.edges)
-    for node_id, node_type in types.items():
-        for port in node_type.inputs:
-            count = feeding[(node_id, port.name)]
-            if port.required and count == 0:
-                problems.append(
-                    GraphProblem(
+    def inputs(self) -> None:
+        feeding = Counter((e.target, e.target_port) for e in self.spec.edges)
+        for node_id in self.types:
+            for port in self._ports(node_id, "in"):
+                count = feeding[(node_id, port.name)]
+                if port.required and count == 0:
+                    self.problem(
                         "missing_input",
                         "required input is not connected",
                         node_id=node_id,
                         port=port.name,
                     )
-                )
-            if count > 1 and not port.multiple:
-                problems.append(
-                    GraphProblem(
+                if count > 1 and not port.multiple:
+                    self.problem(
                         "too_many_inputs",
                         f"{count} edges feed an input that takes one",
                         node_id=node_id,
                         port=port.name,
                     )
-                )
 
+    # --- topology -------------------------------------------------------------------------
 
-def _topology(spec: GraphSpec, types: dict[str, NodeType], problems: list[GraphProblem]) -> None:
-    graph: nx.DiGraph[str] = nx.DiGraph()
-    graph.add_nodes_from(n.id for n in spec.nodes)
-    graph.add_edges_from(
-        (e.source, e.target) for e in spec.edges if e.source in graph and e.target in graph
-    )
-    for cycle in nx.simple_cycles(graph):
-        problems.append(
-            GraphProblem(
+    def topology(self) -> None:
+        graph = self.graph
+        graph.add_nodes_from(n.id for n in self.spec.nodes)
+        graph.add_edges_from(
+            (e.source, e.target) for e in self.spec.edges if e.source in graph and e.target in graph
+        )
+        for cycle in nx.simple_cycles(graph):
+            self.problem(
                 "cycle", "is part of a cycle: " + " → ".join([*cycle, cycle[0]]), node_id=cycle[0]
             )
+        triggers = [node_id for node_id, t in self.types.items() if t.is_trigger]
+        if not triggers and self.types:
+            self.problem("no_trigger", "the graph has no trigger node")
+        reachable: set[str] = set(triggers)
+        for trigger in triggers:
+            reachable |= nx.descendants(graph, trigger)
+        for node in self.spec.nodes:
+            if node.id not in reachable and triggers:
+                self.problem("unreachable", "no path leads here from the trigger", node_id=node.id)
+
+    # --- the template-first contract ------------------------------------------------------
+
+    def renders(self, node_id: str) -> bool:
+        """Render nodes turn findings into a report: a findings input and a report output."""
+        if node_id not in self.types:
+            return False
+        ins, outs = self._ports(node_id, "in"), self._ports(node_id, "out")
+        return any(p.type == PortType.FINDINGS for p in ins) and any(
+            p.type == PortType.REPORT for p in outs
         )
-    triggers = [node_id for node_id, t in types.items() if t.is_trigger]
-    if not triggers and types:
-        problems.append(GraphProblem("no_trigger", "the graph has no trigger node"))
-    reachable: set[str] = set(triggers)
-    for trigger in triggers:
-        reachable |= nx.descendants(graph, trigger)
-    for node in spec.nodes:
-        if node.id not in reachable and triggers:
-            problems.append(
-                GraphProblem("unreachable", "no path leads here from the trigger", node_id=node.id)
-            )
+
+    def fills(self, node_id: str) -> frozenset[str]:
+        node = self.configured.get(node_id)
+        return self.types[node_id].fills(node.config) if node else frozenset()
+
+    def template_contract(self, dataset: Dataset) -> None:
+        known = {e.id for e in dataset.elements()}
+        for node_id in self.configured:
+            for element_id in sorted(self.fills(node_id) - known):
+                self.problems.append(
+                    ElementProblem(
+                        "unknown_element",
+                        f"fills '{element_id}', which is not an element of template "
+                        f"'{dataset.slug}'",
+                        node_id=node_id,
+                        element_id=element_id,
+                    )
+                )
+        for node_id in dict.fromkeys(n.id for n in self.spec.nodes):
+            if not self.renders(node_id):
+                continue
+            filled: set[str] = set()
+            for ancestor in nx.ancestors(self.graph, node_id):
+                filled |= self.fills(ancestor) if ancestor in self.types else frozenset()
+            for element in dataset.elements():
+                if not element.required or element.id in filled:
+                    continue
+                if element.visible_if:
+                    self.warnings.append(
+                        ElementProblem(
+                            "conditional_element_unfilled",
+                            f"element '{element.id}' ({_label(element)}) is required when "
+                            f"{element.visible_if}; no node on a path to this render fills it",
+                            node_id=node_id,
+                            element_id=element.id,
+                        )
+                    )
+                else:
+                    self.problems.append(
+                        ElementProblem(
+                            "required_element_unfilled",
+                            f"required element '{element.id}' ({_label(element)}) is filled by "
+                            "no node on a path to this render",
+                            node_id=node_id,
+                            element_id=element.id,
+                        )
+                    )
 
 
-def _check(data: Any, registry: NodeRegistry) -> tuple[GraphSpec | None, list[GraphProblem]]:
+def check_graph(
+    data: Any, registry: NodeRegistry = REGISTRY, *, dataset: Dataset | None = None
+) -> GraphCheck:
+    """Every problem and warning of a graph document: structure, types, config, ports,
+    topology and, given the template version's ``dataset``, the template-first contract."""
     spec, problems = read_graph(data)
     if spec is None:
-        return None, problems
-    types = _node_types(spec, registry, problems)
-    _edges(spec, types, problems)
-    _inputs(spec, types, problems)
-    _topology(spec, types, problems)
-    return spec, problems
+        return GraphCheck(None, problems)
+    checker = _Checker(spec, registry)
+    checker.problems.extend(problems)
+    checker.node_types()
+    checker.edges()
+    checker.inputs()
+    checker.topology()
+    if dataset is not None:
+        checker.template_contract(dataset)
+    return GraphCheck(spec, checker.problems, checker.warnings)
 
 
-def graph_problems(data: Any, registry: NodeRegistry = REGISTRY) -> list[GraphProblem]:
+def graph_problems(
+    data: Any, registry: NodeRegistry = REGISTRY, *, dataset: Dataset | None = None
+) -> list[GraphProblem]:
     """Every problem with a graph document: structure, types, config, ports and topology."""
-    return _check(data, registry)[1]
+    return check_graph(data, registry, dataset=dataset).problems
 
 
-def validate_graph(data: Any, registry: NodeRegistry = REGISTRY) -> GraphSpec:
+def validate_graph(
+    data: Any, registry: NodeRegistry = REGISTRY, *, dataset: Dataset | None = None
+) -> GraphSpec:
     """Parse and validate; raises GraphInvalid with every problem."""
-    spec, problems = _check(data, registry)
-    if spec is None or problems:
-        raise GraphInvalid(problems)
-    return spec
+    check = check_graph(data, registry, dataset=dataset)
+    if check.spec is None or check.problems:
+        raise GraphInvalid(check.problems)
+    return check.spec
