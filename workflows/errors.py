@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -65,3 +66,13 @@ class ExpressionError(NodeError):
         super().__init__(f"expression {expression!r}: {reason}", permanent=True)
         self.expression = expression
         self.reason = reason
+
+
+class AwaitingPerson(Exception):
+    """Raised by a node that parks the run until a person acts (a review). Not a failure: the
+    executor records the node as ``waiting`` with ``request`` (what the person is asked) and
+    schedules nothing downstream of it; the host resumes the run once the decision is stored."""
+
+    def __init__(self, request: dict[str, Any]) -> None:
+        super().__init__(str(request.get("title") or "waiting for a person"))
+        self.request = request
