@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -215,3 +216,142 @@ def parse_graph(data: Any) -> GraphSpec:
     if spec is None or problems:
         raise GraphInvalid(problems)
     return spec
+
+
+# --- older and newer documents ------------------------------------------------------------
+
+
+def _from_unversioned(data: dict[str, Any]) -> dict[str, Any]:
+    """Graphs written before ``schema_version`` existed: the same shape, with every node's
+    ``type_version`` defaulting to 1 and every edge's ports to ``out``/``in``."""
+    nodes = [
+        {"type_version": 1, **node} if isinstance(node, dict) else node
+        for node in data.get("nodes", [])
+    ]
+    edges = [
+        {"source_port": "out", "target_port": "in", **edge} if isinstance(edge, dict) else edge
+        for edge in data.get("edges", [])
+    ]
+    return {**data, "schema_version": 1, "nodes": nodes, "edges": edges}
+
+
+# One step per older schema_version, each giving the document of the next version.
+_UPGRADES: dict[int, Callable[[dict[str, Any]], dict[str, Any]]] = {0: _from_unversioned}
+
+
+def upgrade_graph(data: Any) -> tuple[Any, list[str]]:
+    """Bring a graph document written by another Pathflow release to this ``SCHEMA_VERSION``.
+
+    Returns the document to validate and notes for the person importing it: which upgrade
+    steps ran, or that the document is newer than this engine (it is then read as this
+    version, and validation reports whatever it does not understand). A document without
+    ``schema_version`` counts as version 0. Anything that is not an object is returned as is.
+    """
+    if not isinstance(data, dict):
+        return data, []
+    raw = data.get("schema_version", 0)
+    if not _is_int(raw):
+        return data, []
+    version: int = raw
+    if version > SCHEMA_VERSION:
+        return {**data, "schema_version": SCHEMA_VERSION}, [
+            f"the graph has schema_version {version}, newer than this Pathflow reads "
+            f"({SCHEMA_VERSION}); it was read as version {SCHEMA_VERSION} and anything "
+            "this version does not know is reported as a problem or ignored"
+        ]
+    notes: list[str] = []
+    while version < SCHEMA_VERSION:
+        step = _UPGRADES.get(version)
+        if step is None:
+            notes.append(f"no upgrade path from schema_version {version}")
+            break
+        data = step(data)
+        notes.append(
+            f"the graph had schema_version {version}; upgraded to {data['schema_version']}"
+        )
+        version = data["schema_version"]
+    return data, notes
+
+
+# --- differences between two graphs -------------------------------------------------------
+
+# Node fields compared as a whole; `config` is compared key by key and `position` (editor
+# layout only) is reported apart, as `moved`.
+_NODE_FIELDS = (
+    "type",
+    "type_version",
+    "title",
+    "retry",
+    "timeout_s",
+    "on_error",
+    "default_outputs",
+)
+_EDGE_FIELDS = ("source", "source_port", "target", "target_port")
+
+
+def _changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """Dotted paths of the keys that differ, descending into objects (lists compare whole)."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return [prefix] if old != new and prefix else []
+    changed: list[str] = []
+    for key in sorted(set(old) | set(new), key=str):
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if key not in old or key not in new:
+            changed.append(path)
+        else:
+            changed.extend(_changed_keys(old[key], new[key], path))
+    return changed
+
+
+def _by_id(items: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(items, list):
+        return {}
+    return {str(i["id"]): i for i in items if isinstance(i, dict) and "id" in i}
+
+
+def diff_graphs(old: Any, new: Any) -> dict[str, Any]:
+    """What changed from graph document ``old`` to ``new``, by node and edge id.
+
+    ``nodes``: ``added``/``removed`` ids, ``changed`` as ``{id, fields, config_keys}`` (the
+    node fields and the dotted config keys that differ) and ``moved`` ids (position only);
+    ``edges``: ``added``/``removed`` edges (an edge whose ends changed is both);
+    ``graph``: the top-level fields (name, trigger, schema_version) that differ.
+    """
+    old = old if isinstance(old, dict) else {}
+    new = new if isinstance(new, dict) else {}
+    old_nodes, new_nodes = _by_id(old.get("nodes")), _by_id(new.get("nodes"))
+    changed, moved = [], []
+    for node_id in (n for n in new_nodes if n in old_nodes):
+        before, after = old_nodes[node_id], new_nodes[node_id]
+        fields = [f for f in _NODE_FIELDS if before.get(f) != after.get(f)]
+        config_keys = _changed_keys(before.get("config") or {}, after.get("config") or {})
+        if config_keys:
+            fields.append("config")
+        if fields:
+            changed.append({"id": node_id, "fields": fields, "config_keys": config_keys})
+        elif before.get("position") != after.get("position"):
+            moved.append(node_id)
+    old_edges, new_edges = _by_id(old.get("edges")), _by_id(new.get("edges"))
+
+    def same_edge(edge_id: str) -> bool:
+        a, b = old_edges.get(edge_id), new_edges.get(edge_id)
+        return a is not None and b is not None and all(a.get(f) == b.get(f) for f in _EDGE_FIELDS)
+
+    def edge_view(edge: dict[str, Any]) -> dict[str, Any]:
+        return {"id": edge["id"], **{f: edge.get(f) for f in _EDGE_FIELDS}}
+
+    return {
+        "nodes": {
+            "added": [n for n in new_nodes if n not in old_nodes],
+            "removed": [n for n in old_nodes if n not in new_nodes],
+            "changed": changed,
+            "moved": moved,
+        },
+        "edges": {
+            "added": [edge_view(e) for i, e in new_edges.items() if not same_edge(i)],
+            "removed": [edge_view(e) for i, e in old_edges.items() if not same_edge(i)],
+        },
+        "graph": [
+            key for key in ("schema_version", "name", "trigger") if old.get(key) != new.get(key)
+        ],
+    }
