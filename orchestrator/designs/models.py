@@ -93,16 +93,37 @@ class Workflow(models.Model):
 
 
 class WorkflowVersion(FrozenWhenPublished):
+    """A numbered version of a workflow's graph, pinned to one template version.
+
+    A workflow has at most one draft, which saving updates in place; its number is the one it
+    would get if published next. Published versions are frozen; a run is pinned to one.
+    A rollback publishes a copy of an older version, recorded in ``published_from``.
+    """
+
     workflow = models.ForeignKey(Workflow, on_delete=models.PROTECT, related_name="versions")
     # The graph spec (see workflows/spec.py), keyed by stable node ids.
     spec = models.JSONField()
     template_version = models.ForeignKey(
         TemplateVersion, on_delete=models.PROTECT, related_name="workflow_versions"
     )
+    updated_at = models.DateTimeField(auto_now=True)
+    published_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="the older version this one republishes (a rollback)",
+    )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["workflow", "number"], name="workflow_version_number")
+            models.UniqueConstraint(fields=["workflow", "number"], name="workflow_version_number"),
+            models.UniqueConstraint(
+                fields=["workflow"],
+                condition=models.Q(status="draft"),
+                name="one_draft_per_workflow",
+            ),
         ]
         ordering = ["workflow", "-number"]
 
