@@ -1,22 +1,65 @@
-"""Report datasets: sections of typed elements, validation of filled data, synoptic rows.
+"""Report datasets: sections of typed elements, validation of filled data, synoptic rows, diffs.
 
-A dataset is the *what* of a report template version. Filled data (``values``) maps element
-ids to answers: select codes, numbers, text, booleans or ISO dates. Validation lists every
-problem at once; a draft may leave required elements empty, a report to sign may not.
+A dataset is the *what* of a report template version (``dataset.json``)::
+
+    {"schema_version": 1, "slug": "...", "title": {"zh": "...", "en": "..."},
+     "sections": [{"id": "...", "title": {...}, "elements": [
+        {"id": "tumour_size_mm", "type": "number", "label": {...}, "help": {...},
+         "required": true, "unit": "mm", "min": 0, "max": 300, "precision": 0,
+         "visible_if": "histologic_type != 'pTis'", "when_hidden": "omit"}, ...]}]}
+
+Element types: ``single_select`` / ``multi_select`` (``answers``: ``system``, ``code``, zh/en
+``label``), ``number`` (``unit``, ``min``, ``max``, ``precision`` = decimals allowed), ``text``,
+``boolean`` and ``date`` (``YYYY-MM-DD``). Element ids are identifiers, because ``visible_if``
+(a sandboxed Jinja2 expression) reads other answers by id; a condition may only read elements
+that come *before* it, so conditions never form a cycle and one pass in dataset order decides
+every element. ``parse_dataset`` lists every problem of a definition at once.
+
+Filled data (``values``) maps element ids to answers. Validation lists every problem at once,
+each naming its element; a draft may leave required elements empty, a report to sign may not.
+Conditions see only *valid, applicable* answers: an invalid answer (``"no"`` for a boolean) never
+decides whether another element applies. An element whose condition reads an invalid answer is
+*undecided*: it is not required, not reported as "does not apply" (the reader fixes the answer it
+depends on first) and not printed.
+
+Synoptic view ("Element: response" rows, in dataset order):
+- an applicable element that is filled shows its formatted answer (labels, unit, precision);
+- an applicable element left empty shows a dash "—", so the reviewer sees what is missing;
+- an element whose ``visible_if`` is false is omitted by default (``"when_hidden": "omit"``),
+  which keeps reports short; a template opts in with ``"when_hidden": "not_applicable"`` to print
+  "Not applicable / 不适用" instead, for elements a reader expects to see answered either way;
+- a section with no rows left is omitted.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from workflows.errors import ExpressionError
-from workflows.expressions import check_expression, evaluate, is_undefined
+from workflows.expressions import (
+    check_expression,
+    evaluate,
+    is_number,
+    is_undefined,
+    referenced_variables,
+)
 
 ElementType = Literal["single_select", "multi_select", "number", "text", "boolean", "date"]
 ELEMENT_TYPES: tuple[str, ...] = ElementType.__args__  # type: ignore[attr-defined]
+SELECT_TYPES = ("single_select", "multi_select")
 LANGUAGES = ("zh", "en")
+DATASET_SCHEMA_VERSION = 1
+WHEN_HIDDEN = ("omit", "not_applicable")
+NOT_APPLICABLE = {"zh": "不适用", "en": "Not applicable"}
+UNFILLED = "—"
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+\Z")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
 @dataclass(frozen=True)
@@ -39,6 +82,7 @@ class Element:
     precision: int = 0
     visible_if: str = ""
     help: dict[str, str] | None = None
+    when_hidden: str = "omit"
 
     def answer(self, code: Any) -> Answer | None:
         return next((a for a in self.answers if a.code == code), None)
@@ -79,125 +123,318 @@ class DatasetInvalid(ValueError):
         super().__init__("; ".join(problems))
 
 
-def _labels(raw: Any, where: str, problems: list[str]) -> dict[str, str]:
-    if not isinstance(raw, dict) or any(not raw.get(lang) for lang in LANGUAGES):
-        problems.append(f"{where}: needs a label in zh and en")
+# --- parsing a definition -----------------------------------------------------------------------
+
+
+def _labels(raw: Any, where: str, problems: list[str], what: str = "a label") -> dict[str, str]:
+    if not isinstance(raw, dict) or any(
+        not isinstance(raw.get(lang), str) or not raw[lang].strip() for lang in LANGUAGES
+    ):
+        missing = [lang for lang in LANGUAGES if not isinstance(raw, dict) or not raw.get(lang)]
+        detail = f" (missing: {', '.join(missing)})" if missing else ""
+        problems.append(f"{where}: needs {what} in zh and en{detail}")
         return {}
     return {lang: str(raw[lang]) for lang in LANGUAGES}
 
 
+def _answers(raw: dict[str, Any], kind: Any, where: str, problems: list[str]) -> tuple[Answer, ...]:
+    listed = raw.get("answers", [])
+    if not isinstance(listed, list):
+        problems.append(f"{where}: answers must be a list")
+        return ()
+    if listed and kind not in SELECT_TYPES:
+        problems.append(f"{where}: answers only apply to single_select and multi_select elements")
+    answers: list[Answer] = []
+    for index, item in enumerate(listed):
+        if not isinstance(item, dict) or not isinstance(item.get("code"), str | int):
+            problems.append(f"{where} answers[{index}]: needs a code")
+            continue
+        code = str(item["code"])
+        label = _labels(item.get("label"), f"{where} answer {code!r}", problems)
+        if any(a.code == code for a in answers):
+            problems.append(f"{where}: answer code {code!r} is listed twice")
+        answers.append(Answer(str(item.get("system", "pathflow")), code, label))
+    if kind in SELECT_TYPES and not answers:
+        problems.append(f"{where}: a select element needs answers")
+    return tuple(answers)
+
+
+def _number_fields(
+    raw: dict[str, Any], kind: Any, where: str, problems: list[str]
+) -> tuple[float | None, float | None, int]:
+    if kind != "number":
+        given = [key for key in ("min", "max", "precision") if key in raw]
+        if given:
+            problems.append(f"{where}: {', '.join(given)} only apply to number elements")
+        return None, None, 0
+    bounds: list[float | None] = []
+    for key in ("min", "max"):
+        value = raw.get(key)
+        if value is not None and (not is_number(value) or not math.isfinite(value)):
+            problems.append(f"{where}: {key} must be a number, not {value!r}")
+            value = None
+        bounds.append(value)
+    minimum, maximum = bounds
+    if minimum is not None and maximum is not None and minimum > maximum:
+        problems.append(f"{where}: min {minimum} is greater than max {maximum}")
+    precision = raw.get("precision", 0)
+    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 0:
+        problems.append(f"{where}: precision (decimal places) must be 0 or more, not {precision!r}")
+        precision = 0
+    return minimum, maximum, precision
+
+
 def _element(raw: dict[str, Any], where: str, problems: list[str]) -> Element:
-    element_id = str(raw.get("id", ""))
     kind = raw.get("type")
     if kind not in ELEMENT_TYPES:
         problems.append(f"{where}: type {kind!r} is not one of {', '.join(ELEMENT_TYPES)}")
-    answers = tuple(
-        Answer(
-            str(a.get("system", "pathflow")),
-            str(a.get("code")),
-            _labels(a.get("label"), f"{where} answer {a.get('code')!r}", problems),
-        )
-        for a in raw.get("answers", [])
-    )
-    if kind in ("single_select", "multi_select") and not answers:
-        problems.append(f"{where}: a select element needs answers")
-    visible_if = str(raw.get("visible_if", ""))
-    if visible_if and (reason := check_expression(visible_if)):
+    label = _labels(raw.get("label"), where, problems)
+    help_text = raw.get("help")
+    if help_text is not None:
+        help_text = _labels(help_text, where, problems, "help text") or None
+    required = raw.get("required", False)
+    if not isinstance(required, bool):
+        problems.append(f"{where}: required must be true or false, not {required!r}")
+    unit = raw.get("unit", "")
+    if not isinstance(unit, str):
+        problems.append(f"{where}: unit must be text, not {unit!r}")
+    minimum, maximum, precision = _number_fields(raw, kind, where, problems)
+    visible_if = raw.get("visible_if") or ""
+    if not isinstance(visible_if, str):
+        problems.append(f"{where}: visible_if must be an expression in text, not {visible_if!r}")
+        visible_if = ""
+    elif visible_if and (reason := check_expression(visible_if)):
         problems.append(f"{where}: visible_if {visible_if!r} does not compile: {reason}")
+        visible_if = ""  # the order check below only looks at conditions that compile
+    when_hidden = raw.get("when_hidden", "omit")
+    if when_hidden not in WHEN_HIDDEN:
+        problems.append(f"{where}: when_hidden {when_hidden!r} is not one of omit, not_applicable")
+    elif when_hidden != "omit" and not raw.get("visible_if"):
+        problems.append(f"{where}: when_hidden only applies to an element with visible_if")
     return Element(
-        id=element_id,
+        id=str(raw.get("id", "")),
         type=str(kind),
-        label=_labels(raw.get("label"), where, problems),
-        required=bool(raw.get("required", False)),
-        answers=answers,
-        unit=str(raw.get("unit", "")),
-        minimum=raw.get("min"),
-        maximum=raw.get("max"),
-        precision=int(raw.get("precision", 0)),
+        label=label,
+        required=required is True,
+        answers=_answers(raw, kind, where, problems),
+        unit=unit if isinstance(unit, str) else "",
+        minimum=minimum,
+        maximum=maximum,
+        precision=precision,
         visible_if=visible_if,
-        help=raw.get("help"),
+        help=help_text,
+        when_hidden=str(when_hidden),
     )
+
+
+def _condition_problems(sections: list[Section], wheres: dict[str, str]) -> list[str]:
+    """A condition may read only elements above it: this names unknown ids, self-reference and
+    forward reads (which are what a cycle needs)."""
+    ids = [e.id for s in sections for e in s.elements]
+    problems = []
+    for position, element in enumerate(e for s in sections for e in s.elements):
+        if not element.visible_if:
+            continue
+        before = set(ids[:position])
+        for name in sorted(referenced_variables(element.visible_if)):
+            where = f"{wheres[element.id]}: visible_if {element.visible_if!r}"
+            if name == element.id:
+                problems.append(f"{where} reads the element itself")
+            elif name not in ids:
+                problems.append(f"{where} names {name!r}, which is not an element of this dataset")
+            elif name not in before:
+                problems.append(
+                    f"{where} reads {name!r}, which comes after it; a condition may only read "
+                    "elements above it (this also rules out cycles)"
+                )
+    return problems
+
+
+def _section(
+    raw_section: dict[str, Any],
+    index: int,
+    seen: set[str],
+    wheres: dict[str, str],
+    problems: list[str],
+) -> Section:
+    section_id = str(raw_section.get("id") or "")
+    where = f"section {raw_section.get('id', index)!r}"
+    if not section_id:
+        problems.append(f"sections[{index}]: needs an id")
+    raw_elements = raw_section.get("elements", [])
+    if not isinstance(raw_elements, list) or not raw_elements:
+        problems.append(f"{where}: needs a non-empty 'elements' list")
+        raw_elements = []
+    elements = []
+    for e_index, raw in enumerate(raw_elements):
+        if not isinstance(raw, dict):
+            problems.append(f"{where} elements[{e_index}]: must be an object")
+            continue
+        element_where = f"{where} element {raw.get('id', e_index)!r}"
+        element = _element(raw, element_where, problems)
+        if element.id in seen or not element.id:
+            problems.append(f"{where}: element id {element.id!r} is empty or repeated")
+        elif not _IDENTIFIER.match(element.id):
+            problems.append(
+                f"{element_where}: an element id must be letters, digits and underscores, "
+                "not starting with a digit, so that conditions can name it"
+            )
+        seen.add(element.id)
+        wheres.setdefault(element.id, element_where)
+        elements.append(element)
+    title = _labels(raw_section.get("title"), where, problems, "a title")
+    return Section(section_id, title, tuple(elements))
 
 
 def parse_dataset(data: Any) -> Dataset:
     """Parse a dataset definition; raises DatasetInvalid listing every problem."""
-    problems: list[str] = []
     if not isinstance(data, dict) or not isinstance(data.get("sections"), list):
         raise DatasetInvalid(["the dataset needs a 'sections' list"])
+    problems: list[str] = []
+    version = data.get("schema_version", DATASET_SCHEMA_VERSION)
+    if version != DATASET_SCHEMA_VERSION:
+        problems.append(
+            f"schema_version {version!r} is not supported; this Pathflow reads dataset "
+            f"schema_version {DATASET_SCHEMA_VERSION}"
+        )
+    slug = data.get("slug", "")
+    if slug and (not isinstance(slug, str) or not _SLUG.match(slug)):
+        problems.append(f"slug {slug!r}: use letters, digits, hyphens and underscores only")
     sections: list[Section] = []
     seen: set[str] = set()
+    wheres: dict[str, str] = {}
     for s_index, raw_section in enumerate(data["sections"]):
         if not isinstance(raw_section, dict):
             problems.append(f"sections[{s_index}]: must be an object")
             continue
-        where = f"section {raw_section.get('id', s_index)!r}"
-        elements = []
-        for e_index, raw in enumerate(raw_section.get("elements", [])):
-            if not isinstance(raw, dict):
-                problems.append(f"{where} elements[{e_index}]: must be an object")
-                continue
-            element = _element(raw, f"{where} element {raw.get('id', e_index)!r}", problems)
-            if element.id in seen or not element.id:
-                problems.append(f"{where}: element id {element.id!r} is empty or repeated")
-            seen.add(element.id)
-            elements.append(element)
-        sections.append(
-            Section(
-                str(raw_section.get("id", s_index)),
-                _labels(raw_section.get("title"), where, problems),
-                tuple(elements),
-            )
-        )
+        section = _section(raw_section, s_index, seen, wheres, problems)
+        if section.id and any(s.id == section.id for s in sections):
+            problems.append(f"section {section.id!r}: section id is repeated")
+        sections.append(section)
+    if not sections:
+        problems.append("the dataset needs at least one section")
     title = _labels(data.get("title"), "title", problems)
+    problems.extend(_condition_problems(sections, wheres))
     if problems:
         raise DatasetInvalid(problems)
-    return Dataset(str(data.get("slug", "")), title, tuple(sections))
+    return Dataset(str(slug), title, tuple(sections))
 
 
-def visibility(dataset: Dataset, values: dict[str, Any]) -> dict[str, bool]:
-    """Which elements apply. A condition over answers not given yet counts as not applying."""
-    shown: dict[str, bool] = {}
-    for element in dataset.elements():
-        if not element.visible_if:
-            shown[element.id] = True
-            continue
-        try:
-            result = evaluate(
-                element.visible_if, {k: v for k, v in values.items() if shown.get(k, False)}
-            )
-        except ExpressionError:
-            result = False
-        shown[element.id] = bool(result) and not is_undefined(result)
-    return shown
+def definition_problems(data: Any) -> list[str]:
+    """Every problem of a dataset definition; empty when it parses."""
+    try:
+        parse_dataset(data)
+    except DatasetInvalid as exc:
+        return exc.problems
+    return []
+
+
+# --- filled data --------------------------------------------------------------------------------
+
+
+def decimal_places(value: float) -> int:
+    """Decimals a number is written with (18.0 has none, 3.50 one): the shortest repr."""
+    try:
+        exponent = Decimal(repr(value)).normalize().as_tuple().exponent
+    except InvalidOperation:
+        return 0
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def _number_problem(element: Element, value: Any) -> str | None:
+    if not is_number(value):
+        return f"{value!r} is not a number"
+    if not math.isfinite(value):
+        return f"{value!r} is not a finite number"
+    amount = f"{value} {element.unit}".strip()
+    if element.minimum is not None and value < element.minimum:
+        return f"{amount} is below the minimum {element.minimum}"
+    if element.maximum is not None and value > element.maximum:
+        return f"{amount} is above the maximum {element.maximum}"
+    if (places := decimal_places(value)) > element.precision:
+        allowed = f"at most {element.precision}" if element.precision else "none"
+        return f"{amount} has {places} decimal places; {allowed} allowed"
+    return None
+
+
+def _select_problem(element: Element, value: Any) -> str | None:
+    if element.type == "single_select":
+        if isinstance(value, list | dict):
+            return f"needs one answer code, not {value!r}"
+        return None if element.answer(value) else f"{value!r} is not one of the listed answers"
+    if not isinstance(value, list) or not value:
+        return "needs a non-empty list of answer codes"
+    unknown = [v for v in value if element.answer(v) is None]
+    if unknown:
+        return f"{unknown!r} not among the listed answers"
+    repeated = sorted({str(v) for v in value if value.count(v) > 1})
+    return f"{repeated!r} chosen more than once" if repeated else None
 
 
 def _value_problem(element: Element, value: Any) -> str | None:
     kind = element.type
-    if kind == "single_select":
-        return None if element.answer(value) else f"{value!r} is not one of the listed answers"
-    if kind == "multi_select":
-        if not isinstance(value, list) or not value:
-            return "needs a non-empty list of answer codes"
-        unknown = [v for v in value if element.answer(v) is None]
-        return f"{unknown!r} not among the listed answers" if unknown else None
+    if kind in SELECT_TYPES:
+        return _select_problem(element, value)
     if kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"{value!r} is not a number"
-        amount = f"{value} {element.unit}".strip()
-        if element.minimum is not None and value < element.minimum:
-            return f"{amount} is below the minimum {element.minimum}"
-        if element.maximum is not None and value > element.maximum:
-            return f"{amount} is above the maximum {element.maximum}"
-        return None
+        return _number_problem(element, value)
     if kind == "boolean":
         return None if isinstance(value, bool) else f"{value!r} is not true or false"
     if kind == "date":
-        try:
-            dt.date.fromisoformat(str(value))
-        except ValueError:
-            return f"{value!r} is not a date (YYYY-MM-DD)"
-        return None
+        if isinstance(value, str) and _ISO_DATE.match(value):
+            try:
+                dt.date.fromisoformat(value)
+            except ValueError:
+                return f"{value!r} is not a real date"
+            return None
+        return f"{value!r} is not a date (YYYY-MM-DD)"
     return None if isinstance(value, str) and value.strip() else "needs text"
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Filled data judged element by element: whether each applies (``None`` = undecided, its
+    condition reads an invalid answer), each given answer's problem, and the valid answers."""
+
+    applies: dict[str, bool | None]
+    problems: dict[str, str]
+    valid: dict[str, Any]
+
+
+def _condition_holds(element: Element, valid: dict[str, Any], doubtful: set[str]) -> bool | None:
+    if not element.visible_if:
+        return True
+    if referenced_variables(element.visible_if) & doubtful:
+        return None
+    try:
+        result = evaluate(element.visible_if, valid)
+    except ExpressionError:
+        return False  # e.g. a comparison with an answer not given yet: it does not apply yet
+    return bool(result) and not is_undefined(result)
+
+
+def assess(dataset: Dataset, values: dict[str, Any]) -> Assessment:
+    """Judge every element in dataset order; conditions see only valid, applicable answers."""
+    applies: dict[str, bool | None] = {}
+    problems: dict[str, str] = {}
+    valid: dict[str, Any] = {}
+    doubtful: set[str] = set()  # given answers a condition must not rely on
+    for element in dataset.elements():
+        applies[element.id] = holds = _condition_holds(element, valid, doubtful)
+        if element.id not in values:
+            continue
+        if reason := _value_problem(element, values[element.id]):
+            problems[element.id] = reason
+            doubtful.add(element.id)
+        elif holds:
+            valid[element.id] = values[element.id]
+        elif holds is None:
+            doubtful.add(element.id)
+    return Assessment(applies, problems, valid)
+
+
+def visibility(dataset: Dataset, values: dict[str, Any]) -> dict[str, bool]:
+    """Which elements apply. A condition over answers not given yet (or not valid) does not."""
+    return {k: v is True for k, v in assess(dataset, values).applies.items()}
 
 
 def findings_problems(
@@ -205,44 +442,46 @@ def findings_problems(
 ) -> list[FieldProblem]:
     """Every problem with filled data; ``complete`` also requires every applicable required
     element (a report to be signed), otherwise missing answers are allowed (a draft)."""
-    problems: list[FieldProblem] = []
-    shown = visibility(dataset, values)
+    judged = assess(dataset, values)
     known = {e.id for e in dataset.elements()}
-    problems.extend(
+    problems = [
         FieldProblem(k, "is not an element of this template") for k in values if k not in known
-    )
+    ]
     for element in dataset.elements():
+        applies = judged.applies[element.id]
         if element.id not in values:
-            if complete and element.required and shown[element.id]:
+            if complete and element.required and applies is True:
                 problems.append(FieldProblem(element.id, "is required"))
-            continue
-        if not shown[element.id]:
+        elif applies is False:
             problems.append(
                 FieldProblem(
                     element.id, f"does not apply here ({element.visible_if}) but is filled"
                 )
             )
-            continue
-        if reason := _value_problem(element, values[element.id]):
+        elif reason := judged.problems.get(element.id):
             problems.append(FieldProblem(element.id, reason))
     return problems
 
+
+# --- the synoptic view --------------------------------------------------------------------------
 
 _BOOLEAN = {"zh": ("是", "否"), "en": ("Yes", "No")}
 
 
 def display_value(element: Element, value: Any, language: str) -> str:
-    """How an answer is printed in a synoptic row ("Element: response")."""
-    if element.type == "single_select":
-        answer = element.answer(value)
-        return answer.label[language] if answer else str(value)
-    if element.type == "multi_select":
+    """How an answer is printed in a synoptic row ("Element: response"): answer labels, numbers
+    rounded to the element's precision with its unit. An answer of the wrong type (only in a
+    preview of unchecked data) is printed as given."""
+    kind = element.type
+    if kind == "single_select" and (answer := element.answer(value)):
+        return answer.label[language]
+    if kind == "multi_select" and isinstance(value, list):
         labels = [a.label[language] if (a := element.answer(v)) else str(v) for v in value]
         return ("、" if language == "zh" else ", ").join(labels)
-    if element.type == "number":
+    if kind == "number" and is_number(value) and math.isfinite(value):
         text = f"{float(value):.{element.precision}f}"
         return f"{text} {element.unit}".strip() if element.unit != "%" else f"{text}%"
-    if element.type == "boolean":
+    if kind == "boolean" and isinstance(value, bool):
         yes, no = _BOOLEAN[language]
         return yes if value else no
     return str(value)
@@ -254,6 +493,8 @@ class SynopticRow:
     label: str
     response: str
     filled: bool
+    # False for a "Not applicable" row (an element with "when_hidden": "not_applicable").
+    applicable: bool = True
 
 
 @dataclass(frozen=True)
@@ -263,22 +504,33 @@ class SynopticSection:
     rows: tuple[SynopticRow, ...]
 
 
+def _row(
+    element: Element, values: dict[str, Any], applies: bool | None, language: str
+) -> SynopticRow | None:
+    label = element.label[language]
+    if applies is True:
+        if element.id in values:
+            return SynopticRow(
+                element.id, label, display_value(element, values[element.id], language), True
+            )
+        return SynopticRow(element.id, label, UNFILLED, False)
+    if applies is False and element.when_hidden == "not_applicable":
+        return SynopticRow(element.id, label, NOT_APPLICABLE[language], False, applicable=False)
+    return None
+
+
 def synoptic_sections(
     dataset: Dataset, values: dict[str, Any], language: str
 ) -> list[SynopticSection]:
-    """Applicable elements in dataset order; unfilled ones show a dash for the reviewer."""
-    shown = visibility(dataset, values)
+    """Rows in dataset order, as the module docstring describes: answers, a dash for applicable
+    elements left empty, "Not applicable" for opted-in elements that do not apply."""
+    applies = assess(dataset, values).applies
     sections = []
     for section in dataset.sections:
         rows = tuple(
-            SynopticRow(
-                e.id,
-                e.label[language],
-                display_value(e, values[e.id], language) if e.id in values else "—",
-                e.id in values,
-            )
+            row
             for e in section.elements
-            if shown[e.id]
+            if (row := _row(e, values, applies[e.id], language)) is not None
         )
         if rows:
             sections.append(SynopticSection(section.id, section.title[language], rows))
@@ -286,10 +538,139 @@ def synoptic_sections(
 
 
 def synoptic_text(dataset: Dataset, values: dict[str, Any], language: str) -> str:
-    """The report's synoptic content as plain text, one "Label: response" line per applicable
-    element under its section title: the expected rendered text a library template ships."""
+    """The report's synoptic content as plain text, one "Label: response" line per row under its
+    section title: the expected rendered text a library template ships."""
     lines = [dataset.title[language]]
     for section in synoptic_sections(dataset, values, language):
         lines.extend(["", section.title])
         lines.extend(f"{row.label}: {row.response}" for row in section.rows)
     return "\n".join(lines) + "\n"
+
+
+# --- differences between two versions -----------------------------------------------------------
+
+_COMPARED = (
+    "type",
+    "label",
+    "required",
+    "unit",
+    "minimum",
+    "maximum",
+    "precision",
+    "visible_if",
+    "help",
+    "when_hidden",
+)
+_FIELD_NAMES = {"minimum": "min", "maximum": "max"}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One changed property: ``kind`` is ``element``, ``section`` or ``dataset``."""
+
+    kind: str
+    id: str
+    field: str
+    before: Any
+    after: Any
+
+    def __str__(self) -> str:
+        if self.field in ("answers added", "answers removed"):
+            codes = ", ".join(repr(code) for code in (self.after or self.before))
+            return f"{self.kind} {self.id!r}: {self.field}: {codes}"
+        return (
+            f"{self.kind} {self.id!r}: {self.field} changed from {self.before!r} to {self.after!r}"
+        )
+
+
+@dataclass(frozen=True)
+class DatasetDiff:
+    sections_added: tuple[str, ...] = ()
+    sections_removed: tuple[str, ...] = ()
+    elements_added: tuple[str, ...] = ()
+    elements_removed: tuple[str, ...] = ()
+    changes: tuple[Change, ...] = field(default_factory=tuple)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.sections_added
+            or self.sections_removed
+            or self.elements_added
+            or self.elements_removed
+            or self.changes
+        )
+
+    def summary(self) -> list[str]:
+        """One readable line per change, for an admin deciding whether to publish."""
+        lines = [f"section {s!r} added" for s in self.sections_added]
+        lines += [f"section {s!r} removed" for s in self.sections_removed]
+        lines += [f"element {e!r} added" for e in self.elements_added]
+        lines += [f"element {e!r} removed" for e in self.elements_removed]
+        return lines + [str(change) for change in self.changes] or ["no changes"]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "summary": self.summary()}
+
+
+def _answer_changes(element_id: str, old: Element, new: Element) -> list[Change]:
+    before = {a.code: a for a in old.answers}
+    after = {a.code: a for a in new.answers}
+    changes = []
+    if added := [code for code in after if code not in before]:
+        changes.append(Change("element", element_id, "answers added", [], added))
+    if removed := [code for code in before if code not in after]:
+        changes.append(Change("element", element_id, "answers removed", removed, []))
+    for code in (c for c in after if c in before):
+        for attribute in ("label", "system"):
+            was, now = getattr(before[code], attribute), getattr(after[code], attribute)
+            if was != now:
+                changes.append(
+                    Change("element", element_id, f"answer {code!r} {attribute}", was, now)
+                )
+    return changes
+
+
+def _element_changes(
+    old: Element, new: Element, old_section: str, new_section: str
+) -> list[Change]:
+    changes = []
+    if old_section != new_section:
+        changes.append(Change("element", new.id, "section", old_section, new_section))
+    for attribute in _COMPARED:
+        was, now = getattr(old, attribute), getattr(new, attribute)
+        if was != now:
+            changes.append(
+                Change("element", new.id, _FIELD_NAMES.get(attribute, attribute), was, now)
+            )
+    return changes + _answer_changes(new.id, old, new)
+
+
+def diff_datasets(old: Dataset, new: Dataset) -> DatasetDiff:
+    """What changed from ``old`` to ``new``: sections and elements added or removed (by id), and
+    every changed property of the elements and sections both have."""
+    old_sections = {s.id: s for s in old.sections}
+    new_sections = {s.id: s for s in new.sections}
+    old_elements = {e.id: (e, s.id) for s in old.sections for e in s.elements}
+    new_elements = {e.id: (e, s.id) for s in new.sections for e in s.elements}
+    changes: list[Change] = []
+    if old.title != new.title:
+        changes.append(Change("dataset", new.slug or old.slug, "title", old.title, new.title))
+    for section_id, section in new_sections.items():
+        if section_id in old_sections and old_sections[section_id].title != section.title:
+            changes.append(
+                Change(
+                    "section", section_id, "title", old_sections[section_id].title, section.title
+                )
+            )
+    for element_id, (element, section_id) in new_elements.items():
+        if element_id in old_elements:
+            was, old_section = old_elements[element_id]
+            changes.extend(_element_changes(was, element, old_section, section_id))
+    return DatasetDiff(
+        sections_added=tuple(s for s in new_sections if s not in old_sections),
+        sections_removed=tuple(s for s in old_sections if s not in new_sections),
+        elements_added=tuple(e for e in new_elements if e not in old_elements),
+        elements_removed=tuple(e for e in old_elements if e not in new_elements),
+        changes=tuple(changes),
+    )
