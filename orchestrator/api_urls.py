@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 from orchestrator.accounts.api import me
 from orchestrator.designs.api import node_types
 from orchestrator.reports.api import report_pdf
-from orchestrator.runs.api import RunViewSet
+from orchestrator.runs.api import RunViewSet, workflow_node_run, workflow_test_run
 
 router = SimpleRouter(trailing_slash=True)
 router.register("runs", RunViewSet, basename="run")
@@ -13,6 +13,13 @@ router.register("runs", RunViewSet, basename="run")
 urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
+    # Before any workflows/ router include, so that it does not shadow them.
+    path("workflows/<slug:slug>/test-run", workflow_test_run, name="workflow-test-run"),
+    path(
+        "workflows/<slug:slug>/nodes/<str:node_id>/run",
+        workflow_node_run,
+        name="workflow-node-run",
+    ),
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,

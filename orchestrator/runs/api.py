@@ -1,13 +1,81 @@
+"""The runs API: list and detail of runs with every node attempt, cancel, review, re-run from a
+node, live progress; test runs and single-node runs of a workflow's draft.
+
+Department-scoped: a run or workflow of another department is 404, and the denial is audited.
+Every view of a run's details, every action and every denial is an AuditEvent. Node inputs and
+outputs hold case data: they are served to admins and pathologists only and never logged.
+"""
+
 from __future__ import annotations
 
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from rest_framework import serializers, viewsets
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action, api_view
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from orchestrator.accounts.models import User
+from orchestrator.audit.services import record_event
+from orchestrator.cases.models import Case
+from orchestrator.cases.services import CaseDocumentInvalid
+from orchestrator.designs.models import VersionStatus, Workflow, WorkflowVersion
 from orchestrator.reports.models import Report
+from orchestrator.runs import observability
 from orchestrator.runs.models import NodeRun, Run
+from orchestrator.runs.observability import (
+    ActionDenied,
+    CursorInvalid,
+    SingleNodeRejected,
+    can_act,
+    can_see_io,
+)
+from orchestrator.runs.services import RunRejected, cancel_run, submit_review
+
+_NODE_RUN_SUMMARY = (
+    "id",
+    "run_id",
+    "node_id",
+    "node_type",
+    "attempt",
+    "status",
+    "error",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+)
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def _titles(version: WorkflowVersion) -> dict[str, str]:
+    return {
+        str(n["id"]): str(n.get("title") or n["id"])
+        for n in version.spec.get("nodes", [])
+        if isinstance(n, dict) and "id" in n
+    }
+
+
+def _latest_report(run: Run) -> dict[str, Any] | None:
+    reports = list(run.reports.all())
+    if not reports:
+        return None
+    report = max(reports, key=lambda r: r.version_no)
+    return {
+        "id": report.pk,
+        "status": report.status,
+        "language": report.language,
+        "pdf_url": f"/api/v1/reports/{report.pk}/pdf",
+        "sha256": report.pdf_sha256,
+    }
 
 
 class NodeRunSerializer(serializers.ModelSerializer[NodeRun]):
@@ -22,6 +90,28 @@ class NodeRunSerializer(serializers.ModelSerializer[NodeRun]):
         return titles.get(obj.node_id, obj.node_id)
 
 
+class NodeAttemptSerializer(NodeRunSerializer):
+    """One attempt of one node, with what it received and returned (None when withheld)."""
+
+    inputs = serializers.SerializerMethodField()
+    outputs = serializers.SerializerMethodField()
+
+    class Meta(NodeRunSerializer.Meta):
+        fields = [
+            *NodeRunSerializer.Meta.fields,
+            "inputs",
+            "outputs",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_inputs(self, obj: NodeRun) -> Any:
+        return obj.inputs if self.context.get("show_io") else None
+
+    def get_outputs(self, obj: NodeRun) -> Any:
+        return obj.outputs if self.context.get("show_io") else None
+
+
 class RunSerializer(serializers.ModelSerializer[Run]):
     case = serializers.SerializerMethodField()
     workflow = serializers.SerializerMethodField()
@@ -33,6 +123,7 @@ class RunSerializer(serializers.ModelSerializer[Run]):
         fields = [
             "id",
             "status",
+            "is_test",
             "case",
             "workflow",
             "created_at",
@@ -40,6 +131,8 @@ class RunSerializer(serializers.ModelSerializer[Run]):
             "finished_at",
             "error",
             "report",
+            "rerun_of",
+            "rerun_from_node",
             "node_runs",
         ]
 
@@ -55,43 +148,399 @@ class RunSerializer(serializers.ModelSerializer[Run]):
         }
 
     def get_report(self, obj: Run) -> dict[str, Any] | None:
-        reports = list(obj.reports.all())
-        if not reports:
-            return None
-        report = max(reports, key=lambda r: r.version_no)
-        return {
-            "id": report.pk,
-            "status": report.status,
-            "language": report.language,
-            "pdf_url": f"/api/v1/reports/{report.pk}/pdf",
-            "sha256": report.pdf_sha256,
-        }
+        return _latest_report(obj)
 
     def get_node_runs(self, obj: Run) -> list[dict[str, Any]]:
-        # Only the latest attempt of each node: earlier attempts are in the run detail.
+        # Only the latest attempt of each node: every attempt is in the run detail.
         latest: dict[str, NodeRun] = {}
         for row in obj.node_runs.all():
             if row.node_id not in latest or row.attempt > latest[row.node_id].attempt:
                 latest[row.node_id] = row
-        titles = {
-            n["id"]: n.get("title") or n["id"] for n in obj.workflow_version.spec.get("nodes", [])
-        }
-        context = {**self.context, "titles": {obj.pk: titles}}
+        context = {**self.context, "titles": {obj.pk: _titles(obj.workflow_version)}}
         return list(NodeRunSerializer(list(latest.values()), many=True, context=context).data)
 
 
+class RunDetailSerializer(RunSerializer):
+    """A run with the versions it is pinned to, its graph's nodes in execution order, and every
+    attempt of every node."""
+
+    template = serializers.SerializerMethodField()
+    nodes = serializers.SerializerMethodField()
+    requested_by = serializers.SerializerMethodField()
+    cancelled_by = serializers.SerializerMethodField()
+    permissions = serializers.SerializerMethodField()
+
+    class Meta(RunSerializer.Meta):
+        fields = [
+            *RunSerializer.Meta.fields,
+            "template",
+            "nodes",
+            "requested_by",
+            "cancel_requested_at",
+            "cancelled_by",
+            "permissions",
+        ]
+
+    def get_workflow(self, obj: Run) -> dict[str, Any]:
+        version = obj.workflow_version
+        return {
+            **super().get_workflow(obj),
+            "version_id": version.pk,
+            "version_status": version.status,
+        }
+
+    def get_template(self, obj: Run) -> dict[str, Any]:
+        version = obj.template_version
+        return {
+            "slug": version.template.slug,
+            "name": version.template.name,
+            "version": version.number,
+            "version_id": version.pk,
+        }
+
+    def get_nodes(self, obj: Run) -> list[dict[str, Any]]:
+        again = (
+            observability.downstream_of(obj.workflow_version.spec, obj.rerun_from_node)
+            if obj.rerun_of_id
+            else None
+        )
+        return [
+            {
+                "node_id": str(n["id"]),
+                "node_type": str(n.get("type", "")),
+                "title": str(n.get("title") or n["id"]),
+                # Checkpoint copied from the run this one re-runs, not executed again.
+                "reused": again is not None and str(n["id"]) not in again,
+            }
+            for n in observability.ordered_nodes(obj.workflow_version.spec)
+        ]
+
+    def get_node_runs(self, obj: Run) -> list[dict[str, Any]]:
+        rows = sorted(obj.node_runs.all(), key=lambda r: (r.node_id, r.attempt))
+        context = {
+            **self.context,
+            "titles": {obj.pk: _titles(obj.workflow_version)},
+        }
+        return list(NodeAttemptSerializer(rows, many=True, context=context).data)
+
+    def get_requested_by(self, obj: Run) -> str | None:
+        return str(obj.requested_by) if obj.requested_by else None
+
+    def get_cancelled_by(self, obj: Run) -> str | None:
+        return str(obj.cancelled_by) if obj.cancelled_by else None
+
+    def get_permissions(self, obj: Run) -> dict[str, bool]:
+        return {
+            "act": bool(self.context.get("can_act")),
+            "see_io": bool(self.context.get("show_io")),
+        }
+
+
+def _flag(value: str | None) -> bool | None:
+    if value is None or value == "":
+        return None
+    if value.lower() in ("1", "true", "yes"):
+        return True
+    if value.lower() in ("0", "false", "no"):
+        return False
+    raise serializers.ValidationError({"is_test": "must be true or false"})
+
+
+def _with_details(runs: QuerySet[Run]) -> QuerySet[Run]:
+    """What the detail serializer reads, in a fixed number of queries."""
+    return runs.select_related(
+        "case__department",
+        "workflow_version__workflow",
+        "template_version__template",
+        "requested_by",
+        "cancelled_by",
+    ).prefetch_related("node_runs", Prefetch("reports", Report.objects.all()))
+
+
+class RerunBody(serializers.Serializer[Any]):
+    from_node = serializers.CharField(max_length=64)
+
+
+class ReviewBody(serializers.Serializer[Any]):
+    node_id = serializers.CharField(max_length=64)
+    decision = serializers.CharField(max_length=64)
+    values = serializers.DictField(required=False, default=dict)
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+def _denied(exc: Exception) -> Response:
+    return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+
+
+def _rejected(exc: Exception) -> Response:
+    return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("status", str, description="run status, e.g. failed"),
+        OpenApiParameter("workflow", str, description="workflow slug"),
+        OpenApiParameter("accession", str, description="case accession (exact)"),
+        OpenApiParameter("is_test", bool, description="test runs of drafts only, or none"),
+    ]
+)
 class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
     """Runs of the signed-in user's department, newest first."""
 
     serializer_class = RunSerializer
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self) -> QuerySet[Run]:
-        user = self.request.user
-        assert isinstance(user, User)
-        if user.department_id is None:
-            return Run.objects.none()
-        return (
-            Run.objects.filter(case__department_id=user.department_id)
-            .select_related("case", "workflow_version__workflow")
-            .prefetch_related("node_runs", Prefetch("reports", Report.objects.all()))
+        runs: QuerySet[Run] = observability.visible_runs(_user(self.request))
+        if self.action == "list":
+            params = self.request.query_params
+            if params.get("status"):
+                runs = runs.filter(status=params["status"])
+            if params.get("workflow"):
+                runs = runs.filter(workflow_version__workflow__slug=params["workflow"])
+            if params.get("accession"):
+                runs = runs.filter(case__accession=params["accession"])
+            is_test = _flag(params.get("is_test"))
+            if is_test is not None:
+                runs = runs.filter(is_test=is_test)
+            return runs.select_related("case", "workflow_version__workflow").prefetch_related(
+                Prefetch("node_runs", NodeRun.objects.only(*_NODE_RUN_SUMMARY)),
+                Prefetch("reports", Report.objects.all()),
+            )
+        return _with_details(runs)
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer[Run]]:
+        return RunDetailSerializer if self.action != "list" else RunSerializer
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        user = _user(self.request)
+        return {**super().get_serializer_context(), "show_io": can_see_io(user)}
+
+    def get_object(self) -> Run:
+        """The run, or 404 — also for another department's run, whose denial is audited."""
+        try:
+            return super().get_object()
+        except Http404:
+            other = Run.objects.select_related("case__department").filter(pk=self.kwargs["pk"])
+            found = other.first() if str(self.kwargs["pk"]).isdigit() else None
+            if found is not None:
+                user = _user(self.request)
+                record_event(
+                    f"run.{self.action}_denied",
+                    found,
+                    actor=user,
+                    department=user.department,
+                    reason="not visible to this user",
+                )
+            raise Http404("no such run") from None
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        run = self.get_object()
+        user = _user(request)
+        record_event("run.viewed", run, actor=user, department=run.case.department)
+        context = {**self.get_serializer_context(), "can_act": can_act(user)}
+        return Response(RunDetailSerializer(run, context=context).data)
+
+    def _act(self, run: Run, name: str, exc: Exception) -> Response:
+        user = _user(self.request)
+        record_event(
+            f"run.{name}_denied", run, actor=user, department=run.case.department, reason=str(exc)
         )
+        return _denied(exc) if isinstance(exc, ActionDenied) else _rejected(exc)
+
+    def _detail(self, run: Run, code: int = status.HTTP_200_OK) -> Response:
+        fresh = _with_details(Run.objects.filter(pk=run.pk)).get()
+        user = _user(self.request)
+        context = {**self.get_serializer_context(), "can_act": can_act(user)}
+        return Response(RunDetailSerializer(fresh, context=context).data, status=code)
+
+    @extend_schema(request=None, responses=RunDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Ask the run to stop: running nodes are cancelled; a queued run never starts."""
+        run = self.get_object()
+        try:
+            observability.check_can_act(_user(request), "cancel a run")
+            cancel_run(run, _user(request))
+        except (ActionDenied, RunRejected) as exc:
+            return self._act(run, "cancel", exc)
+        return self._detail(run)
+
+    @extend_schema(request=ReviewBody, responses=RunDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, pk: str | None = None) -> Response:
+        """Submit the decision of a review node that parks the run; the run resumes."""
+        run = self.get_object()
+        body = ReviewBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        decision = {"decision": data["decision"], "values": data["values"]}
+        if data["comment"]:
+            decision["comment"] = data["comment"]
+        try:
+            observability.check_can_act(_user(request), "review a run")
+            submit_review(run, data["node_id"], decision, _user(request))
+        except (ActionDenied, RunRejected) as exc:
+            return self._act(run, "review", exc)
+        return self._detail(run)
+
+    @extend_schema(request=RerunBody, responses=RunDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def rerun(self, request: Request, pk: str | None = None) -> Response:
+        """Start a new run that reuses every checkpoint upstream of ``from_node``."""
+        run = self.get_object()
+        body = RerunBody(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            new = observability.rerun_from_node(
+                run, body.validated_data["from_node"], _user(request)
+            )
+        except (ActionDenied, RunRejected) as exc:
+            return self._act(run, "rerun", exc)
+        return self._detail(new, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("since", str, description="cursor from the last answer")],
+        responses=OpenApiTypes.OBJECT,
+    )
+    @action(detail=True, methods=["get"])
+    def progress(self, request: Request, pk: str | None = None) -> Response:
+        """Status and node attempts changed since the cursor: cheap enough to poll every second.
+        Carries no inputs or outputs (so it is not audited as a view of the run's details)."""
+        try:
+            since = observability.parse_cursor(request.query_params.get("since"))
+        except CursorInvalid as exc:
+            return _rejected(exc)
+        user = _user(request)
+        run = observability.visible_runs(user).filter(pk=pk).first() if str(pk).isdigit() else None
+        if run is None:
+            self.get_object()  # audits the denial and raises 404
+        assert run is not None
+        return Response(observability.run_progress(run, since))
+
+
+# --- workflow-scoped: test runs and single-node runs of a draft -------------------------------
+
+
+def _workflow(request: Request, slug: str, action_name: str) -> Workflow:
+    user = _user(request)
+    workflow = Workflow.objects.select_related("department").filter(slug=slug).first()
+    if workflow is None or workflow.department_id != user.department_id:
+        if workflow is not None:
+            record_event(
+                f"workflow.{action_name}_denied",
+                workflow,
+                actor=user,
+                department=user.department,
+                reason="another department's workflow",
+            )
+        raise Http404("no such workflow")
+    return workflow
+
+
+def _department_case(workflow: Workflow, case_id: Any) -> Case:
+    case = None
+    if isinstance(case_id, int) and not isinstance(case_id, bool):
+        case = Case.objects.filter(pk=case_id, department_id=workflow.department_id).first()
+    if case is None:
+        raise RunRejected(f"case: no case {case_id!r} in this department")
+    return case
+
+
+class TestRunBody(serializers.Serializer[Any]):
+    case = serializers.IntegerField(required=False)
+    case_document = serializers.JSONField(required=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("case" in attrs) == ("case_document" in attrs):
+            raise serializers.ValidationError(
+                "give either 'case' (a case id) or 'case_document' (a case document), not both"
+            )
+        return attrs
+
+
+@extend_schema(request=TestRunBody, responses={201: RunDetailSerializer})
+@api_view(["POST"])
+def workflow_test_run(request: Request, slug: str) -> Response:
+    """Run the workflow's draft on a case or on a sample case made from a case document: a test
+    run (``is_test``) that never delivers and whose report stays a draft."""
+    user = _user(request)
+    workflow = _workflow(request, slug, "test_run")
+    body = TestRunBody(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    try:
+        case = _department_case(workflow, data["case"]) if "case" in data else None
+        run = observability.start_test_run(
+            workflow, user, case=case, case_document=data.get("case_document")
+        )
+    except CaseDocumentInvalid as exc:
+        record_event(
+            "workflow.test_run_denied", workflow, actor=user, department=workflow.department
+        )
+        return Response({"detail": str(exc), "problems": exc.problems}, status=400)
+    except (ActionDenied, RunRejected) as exc:
+        record_event(
+            "workflow.test_run_denied",
+            workflow,
+            actor=user,
+            department=workflow.department,
+            reason=str(exc),
+        )
+        return _denied(exc) if isinstance(exc, ActionDenied) else _rejected(exc)
+    fresh = _with_details(Run.objects.filter(pk=run.pk)).get()
+    context = {"request": request, "show_io": can_see_io(user), "can_act": can_act(user)}
+    return Response(RunDetailSerializer(fresh, context=context).data, status=201)
+
+
+class NodeRunBody(serializers.Serializer[Any]):
+    inputs = serializers.JSONField(required=False, default=dict)
+    case = serializers.IntegerField(required=False)
+    nodes = serializers.JSONField(required=False, default=dict)
+    version = serializers.IntegerField(required=False, min_value=1)
+
+
+def _version_to_try(workflow: Workflow, number: int | None) -> WorkflowVersion:
+    versions = workflow.versions.select_related("workflow__department")
+    if number is not None:
+        found = versions.filter(number=number).first()
+        if found is None:
+            raise RunRejected(f"version: workflow '{workflow.slug}' has no version {number}")
+        return found
+    found = versions.filter(status=VersionStatus.DRAFT).order_by("-number").first()
+    found = found or versions.order_by("-number").first()
+    if found is None:
+        raise RunRejected(f"workflow '{workflow.slug}' has no versions")
+    return found
+
+
+@extend_schema(request=NodeRunBody, responses=OpenApiTypes.OBJECT)
+@api_view(["POST"])
+def workflow_node_run(request: Request, slug: str, node_id: str) -> Response:
+    """Run one node of the draft (or of ``version``) with pinned inputs, right now, in this
+    process; returns its outputs or its error. Nothing is stored except an audit event."""
+    user = _user(request)
+    workflow = _workflow(request, slug, "node_run")
+    body = NodeRunBody(data=request.data)
+    body.is_valid(raise_exception=True)
+    data = body.validated_data
+    try:
+        version = _version_to_try(workflow, data.get("version"))
+        case = _department_case(workflow, data["case"]) if "case" in data else None
+        result = observability.run_single_node(
+            version, node_id, data["inputs"], user, case=case, node_outputs=data["nodes"]
+        )
+    except (ActionDenied, RunRejected, SingleNodeRejected) as exc:
+        record_event(
+            "workflow.node_run_denied",
+            workflow,
+            actor=user,
+            department=workflow.department,
+            node_id=node_id,
+            reason=str(exc),
+        )
+        if isinstance(exc, ActionDenied):
+            return _denied(exc)
+        problems = exc.problems if isinstance(exc, SingleNodeRejected) else [str(exc)]
+        return Response({"detail": str(exc), "problems": problems}, status=400)
+    return Response({**result.as_dict(), "version": version.number})
