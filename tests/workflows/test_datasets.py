@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -11,9 +12,12 @@ from workflows.datasets import (
     Dataset,
     DatasetInvalid,
     SynopticRow,
+    definition_problems,
+    diff_datasets,
     findings_problems,
     parse_dataset,
     synoptic_sections,
+    synoptic_text,
     visibility,
 )
 
@@ -281,3 +285,273 @@ def test_it_rejects_a_dataset_without_a_title_in_both_languages() -> None:
         parse_dataset(document)
 
     assert raised.value.problems == ["title: needs a label in zh and en (missing: zh)"]
+
+
+# --- definition problems ------------------------------------------------------------------------
+
+
+def small_dataset(*elements: dict[str, Any], **top: Any) -> dict[str, Any]:
+    return {
+        "schema_version": 1,
+        "slug": "small",
+        "title": {"zh": "小", "en": "Small"},
+        "sections": [
+            {"id": "main", "title": {"zh": "主", "en": "Main"}, "elements": list(elements)}
+        ],
+        **top,
+    }
+
+
+def label(text: str) -> dict[str, str]:
+    return {"zh": f"{text}（中）", "en": text}
+
+
+def yes_no_answers(*codes: str) -> list[dict[str, Any]]:
+    return [{"system": "pathflow", "code": c, "label": label(c)} for c in codes]
+
+
+def test_it_lists_every_problem_of_numbers_answers_help_and_conditions() -> None:
+    document = small_dataset(
+        {"id": "size", "type": "number", "label": label("Size"), "min": 10, "max": 5,
+         "precision": -1},
+        {"id": "site", "type": "single_select", "label": label("Site"),
+         "answers": yes_no_answers("left", "left"), "help": {"en": "only English"}},
+        {"id": "later", "type": "text", "label": label("Later"),
+         "visible_if": "after == 'x' and ghost > 1"},
+        {"id": "after", "type": "text", "label": label("After"), "visible_if": "after"},
+        {"id": "9lives", "type": "text", "label": label("Nine"), "min": 1},
+        {"id": "flag", "type": "boolean", "label": label("Flag"), "required": "yes",
+         "when_hidden": "not_applicable"},
+    )  # fmt: skip
+
+    with pytest.raises(DatasetInvalid) as raised:
+        parse_dataset(document)
+
+    where = "section 'main' element"
+    assert sorted(raised.value.problems) == sorted(
+        [
+            f"{where} 'size': min 10 is greater than max 5",
+            f"{where} 'size': precision (decimal places) must be 0 or more, not -1",
+            f"{where} 'site': answer code 'left' is listed twice",
+            f"{where} 'site': needs help text in zh and en (missing: zh)",
+            f"{where} 'later': visible_if \"after == 'x' and ghost > 1\" reads 'after', which "
+            "comes after it; a condition may only read elements above it (this also rules out "
+            "cycles)",
+            f"{where} 'later': visible_if \"after == 'x' and ghost > 1\" names 'ghost', which is "
+            "not an element of this dataset",
+            f"{where} 'after': visible_if 'after' reads the element itself",
+            f"{where} '9lives': min only apply to number elements",
+            f"{where} '9lives': an element id must be letters, digits and underscores, not "
+            "starting with a digit, so that conditions can name it",
+            f"{where} 'flag': required must be true or false, not 'yes'",
+            f"{where} 'flag': when_hidden only applies to an element with visible_if",
+        ]
+    )
+
+
+def test_it_refuses_a_dataset_schema_version_it_does_not_read() -> None:
+    document = breast_dataset_document()
+    document["schema_version"] = 2
+
+    assert definition_problems(document) == [
+        "schema_version 2 is not supported; this Pathflow reads dataset schema_version 1"
+    ]
+
+
+def test_the_breast_definition_has_no_problems() -> None:
+    assert definition_problems(breast_dataset_document()) == []
+
+
+# --- filled data --------------------------------------------------------------------------------
+
+
+def test_an_invalid_answer_does_not_decide_what_applies(breast: Dataset) -> None:
+    # "no" is truthy in Python; it must not make the neoadjuvant response apply.
+    values = {"neoadjuvant_therapy": "no", "margin_status": "negative"}
+
+    shown = visibility(breast, values)
+    problems = problems_by_element(breast, values, complete=True)
+
+    assert not shown["treatment_effect"]
+    assert shown["margin_distance_mm"]
+    assert problems["neoadjuvant_therapy"] == "'no' is not true or false"
+    assert "treatment_effect" not in problems  # undecided: not required, not "does not apply"
+    assert problems["margin_distance_mm"] == "is required"
+    assert "treatment_effect" not in rows(breast, values, "en")
+
+
+def test_an_out_of_range_number_does_not_decide_what_applies(breast: Dataset) -> None:
+    values = {"lymph_nodes_examined": 250, "lymph_nodes_involved": 2}
+
+    assert not visibility(breast, values)["lymph_nodes_involved"]
+    assert problems_by_element(breast, values, complete=False) == {
+        "lymph_nodes_examined": "250 is above the maximum 100"
+    }
+    values["lymph_nodes_examined"] = 12
+    assert visibility(breast, values)["lymph_nodes_involved"]
+    assert problems_by_element(breast, values, complete=False) == {}
+
+
+@pytest.mark.parametrize(
+    ("element_id", "value", "reason"),
+    [
+        ("tumour_size_mm", 18.5, "18.5 mm has 1 decimal places; none allowed"),
+        ("margin_distance_mm", 3.25, "3.25 mm has 2 decimal places; at most 1 allowed"),
+        ("tumour_size_mm", float("nan"), "nan is not a finite number"),
+        ("procedure_date", "2025-02-30", "'2025-02-30' is not a real date"),
+        ("procedure_date", "20250318", "'20250318' is not a date (YYYY-MM-DD)"),
+        ("procedure_date", 20250318, "20250318 is not a date (YYYY-MM-DD)"),
+        ("procedure", ["lumpectomy"], "needs one answer code, not ['lumpectomy']"),
+        ("tumour_site", ["central", "central"], "['central'] chosen more than once"),
+        ("staging_edition", 8, "needs text"),
+    ],
+)
+def test_it_names_the_element_and_what_is_wrong_with_its_answer(
+    breast: Dataset, sample: dict[str, Any], element_id: str, value: Any, reason: str
+) -> None:
+    sample[element_id] = value
+
+    assert problems_by_element(breast, sample, complete=True) == {element_id: reason}
+
+
+def test_numbers_within_their_precision_are_accepted(
+    breast: Dataset, sample: dict[str, Any]
+) -> None:
+    sample.update(tumour_size_mm=18.0, margin_distance_mm=3.5, ki67_index=28)
+
+    assert findings_problems(breast, sample, complete=True) == []
+
+
+# --- "Not applicable" rows ----------------------------------------------------------------------
+
+
+def opted_in(document: dict[str, Any], element_id: str) -> Dataset:
+    for section in document["sections"]:
+        for element in section["elements"]:
+            if element["id"] == element_id:
+                element["when_hidden"] = "not_applicable"
+    return parse_dataset(document)
+
+
+def test_an_opted_in_element_that_does_not_apply_prints_not_applicable(
+    sample: dict[str, Any],
+) -> None:
+    dataset = opted_in(breast_dataset_document(), "treatment_effect")
+
+    zh, en = rows(dataset, sample, "zh"), rows(dataset, sample, "en")
+
+    assert (zh["treatment_effect"].response, en["treatment_effect"].response) == (
+        "不适用",
+        "Not applicable",
+    )
+    assert not en["treatment_effect"].applicable
+    assert not en["treatment_effect"].filled
+    assert "Pathological response to neoadjuvant therapy: Not applicable" in synoptic_text(
+        dataset, sample, "en"
+    )
+    # Still an error to fill it, and never required.
+    assert findings_problems(dataset, sample, complete=True) == []
+    sample["treatment_effect"] = "partial_response"
+    assert problems_by_element(dataset, sample, complete=True) == {
+        "treatment_effect": "does not apply here (neoadjuvant_therapy) but is filled"
+    }
+
+
+def test_when_it_applies_an_opted_in_element_shows_its_answer_or_a_dash(
+    sample: dict[str, Any],
+) -> None:
+    dataset = opted_in(breast_dataset_document(), "treatment_effect")
+    sample["neoadjuvant_therapy"] = True
+
+    assert rows(dataset, sample, "en")["treatment_effect"].response == "—"
+    sample["treatment_effect"] = "complete_response"
+    row = rows(dataset, sample, "en")["treatment_effect"]
+    assert row.response.startswith("Complete pathological response")
+    assert row.applicable
+
+
+def test_the_breast_synoptic_text_matches_the_library_expected_text(sample: dict[str, Any]) -> None:
+    dataset = parse_dataset(breast_dataset_document())
+    for language in ("zh", "en"):
+        expected = (TEMPLATE / f"expected_{language}.txt").read_text(encoding="utf-8")
+        assert synoptic_text(dataset, sample, language) == expected
+
+
+# --- differences between versions ---------------------------------------------------------------
+
+
+def test_the_diff_lists_added_removed_and_changed_elements_and_sections() -> None:
+    old_document = breast_dataset_document()
+    new_document = copy.deepcopy(old_document)
+    sections = {s["id"]: s for s in new_document["sections"]}
+    tumour = {e["id"]: e for e in sections["tumour"]["elements"]}
+    tumour["tumour_size_mm"].update(max=250, precision=1, unit="cm", required=False)
+    tumour["tumour_size_mm"]["label"]["en"] = "Invasive tumour size"
+    tumour["histologic_type"]["answers"].append(
+        {"system": "pathflow", "code": "metaplastic", "label": label("Metaplastic")}
+    )
+    tumour["histologic_type"]["answers"] = [
+        a for a in tumour["histologic_type"]["answers"] if a["code"] != "tubular"
+    ]
+    tumour["dcis_nuclear_grade"]["visible_if"] = "dcis_present == true"
+    tumour["dcis_present"]["type"] = "single_select"
+    tumour["dcis_present"]["answers"] = yes_no_answers("yes", "no")
+    sections["tumour"]["elements"] = [
+        e for e in sections["tumour"]["elements"] if e["id"] != "tumour_focality"
+    ]
+    sections["specimen"]["elements"].append(
+        {"id": "specimen_weight_g", "type": "number", "label": label("Weight"), "unit": "g"}
+    )
+    new_document["sections"] = [s for s in new_document["sections"] if s["id"] != "ai_analysis"]
+    new_document["sections"].append(
+        {"id": "molecular", "title": label("Molecular"), "elements": [
+            {"id": "oncotype_score", "type": "number", "label": label("Recurrence score")}]}
+    )  # fmt: skip
+
+    diff = diff_datasets(parse_dataset(old_document), parse_dataset(new_document))
+
+    assert diff.sections_added == ("molecular",)
+    assert diff.sections_removed == ("ai_analysis",)
+    assert set(diff.elements_added) == {"specimen_weight_g", "oncotype_score"}
+    assert set(diff.elements_removed) == {
+        "tumour_focality",
+        "fna_malignancy_probability",
+        "ki67_index",
+    }
+    changed = {(c.id, c.field): (c.before, c.after) for c in diff.changes}
+    assert changed[("tumour_size_mm", "max")] == (300, 250)
+    assert changed[("tumour_size_mm", "precision")] == (0, 1)
+    assert changed[("tumour_size_mm", "unit")] == ("mm", "cm")
+    assert changed[("tumour_size_mm", "required")] == (True, False)
+    assert changed[("tumour_size_mm", "label")][1]["en"] == "Invasive tumour size"
+    assert changed[("histologic_type", "answers added")] == ([], ["metaplastic"])
+    assert changed[("histologic_type", "answers removed")] == (["tubular"], [])
+    assert changed[("dcis_nuclear_grade", "visible_if")] == ("dcis_present", "dcis_present == true")
+    assert changed[("dcis_present", "type")] == ("boolean", "single_select")
+    summary = diff.summary()
+    assert "section 'molecular' added" in summary
+    assert "element 'tumour_focality' removed" in summary
+    assert "element 'tumour_size_mm': max changed from 300 to 250" in summary
+    assert "element 'histologic_type': answers removed: 'tubular'" in summary
+    assert diff.as_dict()["summary"] == summary
+
+
+def test_an_element_moved_to_another_section_is_a_change_not_a_removal() -> None:
+    old_document = breast_dataset_document()
+    new_document = copy.deepcopy(old_document)
+    specimen, tumour = new_document["sections"][0], new_document["sections"][1]
+    moved = specimen["elements"].pop()  # procedure_date
+    tumour["elements"].insert(0, moved)
+
+    diff = diff_datasets(parse_dataset(old_document), parse_dataset(new_document))
+
+    assert diff.summary() == [
+        "element 'procedure_date': section changed from 'specimen' to 'tumour'"
+    ]
+
+
+def test_identical_versions_have_no_changes(breast: Dataset) -> None:
+    diff = diff_datasets(breast, parse_dataset(breast_dataset_document()))
+
+    assert diff.is_empty
+    assert diff.summary() == ["no changes"]
