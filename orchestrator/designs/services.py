@@ -19,8 +19,9 @@ from orchestrator.designs.models import (
     Workflow,
     WorkflowVersion,
 )
+from orchestrator.designs.workflows import check_workflow_graph, publish_copy, save_draft
 from workflows.datasets import parse_dataset
-from workflows.validation import validate_graph
+from workflows.errors import GraphInvalid
 
 
 class DesignInvalid(ValueError):
@@ -81,26 +82,36 @@ def import_workflow(
     user: User | None = None,
     publish: bool = True,
 ) -> WorkflowVersion:
-    """Validate a graph document and store it as the next version of workflow ``slug``."""
-    spec = validate_graph(document)
+    """Validate a graph document and store it as the next published version of workflow
+    ``slug`` (or, without ``publish``, as its draft). An identical latest published version
+    is reused. Raises GraphInvalid listing every problem.
+
+    This is the loader path (demo data, fixtures): it checks the graph and sub-workflow
+    references but not the template-first contract, which publishing through the API or the
+    CLI (``orchestrator.designs.workflows``) does check.
+    """
+    validation = check_workflow_graph(department, document, None, slug=slug)
+    if validation.problems:
+        raise GraphInvalid(validation.problems)
     with transaction.atomic():
         workflow, _ = Workflow.objects.get_or_create(
             slug=slug,
-            defaults={"department": department, "name": spec.name or slug, "case_type": case_type},
+            defaults={
+                "department": department,
+                "name": str(document.get("name") or slug),
+                "case_type": case_type,
+            },
         )
         if workflow.department_id != department.pk:
             raise DesignInvalid([f"workflow '{slug}' belongs to another department"])
-        latest = workflow.versions.order_by("-number").first()
+        if not publish:
+            version, _ = save_draft(
+                workflow, document, template_version=template_version, user=user
+            )
+            return version
+        latest = workflow.published_version()
         if latest and latest.spec == document and latest.template_version == template_version:
             return latest
-        version = WorkflowVersion.objects.create(
-            workflow=workflow,
-            number=_next_number(workflow.versions),
-            spec=document,
-            template_version=template_version,
-            created_by=user,
-            status=VersionStatus.PUBLISHED if publish else VersionStatus.DRAFT,
-            published_at=timezone.now() if publish else None,
-        )
+        version = publish_copy(workflow, document, template_version, user=user)
         record_event("workflow.imported", version, actor=user, department=department)
     return version
