@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from orchestrator.cases.tiles import load_tile_png
 from orchestrator.catalog.models import ModelEndpoint
+from orchestrator.reports.models import Report
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import NodeRun, Run
 from workflows.context import Endpoint, RenderedReport
@@ -94,6 +95,47 @@ class DjangoServices:
                 "the findings do not fit the template: " + "; ".join(exc.problems), permanent=True
             ) from None
         return RenderedReport(report_id=report.pk, sha256=rendered.sha256, pages=rendered.pages)
+
+    def resolve_destination(self, slug: str) -> Endpoint:
+        entry = self.endpoints.get(slug)
+        if entry is None:
+            raise NodeError(
+                f"destination '{slug}' is not in the department's catalog", permanent=True
+            )
+        if not entry.enabled:
+            raise NodeError(f"destination '{slug}' is disabled in the catalog", permanent=True)
+        return Endpoint(
+            slug=entry.slug,
+            protocol=entry.protocol,
+            base_url=entry.base_url,
+            model_name=entry.model_name,
+            timeout_s=entry.timeout_s,
+            max_response_bytes=settings.MODEL_RESPONSE_MAX_BYTES,
+        )
+
+    def signing_key(self, slug: str) -> bytes | None:
+        entry = self.endpoints.get(slug)
+        if entry is None or not entry.secret_ref:
+            return None
+        secret = os.environ.get(entry.secret_ref)
+        if not secret:
+            raise NodeError(
+                f"destination '{slug}': its secret {entry.secret_ref} is not set on this worker",
+                permanent=True,
+            )
+        return secret.encode()
+
+    async def load_report_pdf(self, report_id: int) -> bytes:
+        return await sync_to_async(self._report_pdf)(report_id)
+
+    def _report_pdf(self, report_id: int) -> bytes:
+        # Only a report of this run's case: a graph cannot send another patient's report.
+        report = Report.objects.filter(pk=report_id, case_id=self.run.case_id).first()
+        if report is None or not report.pdf:
+            raise NodeError(f"report {report_id} of this case has no PDF", permanent=True)
+        with report.pdf.open("rb") as stored:
+            pdf: bytes = stored.read()
+        return pdf
 
 
 class DjangoCheckpoints:

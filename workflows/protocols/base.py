@@ -33,6 +33,13 @@ class ModelProtocol(ABC):
         """Call the endpoint; raise EndpointError naming it when anything goes wrong."""
 
     def expressions(self, request: dict[str, Any]) -> list[tuple[str, str]]:
+        """(where, source) for every expression in ``request``; validation compiles each."""
+        return []
+
+    def request_problems(self, request: dict[str, Any]) -> list[str]:
+        """What the schema cannot say is wrong with ``request`` (e.g. a prompt template that
+        does not compile, an unsafe path), each naming the field. Called only once the
+        request matches ``request_schema``."""
         return []
 
 
