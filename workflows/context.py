@@ -41,6 +41,44 @@ class Services(Protocol):
         self, findings: dict[str, Any], provenance: dict[str, Any], language: str
     ) -> RenderedReport: ...
 
+    async def load_workflow(self, slug: str, version: int | None) -> dict[str, Any]:
+        """The graph spec of a published version of workflow ``slug`` (the latest when
+        ``version`` is None) in the run's department, for a sub-workflow node."""
+        ...
+
+    def resolve_destination(self, slug: str) -> Endpoint:
+        """A delivery destination from the catalog (e.g. protocol ``webhook``). Unlike
+        ``resolve_endpoint`` its headers carry no secret: the secret signs the body instead."""
+        ...
+
+    def signing_key(self, slug: str) -> bytes | None:
+        """The secret a destination's deliveries are signed with; None when it has none."""
+        ...
+
+    async def load_report_pdf(self, report_id: int) -> bytes:
+        """The PDF bytes of a report version this run rendered."""
+        ...
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """How a child graph (a sub-workflow) ended: ``status`` is succeeded, failed, cancelled or
+    waiting_review; ``outputs`` are the outputs of its finished nodes by (child) node id."""
+
+    status: str
+    error: str
+    outputs: dict[str, dict[str, Any]]
+    waiting: tuple[str, ...] = ()
+
+
+class ChildGraphs(Protocol):
+    """Runs a child graph inside the current run, sharing its limits, concurrency and
+    checkpoints (child node ids are recorded as ``<parent node>/<child node>``)."""
+
+    async def run_child(
+        self, document: dict[str, Any], node_id: str, path: tuple[str, ...]
+    ) -> ChildOutcome: ...
+
 
 @dataclass
 class RunContext:
@@ -54,6 +92,10 @@ class RunContext:
     node_id: str = ""
     # Outputs of finished nodes, by node id; expressions read them as ``nodes.<id>.<port>``.
     node_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Slugs of the workflows being run, outermost first (sub-workflows detect recursion by it).
+    workflow_path: tuple[str, ...] = ()
+    # Set by the executor: how a sub-workflow node runs its child graph.
+    children: ChildGraphs | None = None
 
     def variables(self) -> dict[str, Any]:
         return {"case": self.case, "nodes": self.node_outputs}
