@@ -19,7 +19,15 @@ class Condition(NodeType):
     config_schema = {
         "type": "object",
         "required": ["expression"],
-        "properties": {"expression": {"type": "string", "minLength": 1}},
+        "properties": {
+            "expression": {
+                "type": "string",
+                "minLength": 1,
+                "title": "When",
+                "description": "continue on Yes when this holds, e.g. "
+                "nodes.fna.result.predict_proba[0][1] >= 0.5; a missing value fails the node",
+            }
+        },
         "additionalProperties": False,
     }
     inputs = (Port("in", PortType.ANY, required=True, multiple=True, title="After"),)

@@ -33,8 +33,9 @@ class Transform(NodeType):
     title = "Map to fields"
     description = (
         "Computes each field from an expression over `case.*` and `nodes.<id>.*`, on top of "
-        "an optional `base` set of known fields. Fields "
-        "whose expression has no value (e.g. from a skipped branch) are left unfilled."
+        "an optional `base` set of known fields (list the element ids it provides in "
+        "`base_fields` so validation counts them). Fields whose expression has no value "
+        "(e.g. from a skipped branch) are left unfilled."
     )
     config_schema = {
         "type": "object",
@@ -43,15 +44,30 @@ class Transform(NodeType):
             "base": {
                 "type": "string",
                 "minLength": 1,
+                "title": "Known fields",
                 "description": "expression giving fields already known, e.g. case.findings",
+            },
+            "base_fields": {
+                "type": "array",
+                "uniqueItems": True,
+                "title": "Elements the known fields fill",
+                "description": (
+                    "report element ids the base provides, e.g. procedure; validation counts "
+                    "them as filled by this node (the base's keys are only known at run time)"
+                ),
+                "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
             },
             "mapping": {
                 "type": "object",
                 "minProperties": 1,
+                "title": "Fields",
+                "description": "report element id → expression, e.g. ki67_index: "
+                "(nodes.ihc.result.positive_fraction * 100) | round(1)",
                 "propertyNames": {"pattern": "^[a-z][a-z0-9_]*$"},
                 "additionalProperties": {"type": "string", "minLength": 1},
             },
         },
+        "dependentRequired": {"base_fields": ["base"]},
         "additionalProperties": False,
     }
     inputs = (Port("in", PortType.ANY, required=True, multiple=True, title="After"),)
@@ -63,6 +79,10 @@ class Transform(NodeType):
     def expressions(self, config: dict[str, Any]) -> list[tuple[str, str]]:
         found = [(f"mapping.{key}", source) for key, source in config["mapping"].items()]
         return [("base", config["base"]), *found] if "base" in config else found
+
+    def fills(self, config: dict[str, Any]) -> frozenset[str]:
+        """The mapping's keys, plus the ``base_fields`` the admin declares the base provides."""
+        return frozenset(config.get("mapping", {})) | frozenset(config.get("base_fields", []))
 
     async def run(
         self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]

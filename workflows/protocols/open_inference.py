@@ -18,14 +18,26 @@ _TENSOR_INPUT = {
     "type": "object",
     "required": ["name", "datatype"],
     "properties": {
-        "name": {"type": "string", "minLength": 1},
-        "datatype": {"enum": DATATYPES},
-        "shape": {"type": "array", "items": {"type": "integer", "minimum": -1}},
-        "value": {"type": "string", "minLength": 1, "description": "expression for the data"},
+        "name": {"type": "string", "minLength": 1, "title": "Input name on the model"},
+        "datatype": {"enum": DATATYPES, "title": "Data type"},
+        "shape": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": -1},
+            "title": "Shape",
+            "description": "e.g. [1, 30]; default: one row of all the values",
+        },
+        "value": {
+            "type": "string",
+            "minLength": 1,
+            "title": "Value",
+            "description": "expression for the data, e.g. case.specimens[0].data.fna_features",
+        },
         "tile": {
             "type": "string",
             "minLength": 1,
-            "description": "expression for a slide tile reference, sent as base64 PNG",
+            "title": "Tile",
+            "description": "expression for a slide tile reference, sent as base64 PNG, e.g. "
+            "case.specimens[0].tiles[0]",
         },
     },
     "oneOf": [{"required": ["value"]}, {"required": ["tile"]}],
@@ -55,8 +67,18 @@ def _reshape(data: list[Any], shape: list[int]) -> Any:
 class OpenInferenceV2(ModelProtocol):
     name = "open_inference_v2"
     request_schema = {
-        "inputs": {"type": "array", "minItems": 1, "items": _TENSOR_INPUT},
-        "outputs": {"type": "array", "items": {"type": "string", "minLength": 1}},
+        "inputs": {
+            "type": "array",
+            "minItems": 1,
+            "title": "Input tensors",
+            "items": _TENSOR_INPUT,
+        },
+        "outputs": {
+            "type": "array",
+            "title": "Outputs to ask for",
+            "description": "output names; default: every output the model gives",
+            "items": {"type": "string", "minLength": 1},
+        },
     }
     request_required = ("inputs",)
 
