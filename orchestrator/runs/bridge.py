@@ -11,10 +11,12 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from orchestrator.cases.tiles import load_tile_png
 from orchestrator.catalog.models import ModelEndpoint
+from orchestrator.designs.models import VersionStatus, Workflow
 from orchestrator.reports.models import Report
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import NodeRun, Run
@@ -95,6 +97,28 @@ class DjangoServices:
                 "the findings do not fit the template: " + "; ".join(exc.problems), permanent=True
             ) from None
         return RenderedReport(report_id=report.pk, sha256=rendered.sha256, pages=rendered.pages)
+
+    async def load_workflow(self, slug: str, version: int | None) -> dict[str, Any]:
+        return await sync_to_async(self._published_spec)(slug, version)
+
+    def _published_spec(self, slug: str, version: int | None) -> dict[str, Any]:
+        """The spec of a published version of a workflow of the run's department."""
+        workflow = Workflow.objects.filter(
+            slug=slug, department_id=self.run.case.department_id
+        ).first()
+        if workflow is None:
+            raise NodeError(f"workflow '{slug}' is not one of the department's", permanent=True)
+        published = workflow.versions.filter(status=VersionStatus.PUBLISHED)
+        chosen = (
+            published.filter(number=version).first()
+            if version is not None
+            else published.order_by("-number").first()
+        )
+        if chosen is None:
+            which = f"version {version}" if version is not None else "a version"
+            raise NodeError(f"workflow '{slug}' has no published {which}", permanent=True)
+        spec: dict[str, Any] = chosen.spec
+        return spec
 
     def resolve_destination(self, slug: str) -> Endpoint:
         entry = self.endpoints.get(slug)
@@ -178,14 +202,35 @@ class DjangoCheckpoints:
                 "started_at": result.started_at,
                 "finished_at": result.finished_at,
                 "duration_ms": duration,
+                "final": result.final and result.status in FINISHED_FOR_GOOD,
             },
         )
 
 
+# A node with one of these statuses and ``final`` set is never run again in the same run.
+FINISHED_FOR_GOOD = frozenset({"succeeded", "skipped", "failed"})
+
+
+def attempts_used(run: Run) -> dict[str, int]:
+    """Per node, how many attempts earlier executions of ``run`` started and did not finish
+    for good (interrupted, failed and retried); a resumed node goes on at the next number.
+    A node parked ``waiting`` for a person did not use its attempt."""
+    used: dict[str, int] = {}
+    for node_id, attempt in run.node_runs.exclude(status="waiting").values_list(
+        "node_id", "attempt"
+    ):
+        used[node_id] = max(used.get(node_id, 0), attempt)
+    return used
+
+
 def completed_results(run: Run) -> dict[str, NodeResult]:
-    """Checkpoints of nodes that finished for good in an earlier attempt of this run."""
+    """Checkpoints of nodes that finished for good in an earlier attempt of this run: they
+    succeeded or were skipped, or failed after their last attempt (or permanently)."""
     done: dict[str, NodeResult] = {}
-    for row in run.node_runs.filter(status__in=["succeeded", "skipped"]).order_by("attempt"):
+    rows = run.node_runs.filter(
+        Q(status__in=["succeeded", "skipped"]) | Q(status="failed", final=True)
+    ).order_by("attempt")
+    for row in rows:
         done[row.node_id] = NodeResult(
             node_id=row.node_id,
             node_type=row.node_type,
@@ -196,5 +241,6 @@ def completed_results(run: Run) -> dict[str, NodeResult]:
             error=row.error,
             started_at=row.started_at,
             finished_at=row.finished_at,
+            final=True,
         )
     return done

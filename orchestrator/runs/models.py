@@ -84,6 +84,9 @@ class NodeRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
+    # The node finished for good with this attempt: no retry follows, and a resumed run does
+    # not run it again (a failure handled by on_error continue/error_branch is final too).
+    final = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["run", "started_at", "id"]
