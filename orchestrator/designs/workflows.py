@@ -54,9 +54,16 @@ class WorkflowError(ValueError):
 class WorkflowInvalid(ValueError):
     """The graph has problems that block publishing; ``problems`` lists every one."""
 
-    def __init__(self, problems: list[GraphProblem], warnings: list[GraphProblem]) -> None:
+    def __init__(
+        self,
+        problems: list[GraphProblem],
+        warnings: list[GraphProblem],
+        notes: list[str] | None = None,
+    ) -> None:
         self.problems = problems
         self.warnings = warnings
+        # What an import found about the file itself (older or newer schema_version).
+        self.notes = notes or []
         super().__init__("; ".join(str(p) for p in problems))
 
 
@@ -85,7 +92,7 @@ class Validation:
 # --- validation -----------------------------------------------------------------------------
 
 
-def _references(spec: Any) -> list[tuple[str, str, int | None]]:
+def sub_workflow_references(spec: Any) -> list[tuple[str, str, int | None]]:
     """(node id, workflow slug, version or None) of each sub-workflow node in a graph
     document (config ``workflow`` and optional ``version``)."""
     nodes = spec.get("nodes") if isinstance(spec, dict) else None
@@ -128,7 +135,7 @@ def _cycle(department: Department, own_slug: str, start: str, number: int | None
         seen.add((slug, num))
         version, _ = _referenced_version(department, slug, num)
         if version is not None:
-            for _, ref, ref_num in _references(version.spec):
+            for _, ref, ref_num in sub_workflow_references(version.spec):
                 stack.append((ref, ref_num, [*path, ref]))
     return []
 
@@ -140,7 +147,7 @@ def sub_workflow_problems(
     department, and no chain of sub-workflows may lead back to this workflow."""
     problems = []
     nodes = [{"id": n.id, "type": n.type, "config": n.config} for n in spec.nodes]
-    for node_id, slug, number in _references({"nodes": nodes}):
+    for node_id, slug, number in sub_workflow_references({"nodes": nodes}):
         version, reason = _referenced_version(department, slug, number)
         if version is None:
             problems.append(GraphProblem("sub_workflow_unknown", reason, node_id=node_id))
@@ -568,7 +575,7 @@ def import_workflow_file(
     )
     warnings = [*exported.warnings, *(str(w) for w in validation.warnings)]
     if publish and validation.problems:
-        raise WorkflowInvalid(validation.problems, validation.warnings)
+        raise WorkflowInvalid(validation.problems, validation.warnings, exported.warnings)
     with transaction.atomic():
         workflow = existing or Workflow.objects.create(
             department=department,
@@ -604,3 +611,20 @@ def import_workflow_file(
             warnings=len(warnings),
         )
     return ImportResult(version, warnings, validation)
+
+
+def department_for_file(code: str | None, template_slug: str | None) -> Department | None:
+    """The department a CLI command works in: ``code`` if given, else the one department
+    holding the file's template, else the only department; None when that is ambiguous."""
+    if code:
+        department = Department.objects.filter(code=code).first()
+        if department is None:
+            known = ", ".join(Department.objects.values_list("code", flat=True)) or "none"
+            raise WorkflowError(f"department '{code}' does not exist (known: {known})")
+        return department
+    candidates = Department.objects.all()
+    if template_slug:
+        holding = candidates.filter(templates__slug=template_slug).distinct()
+        if holding.count() == 1:
+            return holding.get()
+    return candidates.get() if candidates.count() == 1 else None

@@ -1,0 +1,33 @@
+"""`manage.py export_workflow SLUG [--version N]`: a workflow version's export file on stdout."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from orchestrator.designs.models import Workflow
+from orchestrator.designs.workflows import WorkflowError, export_workflow
+
+
+class Command(BaseCommand):
+    help = (
+        "Print the export file (JSON) of a workflow version: --version N, else the latest "
+        "published version, else the draft."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug", help="workflow slug")
+        parser.add_argument("--version", type=int, dest="number", help="version number")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        workflow = Workflow.objects.filter(slug=options["slug"]).first()
+        if workflow is None:
+            known = ", ".join(Workflow.objects.values_list("slug", flat=True)) or "none"
+            raise CommandError(f"workflow '{options['slug']}' does not exist (known: {known})")
+        try:
+            document = export_workflow(workflow, options["number"])
+        except WorkflowError as exc:
+            raise CommandError(str(exc)) from None
+        self.stdout.write(json.dumps(document, ensure_ascii=False, indent=2))
