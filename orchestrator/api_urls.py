@@ -20,6 +20,16 @@ urlpatterns = [
         workflow_node_run,
         name="workflow-node-run",
     ),
+    # Run actions without the router's trailing slash, as the API documents them.
+    *(
+        path(f"runs/<int:pk>/{name}", RunViewSet.as_view({method: name}), name=f"run-{name}-")
+        for name, method in (
+            ("cancel", "post"),
+            ("review", "post"),
+            ("rerun", "post"),
+            ("progress", "get"),
+        )
+    ),
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,

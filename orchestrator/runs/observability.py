@@ -155,6 +155,12 @@ def rerun_from_node(run: Run, from_node: str, user: User, *, enqueue: bool = Tru
             f"run {run.pk} is still {run.status}; wait for it to end or cancel it "
             "before re-running from a node"
         )
+    version = run.workflow_version
+    if version.status == VersionStatus.DRAFT and version.updated_at > run.created_at:
+        raise RunRejected(
+            f"the draft of workflow '{version.workflow.slug}' changed after run {run.pk}; "
+            "its checkpoints may not fit the new graph: start a new test run instead"
+        )
     again = downstream_of(spec, from_node)
     with transaction.atomic():
         rerun = Run.objects.create(
@@ -444,6 +450,7 @@ def run_progress(run: Run, since: datetime | None) -> dict[str, Any]:
     missed. ``active`` says whether the run may still change on its own.
     """
     rows = run.node_runs.only(
+        "run",
         "node_id",
         "node_type",
         "attempt",

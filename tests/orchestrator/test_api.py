@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
+from django.utils import timezone
 from pytest_django import DjangoAssertNumQueries
 
 from orchestrator.accounts.models import Department, User
@@ -182,3 +184,287 @@ def test_audit_events_cannot_be_changed(make_run: Callable[..., Run]) -> None:
         event.save()
     with pytest.raises(Exception, match="append-only"):
         event.delete()
+
+
+# --- run detail, filters, actions -------------------------------------------------------------
+
+
+@pytest.fixture
+def detailed_run(make_run: Callable[..., Run]) -> Run:
+    """A failed run whose model call was retried once: two attempts with inputs and outputs."""
+    run = make_run()
+    run.node_runs.all().delete()
+    now = timezone.now()
+    rows = [
+        ("case", "case_trigger", 1, "succeeded", {}, {"case": {"accession": "S26-90001"}}, ""),
+        ("fna", "model_call", 1, "failed", {"in": {"n": 1}}, {}, "endpoint 'breast-fna': HTTP 500"),
+        ("fna", "model_call", 2, "failed", {"in": {"n": 1}}, {}, "endpoint 'breast-fna': HTTP 503"),
+    ]
+    for index, (node_id, node_type, attempt, status, inputs, outputs, error) in enumerate(rows):
+        NodeRun.objects.create(
+            run=run,
+            node_id=node_id,
+            node_type=node_type,
+            attempt=attempt,
+            status=status,
+            inputs=inputs,
+            outputs=outputs,
+            error=error,
+            started_at=now + timedelta(seconds=10 * index),
+            finished_at=now + timedelta(seconds=10 * index, milliseconds=40),
+            duration_ms=40,
+        )
+    return run
+
+
+def test_the_run_detail_shows_every_attempt_with_inputs_outputs_and_pinned_versions(
+    detailed_run: Run, pathologist: User
+) -> None:
+    response = logged_in(pathologist).get(f"/api/v1/runs/{detailed_run.pk}/")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert [n["node_id"] for n in body["nodes"]] == [
+        "case",
+        "fna",
+        "malignant",
+        "ihc",
+        "fields",
+        "report",
+    ]
+    attempts = [(a["node_id"], a["attempt"], a["status"]) for a in body["node_runs"]]
+    assert attempts == [("case", 1, "succeeded"), ("fna", 1, "failed"), ("fna", 2, "failed")]
+    second = body["node_runs"][2]
+    assert second["title"] == "FNA malignancy classifier"
+    assert second["inputs"] == {"in": {"n": 1}}
+    assert second["error"] == "endpoint 'breast-fna': HTTP 503"
+    assert second["duration_ms"] == 40
+    assert second["started_at"]
+    assert second["finished_at"]
+    assert body["node_runs"][0]["outputs"] == {"case": {"accession": "S26-90001"}}
+    assert body["workflow"]["version_id"] == detailed_run.workflow_version_id
+    assert body["template"]["slug"] == "breast-carcinoma"
+    assert body["template"]["version_id"] == detailed_run.template_version_id
+    assert body["permissions"] == {"act": True, "see_io": True}
+    event = AuditEvent.objects.get(action="run.viewed")
+    assert (event.actor, event.object_id) == (pathologist, str(detailed_run.pk))
+    assert "S26-90001" not in str(event.detail)
+
+
+def test_a_clinician_sees_statuses_but_not_inputs_outputs_or_test_runs(
+    detailed_run: Run, make_run: Callable[..., Run], clinician: User
+) -> None:
+    test_run = make_run()
+    Run.objects.filter(pk=test_run.pk).update(is_test=True)
+    client = logged_in(clinician)
+
+    listed = client.get("/api/v1/runs/").json()
+    body = client.get(f"/api/v1/runs/{detailed_run.pk}/").json()
+
+    assert [r["id"] for r in listed["results"]] == [detailed_run.pk]
+    assert client.get(f"/api/v1/runs/{test_run.pk}/").status_code == 404
+    assert {a["status"] for a in body["node_runs"]} == {"succeeded", "failed"}
+    assert all(a["inputs"] is None and a["outputs"] is None for a in body["node_runs"])
+    assert body["permissions"] == {"act": False, "see_io": False}
+
+
+def test_a_clinician_cannot_cancel_or_rerun_and_the_denial_is_audited(
+    detailed_run: Run, clinician: User
+) -> None:
+    client = logged_in(clinician)
+
+    cancel = client.post(f"/api/v1/runs/{detailed_run.pk}/cancel")
+    rerun = client.post(
+        f"/api/v1/runs/{detailed_run.pk}/rerun",
+        {"from_node": "fna"},
+        content_type="application/json",
+    )
+
+    assert cancel.status_code == 403
+    assert "only department admins and pathologists" in cancel.json()["detail"]
+    assert rerun.status_code == 403
+    assert set(AuditEvent.objects.filter(actor=clinician).values_list("action", flat=True)) == {
+        "run.cancel_denied",
+        "run.rerun_denied",
+    }
+    assert Run.objects.count() == 1
+
+
+def test_another_departments_run_is_not_found_and_the_denial_is_audited(
+    detailed_run: Run, other_department_pathologist: User
+) -> None:
+    client = logged_in(other_department_pathologist)
+
+    assert client.get(f"/api/v1/runs/{detailed_run.pk}/").status_code == 404
+    assert client.get(f"/api/v1/runs/{detailed_run.pk}/progress").status_code == 404
+    assert client.post(f"/api/v1/runs/{detailed_run.pk}/cancel").status_code == 404
+
+    actions = AuditEvent.objects.filter(actor=other_department_pathologist).values_list(
+        "action", flat=True
+    )
+    assert sorted(actions) == ["run.cancel_denied", "run.progress_denied", "run.retrieve_denied"]
+
+
+def test_the_run_list_filters_by_status_workflow_accession_and_test_flag(
+    make_run: Callable[..., Run], pathologist: User
+) -> None:
+    failed, succeeded, test = make_run(), make_run(), make_run()
+    Run.objects.filter(pk=succeeded.pk).update(status=RunStatus.SUCCEEDED)
+    Run.objects.filter(pk=test.pk).update(is_test=True)
+    client = logged_in(pathologist)
+
+    def ids(query: str) -> list[int]:
+        return [r["id"] for r in client.get(f"/api/v1/runs/?{query}").json()["results"]]
+
+    assert ids("status=succeeded") == [succeeded.pk]
+    assert ids("is_test=true") == [test.pk]
+    assert ids("is_test=false") == [succeeded.pk, failed.pk]
+    assert ids(f"accession={failed.case.accession}") == [failed.pk]
+    assert ids("workflow=breast-fna-ihc&status=failed") == [test.pk, failed.pk]
+    assert ids("workflow=no-such-workflow") == []
+    assert client.get("/api/v1/runs/?is_test=maybe").status_code == 400
+
+
+def test_the_run_detail_query_count_does_not_grow_with_attempts(
+    detailed_run: Run,
+    pathologist: User,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
+    client = logged_in(pathologist)
+    for attempt in range(3, 30):
+        NodeRun.objects.create(
+            run=detailed_run,
+            node_id="fna",
+            node_type="model_call",
+            attempt=attempt,
+            status="failed",
+        )
+    with django_assert_max_num_queries(8):
+        response = client.get(f"/api/v1/runs/{detailed_run.pk}/")
+    assert len(response.json()["node_runs"]) == 30
+
+
+def test_cancelling_a_queued_run_ends_it_at_once(make_run: Callable[..., Run], admin: User) -> None:
+    run = make_run(with_report=False)
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED, error="")
+
+    response = logged_in(admin).post(f"/api/v1/runs/{run.pk}/cancel")
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "cancelled"
+    assert response.json()["cancelled_by"] == str(admin)
+    again = logged_in(admin).post(f"/api/v1/runs/{run.pk}/cancel")
+    assert again.status_code == 400
+    assert "already finished" in again.json()["detail"]
+    assert AuditEvent.objects.filter(action="run.cancel_denied", actor=admin).exists()
+
+
+def test_a_review_decision_resumes_a_parked_run(
+    make_run: Callable[..., Run], pathologist: User
+) -> None:
+    run = make_run(with_report=False)
+    Run.objects.filter(pk=run.pk).update(status=RunStatus.WAITING_REVIEW, error="")
+    NodeRun.objects.create(
+        run=run,
+        node_id="check",
+        node_type="review",
+        status="waiting",
+        outputs={"review": {"title": "Check", "fields": ["ki67_index"], "decisions": ["approve"]}},
+    )
+    client = logged_in(pathologist)
+
+    wrong = client.post(
+        f"/api/v1/runs/{run.pk}/review",
+        {"node_id": "check", "decision": "maybe"},
+        content_type="application/json",
+    )
+    right = client.post(
+        f"/api/v1/runs/{run.pk}/review",
+        {"node_id": "check", "decision": "approve", "values": {"ki67_index": 20}},
+        content_type="application/json",
+    )
+
+    assert wrong.status_code == 400
+    assert "'decision' must be one of approve" in wrong.json()["detail"]
+    assert right.status_code == 200
+    assert right.json()["status"] == "queued"
+    review = NodeRun.objects.get(run=run, node_id="check")
+    assert review.status == "succeeded"
+    assert review.outputs["decision"]["values"] == {"ki67_index": 20}
+
+
+def test_a_rerun_reuses_the_checkpoints_upstream_of_the_chosen_node(
+    make_run: Callable[..., Run], pathologist: User
+) -> None:
+    run = make_run(with_report=False)
+    run.node_runs.all().delete()
+    for node_id, node_type in (("case", "case_trigger"), ("fna", "model_call")):
+        NodeRun.objects.create(
+            run=run,
+            node_id=node_id,
+            node_type=node_type,
+            status="succeeded",
+            outputs={"seen": node_id},
+        )
+    NodeRun.objects.create(run=run, node_id="malignant", node_type="condition", status="failed")
+    client = logged_in(pathologist)
+
+    response = client.post(
+        f"/api/v1/runs/{run.pk}/rerun", {"from_node": "fna"}, content_type="application/json"
+    )
+    unknown = client.post(
+        f"/api/v1/runs/{run.pk}/rerun", {"from_node": "nope"}, content_type="application/json"
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["id"] != run.pk
+    assert (body["rerun_of"], body["rerun_from_node"], body["status"]) == (run.pk, "fna", "queued")
+    assert [(a["node_id"], a["outputs"]) for a in body["node_runs"]] == [("case", {"seen": "case"})]
+    reused = {n["node_id"]: n["reused"] for n in body["nodes"]}
+    assert reused == {
+        "case": True,
+        "fna": False,
+        "malignant": False,
+        "ihc": False,
+        "fields": False,
+        "report": False,
+    }
+    assert unknown.status_code == 400
+    assert "node 'nope' is not in breast-fna-ihc v1" in unknown.json()["detail"]
+
+
+def test_progress_returns_only_what_changed_since_the_cursor(
+    detailed_run: Run,
+    pathologist: User,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+) -> None:
+    client = logged_in(pathologist)
+    first = client.get(f"/api/v1/runs/{detailed_run.pk}/progress").json()
+    assert first["status"] == "failed"
+    assert first["active"] is False
+    assert len(first["node_runs"]) == 3
+    assert "inputs" not in first["node_runs"][0]
+    assert "outputs" not in first["node_runs"][0]
+
+    later = timezone.now() + timedelta(minutes=5)
+    NodeRun.objects.create(
+        run=detailed_run,
+        node_id="fna",
+        node_type="model_call",
+        attempt=3,
+        status="running",
+        started_at=later,
+    )
+    with django_assert_max_num_queries(4):
+        second = client.get(
+            f"/api/v1/runs/{detailed_run.pk}/progress", {"since": first["cursor"]}
+        ).json()
+    # The new attempt, and the last one seen, which is within the overlap behind the cursor.
+    assert [(n["node_id"], n["attempt"]) for n in second["node_runs"]] == [("fna", 2), ("fna", 3)]
+    assert second["cursor"] == later.isoformat()
+    third = client.get(f"/api/v1/runs/{detailed_run.pk}/progress", {"since": second["cursor"]})
+    assert [n["attempt"] for n in third.json()["node_runs"]] == [3]
+    bad = client.get(f"/api/v1/runs/{detailed_run.pk}/progress", {"since": "yesterday"})
+    assert bad.status_code == 400
+    assert "since:" in bad.json()["detail"]
