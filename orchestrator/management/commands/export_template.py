@@ -18,6 +18,10 @@ class Command(BaseCommand):
         "import_template reads back."
     )
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # Django's own --version (print Django's version) gives way to ours (a template version).
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="template slug")
         parser.add_argument(
