@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
 from orchestrator.designs.api import node_types
+from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
 from orchestrator.reports.api import report_pdf
 from orchestrator.runs.api import RunViewSet, workflow_node_run, workflow_test_run
 
@@ -30,6 +31,8 @@ urlpatterns = [
             ("progress", "get"),
         )
     ),
+    # After the explicit workflows/<slug>/... run routes above.
+    *workflow_urls,
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,
