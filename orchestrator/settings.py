@@ -200,3 +200,9 @@ LOGGING = {
         "fontTools": {"level": "ERROR"},
     },
 }
+
+# --- Report rendering (a sandboxed child process per web/worker process) ---------------------
+# A render that takes longer is stopped (the child is killed and restarted for the next one).
+REPORT_RENDER_TIMEOUT_S = env_int("PATHFLOW_REPORT_RENDER_TIMEOUT_S", 20)
+# The renderer child's address-space limit; a layout that needs more fails with a clear error.
+REPORT_RENDER_MAX_MEMORY_MB = env_int("PATHFLOW_REPORT_RENDER_MAX_MEMORY_MB", 1500)

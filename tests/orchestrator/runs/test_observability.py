@@ -1,0 +1,260 @@
+"""Trying designs out for real: test runs of a draft through a Celery worker, re-runs that reuse
+checkpoints, and single-node runs against the real MLServer and a local server that hangs."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from orchestrator import devstack
+from orchestrator.accounts.models import User
+from orchestrator.audit.models import AuditEvent
+from orchestrator.cases.models import Case
+from orchestrator.cases.services import create_case
+from orchestrator.catalog.models import ModelEndpoint
+from orchestrator.demo_data import DemoData
+from orchestrator.designs.models import VersionStatus, WorkflowVersion
+from orchestrator.reports.models import Report, ReportStatus
+from orchestrator.runs.models import NodeRun, Run, RunStatus
+from orchestrator.runs.observability import rerun_from_node
+from orchestrator.runs.services import execute_run, start_run
+from tests.conftest import case_document, wait_for_run
+
+pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
+
+
+def logged_in(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def make_draft(demo: DemoData, **node_changes: dict[str, Any]) -> WorkflowVersion:
+    """The demo graph as the workflow's draft, with some nodes' fields replaced."""
+    spec = dict(demo.workflow_version.spec)
+    spec["nodes"] = [{**n, **node_changes.get(n["id"], {})} for n in spec["nodes"]]
+    return WorkflowVersion.objects.create(
+        workflow=demo.workflow_version.workflow,
+        number=demo.workflow_version.number + 1,
+        spec=spec,
+        template_version=demo.workflow_version.template_version,
+        status=VersionStatus.DRAFT,
+    )
+
+
+def finished_run(demo: DemoData, document: str = "breast-malignant") -> Run:
+    case = create_case(demo.department, case_document(document))
+    run = execute_run(start_run(case, demo.workflow_version, enqueue=False).pk)
+    assert run is not None
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    return run
+
+
+# --- test runs --------------------------------------------------------------------------------
+
+
+def test_a_test_run_of_the_draft_on_a_sample_case_runs_on_the_worker_and_stays_a_draft(
+    demo: DemoData, celery_worker: devstack.ManagedProcess
+) -> None:
+    draft = make_draft(demo, report={"config": {"language": "en"}})
+
+    response = logged_in("admin").post(
+        "/api/v1/workflows/breast-fna-ihc/test-run",
+        {"case_document": case_document("breast-malignant")},
+        content_type="application/json",
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["is_test"] is True
+    assert body["workflow"]["version_id"] == draft.pk
+    assert body["workflow"]["version_status"] == "draft"
+    run = wait_for_run(body["id"])
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.is_test
+    case = Case.objects.get(pk=run.case_id)
+    assert case.source == "sample"
+    assert case.accession.startswith("TEST-S26-00001-")
+    report = Report.objects.get(run=run)
+    assert report.status == ReportStatus.DRAFT
+    assert report.language == "en"
+    # A real case with the document's own accession can still arrive later.
+    create_case(demo.department, case_document("breast-malignant"))
+
+
+def test_a_test_run_needs_a_draft_and_an_acting_role(demo: DemoData) -> None:
+    case = create_case(demo.department, case_document("breast-benign"))
+
+    no_draft = logged_in("admin").post(
+        "/api/v1/workflows/breast-fna-ihc/test-run", {"case": case.pk}, "application/json"
+    )
+    make_draft(demo)
+    clinician = logged_in("clinician").post(
+        "/api/v1/workflows/breast-fna-ihc/test-run", {"case": case.pk}, "application/json"
+    )
+    bad_document = logged_in("admin").post(
+        "/api/v1/workflows/breast-fna-ihc/test-run",
+        {"case_document": {"accession": "X1"}},
+        "application/json",
+    )
+
+    assert no_draft.status_code == 400
+    assert "has no draft version" in no_draft.json()["detail"]
+    assert clinician.status_code == 403
+    assert bad_document.status_code == 400
+    assert "patient: required object with name and mrn" in bad_document.json()["problems"]
+    assert Run.objects.count() == 0
+    denials = AuditEvent.objects.filter(action="workflow.test_run_denied").count()
+    assert denials == 3
+
+
+# --- re-runs ----------------------------------------------------------------------------------
+
+
+def test_a_rerun_reuses_upstream_checkpoints_so_a_broken_model_server_does_not_matter(
+    demo: DemoData,
+) -> None:
+    original = finished_run(demo)
+    admin = User.objects.get(username="admin")
+    dead_url = f"http://127.0.0.1:{devstack.free_port()}"
+    ModelEndpoint.objects.filter(department=demo.department).update(base_url=dead_url)
+
+    from_fields = rerun_from_node(original, "fields", admin, enqueue=False)
+    from_fields = execute_run(from_fields.pk) or from_fields
+    from_fna = rerun_from_node(original, "fna", admin, enqueue=False)
+    from_fna = execute_run(from_fna.pk) or from_fna
+
+    assert from_fields.status == RunStatus.SUCCEEDED, from_fields.error
+    assert (from_fields.rerun_of_id, from_fields.rerun_from_node) == (original.pk, "fields")
+    before = {r.node_id: r for r in NodeRun.objects.filter(run=original)}
+    after = {r.node_id: r for r in NodeRun.objects.filter(run=from_fields)}
+    for reused in ("case", "fna", "malignant", "ihc"):
+        assert after[reused].outputs == before[reused].outputs
+        assert after[reused].started_at == before[reused].started_at
+    assert after["fields"].started_at > before["report"].finished_at
+    old_report, new_report = Report.objects.get(run=original), Report.objects.get(run=from_fields)
+    assert new_report.pk != old_report.pk
+    assert new_report.data == old_report.data
+    # From the model call on, the broken server is called again and the run fails naming it.
+    assert from_fna.status == RunStatus.FAILED
+    assert dead_url in from_fna.error
+    assert "cannot connect" in from_fna.error
+
+
+def test_a_running_run_cannot_be_rerun(demo: DemoData) -> None:
+    case = create_case(demo.department, case_document("breast-benign"))
+    run = start_run(case, demo.workflow_version, enqueue=False)
+
+    response = logged_in("pathologist").post(
+        f"/api/v1/runs/{run.pk}/rerun", {"from_node": "fna"}, "application/json"
+    )
+
+    assert response.status_code == 400
+    assert "is still queued" in response.json()["detail"]
+
+
+# --- single-node runs -------------------------------------------------------------------------
+
+
+def node_run(node_id: str, body: dict[str, Any], username: str = "admin") -> Any:
+    return logged_in(username).post(
+        f"/api/v1/workflows/breast-fna-ihc/nodes/{node_id}/run", body, "application/json"
+    )
+
+
+def test_a_single_model_call_runs_against_the_real_model_server_and_stores_nothing(
+    demo: DemoData,
+) -> None:
+    case = create_case(demo.department, case_document("breast-malignant"))
+    runs_before = (Run.objects.count(), NodeRun.objects.count())
+
+    response = node_run("fna", {"inputs": {"in": {"from": "editor"}}, "case": case.pk})
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "succeeded", body["error"]
+    assert body["version"] == 1
+    probability = body["outputs"]["result"]["predict_proba"][0][1]
+    assert probability > 0.5
+    assert (Run.objects.count(), NodeRun.objects.count()) == runs_before
+    event = AuditEvent.objects.get(action="workflow.node_run")
+    assert event.detail == {
+        "node_id": "fna",
+        "node_type": "model_call",
+        "status": "succeeded",
+        "case": case.pk,
+    }
+
+
+def test_a_single_condition_reads_pinned_node_outputs(demo: DemoData) -> None:
+    make_draft(demo)
+    pinned = {"fna": {"result": {"predict_proba": [[0.9, 0.1]]}}}
+
+    benign = node_run("malignant", {"inputs": {"in": {}}, "nodes": pinned}).json()
+    pinned["fna"]["result"]["predict_proba"] = [[0.2, 0.8]]
+    malignant = node_run("malignant", {"inputs": {"in": {}}, "nodes": pinned}).json()
+
+    assert (benign["status"], list(benign["outputs"])) == ("succeeded", ["false"])
+    assert list(malignant["outputs"]) == ["true"]
+    assert malignant["version"] == 2  # the draft
+
+
+def test_a_single_node_run_reports_every_problem_with_the_request(demo: DemoData) -> None:
+    render = node_run("report", {"inputs": {}})
+    ports = node_run("fna", {"inputs": {"image": 1}, "nodes": {"x": 3}})
+    missing = node_run("nope", {})
+    clinician = node_run("fna", {"inputs": {}}, username="clinician")
+
+    assert render.status_code == 400
+    assert "not available as a single-node run" in render.json()["detail"]
+    assert ports.status_code == 400
+    problems = ports.json()["problems"]
+    assert any("has no input port 'image'" in p for p in problems)
+    assert any(p.startswith("nodes:") for p in problems)
+    assert "node 'nope' is not in breast-fna-ihc v1" in missing.json()["detail"]
+    assert clinician.status_code == 403
+    assert not AuditEvent.objects.filter(action="workflow.node_run").exists()
+    assert AuditEvent.objects.filter(action="workflow.node_run_denied").count() == 4
+
+
+class _Hang(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        time.sleep(5)
+        self.send_response(500)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return
+
+
+@pytest.fixture
+def hanging_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", devstack.free_port()), _Hang)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_single_node_run_stops_at_the_nodes_timeout(demo: DemoData, hanging_server: str) -> None:
+    ModelEndpoint.objects.filter(slug="breast-fna").update(base_url=hanging_server)
+    make_draft(demo, fna={"timeout_s": 1})
+    case = create_case(demo.department, case_document("breast-malignant"))
+
+    started = time.monotonic()
+    body = node_run("fna", {"inputs": {"in": {}}, "case": case.pk}).json()
+
+    assert time.monotonic() - started < 4
+    assert body["status"] == "failed"
+    assert body["error"] == "no result within the node's timeout of 1 s"
+    assert body["outputs"] == {}
