@@ -224,12 +224,12 @@ def test_a_single_node_run_reports_every_problem_with_the_request(demo: DemoData
 
 
 class _Hang(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         time.sleep(5)
         self.send_response(500)
         self.end_headers()
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
