@@ -172,9 +172,23 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = env_str("PATHFLOW_TASK_QUEUE", "pathflow")
+# Redis: a task not acknowledged within this time (its worker died) is delivered again; the
+# run's lease stops a second delivery from running a live run twice, so this can be short.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("PATHFLOW_BROKER_VISIBILITY_TIMEOUT", 300),
+    "unacked_restore_interval": env_int("PATHFLOW_BROKER_RESTORE_INTERVAL", 10),
+    "unacked_restore_throttle": 1,
+}
 
 # --- Engine and model endpoints ----------------------------------------------------------------
 RUN_CONCURRENCY = env_int("PATHFLOW_RUN_CONCURRENCY", 8)
+# Per run: node executions (attempts, retries included) and wall time of one execution.
+RUN_MAX_STEPS = env_int("PATHFLOW_RUN_MAX_STEPS", 200)
+RUN_MAX_SECONDS = env_int("PATHFLOW_RUN_MAX_SECONDS", 1800)
+# A worker holds a run's lease for this long and renews it every RUN_HEARTBEAT_SECONDS; a run
+# whose worker died is resumed by another delivery once its lease has expired.
+RUN_LEASE_SECONDS = env_int("PATHFLOW_RUN_LEASE_SECONDS", 30)
+RUN_HEARTBEAT_SECONDS = env_int("PATHFLOW_RUN_HEARTBEAT_SECONDS", 10)
 MODEL_RESPONSE_MAX_BYTES = env_int("PATHFLOW_MODEL_RESPONSE_MAX_BYTES", 16 * 1024 * 1024)
 # Reference model services (MLServer) started by `manage.py demo`; defaults avoid the ports
 # of the machine's own services (5432, 6379, 5672, 3306, 1883, 4222).
