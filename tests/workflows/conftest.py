@@ -203,6 +203,9 @@ class FakeServices:
         self.endpoints: dict[str, Endpoint] = {}
         self.tiles: list[dict[str, Any]] = []
         self.rendered: list[tuple[dict[str, Any], dict[str, Any], str]] = []
+        # Delivery destinations' signing secrets and rendered PDFs, by slug and report id.
+        self.secrets: dict[str, bytes] = {}
+        self.pdfs: dict[int, bytes] = {}
 
     def add(self, slug: str, **changes: Any) -> Endpoint:
         values: dict[str, Any] = {
@@ -232,6 +235,19 @@ class FakeServices:
         self.rendered.append((findings, provenance, language))
         digest = hashlib.sha256(json.dumps(findings, sort_keys=True).encode()).hexdigest()
         return RenderedReport(report_id=len(self.rendered), sha256=digest, pages=1)
+
+    def resolve_destination(self, slug: str) -> Endpoint:
+        if slug not in self.endpoints:
+            raise NodeError(f"destination '{slug}' is not in the catalog", permanent=True)
+        return self.endpoints[slug]
+
+    def signing_key(self, slug: str) -> bytes | None:
+        return self.secrets.get(slug)
+
+    async def load_report_pdf(self, report_id: int) -> bytes:
+        if report_id not in self.pdfs:
+            raise NodeError(f"report {report_id} of this case has no PDF", permanent=True)
+        return self.pdfs[report_id]
 
 
 @pytest.fixture
