@@ -23,7 +23,7 @@ from .conftest import FakeServices, RecordingCheckpoints, edge, tiny_png, trigge
 
 pytestmark = pytest.mark.anyio
 
-TOKEN = "sk-test-token"  # noqa: S105 (a test credential the fake server checks)
+TOKEN = "sk-test-token"
 PROMPT = "Describe specimen {{ case.specimens[0].label }} ({{ case.case_type }})."
 
 
@@ -131,7 +131,7 @@ class ChatServer:
                     return self._send(404, b'{"error": {"message": "no such route"}}')
                 if model == "hang":
                     server.closing.wait(10)
-                    return
+                    return None
                 if model == "redirect":
                     return self._send(307, b"", ("Location", "http://127.0.0.1:9/elsewhere"))
                 if model == "overloaded":
