@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import contextlib
 import logging
-from typing import Any
+import os
+import socket
+import uuid
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
+import httpx
+from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orchestrator.accounts.models import User
@@ -17,18 +29,20 @@ from orchestrator.designs.models import VersionStatus, WorkflowVersion
 from orchestrator.runs.bridge import (
     DjangoCheckpoints,
     DjangoServices,
+    attempts_used,
     case_payload,
     completed_results,
 )
 from orchestrator.runs.models import NodeRunStatus, Run, RunStatus
 from workflows.context import RunContext
 from workflows.datasets import findings_problems, parse_dataset
-from workflows.executor import NodeResult, RunOutcome, execute_graph
+from workflows.executor import NodeResult, RunControl, RunOutcome, execute_graph
 from workflows.http import new_client
 from workflows.nodes.review import decision_outputs, decision_problems
 from workflows.spec import parse_graph
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class RunRejected(ValueError):
@@ -144,7 +158,13 @@ def submit_review(run: Run, node_id: str, decision: dict[str, Any], user: User) 
             raise RunRejected(
                 f"node '{node_id}' is not waiting for a review in run {run.pk} (waiting: {names})"
             )
-        request = row.outputs.get("review", {})
+        request = row.outputs.get("waiting", {})
+        if request.get("kind") != "review":
+            inner = ", ".join(request.get("nodes", [])) or "its own review nodes"
+            raise RunRejected(
+                f"node '{node_id}' is a sub-workflow waiting for {inner}; submit the decision "
+                "to that review node"
+            )
         problems = decision_problems(request, decision)
         if not problems:
             problems = _value_problems(locked, decision.get("values") or {})
@@ -190,48 +210,225 @@ def _value_problems(run: Run, values: dict[str, Any]) -> list[str]:
     return problems
 
 
-async def _execute(
-    run: Run, case: dict[str, Any], services: DjangoServices, completed: dict[str, NodeResult]
-) -> RunOutcome:
+# --- executing runs ---------------------------------------------------------------------------
+
+
+class LeaseHeld(Exception):
+    """Another worker holds the run's lease; try again in ``retry_in`` seconds (by then the
+    holder has finished, or its lease expired because it died)."""
+
+    def __init__(self, run_id: int, retry_in: float) -> None:
+        super().__init__(f"run {run_id} is being executed by another worker")
+        self.retry_in = retry_in
+
+
+class _EngineLoop:
+    """One event loop and one ``httpx.AsyncClient`` per process, kept between runs: a client
+    is bound to the loop it first runs in, and a new client per request costs about 25 ms.
+    Created on first use (so a forked worker process makes its own), closed at exit."""
+
+    def __init__(self) -> None:
+        self.pid = 0
+        self.runner: asyncio.Runner | None = None
+        self.client: httpx.AsyncClient | None = None
+
+    def run(self, make: Callable[[httpx.AsyncClient], Coroutine[Any, Any, T]]) -> T:
+        if self.runner is None or self.client is None or self.pid != os.getpid():
+            self.runner, self.pid = asyncio.Runner(), os.getpid()
+            self.client = self.runner.run(_new_client())
+        return self.runner.run(make(self.client))
+
+    def close(self) -> None:
+        if self.runner is not None and self.pid == os.getpid():
+            if self.client is not None:
+                with contextlib.suppress(Exception):
+                    self.runner.run(self.client.aclose())
+            self.runner.close()
+        self.runner = self.client = None
+
+
+async def _new_client() -> httpx.AsyncClient:
+    return new_client()
+
+
+ENGINE_LOOP = _EngineLoop()
+atexit.register(ENGINE_LOOP.close)
+
+
+def _lease_owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
+def _lease_until() -> datetime:
+    seconds: int = settings.RUN_LEASE_SECONDS
+    return timezone.now() + timedelta(seconds=seconds)
+
+
+def _take_lease(run_id: int, owner: str) -> bool:
+    """Take the run's lease if nobody holds a live one: one conditional UPDATE, atomic on
+    SQLite and PostgreSQL alike. A run waiting for a review or finished is not taken."""
+    now = timezone.now()
+    return bool(
+        Run.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
+        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
+        .update(
+            lease_owner=owner,
+            lease_expires_at=_lease_until(),
+            status=RunStatus.RUNNING,
+            started_at=Coalesce(F("started_at"), Value(now)),
+        )
+    )
+
+
+def _check_in(run_id: int, owner: str, renew: bool) -> tuple[bool, str | None]:
+    """(whether we still hold the lease, who asked to cancel the run if someone did)."""
+    if renew:
+        held = Run.objects.filter(pk=run_id, lease_owner=owner).update(
+            lease_expires_at=_lease_until()
+        )
+        if not held:
+            return False, None
+    row = (
+        Run.objects.filter(pk=run_id)
+        .values_list("lease_owner", "cancel_requested_at", "cancelled_by__username")
+        .first()
+    )
+    if row is None or row[0] != owner:
+        return False, None
+    return True, (row[2] or "a user") if row[1] else None
+
+
+async def _watch(run_id: int, owner: str, control: RunControl) -> None:
+    """Renew the lease every RUN_HEARTBEAT_SECONDS; look for a cancel request every second."""
+    check_in = sync_to_async(_check_in)
+    beats = max(1, settings.RUN_HEARTBEAT_SECONDS)
+    tick = 0
+    while True:
+        await asyncio.sleep(1.0)
+        tick += 1
+        held, cancelled_by = await check_in(run_id, owner, tick % beats == 0)
+        if not held:
+            control.stop("cancelled", "another worker took the run over (its lease expired)")
+            return
+        if cancelled_by:
+            control.stop("cancelled", f"cancelled by {cancelled_by}")
+            return
+
+
+@dataclass
+class _Loaded:
+    """Everything the ORM must load for an execution, loaded before the event loop runs."""
+
+    run: Run
+    case: dict[str, Any]
+    services: DjangoServices
+    completed: dict[str, NodeResult]
+    attempts: dict[str, int]
+    steps: int
+
+
+def _load(run_id: int) -> _Loaded:
+    run = Run.objects.select_related(
+        "case__department", "workflow_version__workflow", "template_version"
+    ).get(pk=run_id)
+    steps = run.node_runs.exclude(status__in=["skipped", "waiting"]).count()
+    return _Loaded(
+        run,
+        case_payload(run),
+        DjangoServices(run),
+        completed_results(run),
+        attempts_used(run),
+        steps,
+    )
+
+
+async def _execute(loaded: _Loaded, owner: str, http: httpx.AsyncClient) -> RunOutcome:
+    run = loaded.run
     spec = parse_graph(run.workflow_version.spec)
-    async with new_client() as http:
-        context = RunContext(run_id=str(run.pk), case=case, services=services, http=http)
+    control = RunControl(
+        max_steps=settings.RUN_MAX_STEPS,
+        max_seconds=settings.RUN_MAX_SECONDS,
+        steps_taken=loaded.steps,
+    )
+    context = RunContext(
+        run_id=str(run.pk),
+        case=loaded.case,
+        services=loaded.services,
+        http=http,
+        workflow_path=(run.workflow_version.workflow.slug,),
+    )
+    # The checkpoint thread may hold a connection from an earlier run that the server closed.
+    await sync_to_async(close_old_connections)()
+    watcher = asyncio.create_task(_watch(run.pk, owner, control))
+    try:
         return await execute_graph(
             spec,
             context,
             DjangoCheckpoints(run),
-            completed=completed,
+            completed=loaded.completed,
+            attempts=loaded.attempts,
             concurrency=settings.RUN_CONCURRENCY,
+            control=control,
         )
+    finally:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 def execute_run(run_id: int) -> Run | None:
-    """Run (or resume) a run to its end. Idempotent: a finished run is returned untouched, and
-    nodes checkpointed by an interrupted attempt are not run again."""
-    with transaction.atomic():
-        run = (
-            Run.objects.select_for_update()
-            .select_related("case__department", "workflow_version", "template_version")
-            .filter(pk=run_id)
-            .first()
-        )
-        if run is None or run.is_terminal:
+    """Run (or resume) a run until it ends or waits for a review.
+
+    Idempotent and safe against a second delivery: the run's lease is taken first; a run that
+    is finished, cancelled or waiting for a review is returned untouched; raises LeaseHeld while
+    another live worker holds it. Nodes that finished for good in an interrupted execution are
+    not run again."""
+    owner = _lease_owner()
+    if not _take_lease(run_id, owner):
+        run = Run.objects.filter(pk=run_id).first()
+        if run is None or run.is_terminal or run.status == RunStatus.WAITING_REVIEW:
             return run
-        run.status = RunStatus.RUNNING
-        run.started_at = run.started_at or timezone.now()
-        run.save(update_fields=["status", "started_at"])
+        expires = run.lease_expires_at or timezone.now()
+        raise LeaseHeld(run_id, max(1.0, (expires - timezone.now()).total_seconds() + 1))
     try:
-        # Everything the ORM must load is loaded here, before the event loop starts.
-        outcome = asyncio.run(
-            _execute(run, case_payload(run), DjangoServices(run), completed_results(run))
-        )
+        loaded = _load(run_id)
+        if loaded.run.cancel_requested_at is not None:
+            by = loaded.run.cancelled_by
+            outcome = RunOutcome("cancelled", f"cancelled by {by or 'a user'}", {})
+        else:
+            outcome = ENGINE_LOOP.run(lambda http: _execute(loaded, owner, http))
     except Exception as exc:  # a run must end visibly failed, never stay "running"
-        logger.exception("run %s stopped by an internal error", run.pk)
+        logger.exception("run %s stopped by an internal error", run_id)
         outcome = RunOutcome("failed", f"internal error: {type(exc).__name__}: {exc}", {})
-    run.status = RunStatus.SUCCEEDED if outcome.status == "succeeded" else RunStatus.FAILED
-    run.error = outcome.error
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "error", "finished_at"])
-    record_event(f"run.{run.status}", run, actor_label="worker", department=run.case.department)
-    logger.info("run %s finished: %s", run.pk, run.status)
+    return _finish(run_id, owner, outcome)
+
+
+_STATUS = {
+    "succeeded": RunStatus.SUCCEEDED,
+    "failed": RunStatus.FAILED,
+    "cancelled": RunStatus.CANCELLED,
+    "waiting_review": RunStatus.WAITING_REVIEW,
+}
+
+
+def _finish(run_id: int, owner: str, outcome: RunOutcome) -> Run | None:
+    """Store how the execution ended and release the lease, unless another worker took it."""
+    status = _STATUS[outcome.status]
+    finished = None if status == RunStatus.WAITING_REVIEW else timezone.now()
+    stored = Run.objects.filter(pk=run_id, lease_owner=owner).update(
+        status=status,
+        error=outcome.error,
+        finished_at=finished,
+        lease_owner="",
+        lease_expires_at=None,
+    )
+    run = Run.objects.select_related("case__department").filter(pk=run_id).first()
+    if not stored or run is None:
+        logger.warning("run %s: lease lost before the end; another worker goes on", run_id)
+        return run
+    detail: dict[str, Any] = {"waiting": list(outcome.waiting)} if outcome.waiting else {}
+    record_event(
+        f"run.{status}", run, actor_label="worker", department=run.case.department, **detail
+    )
+    logger.info("run %s: %s", run_id, status)
     return run
