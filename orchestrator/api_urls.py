@@ -4,12 +4,15 @@ from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
 from orchestrator.designs.api import node_types
+from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
 from orchestrator.reports.api import report_pdf
 from orchestrator.runs.api import RunViewSet, workflow_node_run, workflow_test_run
 
 router = SimpleRouter(trailing_slash=True)
 router.register("runs", RunViewSet, basename="run")
+# templates/{slug}/...; its slug pattern leaves "templates/preview" to the preview endpoint.
+router.register("templates", ReportTemplateViewSet, basename="template")
 
 urlpatterns = [
     path("me", me, name="me"),

@@ -1,0 +1,302 @@
+"""REST API for report templates and their versions (the template designer's back end).
+
+Department-scoped: a user sees only their department's templates (others are 404). Admins and
+pathologists read and validate filled values; only admins change anything. Refused changes
+answer 400 with ``{"problems": [...]}`` listing every problem.
+
+    GET    templates/                                  templates with latest published / draft
+    POST   templates/                                  new template with its draft v1
+    GET    templates/{slug}/                           one template
+    GET    templates/{slug}/versions/                  its versions, newest first
+    GET    templates/{slug}/versions/{n}/              one version: dataset and layout
+    PUT    templates/{slug}/draft/                     create or update the draft
+    DELETE templates/{slug}/draft/                     discard the draft
+    POST   templates/{slug}/versions/{n}/publish/      publish the draft v{n}
+    POST   templates/{slug}/versions/{n}/new-draft/    a draft with the content of v{n}
+    POST   templates/{slug}/versions/{n}/validate/     every problem of filled values
+    GET    templates/{slug}/diff/?from=N&to=M          what changed from vN to vM
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Max, Q, QuerySet
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orchestrator.accounts.models import Role, User
+from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
+from orchestrator.designs.templates import (
+    TemplateContent,
+    TemplateInvalid,
+    create_template,
+    diff_versions,
+    discard_draft,
+    draft_of,
+    findings_problems_for,
+    new_draft_from,
+    publish_version,
+    save_draft,
+)
+
+# "templates/preview" belongs to the live preview endpoint; no template may take that slug.
+RESERVED_SLUGS = frozenset({"preview"})
+READ_ACTIONS = frozenset({"validate_values"})  # POST, but changes nothing
+
+
+class TemplatePermission(BasePermission):
+    """Department members who are admins or pathologists read; only admins change."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if not isinstance(user, User) or user.department_id is None:
+            return False
+        if request.method in SAFE_METHODS or getattr(view, "action", None) in READ_ACTIONS:
+            return user.role in (Role.ADMIN, Role.PATHOLOGIST)
+        return user.role == Role.ADMIN
+
+
+class TemplateSerializer(serializers.ModelSerializer[ReportTemplate]):
+    latest_published = serializers.IntegerField(read_only=True, allow_null=True)
+    draft = serializers.IntegerField(read_only=True, allow_null=True)
+    version_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ReportTemplate
+        fields = ["slug", "name", "latest_published", "draft", "version_count"]
+
+
+class VersionSerializer(serializers.ModelSerializer[TemplateVersion]):
+    created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
+        slug_field="username", read_only=True
+    )
+
+    class Meta:
+        model = TemplateVersion
+        fields = ["number", "status", "created_at", "published_at", "created_by"]
+
+
+class VersionDetailSerializer(VersionSerializer):
+    slug = serializers.CharField(source="template.slug", read_only=True)
+
+    class Meta(VersionSerializer.Meta):
+        fields = ["slug", *VersionSerializer.Meta.fields, "dataset", "layout_html", "layout_css"]
+
+
+class ContentSerializer(serializers.Serializer[TemplateContent]):
+    dataset = serializers.JSONField()
+    layout_html = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    layout_css = serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+
+    def content(self) -> TemplateContent:
+        data = self.validated_data
+        return TemplateContent(data["dataset"], data["layout_html"], data["layout_css"])
+
+
+class NewTemplateSerializer(ContentSerializer):
+    slug = serializers.SlugField(max_length=50)
+    name = serializers.CharField(max_length=200)
+
+    def validate_slug(self, value: str) -> str:
+        if value in RESERVED_SLUGS:
+            raise serializers.ValidationError(f"'{value}' is reserved; choose another slug")
+        return value
+
+
+class ValuesSerializer(serializers.Serializer[dict[str, Any]]):
+    values = serializers.DictField()
+    complete = serializers.BooleanField(
+        default=False, help_text="also require every applicable required element (sign-out)"
+    )
+
+
+_PROBLEMS = inline_serializer(
+    "TemplateProblems", {"problems": serializers.ListField(child=serializers.CharField())}
+)
+_VALIDATION = inline_serializer(
+    "FilledValuesValidation",
+    {
+        "valid": serializers.BooleanField(),
+        "problems": serializers.ListField(
+            child=serializers.DictField(child=serializers.CharField())
+        ),
+    },
+)
+_NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH)
+
+
+def _refused(exc: TemplateInvalid) -> Response:
+    return Response({"problems": exc.problems}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _user(request: Request) -> User:
+    assert isinstance(request.user, User)  # TemplatePermission admits only signed-in users
+    return request.user
+
+
+class ReportTemplateViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[ReportTemplate]
+):
+    """Report templates of the signed-in user's department and their versions."""
+
+    serializer_class = TemplateSerializer
+    permission_classes = [TemplatePermission]
+    lookup_field = "slug"
+    lookup_value_regex = r"(?!preview/)[-a-zA-Z0-9_]+"
+
+    def get_queryset(self) -> QuerySet[ReportTemplate]:
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
+            return ReportTemplate.objects.none()
+        department_id = _user(self.request).department_id
+        if department_id is None:
+            return ReportTemplate.objects.none()
+        return (
+            ReportTemplate.objects.filter(department_id=department_id)
+            .annotate(
+                latest_published=Max(
+                    "versions__number", filter=Q(versions__status=VersionStatus.PUBLISHED)
+                ),
+                draft=Max("versions__number", filter=Q(versions__status=VersionStatus.DRAFT)),
+                version_count=Count("versions"),
+            )
+            .order_by("slug")
+        )
+
+    def _version(self, number: str | int) -> TemplateVersion:
+        version = (
+            self.get_object()
+            .versions.select_related("template", "created_by")
+            .filter(number=int(number))
+            .first()
+        )
+        if version is None:
+            raise Http404(f"template version {number} does not exist")
+        return version
+
+    def _detail(self, version: TemplateVersion, code: int = status.HTTP_200_OK) -> Response:
+        return Response(VersionDetailSerializer(version).data, status=code)
+
+    @extend_schema(
+        request=NewTemplateSerializer, responses={201: VersionDetailSerializer, 400: _PROBLEMS}
+    )
+    def create(self, request: Request) -> Response:
+        serializer = NewTemplateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = _user(request)
+        assert user.department is not None
+        try:
+            version = create_template(
+                user.department,
+                serializer.validated_data["slug"],
+                serializer.validated_data["name"],
+                serializer.content(),
+                user=user,
+            )
+        except TemplateInvalid as exc:
+            return _refused(exc)
+        return self._detail(version, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=VersionSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def versions(self, request: Request, slug: str) -> Response:
+        versions = self.get_object().versions.select_related("created_by").order_by("-number")
+        return Response(VersionSerializer(versions, many=True).data)
+
+    @extend_schema(parameters=[_NUMBER], responses=VersionDetailSerializer)
+    @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)")
+    def version(self, request: Request, slug: str, number: str) -> Response:
+        return self._detail(self._version(number))
+
+    @extend_schema(
+        methods=["PUT"],
+        request=ContentSerializer,
+        responses={200: VersionDetailSerializer, 201: VersionDetailSerializer, 400: _PROBLEMS},
+    )
+    @extend_schema(methods=["DELETE"], request=None, responses={204: None, 400: _PROBLEMS})
+    @action(detail=True, methods=["put", "delete"])
+    def draft(self, request: Request, slug: str) -> Response:
+        template = self.get_object()
+        try:
+            if request.method == "DELETE":
+                existing = draft_of(template)
+                if existing is None:
+                    raise Http404(f"template '{template.slug}' has no draft")
+                discard_draft(existing, user=_user(request))
+                return Response(status=status.HTTP_204_NO_CONTENT)
+            serializer = ContentSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            version, created = save_draft(template, serializer.content(), user=_user(request))
+        except TemplateInvalid as exc:
+            return _refused(exc)
+        return self._detail(version, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
+        parameters=[_NUMBER], request=None, responses={200: VersionDetailSerializer, 400: _PROBLEMS}
+    )
+    @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/publish")
+    def publish(self, request: Request, slug: str, number: str) -> Response:
+        try:
+            version = publish_version(self._version(number), user=_user(request))
+        except TemplateInvalid as exc:
+            return _refused(exc)
+        return self._detail(version)
+
+    @extend_schema(
+        parameters=[_NUMBER], request=None, responses={201: VersionDetailSerializer, 400: _PROBLEMS}
+    )
+    @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/new-draft")
+    def new_draft(self, request: Request, slug: str, number: str) -> Response:
+        try:
+            draft = new_draft_from(self._version(number), user=_user(request))
+        except TemplateInvalid as exc:
+            return _refused(exc)
+        return self._detail(draft, status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[_NUMBER], request=ValuesSerializer, responses=_VALIDATION)
+    @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/validate")
+    def validate_values(self, request: Request, slug: str, number: str) -> Response:
+        serializer = ValuesSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        problems = findings_problems_for(
+            self._version(number),
+            serializer.validated_data["values"],
+            complete=serializer.validated_data["complete"],
+        )
+        return Response(
+            {
+                "valid": not problems,
+                "problems": [{"element_id": p.element_id, "reason": p.reason} for p in problems],
+            }
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("from", OpenApiTypes.INT, required=True),
+            OpenApiParameter("to", OpenApiTypes.INT, required=True),
+        ],
+        responses={200: OpenApiTypes.OBJECT, 400: _PROBLEMS},
+    )
+    @action(detail=True, methods=["get"])
+    def diff(self, request: Request, slug: str) -> Response:
+        numbers = [request.query_params.get(key, "") for key in ("from", "to")]
+        bad = [
+            f"'{key}' must be a version number, not {value!r}"
+            for key, value in zip(("from", "to"), numbers, strict=True)
+            if not value.isdigit()
+        ]
+        if bad:
+            return Response({"problems": bad}, status=status.HTTP_400_BAD_REQUEST)
+        old, new = (self._version(n) for n in numbers)
+        return Response(diff_versions(old, new).as_dict())
