@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, ClassVar
 
 import pytest
 
 from workflows.context import RunContext
+from workflows.datasets import parse_dataset
 from workflows.errors import GraphInvalid, GraphProblem
 from workflows.ports import PortType
 from workflows.registry import REGISTRY, NodeRegistry, NodeType, Port
-from workflows.validation import graph_problems, validate_graph
+from workflows.validation import ElementProblem, check_graph, graph_problems, validate_graph
 
-from .conftest import demo_graph
+from .conftest import ROOT, demo_graph
 
 
 def node(document: dict[str, Any], node_id: str) -> dict[str, Any]:
@@ -407,3 +409,238 @@ def test_it_rejects_a_document_that_is_not_a_graph() -> None:
     assert [p.code for p in graph_problems(["not", "a", "graph"])] == ["graph_not_object"]
     problems = graph_problems({"schema_version": 1, "nodes": [], "edges": {}})
     assert [p.code for p in problems] == ["no_nodes", "edges_not_list"]
+
+
+# --- the template-first contract and config-dependent ports -----------------------------------
+
+
+class EnterFields(NodeType):
+    """Stands for any node that fills report elements named in its config (e.g. a review)."""
+
+    name = "enter_fields"
+    title = "Enter fields"
+    config_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "properties": {"fields": {"type": "array", "items": {"type": "string"}}},
+    }
+    inputs: ClassVar[tuple[Port, ...]] = (Port("in", PortType.ANY, required=True, multiple=True),)
+    outputs: ClassVar[tuple[Port, ...]] = (Port("findings", PortType.FINDINGS),)
+
+    def fills(self, config: dict[str, Any]) -> frozenset[str]:
+        return frozenset(config.get("fields", []))
+
+    async def run(
+        self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {}
+
+
+class Route(NodeType):
+    """Output ports named by its config, as a switch declares one port per case."""
+
+    name = "route"
+    title = "Route"
+    config_schema: ClassVar[dict[str, Any]] = {
+        "type": "object",
+        "required": ["ports"],
+        "properties": {"ports": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
+    }
+    inputs: ClassVar[tuple[Port, ...]] = (Port("in", PortType.ANY, required=True, multiple=True),)
+
+    def output_ports(self, config: dict[str, Any]) -> tuple[Port, ...]:
+        return tuple(Port(name, PortType.BOOLEAN) for name in config["ports"])
+
+    async def run(
+        self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {}
+
+
+def registry_with_test_types() -> NodeRegistry:
+    registry = registry_with_archive()
+    registry.register(EnterFields)
+    registry.register(Route)
+    return registry
+
+
+def label(text: str) -> dict[str, str]:
+    return {"en": text, "zh": text + "（中文）"}
+
+
+SMALL_DATASET = parse_dataset(
+    {
+        "slug": "small",
+        "title": label("Small"),
+        "sections": [
+            {
+                "id": "main",
+                "title": label("Main"),
+                "elements": [
+                    {"id": "procedure", "type": "text", "label": label("Procedure"),
+                     "required": True},
+                    {"id": "grade", "type": "number", "label": label("Grade"), "required": True},
+                    {"id": "comment", "type": "text", "label": label("Comment")},
+                    {"id": "grade_note", "type": "text", "label": label("Grade note"),
+                     "required": True, "visible_if": "grade >= 3"},
+                ],
+            }
+        ],
+    }
+)  # fmt: skip
+
+
+def entry_graph(*branches: tuple[str, list[str], bool]) -> dict[str, Any]:
+    """case → one enter_fields node per branch (id, fields, feeds the render?) → report."""
+    nodes: list[dict[str, Any]] = [
+        {"id": "case", "type": "case_trigger", "config": {}},
+        {"id": "report", "type": "render_report", "config": {"language": "en"}},
+    ]
+    edges: list[dict[str, Any]] = []
+    for node_id, fields, feeds in branches:
+        nodes.append({"id": node_id, "type": "enter_fields", "config": {"fields": fields}})
+        edges.append({"id": f"to-{node_id}", "source": "case", "source_port": "case",
+                      "target": node_id})  # fmt: skip
+        if feeds:
+            edges.append({"id": f"{node_id}-report", "source": node_id,
+                          "source_port": "findings", "target": "report",
+                          "target_port": "findings"})  # fmt: skip
+    return {"schema_version": 1, "name": "entry", "nodes": nodes, "edges": edges}
+
+
+def test_it_names_each_required_element_that_no_path_to_the_render_fills() -> None:
+    document = entry_graph(("lab", ["procedure"], True))
+
+    check = check_graph(document, registry_with_test_types(), dataset=SMALL_DATASET)
+
+    problem = only(check.problems, "required_element_unfilled")
+    assert isinstance(problem, ElementProblem)
+    assert (problem.node_id, problem.element_id) == ("report", "grade")
+    assert str(problem) == (
+        "node 'report': required element 'grade' (Grade / Grade（中文）) is filled by no node "
+        "on a path to this render"
+    )
+    assert problem.as_dict()["element_id"] == "grade"
+
+
+def test_a_conditionally_required_element_left_unfilled_is_a_warning_not_a_problem() -> None:
+    document = entry_graph(("lab", ["procedure", "grade"], True))
+
+    check = check_graph(document, registry_with_test_types(), dataset=SMALL_DATASET)
+
+    assert check.problems == []
+    assert check.valid
+    warning = only(check.warnings, "conditional_element_unfilled")
+    assert (warning.node_id, getattr(warning, "element_id", None)) == ("report", "grade_note")
+    assert "is required when grade >= 3" in warning.message
+
+
+def test_elements_filled_on_several_paths_add_up_but_only_paths_to_the_render_count() -> None:
+    joined = entry_graph(("lab", ["procedure"], True), ("ai", ["grade", "grade_note"], True))
+    assert check_graph(joined, registry_with_test_types(), dataset=SMALL_DATASET).problems == []
+
+    aside = entry_graph(("lab", ["procedure"], True), ("ai", ["grade", "grade_note"], False))
+    problems = graph_problems(aside, registry_with_test_types(), dataset=SMALL_DATASET)
+    assert [(p.code, p.element_id) for p in problems if isinstance(p, ElementProblem)] == [
+        ("required_element_unfilled", "grade")
+    ]
+
+
+def test_each_render_node_is_checked_on_its_own() -> None:
+    document = entry_graph(("lab", ["procedure", "grade"], True), ("partial", ["grade"], False))
+    document["nodes"].append({"id": "report_en", "type": "render_report",
+                              "config": {"language": "en"}})  # fmt: skip
+    document["edges"].append({"id": "partial-en", "source": "partial", "source_port": "findings",
+                              "target": "report_en", "target_port": "findings"})  # fmt: skip
+
+    problems = graph_problems(document, registry_with_test_types(), dataset=SMALL_DATASET)
+
+    assert [(p.node_id, p.element_id) for p in problems if isinstance(p, ElementProblem)] == [
+        ("report_en", "procedure")
+    ]
+
+
+def test_it_rejects_a_node_that_fills_an_element_the_template_does_not_have() -> None:
+    document = entry_graph(("lab", ["procedure", "grade", "grde"], True))
+
+    problem = only(graph_problems(document, registry_with_test_types(), dataset=SMALL_DATASET),
+                   "unknown_element")  # fmt: skip
+
+    assert (problem.node_id, getattr(problem, "element_id", None)) == ("lab", "grde")
+    assert problem.message == "fills 'grde', which is not an element of template 'small'"
+
+
+def test_without_a_dataset_the_template_contract_is_not_checked() -> None:
+    assert graph_problems(entry_graph(("lab", [], True)), registry_with_test_types()) == []
+
+
+def test_the_demo_graph_against_the_breast_template_lists_what_it_does_not_fill() -> None:
+    dataset = parse_dataset(json.loads((ROOT / "templates" / "breast-carcinoma" /
+                                        "dataset.json").read_text()))  # fmt: skip
+    document = demo_graph()
+    node(document, "fields")["config"] = {"mapping": {
+        "fna_malignancy_probability": "nodes.fna.result.predict_proba[0][1] * 100"}}  # fmt: skip
+
+    check = check_graph(document, dataset=dataset)
+
+    unconditional = {e.id for e in dataset.elements() if e.required and not e.visible_if}
+    conditional = {e.id for e in dataset.elements() if e.required and e.visible_if}
+    assert {p.element_id for p in check.problems if isinstance(p, ElementProblem)} == (
+        unconditional - {"fna_malignancy_probability"}
+    )
+    assert {p.node_id for p in check.problems} == {"report"}
+    assert {getattr(w, "element_id", None) for w in check.warnings} == conditional
+
+
+def test_ports_that_depend_on_config_are_checked_against_that_config() -> None:
+    document = entry_graph(("lab", ["procedure", "grade"], True))
+    document["nodes"] += [
+        {"id": "route", "type": "route", "config": {"ports": ["high"]}},
+        {"id": "archive", "type": "archive", "config": {}},
+    ]
+    document["edges"] += [
+        {"id": "to-route", "source": "lab", "source_port": "findings", "target": "route"},
+        {"id": "high", "source": "route", "source_port": "high", "target": "archive",
+         "target_port": "report"},
+    ]  # fmt: skip
+    registry = registry_with_test_types()
+
+    problems = graph_problems(document, registry)
+    assert [p.code for p in problems] == ["port_type_mismatch"]  # boolean into a report port
+
+    document["edges"][-1]["source_port"] = "low"
+    problem = by_code(graph_problems(document, registry), "unknown_port")[0]
+    assert (problem.edge_id, problem.port) == ("high", "low")
+    assert problem.message == "node 'route' has no output port 'low'"
+
+
+def test_a_node_with_invalid_config_gets_its_config_problem_not_guessed_port_problems() -> None:
+    document = entry_graph(("lab", ["procedure", "grade"], True))
+    document["nodes"].append({"id": "route", "type": "route", "config": {"ports": []}})
+    document["edges"] += [
+        {"id": "to-route", "source": "lab", "source_port": "findings", "target": "route"},
+        {"id": "high", "source": "route", "source_port": "high", "target": "report",
+         "target_port": "findings"},
+    ]  # fmt: skip
+
+    problems = graph_problems(document, registry_with_test_types())
+
+    assert [(p.code, p.node_id) for p in problems] == [("config_invalid", "route")]
+
+
+def test_it_lists_template_problems_together_with_graph_problems() -> None:
+    document = entry_graph(("lab", ["procedure", "typo"], True), ("aside", ["grade"], False))
+    document["nodes"].append({"id": "stray", "type": "case_reader", "config": {}})
+    document["edges"].append({"id": "loose", "source": "lab", "target": "nowhere"})
+
+    with pytest.raises(GraphInvalid) as raised:
+        validate_graph(document, registry_with_test_types(), dataset=SMALL_DATASET)
+
+    found = {(p.code, p.node_id, p.edge_id, getattr(p, "element_id", None))
+             for p in raised.value.problems}  # fmt: skip
+    assert found == {
+        ("unknown_node_type", "stray", None, None),
+        ("unreachable", "stray", None, None),
+        ("dangling_edge", None, "loose", None),
+        ("unknown_element", "lab", None, "typo"),
+        ("required_element_unfilled", "report", None, "grade"),
+    }
