@@ -3,12 +3,13 @@ every on_error mode, checkpoints and resume."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
 from workflows.context import RunContext
-from workflows.executor import NodeResult, RunOutcome, execute_graph
+from workflows.executor import NodeResult, RunControl, RunOutcome, execute_graph
 from workflows.spec import GraphSpec
 from workflows.validation import validate_graph
 
@@ -394,3 +395,139 @@ async def test_a_resumed_run_keeps_earlier_skips(
 
     assert statuses(outcome) == {"case": "succeeded", "a": "skipped", "b": "succeeded"}
     assert [c.model for c in model_server.calls] == ["b"]
+
+
+async def test_a_node_interrupted_mid_attempt_resumes_at_its_next_attempt(
+    context: RunContext, checkpoints: RecordingCheckpoints, model_server: ModelServer
+) -> None:
+    spec = fan_out(model_call("a", retry={"max_attempts": 3, "backoff_s": 0}))
+    completed = {
+        "case": NodeResult("case", "case_trigger", "succeeded", 1, outputs={"case": context.case}),
+    }
+
+    outcome = await execute_graph(
+        spec, context, checkpoints, completed=completed, attempts={"a": 1}
+    )
+
+    assert (outcome.results["a"].status, outcome.results["a"].attempt) == ("succeeded", 2)
+    assert checkpoints.attempts("a") == [2]
+    assert len(model_server.calls_to("a")) == 1
+
+
+async def test_a_node_interrupted_in_its_last_attempt_fails_without_another_call(
+    context: RunContext, checkpoints: RecordingCheckpoints, model_server: ModelServer
+) -> None:
+    spec = fan_out(model_call("a", retry={"max_attempts": 2, "backoff_s": 0}))
+    completed = {
+        "case": NodeResult("case", "case_trigger", "succeeded", 1, outputs={"case": context.case}),
+    }
+
+    outcome = await execute_graph(
+        spec, context, checkpoints, completed=completed, attempts={"a": 2}
+    )
+
+    assert outcome.status == "failed"
+    assert outcome.error == (
+        "node 'a' (a) failed: interrupted: the worker running it stopped during its attempt 2 "
+        "of 2, and no attempt is left"
+    )
+    assert model_server.calls_to("a") == []
+    [failed] = checkpoints.finished_for("a")
+    assert (failed.attempt, failed.final) == (2, True)
+
+
+async def test_a_failure_handled_by_on_error_is_final_and_not_run_again_on_resume(
+    context: RunContext, checkpoints: RecordingCheckpoints, model_server: ModelServer
+) -> None:
+    model_server.script("bad", FAILS)
+    spec = valid_spec(
+        [trigger(), model_call("bad", on_error="error_branch"),
+         transform("note", {"why": "nodes.bad.error.message"})],
+        [edge("case", "bad", source_port="case"), edge("bad", "note", source_port="error")],
+    )  # fmt: skip
+    first = await run(spec, context, checkpoints)
+    [bad] = checkpoints.finished_for("bad")
+    assert (bad.status, bad.final) == ("failed", True)
+    # Downstream expressions read the error of an error_branch node.
+    assert first.results["note"].outputs["result"]["why"] == bad.error
+
+    completed = {k: v for k, v in first.results.items() if k != "note"}
+    again = await run(spec, context, RecordingCheckpoints(), completed)
+
+    assert again.status == "succeeded"
+    assert len(model_server.calls_to("bad")) == 1
+    assert again.results["note"].outputs["result"]["why"] == bad.error
+
+
+async def test_a_retried_failure_is_not_final(
+    context: RunContext, checkpoints: RecordingCheckpoints, model_server: ModelServer
+) -> None:
+    model_server.script("flaky", Reply(status=500), Reply())
+    spec = fan_out(model_call("flaky", retry={"max_attempts": 2, "backoff_s": 0}))
+
+    await run(spec, context, checkpoints)
+
+    assert [(r.status, r.final) for r in checkpoints.finished_for("flaky")] == [
+        ("failed", False),
+        ("succeeded", True),
+    ]
+
+
+async def test_a_stop_request_cancels_running_nodes_at_their_current_attempt(
+    context: RunContext, checkpoints: RecordingCheckpoints, model_server: ModelServer
+) -> None:
+    model_server.script("slow", Reply(status=500), Reply(hang=True))
+    model_server.script("quick", Reply())
+    spec = fan_out(
+        model_call("slow", retry={"max_attempts": 3, "backoff_s": 0}), model_call("quick")
+    )
+    control = RunControl()
+
+    async def cancel_soon() -> None:
+        while len(model_server.calls_to("slow")) < 2:
+            await asyncio.sleep(0.02)
+        control.stop("cancelled", "cancelled by pathologist")
+
+    stopper = asyncio.create_task(cancel_soon())
+    outcome = await execute_graph(spec, context, checkpoints, control=control)
+    await stopper
+
+    assert (outcome.status, outcome.error) == ("cancelled", "cancelled by pathologist")
+    slow = outcome.results["slow"]
+    assert (slow.status, slow.attempt) == ("cancelled", 2)
+    assert slow.error == "cancelled: cancelled by pathologist"
+    assert outcome.results["quick"].status == "succeeded"
+    assert checkpoints.finished_for("slow")[-1] == slow
+
+
+async def test_retries_count_against_the_step_limit(
+    context: RunContext, checkpoints: RecordingCheckpoints, model_server: ModelServer
+) -> None:
+    model_server.script("flaky", Reply(status=500))
+    spec = fan_out(model_call("flaky", retry={"max_attempts": 5, "backoff_s": 0}))
+
+    outcome = await execute_graph(spec, context, checkpoints, control=RunControl(max_steps=3))
+
+    assert outcome.status == "failed"
+    assert outcome.error == (
+        "the run reached its limit of 3 node executions (PATHFLOW_RUN_MAX_STEPS) when node "
+        "'flaky' was to run"
+    )
+    # The trigger and two attempts ran; the third attempt was refused.
+    assert len(model_server.calls_to("flaky")) == 2
+    assert outcome.results["flaky"].status == "cancelled"
+
+
+async def test_a_run_over_its_wall_time_fails_and_cancels_what_runs(
+    context: RunContext, checkpoints: RecordingCheckpoints, model_server: ModelServer
+) -> None:
+    model_server.script("stuck", Reply(hang=True))
+    spec = fan_out(model_call("stuck"))
+
+    outcome = await execute_graph(spec, context, checkpoints, control=RunControl(max_seconds=0.3))
+
+    assert outcome.status == "failed"
+    assert outcome.error == (
+        "the run took longer than its limit of 0.3 s (PATHFLOW_RUN_MAX_SECONDS)"
+    )
+    assert outcome.results["stuck"].status == "cancelled"
