@@ -46,7 +46,8 @@ class JsonService:
                 body = json.loads(raw or b"null")
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 service.requests.append((self.path, headers, body))
-                status, answer = 404, {"detail": "not found"}
+                status: int = 404
+                answer: Any = {"detail": "not found"}
                 if self.path == "/api/v1/score":
                     features = body.get("features")
                     if isinstance(features, list) and len(features) == 30:
