@@ -142,7 +142,7 @@ def _answers(raw: dict[str, Any], kind: Any, where: str, problems: list[str]) ->
     if not isinstance(listed, list):
         problems.append(f"{where}: answers must be a list")
         return ()
-    if listed and kind not in SELECT_TYPES:
+    if listed and kind in ELEMENT_TYPES and kind not in SELECT_TYPES:
         problems.append(f"{where}: answers only apply to single_select and multi_select elements")
     answers: list[Answer] = []
     for index, item in enumerate(listed):
@@ -164,7 +164,7 @@ def _number_fields(
 ) -> tuple[float | None, float | None, int]:
     if kind != "number":
         given = [key for key in ("min", "max", "precision") if key in raw]
-        if given:
+        if given and kind in ELEMENT_TYPES:  # an unknown type is reported once, by _element
             problems.append(f"{where}: {', '.join(given)} only apply to number elements")
         return None, None, 0
     bounds: list[float | None] = []
