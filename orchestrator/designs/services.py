@@ -14,12 +14,12 @@ from orchestrator.designs.models import (
     Workflow,
     WorkflowVersion,
 )
-from orchestrator.designs.templates import (  # noqa: F401  (the template part lives there)
-    ImportResult,
-    TemplateInvalid,
-    import_template_dir,
-    import_template_folder,
-)
+
+# The template part lives in templates.py; re-exported for the demo loader and older callers.
+from orchestrator.designs.templates import ImportResult as ImportResult
+from orchestrator.designs.templates import TemplateInvalid as TemplateInvalid
+from orchestrator.designs.templates import import_template_dir as import_template_dir
+from orchestrator.designs.templates import import_template_folder as import_template_folder
 from orchestrator.designs.workflows import check_workflow_graph, publish_copy, save_draft
 from workflows.errors import GraphInvalid
 
