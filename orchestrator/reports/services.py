@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from orchestrator.accounts.models import Department
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.designs.models import TemplateVersion
 from orchestrator.reports.models import Report, ReportStatus
-from orchestrator.reports.rendering import RenderedPdf, render_html, render_pdf
+from orchestrator.reports.renderer.client import RendererProcess
+from orchestrator.reports.rendering import (
+    Figure,
+    RenderedPdf,
+    RenderError,
+    render_report_document,
+)
 from orchestrator.reports.strings import REPORT_STRINGS
 from orchestrator.runs.models import Run
 from workflows.datasets import Dataset, findings_problems, parse_dataset, synoptic_sections
@@ -28,9 +38,15 @@ class FindingsRejected(ValueError):
         super().__init__("; ".join(problems))
 
 
+SPECIMEN_FIELDS = ("label", "site", "procedure", "blocks", "description")
+
+
 @dataclass(frozen=True)
 class ReportHeader:
-    """Who and what a report is about, as printed in the letterhead and patient block."""
+    """Who and what a report is about, as printed in the letterhead and patient block.
+
+    ``specimens`` rows carry ``label``, ``site``, ``procedure`` and optionally ``blocks`` and
+    ``description``; ``logo`` is the department's logo image (optional)."""
 
     hospital_name: str
     department_name: str
@@ -42,12 +58,14 @@ class ReportHeader:
     ordering_physician: str
     clinical_info: str
     specimens: list[dict[str, str]]
+    logo: bytes = b""
 
     @classmethod
     def from_case(cls, case: Case) -> ReportHeader:
+        department = case.department
         return cls(
-            hospital_name=case.department.hospital_name,
-            department_name=case.department.name,
+            hospital_name=department.hospital_name,
+            department_name=department.name,
             accession=case.accession,
             patient_name=case.patient_name,
             patient_mrn=case.patient_mrn,
@@ -58,16 +76,51 @@ class ReportHeader:
             ordering_physician=case.ordering_physician,
             clinical_info=case.clinical_info,
             specimens=[
-                {"label": s.label, "site": s.site, "procedure": s.procedure}
+                {
+                    "label": s.label,
+                    "site": s.site,
+                    "procedure": s.procedure,
+                    "blocks": str(s.data.get("blocks", "")),
+                    "description": str(s.data.get("description", "")),
+                }
                 for s in case.specimens.all()
             ],
+            logo=department_logo(department),
         )
 
     def case_block(self, language: str) -> dict[str, Any]:
-        return {
-            **asdict(self),
-            "sex_label": REPORT_STRINGS[language]["sex_labels"].get(self.patient_sex, ""),
-        }
+        block = {k: v for k, v in asdict(self).items() if k != "logo"}
+        block["specimens"] = [{**dict.fromkeys(SPECIMEN_FIELDS, ""), **s} for s in self.specimens]
+        block["sex_label"] = REPORT_STRINGS[language]["sex_labels"].get(self.patient_sex, "")
+        return block
+
+
+@dataclass(frozen=True)
+class Signature:
+    """Who signed a report version and when (printed in the signature block)."""
+
+    signed_by: str
+    signed_at: str
+
+
+@dataclass(frozen=True)
+class Revision:
+    """Why this version replaces a signed one: ``kind`` is "amended" or "corrected"."""
+
+    kind: str
+    reason: str
+
+
+def department_logo(department: Department) -> bytes:
+    """The department's logo image, or b"" when it has none (or the file is gone)."""
+    logo = getattr(department, "logo", None)
+    if not logo:
+        return b""
+    try:
+        with logo.open("rb") as handle:
+            return bytes(handle.read())
+    except OSError:
+        return b""
 
 
 def _ai_sources(provenance: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, Any]]]:
@@ -99,24 +152,71 @@ def build_report_context(
     provenance: dict[str, Any],
     language: str,
     status: str,
+    *,
+    signature: Signature | None = None,
+    revision: Revision | None = None,
 ) -> dict[str, Any]:
+    """The layout's variables, as plain JSON (it crosses into the renderer child)."""
+    if language not in REPORT_STRINGS:
+        raise RenderError(f"reports are printed in zh or en, not {language!r}")
+    strings = REPORT_STRINGS[language]
     marks, sources = _ai_sources(provenance)
+    banner = None
+    if revision is not None:
+        banner = {
+            "kind": revision.kind,
+            "label": strings["revision"].get(revision.kind, revision.kind),
+            "reason": revision.reason,
+        }
     return {
         "language": language,
-        "t": REPORT_STRINGS[language],
-        "department": {"name": header.department_name, "hospital_name": header.hospital_name},
+        "t": strings,
+        "department": {
+            "name": header.department_name,
+            "hospital_name": header.hospital_name,
+            "logo": "",  # a data: URI, filled in by the renderer child when there is one
+        },
         "case": header.case_block(language),
         "report": {
             "title": dataset.title[language],
             "status": status,
-            "signed": False,
-            "banner": "",
+            "status_label": strings["status"].get(status, status),
+            "signed": signature is not None,
+            "signed_by": signature.signed_by if signature else "",
+            "signed_at": signature.signed_at if signature else "",
+            "banner": banner,
             "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
         },
-        "sections": synoptic_sections(dataset, values, language),
+        "sections": [asdict(section) for section in synoptic_sections(dataset, values, language)],
         "ai_marks": marks,
         "ai_sources": sources,
     }
+
+
+def report_data(
+    template_version: TemplateVersion,
+    dataset: Dataset,
+    values: dict[str, Any],
+    provenance: dict[str, Any],
+    language: str,
+    status: str,
+) -> dict[str, Any]:
+    """The structured data embedded in the PDF as ``report-data.json``."""
+    return {
+        "template": {"slug": dataset.slug, "version": template_version.number},
+        "language": language,
+        "status": str(status),
+        "values": values,
+        "provenance": provenance,
+    }
+
+
+def template_asset_dir(template_version: TemplateVersion) -> Path | None:
+    """The library folder of the version's template, whose files its layout may load."""
+    if template_version.template_id is None:
+        return None
+    folder = Path(settings.REPORT_LIBRARY_DIR) / template_version.template.slug
+    return folder if folder.is_dir() and not folder.name.startswith("_") else None
 
 
 def render_report_pdf(
@@ -127,10 +227,34 @@ def render_report_pdf(
     provenance: dict[str, Any],
     language: str,
     status: str = ReportStatus.DRAFT,
+    *,
+    signature: Signature | None = None,
+    revision: Revision | None = None,
+    figures: Sequence[Figure] = (),
+    process: RendererProcess | None = None,
 ) -> RenderedPdf:
-    context = build_report_context(dataset, header, values, provenance, language, status)
-    html = render_html(context, custom_layout=template_version.layout_html)
-    return render_pdf(html, extra_css=template_version.layout_css)
+    """Render one report version as PDF/A-3b in the sandboxed renderer child; its data is
+    embedded as the ``report-data.json`` attachment. Raises ``RenderError``."""
+    context = build_report_context(
+        dataset,
+        header,
+        values,
+        provenance,
+        language,
+        status,
+        signature=signature,
+        revision=revision,
+    )
+    return render_report_document(
+        context,
+        layout_html=template_version.layout_html,
+        layout_css=template_version.layout_css,
+        asset_dir=template_asset_dir(template_version),
+        figures=figures,
+        logo=header.logo or None,
+        data=report_data(template_version, dataset, values, provenance, language, status),
+        process=process,
+    )
 
 
 def create_draft_report(

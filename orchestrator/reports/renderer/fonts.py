@@ -80,8 +80,10 @@ def _compact_cff(font: Any, glyph_ids: list[int]) -> bytes | None:
     if not hasattr(top, "ROS"):
         return None  # name-keyed CFF: readers would not look glyphs up by CID
     expected = {".notdef", *(f"cid{gid:05d}" for gid in wanted if gid)}
-    if set(top.charset) != expected:
-        return None  # CIDs are not the original glyph ids (or glyphs were added/lost)
+    if not expected <= set(top.charset):
+        # The CIDs are not the original glyph ids. (HarfBuzz may add a few glyphs through
+        # layout closure; they cost a little and do no harm.)
+        return None
     return cff
 
 

@@ -1,0 +1,166 @@
+"""The Django side of the renderer: one long-lived child per process, with time and memory limits.
+
+Celery's prefork workers are daemonic, and ``multiprocessing`` refuses to give daemonic
+processes children, so the child is a plain ``subprocess.Popen`` of
+``python -m orchestrator.reports.renderer.worker``. It is started lazily, on the first render,
+and kept: importing WeasyPrint and loading the CJK fonts costs about a second, a render a few
+hundred milliseconds. Renders are serialised by a lock (one child, one render at a time). When a
+render takes longer than the time limit, runs out of memory or crashes the child, the child is
+killed, the caller gets a ``RenderError`` saying so, and the next render starts a fresh child.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from orchestrator.reports.renderer.protocol import DeadlineReader, ProtocolError, Timeout, encode
+
+logger = logging.getLogger(__name__)
+
+
+class RenderError(Exception):
+    """Rendering failed; the message says what to fix in the template or the data."""
+
+
+class RendererProcess:
+    """A renderer child and the limits it runs under; thread-safe."""
+
+    def __init__(
+        self,
+        base_dir: Path,
+        *,
+        timeout_s: float,
+        memory_mb: int,
+        start_timeout_s: float = 120.0,
+    ) -> None:
+        self.base_dir = base_dir
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.start_timeout_s = start_timeout_s
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._reader: DeadlineReader | None = None
+        self.starts = 0  # how many children this parent started (tests and diagnostics)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def _start(self) -> tuple[subprocess.Popen[bytes], DeadlineReader]:
+        command = [
+            sys.executable,
+            "-m",
+            "orchestrator.reports.renderer.worker",
+            "--base-dir",
+            str(self.base_dir),
+            "--memory-mb",
+            str(self.memory_mb),
+        ]
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[3],
+            close_fds=True,
+        )
+        assert process.stdout is not None
+        reader = DeadlineReader(process.stdout.fileno())
+        try:
+            header, _ = reader.read(time.monotonic() + self.start_timeout_s)
+        except (Timeout, ProtocolError, ValueError):
+            self._kill(process)
+            raise RenderError(
+                "the report renderer did not start (see the server log for why)"
+            ) from None
+        if not header.get("ready"):
+            self._kill(process)
+            raise RenderError("the report renderer did not start correctly")
+        self.starts += 1
+        return process, reader
+
+    @staticmethod
+    def _kill(process: subprocess.Popen[bytes]) -> None:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError):  # unflushed input to a child that is gone
+                    stream.close()
+
+    def _discard(self) -> None:
+        if self._process is not None:
+            self._kill(self._process)
+        self._process = None
+        self._reader = None
+
+    def close(self) -> None:
+        with self._lock:
+            self._discard()
+
+    def request(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], bytes]:
+        """Send one render request; returns the reply header and its content."""
+        message = encode(header, blobs)
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                self._discard()
+                self._process, self._reader = self._start()
+            process, reader = self._process, self._reader
+            assert process.stdin is not None
+            assert reader is not None
+            try:
+                process.stdin.write(message)
+                process.stdin.flush()
+                reply, contents = reader.read(time.monotonic() + self.timeout_s)
+            except Timeout:
+                self._discard()
+                logger.warning("renderer child stopped after %g s", self.timeout_s)
+                raise RenderError(
+                    f"the report took longer than {self.timeout_s:g} s to lay out and was "
+                    "stopped; simplify the layout or split very long tables"
+                ) from None
+            except (ProtocolError, BrokenPipeError, ValueError):
+                self._discard()
+                raise self._crash_error() from None
+            if not reply.get("ok"):
+                if reply.get("kind") == "template":
+                    raise RenderError(str(reply.get("message", "the report layout failed")))
+                self._discard()
+                raise self._crash_error()
+            return reply, contents[0] if contents else b""
+
+    def _crash_error(self) -> RenderError:
+        logger.warning("renderer child stopped unexpectedly")
+        return RenderError(
+            f"the report ran out of memory (limit {self.memory_mb} MB) or crashed the "
+            "renderer while being laid out, and was stopped; simplify the layout or its data"
+        )
+
+
+_renderer: RendererProcess | None = None
+_renderer_pid = 0
+_renderer_lock = threading.Lock()
+
+
+def shared_renderer(base_dir: Path, *, timeout_s: float, memory_mb: int) -> RendererProcess:
+    """The process-wide renderer; a forked process (Celery prefork) gets its own."""
+    global _renderer, _renderer_pid
+    with _renderer_lock:
+        inherited = _renderer_pid != os.getpid()
+        if _renderer is not None and not inherited and _renderer.memory_mb != memory_mb:
+            _renderer.close()
+            _renderer = None
+        if _renderer is None or inherited:
+            # Never talk to a child inherited through fork: its pipes belong to the parent.
+            _renderer = RendererProcess(base_dir, timeout_s=timeout_s, memory_mb=memory_mb)
+            _renderer_pid = os.getpid()
+        _renderer.timeout_s = timeout_s
+        return _renderer

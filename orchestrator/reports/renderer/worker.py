@@ -1,0 +1,90 @@
+"""The renderer child: ``python -m orchestrator.reports.renderer.worker --base-dir DIR``.
+
+Started by ``client.RendererProcess`` and fed requests on stdin; answers on stdout (see
+``protocol``). It limits its own address space (``RLIMIT_AS``) before importing WeasyPrint,
+warms up fonts, says ``ready``, then renders one request at a time. A layout mistake is
+answered with ``{"ok": false, "kind": "template"}`` and the child lives on; running out of
+memory is answered with ``kind: "memory"`` and the child exits, so the next render gets a fresh
+process. The parent enforces the time limit by killing the child. The child exits when its
+input closes or its parent goes away, and never logs report content.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import resource
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from orchestrator.reports.renderer.protocol import read_message, write_message
+
+
+def _limit_memory(megabytes: int) -> None:
+    if megabytes > 0:
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    """A render that hangs must not outlive a parent that was killed before it could stop us."""
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent:
+                os._exit(0)
+            time.sleep(1.0)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
+
+
+def _quiet_logging() -> None:
+    # WeasyPrint's warnings quote document text and URLs (patient data): keep them out of logs.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="renderer: %(message)s")
+    for name in ("weasyprint", "fontTools", "PIL"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def serve(base_dir: Path, stdin: IO[bytes], stdout: IO[bytes]) -> None:
+    from orchestrator.reports.renderer.engine import Engine, TemplateProblem, warm_up
+
+    engine = Engine(base_dir)
+    warm_up(engine)
+    write_message(stdout, {"ready": True, "pid": os.getpid()})
+    while (message := read_message(stdin)) is not None:
+        request, blobs = message
+        reply: dict[str, Any]
+        try:
+            reply, content = engine.render(request, blobs)
+        except TemplateProblem as exc:
+            write_message(stdout, {"ok": False, "kind": "template", "message": str(exc)})
+            continue
+        except MemoryError:
+            write_message(stdout, {"ok": False, "kind": "memory"})
+            os._exit(3)
+        write_message(stdout, reply, [content])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--base-dir", type=Path, required=True)
+    parser.add_argument("--memory-mb", type=int, default=1500)
+    args = parser.parse_args()
+    _limit_memory(args.memory_mb)
+    _exit_when_orphaned(os.getppid())
+    _quiet_logging()
+    # The protocol owns stdout; anything printed by a library would corrupt it.
+    stdout = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    try:
+        serve(args.base_dir, sys.stdin.buffer, stdout)
+    except MemoryError:
+        os._exit(3)
+
+
+if __name__ == "__main__":
+    main()
