@@ -64,7 +64,7 @@ class TemplatePermission(BasePermission):
         return user.role == Role.ADMIN
 
 
-class TemplateSerializer(serializers.ModelSerializer[ReportTemplate]):
+class ReportTemplateSerializer(serializers.ModelSerializer[ReportTemplate]):
     latest_published = serializers.IntegerField(read_only=True, allow_null=True)
     draft = serializers.IntegerField(read_only=True, allow_null=True)
     version_count = serializers.IntegerField(read_only=True)
@@ -74,7 +74,9 @@ class TemplateSerializer(serializers.ModelSerializer[ReportTemplate]):
         fields = ["slug", "name", "latest_published", "draft", "version_count"]
 
 
-class VersionSerializer(serializers.ModelSerializer[TemplateVersion]):
+class TemplateVersionSerializer(serializers.ModelSerializer[TemplateVersion]):
+    # Plain text rather than an enum: "status" enums of other resources would collide in name.
+    status = serializers.CharField(read_only=True, help_text="draft or published")
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True
     )
@@ -82,16 +84,24 @@ class VersionSerializer(serializers.ModelSerializer[TemplateVersion]):
     class Meta:
         model = TemplateVersion
         fields = ["number", "status", "created_at", "published_at", "created_by"]
+        read_only_fields = fields
 
 
-class VersionDetailSerializer(VersionSerializer):
+class TemplateVersionDetailSerializer(TemplateVersionSerializer):
     slug = serializers.CharField(source="template.slug", read_only=True)
 
-    class Meta(VersionSerializer.Meta):
-        fields = ["slug", *VersionSerializer.Meta.fields, "dataset", "layout_html", "layout_css"]
+    class Meta(TemplateVersionSerializer.Meta):
+        fields = [
+            "slug",
+            *TemplateVersionSerializer.Meta.fields,
+            "dataset",
+            "layout_html",
+            "layout_css",
+        ]
+        read_only_fields = fields
 
 
-class ContentSerializer(serializers.Serializer[TemplateContent]):
+class TemplateContentSerializer(serializers.Serializer[TemplateContent]):
     dataset = serializers.JSONField()
     layout_html = serializers.CharField(
         required=False, allow_blank=True, default="", trim_whitespace=False
@@ -105,7 +115,7 @@ class ContentSerializer(serializers.Serializer[TemplateContent]):
         return TemplateContent(data["dataset"], data["layout_html"], data["layout_css"])
 
 
-class NewTemplateSerializer(ContentSerializer):
+class NewReportTemplateSerializer(TemplateContentSerializer):
     slug = serializers.SlugField(max_length=50)
     name = serializers.CharField(max_length=200)
 
@@ -115,7 +125,7 @@ class NewTemplateSerializer(ContentSerializer):
         return value
 
 
-class ValuesSerializer(serializers.Serializer[dict[str, Any]]):
+class FilledValuesSerializer(serializers.Serializer[dict[str, Any]]):
     values = serializers.DictField()
     complete = serializers.BooleanField(
         default=False, help_text="also require every applicable required element (sign-out)"
@@ -151,7 +161,7 @@ class ReportTemplateViewSet(
 ):
     """Report templates of the signed-in user's department and their versions."""
 
-    serializer_class = TemplateSerializer
+    serializer_class = ReportTemplateSerializer
     permission_classes = [TemplatePermission]
     lookup_field = "slug"
     lookup_value_regex = r"(?!preview/)[-a-zA-Z0-9_]+"
@@ -186,13 +196,14 @@ class ReportTemplateViewSet(
         return version
 
     def _detail(self, version: TemplateVersion, code: int = status.HTTP_200_OK) -> Response:
-        return Response(VersionDetailSerializer(version).data, status=code)
+        return Response(TemplateVersionDetailSerializer(version).data, status=code)
 
     @extend_schema(
-        request=NewTemplateSerializer, responses={201: VersionDetailSerializer, 400: _PROBLEMS}
+        request=NewReportTemplateSerializer,
+        responses={201: TemplateVersionDetailSerializer, 400: _PROBLEMS},
     )
     def create(self, request: Request) -> Response:
-        serializer = NewTemplateSerializer(data=request.data)
+        serializer = NewReportTemplateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = _user(request)
         assert user.department is not None
@@ -208,21 +219,25 @@ class ReportTemplateViewSet(
             return _refused(exc)
         return self._detail(version, status.HTTP_201_CREATED)
 
-    @extend_schema(responses=VersionSerializer(many=True))
+    @extend_schema(responses=TemplateVersionSerializer(many=True))
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, slug: str) -> Response:
         versions = self.get_object().versions.select_related("created_by").order_by("-number")
-        return Response(VersionSerializer(versions, many=True).data)
+        return Response(TemplateVersionSerializer(versions, many=True).data)
 
-    @extend_schema(parameters=[_NUMBER], responses=VersionDetailSerializer)
+    @extend_schema(parameters=[_NUMBER], responses=TemplateVersionDetailSerializer)
     @action(detail=True, methods=["get"], url_path=r"versions/(?P<number>[0-9]+)")
     def version(self, request: Request, slug: str, number: str) -> Response:
         return self._detail(self._version(number))
 
     @extend_schema(
         methods=["PUT"],
-        request=ContentSerializer,
-        responses={200: VersionDetailSerializer, 201: VersionDetailSerializer, 400: _PROBLEMS},
+        request=TemplateContentSerializer,
+        responses={
+            200: TemplateVersionDetailSerializer,
+            201: TemplateVersionDetailSerializer,
+            400: _PROBLEMS,
+        },
     )
     @extend_schema(methods=["DELETE"], request=None, responses={204: None, 400: _PROBLEMS})
     @action(detail=True, methods=["put", "delete"])
@@ -235,7 +250,7 @@ class ReportTemplateViewSet(
                     raise Http404(f"template '{template.slug}' has no draft")
                 discard_draft(existing, user=_user(request))
                 return Response(status=status.HTTP_204_NO_CONTENT)
-            serializer = ContentSerializer(data=request.data)
+            serializer = TemplateContentSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             version, created = save_draft(template, serializer.content(), user=_user(request))
         except TemplateInvalid as exc:
@@ -243,7 +258,9 @@ class ReportTemplateViewSet(
         return self._detail(version, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
-        parameters=[_NUMBER], request=None, responses={200: VersionDetailSerializer, 400: _PROBLEMS}
+        parameters=[_NUMBER],
+        request=None,
+        responses={200: TemplateVersionDetailSerializer, 400: _PROBLEMS},
     )
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/publish")
     def publish(self, request: Request, slug: str, number: str) -> Response:
@@ -254,7 +271,9 @@ class ReportTemplateViewSet(
         return self._detail(version)
 
     @extend_schema(
-        parameters=[_NUMBER], request=None, responses={201: VersionDetailSerializer, 400: _PROBLEMS}
+        parameters=[_NUMBER],
+        request=None,
+        responses={201: TemplateVersionDetailSerializer, 400: _PROBLEMS},
     )
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/new-draft")
     def new_draft(self, request: Request, slug: str, number: str) -> Response:
@@ -264,10 +283,10 @@ class ReportTemplateViewSet(
             return _refused(exc)
         return self._detail(draft, status.HTTP_201_CREATED)
 
-    @extend_schema(parameters=[_NUMBER], request=ValuesSerializer, responses=_VALIDATION)
+    @extend_schema(parameters=[_NUMBER], request=FilledValuesSerializer, responses=_VALIDATION)
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/validate")
     def validate_values(self, request: Request, slug: str, number: str) -> Response:
-        serializer = ValuesSerializer(data=request.data)
+        serializer = FilledValuesSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         problems = findings_problems_for(
             self._version(number),
