@@ -37,7 +37,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
 
@@ -231,7 +231,10 @@ class GraphExecutor:
         """Run to the end; ``completed`` and ``attempts`` are keyed by checkpointed node id."""
         self.all_completed = completed or {}
         self.all_attempts = attempts or {}
-        self.results = _own(self.all_completed, self.prefix)
+        self.results = {
+            node_id: result if result.node_id == node_id else replace(result, node_id=node_id)
+            for node_id, result in _own(self.all_completed, self.prefix).items()
+        }
         self.attempts = _own(self.all_attempts, self.prefix)
         for result in self.results.values():
             self._publish(result)

@@ -5,8 +5,10 @@ The node never finishes by itself: ``run`` raises ``AwaitingPerson`` with the re
 the executor records the node as ``waiting`` and the run ends ``waiting_review``. The host
 checks a person's decision with ``decision_problems`` and stores ``decision_outputs`` as the
 node's succeeded outputs; the resumed run then continues from here. The decision ``approve``
-activates the ``approved`` port, any other decision the ``rejected`` port; ``decision`` and
-``findings`` (the person's values, with provenance kind ``person``) are always active.
+activates the ``approved`` port, any other decision the ``rejected`` port; both carry the
+decision record (decision, comment, reviewer, time) together with the person's ``values`` and
+their ``provenance`` (kind ``person``), so they can feed a render node directly. ``decision``
+(the same record) and ``findings`` (values and provenance only) are always active.
 """
 
 from __future__ import annotations
@@ -75,20 +77,19 @@ def decision_outputs(
 ) -> dict[str, Any]:
     """The review node's outputs once a person decided; ``decision`` was checked first."""
     values = dict(decision.get("values") or {})
+    source = {"kind": "person", "user": reviewer.get("id"), "at": decided_at}
+    findings = {"values": values, "provenance": {key: [source] for key in values}}
+    # The decision port carries the person's findings too, so that e.g. a render node fed from
+    # `approved` runs only on approval and shows who filled what.
     record = {
         "decision": decision["decision"],
-        "values": values,
         "comment": decision.get("comment", ""),
         "reviewer": reviewer,
         "decided_at": decided_at,
+        **findings,
     }
-    source = {"kind": "person", "user": reviewer.get("id"), "at": decided_at}
     port = "approved" if decision["decision"] == APPROVE else "rejected"
-    return {
-        port: record,
-        "decision": record,
-        "findings": {"values": values, "provenance": {key: [source] for key in values}},
-    }
+    return {port: record, "decision": record, "findings": findings}
 
 
 @register
@@ -122,8 +123,8 @@ class Review(NodeType):
     }
     inputs = (Port("in", PortType.ANY, required=True, multiple=True, title="After"),)
     outputs = (
-        Port("approved", PortType.JSON, title="Approved"),
-        Port("rejected", PortType.JSON, title="Rejected"),
+        Port("approved", PortType.FINDINGS, title="Approved (decision and fields)"),
+        Port("rejected", PortType.FINDINGS, title="Rejected (decision and fields)"),
         Port("decision", PortType.JSON, title="Decision, values, reviewer"),
         Port("findings", PortType.FINDINGS, title="Fields the person completed"),
     )
