@@ -2,8 +2,8 @@
 diff, export and import.
 
 Scoping: a user sees the workflows of their own department only; any other department's
-workflow answers 404, as if it did not exist. Admins change; pathologists and the model team
-read; other roles get 403. Views parse the request, call one service in
+workflow answers 404, as if it did not exist. Admins change; pathologists read (as for
+templates); other roles get 403. Views parse the request, call one service in
 ``orchestrator.designs.workflows`` (which validates, changes and audits) and answer; a graph
 with problems answers 400 with every problem, each naming its node, edge, port or element.
 """
@@ -46,7 +46,7 @@ from orchestrator.designs.workflows import (
     version_to_export,
 )
 
-READERS = frozenset({Role.ADMIN, Role.PATHOLOGIST, Role.MODEL_TEAM})
+READERS = frozenset({Role.ADMIN, Role.PATHOLOGIST})
 # Path segments under workflows/ that are routes, not slugs.
 RESERVED_SLUGS = frozenset({"import"})
 
