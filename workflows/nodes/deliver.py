@@ -25,8 +25,9 @@ import httpx
 
 from workflows.context import Endpoint, RunContext
 from workflows.errors import EndpointError, NodeError
-from workflows.expressions import evaluate, is_undefined
+from workflows.expressions import evaluate
 from workflows.ports import PortType
+from workflows.protocols.base import has_missing_part
 from workflows.registry import NodeType, Port, register
 
 SIGNATURE_HEADER = "X-Pathflow-Signature"
@@ -234,7 +235,7 @@ class Deliver(NodeType):
         variables = context.variables()
         for name, source in mapping.items():
             value = evaluate(source, variables)
-            if is_undefined(value):
+            if has_missing_part(value):
                 raise NodeError(
                     f"data.{name}: {source!r} has no value for this case", permanent=True
                 )

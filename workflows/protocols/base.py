@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from workflows.context import Endpoint, RunContext
+from workflows.expressions import is_undefined
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,18 @@ class ModelProtocol(ABC):
         does not compile, an unsafe path), each naming the field. Called only once the
         request matches ``request_schema``."""
         return []
+
+
+def has_missing_part(value: Any) -> bool:
+    """Whether an evaluated value is, or holds, a missing (undefined) value, e.g. the list
+    ``[item.a, item.b]`` for an item without ``b``: such a value cannot be sent as JSON."""
+    if is_undefined(value):
+        return True
+    if isinstance(value, list | tuple):
+        return any(has_missing_part(v) for v in value)
+    if isinstance(value, dict):
+        return any(has_missing_part(v) for v in value.values())
+    return False
 
 
 P = TypeVar("P", bound=type[ModelProtocol])

@@ -11,9 +11,14 @@ from typing import Any
 
 from workflows.context import Endpoint, RunContext
 from workflows.errors import EndpointError, NodeError
-from workflows.expressions import evaluate, is_undefined
+from workflows.expressions import evaluate
 from workflows.http import post_json
-from workflows.protocols.base import ModelProtocol, ModelResult, register_protocol
+from workflows.protocols.base import (
+    ModelProtocol,
+    ModelResult,
+    has_missing_part,
+    register_protocol,
+)
 
 # Path segments and an optional query string of plain characters; percent-escapes are refused
 # because they could spell "..".
@@ -116,7 +121,7 @@ class HttpJson(ModelProtocol):
         payload: dict[str, Any] = {}
         for field, source in request.get("body", {}).items():
             value = evaluate(source, variables)
-            if is_undefined(value):
+            if has_missing_part(value):
                 raise NodeError(
                     f"body.{field}: {source!r} has no value for this case", permanent=True
                 )

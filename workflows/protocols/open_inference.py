@@ -10,7 +10,12 @@ from workflows.context import Endpoint, RunContext
 from workflows.errors import EndpointError, NodeError
 from workflows.expressions import evaluate, is_undefined
 from workflows.http import post_json
-from workflows.protocols.base import ModelProtocol, ModelResult, register_protocol
+from workflows.protocols.base import (
+    ModelProtocol,
+    ModelResult,
+    has_missing_part,
+    register_protocol,
+)
 
 DATATYPES = ["BOOL", "UINT8", "INT32", "INT64", "FP32", "FP64", "BYTES"]
 
@@ -110,6 +115,11 @@ class OpenInferenceV2(ModelProtocol):
         if is_undefined(value) or value is None:
             raise NodeError(
                 f"input '{name}': {spec['value']!r} has no value for this case", permanent=True
+            )
+        if has_missing_part(value):
+            raise NodeError(
+                f"input '{name}': part of {spec['value']!r} has no value for this case",
+                permanent=True,
             )
         data = _flatten(value)
         shape = spec.get("shape") or [len(data)]
