@@ -10,6 +10,8 @@ class Department(models.Model):
     code = models.SlugField(unique=True)
     name = models.CharField(max_length=200)
     hospital_name = models.CharField(max_length=200, blank=True)
+    # Printed in the report letterhead (downscaled for print by the renderer); optional.
+    logo = models.ImageField(upload_to="department-logos/", blank=True)
 
     def __str__(self) -> str:
         return self.name

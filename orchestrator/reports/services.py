@@ -113,7 +113,7 @@ class Revision:
 
 def department_logo(department: Department) -> bytes:
     """The department's logo image, or b"" when it has none (or the file is gone)."""
-    logo = getattr(department, "logo", None)
+    logo = department.logo
     if not logo:
         return b""
     try:

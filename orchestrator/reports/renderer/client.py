@@ -134,14 +134,20 @@ class RendererProcess:
                 if reply.get("kind") == "template":
                     raise RenderError(str(reply.get("message", "the report layout failed")))
                 self._discard()
-                raise self._crash_error()
+                raise self._crash_error(out_of_memory=reply.get("kind") == "memory")
             return reply, contents[0] if contents else b""
 
-    def _crash_error(self) -> RenderError:
+    def _crash_error(self, out_of_memory: bool = False) -> RenderError:
+        if out_of_memory:
+            logger.warning("renderer child ran out of memory")
+            return RenderError(
+                f"the report ran out of memory (limit {self.memory_mb} MB) while being laid "
+                "out and was stopped; simplify the layout or its data"
+            )
         logger.warning("renderer child stopped unexpectedly")
         return RenderError(
-            f"the report ran out of memory (limit {self.memory_mb} MB) or crashed the "
-            "renderer while being laid out, and was stopped; simplify the layout or its data"
+            "the report renderer stopped while laying out the report (it may have run out of "
+            f"memory: limit {self.memory_mb} MB) and was restarted; simplify the layout or its data"
         )
 
 
