@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, ProtectedError
 from django.utils import timezone
 from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
@@ -174,13 +174,15 @@ def _locked(template: ReportTemplate) -> ReportTemplate:
     return ReportTemplate.objects.select_for_update().get(pk=template.pk)
 
 
-def _audit(action: str, version: TemplateVersion, user: User | None, **detail: Any) -> None:
+def _audit(
+    action: str, version: TemplateVersion, user: User | None, via: str = "", **detail: Any
+) -> None:
     template = version.template
     record_event(
         action,
         version,
         actor=user,
-        actor_label="" if user else "system",
+        actor_label="" if user else (via or "system"),
         department=template.department,
         slug=template.slug,
         number=version.number,
@@ -268,9 +270,14 @@ def discard_draft(version: TemplateVersion, *, user: User | None = None) -> None
         raise TemplateInvalid([f"{version} is published; published versions are never deleted"])
     if version.workflow_versions.exists():
         raise TemplateInvalid([f"{version} is used by a workflow version and cannot be discarded"])
-    with transaction.atomic():
-        _audit("template.draft_discarded", version, user)
-        version.delete()
+    try:
+        with transaction.atomic():
+            _audit("template.draft_discarded", version, user)
+            version.delete()
+    except ProtectedError:
+        raise TemplateInvalid(
+            [f"{version} has test runs or reports that refer to it and cannot be discarded"]
+        ) from None
 
 
 def diff_versions(old: TemplateVersion, new: TemplateVersion) -> VersionDiff:
@@ -298,10 +305,11 @@ def manifest(version: TemplateVersion) -> dict[str, Any]:
 
 
 def export_version(
-    version: TemplateVersion, folder: Path, *, user: User | None = None
+    version: TemplateVersion, folder: Path, *, user: User | None = None, via: str = ""
 ) -> list[Path]:
     """Write ``version`` to ``folder`` (created if needed) and return the files written. A
-    folder holding anything but an earlier export is refused rather than mixed into."""
+    folder holding anything but an earlier export is refused rather than mixed into. ``via``
+    names a system actor (e.g. the CLI) in the audit trail when there is no user."""
     if folder.exists() and any(folder.iterdir()) and not (folder / MANIFEST_FILE).exists():
         raise TemplateInvalid(
             [f"{folder} is not empty and holds no {MANIFEST_FILE}; export to a new folder"]
@@ -322,7 +330,7 @@ def export_version(
         else:
             # A layout left over from an earlier export would be imported with this version.
             path.unlink(missing_ok=True)
-    _audit("template.exported", version, user, files=[p.name for p in written])
+    _audit("template.exported", version, user, via, files=[p.name for p in written])
     return written
 
 
@@ -434,7 +442,12 @@ def _import_into(
 
 
 def import_template_folder(
-    department: Department, folder: Path, *, user: User | None = None, publish: bool = True
+    department: Department,
+    folder: Path,
+    *,
+    user: User | None = None,
+    publish: bool = True,
+    via: str = "",
 ) -> ImportResult:
     """Import ``folder`` as the next version of its template in ``department`` (see the module
     docstring for reuse, drafts and warnings); raises TemplateInvalid listing every problem."""
@@ -445,7 +458,7 @@ def import_template_folder(
         )
         version, outcome = _import_into(_locked(template), read.content, user, publish)
         if outcome != "reused":
-            _audit("template.imported", version, user, outcome=outcome, folder=folder.name)
+            _audit("template.imported", version, user, via, outcome=outcome, folder=folder.name)
     return ImportResult(version, outcome, tuple(read.warnings))
 
 

@@ -61,7 +61,7 @@ class Command(BaseCommand):
             )
         version = self._version(template, options["version"])
         try:
-            written = export_version(version, options["out"])
+            written = export_version(version, options["out"], via="manage.py export_template")
         except TemplateInvalid as exc:
             raise CommandError("; ".join(exc.problems)) from None
         self.stdout.write(

@@ -50,7 +50,10 @@ class Command(BaseCommand):
         department = resolve_department(options["department"])
         try:
             result = import_template_folder(
-                department, options["folder"], publish=not options["draft"]
+                department,
+                options["folder"],
+                publish=not options["draft"],
+                via="manage.py import_template",
             )
         except TemplateInvalid as exc:
             problems = "\n  ".join(exc.problems)
