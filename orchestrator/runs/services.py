@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -222,10 +223,11 @@ class LeaseHeld(Exception):
         self.retry_in = retry_in
 
 
-class _EngineLoop:
-    """One event loop and one ``httpx.AsyncClient`` per process, kept between runs: a client
-    is bound to the loop it first runs in, and a new client per request costs about 25 ms.
-    Created on first use (so a forked worker process makes its own), closed at exit."""
+class _EngineLoop(threading.local):
+    """One event loop and one ``httpx.AsyncClient`` per process (per thread, for callers such
+    as tests that execute runs from several threads), kept between runs: a client is bound to
+    the loop it first runs in, and a new client per request costs about 25 ms. Created on
+    first use, so that a forked worker process makes its own; closed when the process ends."""
 
     def __init__(self) -> None:
         self.pid = 0

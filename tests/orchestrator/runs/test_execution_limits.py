@@ -1,0 +1,436 @@
+"""Executing runs in-process against a real local model server: leases against double
+execution, cancel, limits per run, review parking and resumption, sub-workflows from the
+catalog of published workflows, and test runs of drafts."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+from pytest_django.fixtures import Settings
+
+from orchestrator.accounts.models import Department, User
+from orchestrator.audit.models import AuditEvent
+from orchestrator.cases.models import Case
+from orchestrator.celery import app as celery_app
+from orchestrator.cases.services import create_case
+from orchestrator.designs.models import TemplateVersion, WorkflowVersion
+from orchestrator.designs.services import import_template_dir, import_workflow
+from orchestrator.runs.models import NodeRun, Run, RunStatus
+from orchestrator.runs.services import (
+    LeaseHeld,
+    RunRejected,
+    cancel_run,
+    execute_run,
+    start_run,
+    submit_review,
+)
+from tests.conftest import case_document
+from tests.factories import DepartmentFactory, ModelEndpointFactory
+from tests.workflows.conftest import ModelServer, Reply, edge, graph, model_call, trigger
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def model_server() -> Iterator[ModelServer]:
+    server = ModelServer()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def template_version(department: Department) -> TemplateVersion:
+    return import_template_dir(department, django_settings.REPORT_LIBRARY_DIR / "breast-carcinoma")
+
+
+@pytest.fixture
+def case(department: Department) -> Case:
+    return create_case(department, case_document("breast-malignant"))
+
+
+def endpoints(department: Department, server: ModelServer, *slugs: str) -> None:
+    for slug in slugs:
+        ModelEndpointFactory.create(
+            department=department, slug=slug, base_url=server.url, model_name=slug
+        )
+
+
+def publish(
+    department: Department,
+    template_version: TemplateVersion,
+    document: dict[str, Any],
+    slug: str = "wf",
+) -> WorkflowVersion:
+    return import_workflow(
+        department, document, template_version, slug=slug, case_type="breast-resection"
+    )
+
+
+def one_model(slug: str, **node: Any) -> dict[str, Any]:
+    return graph([trigger(), model_call(slug, **node)], [edge("case", slug, source_port="case")])
+
+
+def statuses(run: Run) -> list[tuple[str, int, str]]:
+    return [(r.node_id, r.attempt, r.status) for r in run.node_runs.order_by("node_id", "attempt")]
+
+
+# --- leases -----------------------------------------------------------------------------------
+
+
+def test_a_second_delivery_while_the_lease_is_live_does_not_run_the_run(
+    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+) -> None:
+    endpoints(department, model_server, "score")
+    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        lease_owner="other-host:1:abc",
+        lease_expires_at=timezone.now() + timedelta(seconds=20),
+    )
+
+    with pytest.raises(LeaseHeld) as held:
+        execute_run(run.pk)
+
+    assert 19 <= held.value.retry_in <= 22
+    assert model_server.calls == []
+    assert not NodeRun.objects.filter(run=run).exists()
+
+
+def test_a_run_whose_worker_died_resumes_once_its_lease_expired_without_repeating_nodes(
+    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+) -> None:
+    endpoints(department, model_server, "first", "second")
+    document = graph(
+        [trigger(), model_call("first"), model_call("second", retry={"max_attempts": 3})],
+        [edge("case", "first", source_port="case"), edge("first", "second")],
+    )
+    run = start_run(case, publish(department, template_version, document), enqueue=False)
+    assert execute_run(run.pk) is not None
+    # Pretend the worker died while `second` was in its first attempt.
+    NodeRun.objects.filter(run=run, node_id="second").update(status="running", outputs={})
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        finished_at=None,
+        lease_owner="dead-host:1:abc",
+        lease_expires_at=timezone.now() - timedelta(seconds=1),
+    )
+
+    resumed = execute_run(run.pk)
+
+    assert resumed is not None and resumed.status == RunStatus.SUCCEEDED, resumed and resumed.error
+    assert len(model_server.calls_to("first")) == 1
+    assert len(model_server.calls_to("second")) == 2
+    assert statuses(resumed) == [
+        ("case", 1, "succeeded"),
+        ("first", 1, "succeeded"),
+        ("second", 1, "running"),
+        ("second", 2, "succeeded"),
+    ]
+    assert resumed.lease_owner == ""
+
+
+def test_a_finished_run_delivered_again_is_left_alone(
+    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+) -> None:
+    endpoints(department, model_server, "score")
+    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+    execute_run(run.pk)
+
+    again = execute_run(run.pk)
+
+    assert again is not None and again.status == RunStatus.SUCCEEDED
+    assert len(model_server.calls_to("score")) == 1
+
+
+# --- cancel -----------------------------------------------------------------------------------
+
+
+def test_cancelling_a_queued_run_cancels_it_at_once_and_audits_who(
+    department: Department,
+    template_version: TemplateVersion,
+    case: Case,
+    model_server: ModelServer,
+    pathologist: User,
+) -> None:
+    endpoints(department, model_server, "score")
+    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+
+    cancelled = cancel_run(run, pathologist)
+
+    assert cancelled.status == RunStatus.CANCELLED
+    assert cancelled.cancelled_by == pathologist
+    assert cancelled.error == "cancelled by pathologist"
+    assert AuditEvent.objects.filter(action="run.cancelled", object_id=str(run.pk)).exists()
+    # The task that was already queued finds the run cancelled and runs nothing.
+    assert execute_run(run.pk) is not None
+    assert model_server.calls == []
+
+
+def test_cancelling_a_running_run_stops_its_nodes_within_a_second_or_two(
+    department: Department,
+    template_version: TemplateVersion,
+    case: Case,
+    model_server: ModelServer,
+    pathologist: User,
+) -> None:
+    endpoints(department, model_server, "stuck")
+    model_server.script("stuck", Reply(hang=True))
+    run = start_run(case, publish(department, template_version, one_model("stuck")), enqueue=False)
+    worker = threading.Thread(target=execute_run, args=(run.pk,))
+    worker.start()
+    deadline = time.monotonic() + 10
+    while not model_server.calls_to("stuck") and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+    asked = time.monotonic()
+    cancel_run(Run.objects.get(pk=run.pk), pathologist)
+    worker.join(timeout=10)
+
+    assert time.monotonic() - asked < 2.5
+    run.refresh_from_db()
+    assert (run.status, run.error) == (RunStatus.CANCELLED, "cancelled by pathologist")
+    stuck = NodeRun.objects.get(run=run, node_id="stuck")
+    assert (stuck.status, stuck.attempt) == ("cancelled", 1)
+    assert stuck.error == "cancelled: cancelled by pathologist"
+    assert AuditEvent.objects.filter(action="run.cancel_requested", object_id=str(run.pk)).exists()
+
+
+def test_cancelling_a_finished_run_is_refused(
+    department: Department,
+    template_version: TemplateVersion,
+    case: Case,
+    model_server: ModelServer,
+    pathologist: User,
+) -> None:
+    endpoints(department, model_server, "score")
+    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+    execute_run(run.pk)
+
+    with pytest.raises(RunRejected, match=rf"run {run.pk} has already finished \(succeeded\)"):
+        cancel_run(run, pathologist)
+
+
+# --- limits -----------------------------------------------------------------------------------
+
+
+def test_a_run_over_its_step_limit_fails_naming_the_limit(
+    department: Department,
+    template_version: TemplateVersion,
+    case: Case,
+    model_server: ModelServer,
+    settings: Settings,
+) -> None:
+    settings.RUN_MAX_STEPS = 3
+    endpoints(department, model_server, "flaky")
+    model_server.script("flaky", Reply(status=503))
+    document = one_model("flaky", retry={"max_attempts": 10, "backoff_s": 0})
+    run = start_run(case, publish(department, template_version, document), enqueue=False)
+
+    run = execute_run(run.pk) or run
+
+    assert run.status == RunStatus.FAILED
+    assert "limit of 3 node executions (PATHFLOW_RUN_MAX_STEPS)" in run.error
+    assert len(model_server.calls_to("flaky")) == 2
+
+
+def test_a_run_over_its_wall_time_fails_naming_the_limit(
+    department: Department,
+    template_version: TemplateVersion,
+    case: Case,
+    model_server: ModelServer,
+    settings: Settings,
+) -> None:
+    settings.RUN_MAX_SECONDS = 1
+    endpoints(department, model_server, "stuck")
+    model_server.script("stuck", Reply(hang=True))
+    run = start_run(case, publish(department, template_version, one_model("stuck")), enqueue=False)
+
+    run = execute_run(run.pk) or run
+
+    assert run.status == RunStatus.FAILED
+    assert run.error == "the run took longer than its limit of 1 s (PATHFLOW_RUN_MAX_SECONDS)"
+    assert NodeRun.objects.get(run=run, node_id="stuck").status == "cancelled"
+
+
+# --- review -----------------------------------------------------------------------------------
+
+
+def queued_tasks() -> int:
+    """Messages waiting in the task queue of the test broker (no worker consumes them here)."""
+    with celery_app.connection_for_write() as connection:
+        try:
+            declared = connection.default_channel.queue_declare(
+                queue=django_settings.CELERY_TASK_DEFAULT_QUEUE, passive=True
+            )
+        except connection.channel_errors:  # Redis: an empty queue does not exist
+            return 0
+    return int(declared.message_count)
+
+
+def review_workflow() -> dict[str, Any]:
+    review = {
+        "id": "review",
+        "type": "review",
+        "config": {"title": "Grade the tumour", "fields": ["histologic_grade"]},
+    }
+    report = {"id": "report", "type": "render_report", "config": {"language": "en"}}
+    return graph(
+        [trigger(), model_call("score"), review, report],
+        [
+            edge("case", "score", source_port="case"),
+            edge("score", "review"),
+            edge("review", "report", source_port="approved", target_port="findings"),
+        ],
+    )
+
+
+def test_a_review_parks_the_run_and_a_decision_resumes_it_to_a_report(
+    department: Department,
+    template_version: TemplateVersion,
+    case: Case,
+    model_server: ModelServer,
+    pathologist: User,
+    broker_url: str,
+) -> None:
+    endpoints(department, model_server, "score")
+    run = start_run(case, publish(department, template_version, review_workflow()), enqueue=False)
+
+    parked = execute_run(run.pk)
+
+    assert parked is not None and parked.status == RunStatus.WAITING_REVIEW
+    assert parked.finished_at is None and parked.lease_owner == ""
+    waiting = NodeRun.objects.get(run=run, node_id="review")
+    assert waiting.status == "waiting"
+    assert waiting.outputs["waiting"]["fields"] == ["histologic_grade"]
+    assert not run.reports.exists()
+
+    with pytest.raises(RunRejected) as rejected:
+        submit_review(parked, "review", {"decision": "ok", "values": {"ki67": 1}}, pathologist)
+    assert str(rejected.value) == (
+        "node 'review': 'decision' must be one of approve, reject (got 'ok'); values: element "
+        "'ki67' is not one this review asks for (histologic_grade)"
+    )
+    with pytest.raises(RunRejected, match="histologic_grade"):
+        submit_review(
+            parked,
+            "review",
+            {"decision": "approve", "values": {"histologic_grade": 9}},
+            pathologist,
+        )
+
+    before = queued_tasks()
+    queued = submit_review(
+        parked,
+        "review",
+        {"decision": "approve", "values": {"histologic_grade": "grade_2"}},
+        pathologist,
+    )
+    assert queued.status == RunStatus.QUEUED
+    assert queued_tasks() == before + 1  # the resumption went to the broker on commit
+    event = AuditEvent.objects.get(action="run.review_submitted", object_id=str(run.pk))
+    assert event.actor == pathologist
+    assert event.detail == {"node": "review", "decision": "approve", "fields": ["histologic_grade"]}
+
+    done = execute_run(run.pk)
+
+    assert done is not None and done.status == RunStatus.SUCCEEDED, done and done.error
+    assert len(model_server.calls_to("score")) == 1
+    report = done.reports.get()
+    assert report.data == {"histologic_grade": "grade_2"}
+    assert report.provenance["histologic_grade"][0]["kind"] == "person"
+    assert report.provenance["histologic_grade"][0]["user"] == pathologist.pk
+
+
+def test_a_review_of_another_department_or_a_run_not_waiting_is_refused(
+    department: Department,
+    template_version: TemplateVersion,
+    case: Case,
+    model_server: ModelServer,
+    pathologist: User,
+    other_department_pathologist: User,
+) -> None:
+    endpoints(department, model_server, "score")
+    run = start_run(case, publish(department, template_version, review_workflow()), enqueue=False)
+
+    with pytest.raises(RunRejected, match="is not waiting for a review \\(it is queued\\)"):
+        submit_review(run, "review", {"decision": "approve"}, pathologist)
+    parked = execute_run(run.pk) or run
+    with pytest.raises(RunRejected, match="another department"):
+        submit_review(parked, "review", {"decision": "approve"}, other_department_pathologist)
+    with pytest.raises(RunRejected, match="node 'score' is not waiting .* \\(waiting: review\\)"):
+        submit_review(parked, "score", {"decision": "approve"}, pathologist)
+
+
+# --- sub-workflows and test runs --------------------------------------------------------------
+
+
+def test_a_sub_workflow_runs_the_latest_published_version_of_the_departments_workflow(
+    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+) -> None:
+    endpoints(department, model_server, "score", "score2")
+    publish(department, template_version, one_model("score"), slug="child")
+    publish(department, template_version, one_model("score2"), slug="child")
+    child = {"id": "child", "type": "sub_workflow", "config": {"workflow": "child"}}
+    document = graph([trigger(), child], [edge("case", "child", source_port="case")])
+    run = start_run(case, publish(department, template_version, document), enqueue=False)
+
+    run = execute_run(run.pk) or run
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert model_server.calls_to("score") == []
+    assert len(model_server.calls_to("score2")) == 1
+    assert NodeRun.objects.get(run=run, node_id="child/score2").status == "succeeded"
+
+
+def test_a_sub_workflow_of_another_department_is_not_found(
+    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+) -> None:
+    other = DepartmentFactory.create(code="elsewhere")
+    other_template = import_template_dir(
+        other, django_settings.REPORT_LIBRARY_DIR / "breast-carcinoma"
+    )
+    endpoints(other, model_server, "score")
+    publish(other, other_template, one_model("score"), slug="theirs")
+    child = {"id": "child", "type": "sub_workflow", "config": {"workflow": "theirs"}}
+    document = graph([trigger(), child], [edge("case", "child", source_port="case")])
+    try:
+        version = publish(department, template_version, document)
+    except Exception as exc:  # the loader may already refuse the reference
+        assert "theirs" in str(exc)
+        return
+    run = execute_run(start_run(case, version, enqueue=False).pk)
+
+    assert run is not None and run.status == RunStatus.FAILED
+    assert "workflow 'theirs' is not one of the department's" in run.error
+    assert model_server.calls == []
+
+
+def test_a_draft_runs_only_as_a_test_run(
+    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+) -> None:
+    endpoints(department, model_server, "score")
+    draft = import_workflow(
+        department,
+        one_model("score"),
+        template_version,
+        slug="drafty",
+        case_type="breast-resection",
+        publish=False,
+    )
+
+    with pytest.raises(RunRejected, match="is not published"):
+        start_run(case, draft, enqueue=False)
+    run = start_run(case, draft, enqueue=False, allow_draft=True)
+
+    assert run.is_test
+    assert (execute_run(run.pk) or run).status == RunStatus.SUCCEEDED
