@@ -180,8 +180,8 @@ class Deliver(NodeType):
         destination = context.services.resolve_destination(config["destination"])
         if destination.protocol != channel.destination_protocol:
             raise NodeError(
-                f"destination '{destination.slug}' is a {destination.protocol} catalog entry, "
-                f"not a {channel.destination_protocol} destination",
+                f"destination '{destination.slug}' is not a {channel.destination_protocol} "
+                f"destination (its catalog protocol is {destination.protocol})",
                 permanent=True,
             )
         message = await self._message(context, inputs.get("report"), config)
