@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.conf import settings
 from django.test import Client
+from django.urls import Resolver404, resolve
 from pytest_django import DjangoAssertNumQueries
 
 from orchestrator.accounts.models import Department, User
@@ -244,3 +245,12 @@ def test_the_openapi_schema_describes_the_template_api(admin: User) -> None:
     assert set(paths["/api/v1/templates/{slug}/draft/"]) >= {"put", "delete"}
     assert "post" in paths["/api/v1/templates/{slug}/versions/{number}/validate/"]
     assert "/api/v1/templates/{slug}/diff/" in paths
+
+
+def test_the_template_routes_leave_templates_preview_to_the_preview_endpoint() -> None:
+    assert resolve(f"{API}/breast-carcinoma/").url_name == "template-detail"
+    try:
+        match = resolve(f"{API}/preview/")
+    except Resolver404:
+        return
+    assert not match.url_name or not match.url_name.startswith("template-")
