@@ -17,6 +17,10 @@ class Command(BaseCommand):
         "published version, else the draft."
     )
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # `--version N` names a workflow version here, not Django's version: let ours win.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="workflow slug")
         parser.add_argument("--version", type=int, dest="number", help="version number")

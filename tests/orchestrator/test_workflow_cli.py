@@ -1,0 +1,172 @@
+"""`manage.py validate_workflow`, `export_workflow` and `import_workflow`, run as real processes
+against the test database."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.demo_data import DEMO_DIR, DemoData, load_demo_data
+from orchestrator.designs.models import VersionStatus, Workflow
+from tests.conftest import PASSWORD
+from workflows.datasets import parse_dataset
+
+pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
+REPO = Path(__file__).resolve().parents[2]
+DEMO_GRAPH = DEMO_DIR / "workflows" / "breast-fna-ihc.json"
+
+
+def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def write(tmp_path: Path, name: str, document: Any) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def demo_db(transactional_db: None) -> DemoData:
+    return load_demo_data(PASSWORD, "http://127.0.0.1:9")
+
+
+def exported(env: dict[str, str], *args: str) -> dict[str, Any]:
+    result = manage(env, "export_workflow", "breast-fna-ihc", *args)
+    assert result.returncode == 0, result.stderr
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
+
+
+def fields_node(document: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = next(n for n in document["graph"]["nodes"] if n["id"] == "fields")
+    return found
+
+
+def test_a_valid_graph_file_says_valid_and_exits_0(process_env: dict[str, str]) -> None:
+    result = manage(process_env, "validate_workflow", str(DEMO_GRAPH))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "valid"
+
+
+def test_it_prints_every_problem_one_per_line_and_exits_1(
+    process_env: dict[str, str], tmp_path: Path
+) -> None:
+    document = json.loads(DEMO_GRAPH.read_text())
+    document["nodes"][-1]["config"]["language"] = "fr"
+    document["edges"].append({"id": "e9", "source": "fields", "target": "nowhere"})
+    document["edges"][1]["source_port"] = "results"
+
+    result = manage(process_env, "validate_workflow", str(write(tmp_path, "bad.json", document)))
+
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "node 'report': config['language']: 'fr' is not one of ['zh', 'en']",
+        "edge 'e2', port 'results': node 'fna' has no output port 'results'",
+        "edge 'e9': target node 'nowhere' does not exist",
+    ]
+    assert "bad.json: 3 problem(s)" in result.stderr
+
+
+def test_an_export_file_is_checked_against_the_template_it_names(
+    demo_db: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    document = exported(process_env)
+    assert document["template"] == {"slug": "breast-carcinoma", "version": 1}
+    fields_node(document)["config"] = {
+        "mapping": {"fna_malignancy_probability": "nodes.fna.result.predict_proba[0][1] * 100"}
+    }
+
+    result = manage(process_env, "validate_workflow", str(write(tmp_path, "x.json", document)))
+
+    assert result.returncode == 1
+    dataset = parse_dataset(demo_db.workflow_version.template_version.dataset)
+    unfilled = [
+        e
+        for e in dataset.elements()
+        if e.required and not e.visible_if and e.id != "fna_malignancy_probability"
+    ]
+    problems = [line for line in result.stdout.splitlines() if not line.startswith("warning:")]
+    assert problems == [
+        f"node 'report': required element '{e.id}' ({e.label['en']} / {e.label['zh']}) is "
+        "filled by no node on a path to this render"
+        for e in unfilled
+    ]
+    assert "warning: node 'report': element 'dcis_nuclear_grade'" in result.stdout
+
+
+def test_import_publishes_a_complete_graph_and_refuses_an_incomplete_one(
+    demo_db: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    document = exported(process_env, "--version", "1")
+    incomplete = write(tmp_path, "incomplete.json", document)
+
+    refused = manage(process_env, "import_workflow", str(incomplete))
+
+    assert refused.returncode == 1
+    assert "node 'report': required element 'procedure' (Procedure / " in refused.stdout
+    assert "nothing imported" in refused.stderr
+    dataset = parse_dataset(demo_db.workflow_version.template_version.dataset)
+    config = fields_node(document)["config"]
+    config["base_fields"] = [
+        e.id
+        for e in dataset.elements()
+        if e.required and not e.visible_if and e.id not in config["mapping"]
+    ]
+
+    result = manage(process_env, "import_workflow", str(write(tmp_path, "ok.json", document)))
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[0] == "breast-fna-ihc v2 (published)"
+    workflow = Workflow.objects.get(slug="breast-fna-ihc")
+    assert workflow.published_version() == workflow.versions.get(number=2)
+    assert workflow.versions.get(number=2).spec == document["graph"]
+
+
+def test_import_as_draft_saves_it_with_its_problems(
+    demo_db: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    document = exported(process_env)
+
+    result = manage(
+        process_env, "import_workflow", "--draft", str(write(tmp_path, "d.json", document))
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[0] == "breast-fna-ihc v2 (draft)"
+    assert "problem: node 'report': required element 'procedure'" in result.stdout
+    assert Workflow.objects.get().versions.get(number=2).status == VersionStatus.DRAFT
+
+
+def test_import_names_a_template_that_does_not_exist(
+    demo_db: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    document = exported(process_env)
+    document["template"] = {"slug": "breast-carcinoma", "version": 7}
+
+    result = manage(process_env, "import_workflow", str(write(tmp_path, "t.json", document)))
+
+    assert result.returncode == 1
+    assert "template 'breast-carcinoma' has no version 7 (known: 1)" in result.stderr
+
+
+def test_export_names_an_unknown_workflow(demo_db: DemoData, process_env: dict[str, str]) -> None:
+    result = manage(process_env, "export_workflow", "no-such-flow")
+
+    assert result.returncode == 1
+    assert "workflow 'no-such-flow' does not exist (known: breast-fna-ihc)" in result.stderr
