@@ -1,36 +1,35 @@
-"""Report rendering: real PDFs read back with pypdf; templates reach nothing outside themselves."""
+"""Report rendering: real PDFs from the renderer child, read back with pypdf."""
 
 from __future__ import annotations
 
 import io
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
-from django.conf import settings
+from PIL import Image
 from pypdf import PdfReader
+from skimage import data as skimage_data
 
+from orchestrator.accounts.models import Department
 from orchestrator.designs.models import TemplateVersion
-from orchestrator.reports.rendering import RenderError
-from orchestrator.reports.services import ReportHeader, render_report_pdf
+from orchestrator.reports.rendering import ATTACHMENT_NAME, Figure
+from orchestrator.reports.services import (
+    ReportHeader,
+    Revision,
+    Signature,
+    render_report_pdf,
+)
+from tests.orchestrator.reports.conftest import (
+    DATASET,
+    MODEL_SOURCE,
+    SAMPLE,
+    read_pdf,
+    text_of,
+)
 from workflows.datasets import parse_dataset
 
-LIBRARY = Path(settings.REPORT_LIBRARY_DIR) / "breast-carcinoma"
-DATASET = json.loads((LIBRARY / "dataset.json").read_text())
-SAMPLE = json.loads((LIBRARY / "sample_findings.json").read_text())
-MODEL = [
-    {
-        "kind": "model",
-        "endpoint": "ihc-dab",
-        "model_name": "ihc-dab",
-        "model_version": "1",
-        "run": "42",
-    }
-]
 HEADER = ReportHeader(
     hospital_name="Test Hospital",
     department_name="Pathology",
@@ -43,25 +42,31 @@ HEADER = ReportHeader(
     clinical_info="Lump",
     specimens=[{"label": "A", "site": "Left breast", "procedure": "Excision"}],
 )
+PROVENANCE = {"ki67_index": MODEL_SOURCE}
 
 
 def render(
     language: str,
     *,
     layout: str = "",
-    css: str = "",
     header: ReportHeader = HEADER,
     values: dict[str, Any] | None = None,
+    **options: Any,
 ) -> PdfReader:
-    version = TemplateVersion(dataset=DATASET, layout_html=layout, layout_css=css)
+    version = TemplateVersion(dataset=DATASET, layout_html=layout, number=3)
     values = SAMPLE if values is None else values
-    dataset = parse_dataset(DATASET)
-    pdf = render_report_pdf(version, dataset, header, values, {"ki67_index": MODEL}, language)
-    return PdfReader(io.BytesIO(pdf.content))
+    pdf = render_report_pdf(
+        version, parse_dataset(DATASET), header, values, PROVENANCE, language, **options
+    )
+    return read_pdf(pdf.content)
 
 
-def text_of(reader: PdfReader) -> str:
-    return "\n".join(page.extract_text() or "" for page in reader.pages)
+def tile_png(size: int = 512) -> bytes:
+    """A real stained tissue tile (scikit-image's IHC sample), cropped to ``size``²."""
+    image = Image.fromarray(skimage_data.immunohistochemistry()[:size, :size])
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("language", ["zh", "en"])
@@ -90,63 +95,164 @@ def test_unfilled_applicable_elements_show_a_dash_and_inapplicable_ones_are_left
     assert "Ki-67" not in text  # visible only when malignant probability ≥ 50
 
 
-def test_a_layout_cannot_escape_the_sandbox(tmp_path: Path) -> None:
-    canary = tmp_path / "canary"
-    payloads = [
-        "{{ ''.__class__.__mro__[1].__subclasses__() }}",
-        "{{ report.title.format_map }}{{ '{0.__class__}'.format(report) }}",
-        "{{ (report|attr('__class__')) }}",
-        f"{{{{ cycler.__init__.__globals__.os.system('touch {canary}') }}}}",
+def test_an_unsigned_report_is_watermarked_preliminary_and_a_signed_one_names_its_signer() -> None:
+    unsigned = text_of(render("en"))
+    assert "PRELIMINARY" in unsigned
+    assert "Not signed" in unsigned
+
+    signed = text_of(
+        render(
+            "en",
+            status="final",
+            signature=Signature(signed_by="Dr Li Wei", signed_at="2026-11-27 09:30"),
+        )
+    )
+    assert "Signed by: Dr Li Wei" in signed
+    assert "Signed at: 2026-11-27 09:30" in signed
+    assert "PRELIMINARY" not in signed
+    assert "Not signed" not in signed
+
+
+@pytest.mark.parametrize(
+    ("language", "kind", "label"),
+    [("en", "amended", "AMENDED REPORT"), ("zh", "corrected", "更正报告")],
+)
+def test_an_amended_or_corrected_report_carries_a_banner_with_its_reason(
+    language: str, kind: str, label: str
+) -> None:
+    text = text_of(
+        render(
+            language,
+            status=kind,
+            signature=Signature("Dr Li Wei", "2026-11-28 10:00"),
+            revision=Revision(kind, "Ki-67 recounted on block A2"),
+        )
+    )
+    assert label in text
+    assert "Ki-67 recounted on block A2" in text
+
+
+def test_a_case_with_many_specimens_fills_many_pages_with_the_specimen_table() -> None:
+    specimens = [
+        {
+            "label": f"A{i}",
+            "site": f"Left breast, level {i}",
+            "procedure": "Excision",
+            "blocks": str(i % 7 + 1),
+            "description": "Firm grey-white tissue with a stellate cut surface",
+        }
+        for i in range(1, 401)
     ]
-    for payload in payloads:
-        with pytest.raises(RenderError):
-            render("en", layout=f"<html><body>{payload}</body></html>")
-    assert not canary.exists()
+    reader = render("en", header=ReportHeader(**{**HEADER.__dict__, "specimens": specimens}))
+    text = text_of(reader)
+
+    pages = len(reader.pages)
+    assert pages >= 10
+    assert f"Page 1 of {pages}" in text
+    assert f"Page {pages} of {pages}" in text
+    for label in ("A1", "A200", "A400"):
+        assert f"{label} Left breast, level {label[1:]}" in text
+    assert "Blocks" in reader.pages[3].extract_text()  # the header row repeats on each page
 
 
-class _Canary(BaseHTTPRequestHandler):
-    hits: list[str] = []
+def test_a_tile_figure_is_embedded_downscaled_for_print_with_its_caption() -> None:
+    tile = tile_png()
+    reader = render("en", figures=[Figure(tile, "Ki-67, block A2, ×40", width_mm=60)])
+    text = text_of(reader)
 
-    def do_GET(self) -> None:
-        _Canary.hits.append(self.path)
-        self.send_response(200)
-        self.send_header("Content-Type", "text/css")
-        self.end_headers()
-        self.wfile.write(b"body { color: red }")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def canary_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Canary)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    _Canary.hits.clear()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    assert "Ki-67, block A2, ×40" in text
+    # WeasyPrint lists every image in each page's resources: count distinct ones.
+    images = list({image.name: image for page in reader.pages for image in page.images}.values())
+    assert len(images) == 1
+    width = images[0].image.width
+    assert 400 <= width <= 480  # 60 mm at 200 dpi, not the 512 px source
+    assert len(images[0].data) < len(tile) / 3  # compressed well below the PNG tile
 
 
-def test_a_layout_reaches_no_network_and_no_local_file(canary_server: str) -> None:
-    layout = f"""<html><head>
-      <link rel="stylesheet" href="{canary_server}/link.css">
-      <style>@import url("{canary_server}/import.css");
-             @font-face {{ font-family: x; src: url("{canary_server}/font.woff"); }}</style>
-      <link rel="attachment" href="file:///etc/passwd">
-      <link rel="attachment" href="{canary_server}/attach.txt">
-    </head><body><img src="file:///etc/hostname"><img src="{canary_server}/img.png">
-    <p>body text</p></body></html>"""
+def test_the_department_logo_is_printed_in_the_letterhead() -> None:
+    logo = io.BytesIO()
+    Image.new("RGB", (600, 300), "#1a3d6d").save(logo, format="PNG")
+    reader = render("en", header=ReportHeader(**{**HEADER.__dict__, "logo": logo.getvalue()}))
 
-    reader = render("en", layout=layout, css=f'body {{ background: url("{canary_server}/b") }}')
+    images = reader.pages[0].images
+    assert len(images) == 1
+    assert images[0].image.width <= 240  # 28 mm at 200 dpi
 
-    assert _Canary.hits == []
-    assert "body text" in text_of(reader)
-    assert reader.attachments == {}
-    assert sum(len(page.images) for page in reader.pages) == 0  # neither image was embedded
+
+@pytest.mark.django_db
+def test_a_header_from_a_case_carries_the_department_logo_and_specimen_blocks(
+    department: Department,
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from orchestrator.cases.models import Case, Specimen
+
+    logo = io.BytesIO()
+    Image.new("RGB", (64, 32), "red").save(logo, format="PNG")
+    department.logo.save("logo.png", ContentFile(logo.getvalue()))
+    case = Case.objects.create(
+        department=department, accession="S1", case_type="breast", patient_name="X"
+    )
+    Specimen.objects.create(case=case, label="A", site="Breast", data={"blocks": 4})
+
+    header = ReportHeader.from_case(case)
+
+    assert header.logo == logo.getvalue()
+    assert header.specimens[0]["blocks"] == "4"
+
+
+def _xmp(reader: PdfReader) -> ET.Element:
+    metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    return ET.fromstring(metadata)  # noqa: S314 (our own PDF, written by the renderer)
+
+
+def test_the_pdf_is_pdf_a_3b_and_carries_exactly_the_report_data_as_json() -> None:
+    # A link the layout declares as an attachment must not be embedded: ours is the only one.
+    layout_attachment = (
+        '<html><head><link rel="attachment" href="data:text/plain,layout-file"></head><body>'
+        '<a rel="attachment" href="data:text/plain,linked-file">file</a>'
+        "{% for s in sections %}{% for r in s.rows %}<p>{{ r.label }}: {{ r.response }}</p>"
+        "{% endfor %}{% endfor %}</body></html>"
+    )
+    reader = render("zh", layout=layout_attachment)
+
+    assert list(reader.attachments) == [ATTACHMENT_NAME]
+    (content,) = reader.attachments[ATTACHMENT_NAME]
+    assert json.loads(content) == {
+        "template": {"slug": "breast-carcinoma", "version": 3},
+        "language": "zh",
+        "status": "draft",
+        "values": SAMPLE,
+        "provenance": PROVENANCE,
+    }
+    annotations = [a.get_object() for p in reader.pages for a in p.get("/Annots", [])]
+    assert not [a for a in annotations if a.get("/Subtype") == "/FileAttachment"]
+
+    pdfaid = "http://www.aiim.org/pdfa/ns/id/"
+    xmp = _xmp(reader)
+    found: dict[str, str] = {}
+    for element in xmp.iter():
+        for key, value in element.attrib.items():
+            if key.startswith("{" + pdfaid):
+                found[key.split("}")[1]] = value
+        if element.tag.startswith("{" + pdfaid):
+            found[element.tag.split("}")[1]] = element.text or ""
+    assert found == {"part": "3", "conformance": "B"}
+
+
+def test_chinese_fonts_are_embedded_as_small_subsets() -> None:
+    reader = render("zh")
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            stream = descriptor.get_object()["/FontFile3"].get_object()
+            fonts[font["/BaseFont"]] = len(stream.get_data())
+    assert any("CJK" in name for name in fonts)
+    # A retained-glyph-id subset of Noto Sans CJK was ~790 KB uncompressed per weight.
+    assert all(size < 100_000 for size in fonts.values()), fonts
+    assert "浸润性癌" in text_of(reader)  # and the text still reads back
 
 
 def test_letterhead_values_cannot_break_out_of_css_strings() -> None:
