@@ -121,6 +121,12 @@ class NodeType(ABC):
             "inputs": ports(cls.inputs),
             "outputs": ports(cls.outputs),
             "is_trigger": cls.is_trigger,
+            # The ports above are the type's defaults; these types declare theirs from config
+            # (e.g. one output per switch case), so the editor recomputes them on each change.
+            "ports_from_config": (
+                cls.input_ports is not NodeType.input_ports
+                or cls.output_ports is not NodeType.output_ports
+            ),
         }
 
 

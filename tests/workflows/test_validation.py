@@ -644,3 +644,11 @@ def test_it_lists_template_problems_together_with_graph_problems() -> None:
         ("unknown_element", "lab", None, "typo"),
         ("required_element_unfilled", "report", None, "grade"),
     }
+
+
+def test_the_palette_says_which_types_take_their_ports_from_config() -> None:
+    palette = {e["name"]: e for e in registry_with_test_types().describe()}
+
+    assert palette["route"]["ports_from_config"] is True
+    assert palette["enter_fields"]["ports_from_config"] is False
+    assert palette["case_trigger"]["ports_from_config"] is False
