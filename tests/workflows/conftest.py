@@ -249,6 +249,10 @@ class FakeServices:
             raise NodeError(f"report {report_id} of this case has no PDF", permanent=True)
         return self.pdfs[report_id]
 
+    async def load_workflow(self, slug: str, version: int | None) -> dict[str, Any]:
+        # Tests of sub-workflows override this with the graphs they publish.
+        raise NodeError(f"workflow '{slug}' is not published in this test", permanent=True)
+
 
 @pytest.fixture
 def services(model_server: ModelServer) -> FakeServices:
