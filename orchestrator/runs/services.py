@@ -34,7 +34,7 @@ from orchestrator.runs.bridge import (
     case_payload,
     completed_results,
 )
-from orchestrator.runs.models import NodeRunStatus, Run, RunStatus
+from orchestrator.runs.models import NodeRun, NodeRunStatus, Run, RunStatus
 from workflows.context import RunContext
 from workflows.datasets import findings_problems, parse_dataset
 from workflows.executor import NodeResult, RunControl, RunOutcome, execute_graph
@@ -393,6 +393,7 @@ def execute_run(run_id: int) -> Run | None:
         expires = run.lease_expires_at or timezone.now()
         raise LeaseHeld(run_id, max(1.0, (expires - timezone.now()).total_seconds() + 1))
     try:
+        _mark_interrupted(run_id)
         loaded = _load(run_id)
         if loaded.run.cancel_requested_at is not None:
             by = loaded.run.cancelled_by
@@ -403,6 +404,17 @@ def execute_run(run_id: int) -> Run | None:
         logger.exception("run %s stopped by an internal error", run_id)
         outcome = RunOutcome("failed", f"internal error: {type(exc).__name__}: {exc}", {})
     return _finish(run_id, owner, outcome)
+
+
+def _mark_interrupted(run_id: int) -> None:
+    """Attempts left ``running`` by an execution that died (we hold the lease now, so none is
+    live) become failed attempts; the node goes on at its next attempt."""
+    NodeRun.objects.filter(run_id=run_id, status=NodeRunStatus.RUNNING).update(
+        status=NodeRunStatus.FAILED,
+        final=False,
+        finished_at=timezone.now(),
+        error="interrupted: the worker running this attempt stopped before it finished",
+    )
 
 
 _STATUS = {

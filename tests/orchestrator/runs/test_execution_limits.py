@@ -134,9 +134,13 @@ def test_a_run_whose_worker_died_resumes_once_its_lease_expired_without_repeatin
     assert statuses(resumed) == [
         ("case", 1, "succeeded"),
         ("first", 1, "succeeded"),
-        ("second", 1, "running"),
+        ("second", 1, "failed"),
         ("second", 2, "succeeded"),
     ]
+    interrupted = NodeRun.objects.get(run=run, node_id="second", attempt=1)
+    assert interrupted.error == (
+        "interrupted: the worker running this attempt stopped before it finished"
+    )
     assert resumed.lease_owner == ""
 
 
