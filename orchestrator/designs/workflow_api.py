@@ -180,6 +180,12 @@ class DraftSerializer(serializers.Serializer[Any]):
     graph = serializers.JSONField(help_text="the graph spec (workflows/spec.py)")
     template_version = serializers.IntegerField(required=False, help_text="template version id")
 
+    def validate_graph(self, value: Any) -> Any:
+        # A draft may have problems, but it must be a graph document the editor can reopen.
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("the graph must be a JSON object")
+        return value
+
 
 class ValidateSerializer(serializers.Serializer[Any]):
     graph = serializers.JSONField(required=False, help_text="default: the saved draft")

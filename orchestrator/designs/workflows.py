@@ -199,6 +199,18 @@ def check_version(version: WorkflowVersion) -> Validation:
     )
 
 
+def publish_problems(template_version: TemplateVersion, validation: Validation) -> Validation:
+    """``validation`` plus what only publishing requires: a published template version (a
+    draft template may still change under the runs pinned to this workflow version)."""
+    if template_version.status == VersionStatus.PUBLISHED:
+        return validation
+    problem = GraphProblem(
+        "template_unpublished",
+        f"template version {template_version} is a draft; publish it before this workflow",
+    )
+    return Validation([*validation.problems, problem], validation.warnings)
+
+
 # --- drafts and publishing ------------------------------------------------------------------
 
 
@@ -317,7 +329,7 @@ def publish_draft(workflow: Workflow, *, user: User | None = None) -> WorkflowVe
         draft = draft_of(workflow)
         if draft is None:
             raise WorkflowError(f"workflow '{workflow.slug}' has no draft to publish")
-        validation = check_version(draft)
+        validation = publish_problems(draft.template_version, check_version(draft))
         if validation.problems:
             record_event(
                 "workflow.publish_refused",
@@ -574,6 +586,8 @@ def import_workflow_file(
         department, exported.graph, template_version, slug=exported.slug
     )
     warnings = [*exported.warnings, *(str(w) for w in validation.warnings)]
+    if publish:
+        validation = publish_problems(template_version, validation)
     if publish and validation.problems:
         raise WorkflowInvalid(validation.problems, validation.warnings, exported.warnings)
     with transaction.atomic():

@@ -213,6 +213,22 @@ def test_a_template_version_of_another_department_is_refused(
         save_draft(workflow, graph(COMPLETE), template_version=theirs)
 
 
+def test_a_workflow_is_published_only_on_a_published_template_version(
+    workflow: Workflow, admin: User, template_version: TemplateVersion
+) -> None:
+    draft_template = TemplateVersion.objects.create(
+        template=template_version.template, number=2, dataset=DATASET
+    )
+    save_draft(workflow, graph(COMPLETE), template_version=draft_template, user=admin)
+
+    with pytest.raises(WorkflowInvalid) as raised:
+        publish_draft(workflow, user=admin)
+
+    assert [str(p) for p in raised.value.problems] == [
+        "template version core-biopsy v2 is a draft; publish it before this workflow"
+    ]
+
+
 # --- rollback and diff ------------------------------------------------------------------------
 
 
@@ -470,6 +486,9 @@ def test_the_api_takes_a_workflow_from_creation_to_publish_with_every_problem_sh
     assert created.status_code == 201, created.json()
     assert created.json()["draft"]["number"] == 1
 
+    not_a_graph = put(client, "/api/v1/workflows/core/draft", {"graph": ["case"]})
+    assert not_a_graph.status_code == 400
+    assert not_a_graph.json() == {"graph": ["the graph must be a JSON object"]}
     saved = put(client, "/api/v1/workflows/core/draft", {"graph": graph({"procedure": "'x'"})})
     assert saved.status_code == 200
     assert [(p["code"], p["node_id"], p["element_id"]) for p in saved.json()["problems"]] == [
