@@ -47,7 +47,17 @@ async def run(spec: GraphSpec, context: RunContext) -> RunOutcome:
 def test_the_registry_describes_every_node_type_with_a_schema_and_typed_ports() -> None:
     palette = {entry["name"]: entry for entry in REGISTRY.describe()}
 
-    assert set(palette) == {"case_trigger", "model_call", "condition", "transform", "render_report"}
+    assert set(palette) >= {
+        "case_trigger",
+        "model_call",
+        "condition",
+        "switch",
+        "map",
+        "join",
+        "transform",
+        "render_report",
+        "deliver",
+    }
     port_types = {t.value for t in PortType}
     for entry in palette.values():
         assert entry["version"] == 1
@@ -71,9 +81,43 @@ def test_the_registry_describes_every_node_type_with_a_schema_and_typed_ports() 
         "title": "Fields",
     }
     # The editor renders model_call's inspector per protocol.
-    [variant] = palette["model_call"]["config_schema"]["oneOf"]
-    assert variant["properties"]["protocol"] == {"const": "open_inference_v2"}
-    assert "inputs" in variant["required"]
+    variants = {
+        v["properties"]["protocol"]["const"]: v
+        for v in palette["model_call"]["config_schema"]["oneOf"]
+    }
+    assert set(variants) == {"open_inference_v2", "openai_chat", "http_json"}
+    assert "inputs" in variants["open_inference_v2"]["required"]
+    assert "prompt" in variants["openai_chat"]["required"]
+    assert "path" in variants["http_json"]["required"]
+    assert palette["deliver"]["config_schema"]["properties"]["channel"]["enum"] == ["webhook"]
+    assert palette["deliver"]["inputs"][0]["type"] == "report"
+    assert palette["join"]["inputs"][0]["multiple"] is True
+    assert [p["name"] for p in palette["switch"]["outputs"]] == ["default"]
+
+
+def _properties(schema: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """Every property schema below ``schema`` (through nested objects, arrays and variants)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+    for name, prop in schema.get("properties", {}).items():
+        if name != "protocol" or "enum" in prop:  # a variant's protocol is a fixed const
+            found.append((name, prop))
+        found.extend(_properties(prop))
+    if isinstance(schema.get("items"), dict):
+        found.extend(_properties(schema["items"]))
+    for variant in schema.get("oneOf", []):
+        found.extend(_properties(variant))
+    return found
+
+
+@pytest.mark.parametrize(
+    "name", ["model_call", "condition", "switch", "map", "join", "transform", "deliver"]
+)
+def test_every_config_field_has_a_title_for_the_editors_form(name: str) -> None:
+    schema = node_type(name).describe()["config_schema"]
+
+    untitled = [field for field, prop in _properties(schema) if not prop.get("title")]
+
+    assert untitled == []
 
 
 # --- case_trigger -----------------------------------------------------------------------------
@@ -250,6 +294,21 @@ async def test_a_transform_records_a_non_model_node_as_the_source(
         "values": {"priority": "high"},
         "provenance": {"priority": [{"kind": "node", "node": "urgent", "run": "run-1"}]},
     }
+
+
+def test_a_transform_fills_its_mapping_keys_and_the_base_fields_it_declares() -> None:
+    transform_type = node_type("transform")
+    config = {
+        "base": "case.findings",
+        "base_fields": ["procedure", "tumour_size_mm"],
+        "mapping": {"ki67_index": "nodes.ihc.result.positive_fraction * 100"},
+    }
+
+    assert transform_type.fills(config) == {"procedure", "tumour_size_mm", "ki67_index"}
+    assert transform_type.fills({"mapping": {"a": "1"}}) == {"a"}
+    assert transform_type.config_problems(
+        {"base_fields": ["procedure"], "mapping": {"a": "1"}}
+    ) == ["config: 'base' is a dependency of 'base_fields'"]
 
 
 async def test_a_transform_refuses_a_base_that_is_not_a_set_of_fields(
