@@ -64,4 +64,38 @@ describe("createApiClient", () => {
     await client.getMe().catch(() => undefined);
     expect(assign).toHaveBeenCalledWith("/accounts/login/?next=/app/");
   });
+
+  it("POSTs run actions with the CSRF token and shows a refusal instead of signing out", async () => {
+    document.cookie = "csrftoken=tok-9";
+    const onUnauthorized = vi.fn();
+    const fetchMock = vi.fn<typeof fetch>(() =>
+      Promise.resolve(jsonResponse(403, { detail: "only department admins and pathologists may cancel a run" })),
+    );
+    const client = createApiClient({ fetch: fetchMock, onUnauthorized });
+
+    const err: unknown = await client.cancelRun(12).catch((e: unknown) => e);
+
+    expect((err as ApiError).message).toBe("only department admins and pathologists may cancel a run");
+    expect(onUnauthorized).not.toHaveBeenCalled();
+    const [url, init] = fetchMock.mock.calls[0] ?? [];
+    expect(url).toBe("/api/v1/runs/12/cancel");
+    expect(init?.method).toBe("POST");
+    expect((init?.headers as Record<string, string>)["X-CSRFToken"]).toBe("tok-9");
+  });
+
+  it("asks for a re-run and for progress after a cursor", async () => {
+    const fetchMock = vi.fn<typeof fetch>(() => Promise.resolve(jsonResponse(200, {})));
+    const client = createApiClient({ fetch: fetchMock, onUnauthorized: vi.fn() });
+
+    await client.rerunRun(12, "fna");
+    await client.getRunProgress(12, "2026-11-27T06:05:04+00:00");
+    await client.getRunProgress(12, null);
+
+    expect(fetchMock.mock.calls[0]?.[0]).toBe("/api/v1/runs/12/rerun");
+    expect(fetchMock.mock.calls[0]?.[1]?.body).toBe('{"from_node":"fna"}');
+    expect(fetchMock.mock.calls[1]?.[0]).toBe(
+      "/api/v1/runs/12/progress?since=2026-11-27T06%3A05%3A04%2B00%3A00",
+    );
+    expect(fetchMock.mock.calls[2]?.[0]).toBe("/api/v1/runs/12/progress");
+  });
 });

@@ -8,7 +8,14 @@ export type RunStatus =
   | "failed"
   | "cancelled";
 
-export type NodeRunStatus = "pending" | "running" | "succeeded" | "failed" | "skipped";
+export type NodeRunStatus =
+  | "pending"
+  | "running"
+  | "succeeded"
+  | "failed"
+  | "skipped"
+  | "cancelled"
+  | "waiting";
 
 export interface Department {
   id: number;
@@ -63,6 +70,11 @@ export interface Run {
   /** Human-readable; non-empty when status is "failed". */
   error: string;
   report: Report | null;
+  /** Test run of a draft on a sample case: never delivered, report stays a draft. */
+  is_test?: boolean;
+  /** The run this one re-runs from `rerun_from_node`, or null. */
+  rerun_of?: number | null;
+  rerun_from_node?: string;
   node_runs: NodeRun[];
 }
 
@@ -70,4 +82,56 @@ export interface Run {
 export interface RunList {
   count: number;
   results: Run[];
+}
+
+/** One attempt of one node; inputs/outputs are null when the user may not see them. */
+export interface NodeAttempt extends NodeRun {
+  inputs: unknown;
+  outputs: unknown;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** A node of the run's graph, in execution order. */
+export interface GraphNode {
+  node_id: string;
+  node_type: string;
+  title: string;
+  /** Its checkpoint was copied from the run this one re-runs. */
+  reused: boolean;
+}
+
+/** GET /api/v1/runs/{id}/ */
+export interface RunDetail extends Omit<Run, "node_runs"> {
+  workflow: WorkflowRef & { version_id: number; version_status: string };
+  template: { slug: string; name: string; version: number; version_id: number };
+  nodes: GraphNode[];
+  /** Every attempt of every node, by node id then attempt. */
+  node_runs: NodeAttempt[];
+  requested_by: string | null;
+  cancel_requested_at: string | null;
+  cancelled_by: string | null;
+  permissions: { act: boolean; see_io: boolean };
+}
+
+export interface ProgressNodeRun {
+  node_id: string;
+  node_type: string;
+  attempt: number;
+  status: NodeRunStatus;
+  error: string;
+  started_at: string | null;
+  finished_at: string | null;
+  duration_ms: number | null;
+}
+
+/** GET /api/v1/runs/{id}/progress?since=cursor */
+export interface RunProgress {
+  id: number;
+  status: RunStatus;
+  /** The run may still change on its own (queued or running). */
+  active: boolean;
+  error: string;
+  cursor: string | null;
+  node_runs: ProgressNodeRun[];
 }

@@ -16,6 +16,8 @@ export const NODE_RUN_STATUSES: readonly NodeRunStatus[] = [
   "succeeded",
   "failed",
   "skipped",
+  "cancelled",
+  "waiting",
 ];
 
 const KNOWN = new Set<string>([...RUN_STATUSES, ...NODE_RUN_STATUSES]);

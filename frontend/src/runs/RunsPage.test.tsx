@@ -10,6 +10,7 @@ import {
   FAILED_RUN,
   ME,
   MODEL_DOWN,
+  NO_RUN_DETAIL,
   RUNNING_RUN,
   SUCCEEDED_RUN,
   runList,
@@ -24,7 +25,7 @@ function fakeClient(...responses: (RunList | Error)[]) {
     return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
   });
   const getMe = vi.fn<ApiClient["getMe"]>(() => Promise.resolve(ME));
-  return { client: { listRuns, getMe } satisfies ApiClient, listRuns, getMe };
+  return { client: { ...NO_RUN_DETAIL, listRuns, getMe } satisfies ApiClient, listRuns, getMe };
 }
 
 describe("Runs page", () => {

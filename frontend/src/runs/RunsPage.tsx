@@ -2,6 +2,8 @@ import { api as defaultClient } from "../api/client";
 import type { ApiClient } from "../api/client";
 import { useI18n } from "../i18n";
 import { shouldPoll } from "../lib/status";
+import { useHashRoute } from "./route";
+import { RunDetailPage } from "./RunDetailPage";
 import { RunsTable } from "./RunsTable";
 import { useRuns } from "./useRuns";
 
@@ -11,7 +13,17 @@ export interface RunsPageProps {
   pollMs?: number;
 }
 
-export function RunsPage({ client = defaultClient, departmentName, pollMs }: RunsPageProps) {
+/** The runs list at "#/", a run's detail at "#/runs/{id}". */
+export function RunsPage(props: RunsPageProps) {
+  const route = useHashRoute();
+  if (route.kind === "run") {
+    // Keyed by id: another run starts from a clean state.
+    return <RunDetailPage key={route.id} id={route.id} client={props.client} />;
+  }
+  return <RunsList {...props} />;
+}
+
+function RunsList({ client = defaultClient, departmentName, pollMs }: RunsPageProps) {
   const { t } = useI18n();
   const { state, reload } = useRuns(client, { pollMs });
   const caption = departmentName

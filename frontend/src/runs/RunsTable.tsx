@@ -4,6 +4,7 @@ import type { Run } from "../api/types";
 import { useI18n } from "../i18n";
 import { formatDateTime, formatDuration, runDurationMs } from "../lib/format";
 import { NodeRunsTable } from "./NodeRunsTable";
+import { runHref } from "./route";
 import { StatusBadge } from "./StatusBadge";
 
 const COLUMNS = 6;
@@ -75,7 +76,15 @@ export function RunsTable({ runs, nowMs, caption }: RunsTableProps) {
                       ▸
                     </span>
                   </button>
-                  <span className="accession">{run.case.accession}</span>
+                  <span className="accession">{run.case.accession}</span>{" "}
+                  <a
+                    href={runHref(run.id)}
+                    data-testid="run-details"
+                    aria-label={t("runs.detailsLabel", { id: run.id, accession: run.case.accession })}
+                    onClick={stop}
+                  >
+                    {t("runs.details")}
+                  </a>
                 </th>
                 <td>
                   {run.workflow.name}{" "}

@@ -1,4 +1,5 @@
-import type { Me, Run, RunList } from "../api/types";
+import type { ApiClient } from "../api/client";
+import type { Me, Run, RunDetail, RunList } from "../api/types";
 
 export const ME: Me = {
   username: "pathologist",
@@ -106,3 +107,89 @@ export const RUNNING_RUN: Run = {
 export function runList(...runs: Run[]): RunList {
   return { count: runs.length, results: runs };
 }
+
+function notExpected(name: string) {
+  return () => Promise.reject(new Error(`${name} was not expected in this test`));
+}
+
+/** Run-detail methods for fake clients of tests that never open a run. */
+export const NO_RUN_DETAIL: Pick<ApiClient, "getRun" | "getRunProgress" | "cancelRun" | "rerunRun"> =
+  {
+    getRun: notExpected("getRun"),
+    getRunProgress: notExpected("getRunProgress"),
+    cancelRun: notExpected("cancelRun"),
+    rerunRun: notExpected("rerunRun"),
+  };
+
+/** A run detail as GET /api/v1/runs/12/ returns it: one step retried, one not reached. */
+export const RUN_DETAIL: RunDetail = {
+  id: 12,
+  status: "failed",
+  is_test: false,
+  rerun_of: null,
+  rerun_from_node: "",
+  case: { id: 4, accession: "S26-00002" },
+  workflow: {
+    slug: "breast-fna-ihc",
+    name: "Breast FNA + Ki-67",
+    version: 1,
+    version_id: 1,
+    version_status: "published",
+  },
+  template: { slug: "breast-carcinoma", name: "Breast carcinoma", version: 3, version_id: 2 },
+  created_at: "2026-11-27T06:05:00Z",
+  started_at: "2026-11-27T06:05:01Z",
+  finished_at: "2026-11-27T06:05:04Z",
+  error: "node 'fna' (FNA classifier) failed: HTTP 503",
+  report: null,
+  requested_by: "Dr Li Wei",
+  cancel_requested_at: null,
+  cancelled_by: null,
+  permissions: { act: true, see_io: true },
+  nodes: [
+    { node_id: "case", node_type: "case_trigger", title: "Case arrives", reused: false },
+    { node_id: "fna", node_type: "model_call", title: "FNA classifier", reused: false },
+    { node_id: "report", node_type: "render_report", title: "Draft report", reused: false },
+  ],
+  node_runs: [
+    {
+      node_id: "case",
+      node_type: "case_trigger",
+      title: "Case arrives",
+      status: "succeeded",
+      attempt: 1,
+      duration_ms: 3,
+      error: "",
+      inputs: {},
+      outputs: { case: { accession: "S26-00002", case_type: "breast-resection" } },
+      started_at: "2026-11-27T06:05:01.000Z",
+      finished_at: "2026-11-27T06:05:01.003Z",
+    },
+    {
+      node_id: "fna",
+      node_type: "model_call",
+      title: "FNA classifier",
+      status: "failed",
+      attempt: 1,
+      duration_ms: 1200,
+      error: "HTTP 500",
+      inputs: { in: [{ accession: "S26-00002" }] },
+      outputs: {},
+      started_at: "2026-11-27T06:05:01.010Z",
+      finished_at: "2026-11-27T06:05:02.210Z",
+    },
+    {
+      node_id: "fna",
+      node_type: "model_call",
+      title: "FNA classifier",
+      status: "failed",
+      attempt: 2,
+      duration_ms: 1500,
+      error: "HTTP 503",
+      inputs: { in: [{ accession: "S26-00002" }] },
+      outputs: {},
+      started_at: "2026-11-27T06:05:02.500Z",
+      finished_at: "2026-11-27T06:05:04.000Z",
+    },
+  ],
+};

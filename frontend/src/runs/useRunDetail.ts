@@ -1,0 +1,115 @@
+// Loads one run and, while it is queued or running, polls its progress feed every second;
+// when the feed shows a change, the detail (with inputs and outputs) is fetched again.
+import { useCallback, useEffect, useRef, useState } from "react";
+import { ApiError } from "../api/client";
+import type { ApiClient } from "../api/client";
+import type { RunDetail } from "../api/types";
+import { isActiveRunStatus } from "../lib/status";
+import { cursorOf, progressChanges } from "./progress";
+
+export const DETAIL_POLL_MS = 1000;
+
+export type RunDetailState =
+  | { kind: "loading" }
+  | { kind: "redirecting" }
+  | { kind: "error"; message: string }
+  | {
+      kind: "ready";
+      run: RunDetail;
+      /** Client clock when this detail arrived: "now" for a run still going. */
+      fetchedAt: number;
+      refreshError: string | null;
+    };
+
+function messageOf(err: unknown): string {
+  if (err instanceof Error && err.message) return err.message;
+  return String(err);
+}
+
+export function useRunDetail(client: ApiClient, id: number, pollMs: number = DETAIL_POLL_MS) {
+  const [state, setState] = useState<RunDetailState>({ kind: "loading" });
+  const [generation, setGeneration] = useState(0);
+  // The run as an action returned it, shown at once while the effect restarts.
+  const given = useRef<RunDetail | null>(null);
+
+  useEffect(() => {
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+    let run: RunDetail | null = null;
+    let cursor: string | null = null;
+
+    const show = (next: RunDetail) => {
+      run = next;
+      cursor = cursorOf(next);
+      setState({ kind: "ready", run: next, fetchedAt: Date.now(), refreshError: null });
+    };
+    const schedule = () => {
+      if (!stopped && run && isActiveRunStatus(run.status)) {
+        timer = setTimeout(() => void poll(), pollMs);
+      }
+    };
+    const failed = (err: unknown) => {
+      if (stopped) return;
+      if (err instanceof ApiError && err.isAuthFailure) {
+        setState({ kind: "redirecting" });
+        return;
+      }
+      const message = messageOf(err);
+      setState((prev) =>
+        prev.kind === "ready" ? { ...prev, refreshError: message } : { kind: "error", message },
+      );
+    };
+
+    async function poll(): Promise<void> {
+      try {
+        const progress = await client.getRunProgress(id, cursor, controller.signal);
+        if (stopped || !run) return;
+        if (progressChanges(run, progress)) {
+          const fresh = await client.getRun(id, controller.signal);
+          if (stopped) return;
+          show(fresh);
+        } else if (progress.cursor) {
+          cursor = progress.cursor;
+          setState((prev) => (prev.kind === "ready" ? { ...prev, refreshError: null } : prev));
+        }
+      } catch (err) {
+        failed(err);
+        if (err instanceof ApiError && err.isAuthFailure) return;
+      }
+      schedule();
+    }
+
+    async function load(): Promise<void> {
+      try {
+        const first = given.current ?? (await client.getRun(id, controller.signal));
+        given.current = null;
+        if (stopped) return;
+        show(first);
+        schedule();
+      } catch (err) {
+        failed(err);
+      }
+    }
+
+    void load();
+    return () => {
+      stopped = true;
+      controller.abort();
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, [client, id, pollMs, generation]);
+
+  /** Show a run an action returned and follow it live again if it is active. */
+  const replace = useCallback((run: RunDetail) => {
+    given.current = run;
+    setGeneration((n) => n + 1);
+  }, []);
+
+  const reload = useCallback(() => {
+    setState((prev) => (prev.kind === "error" ? { kind: "loading" } : prev));
+    setGeneration((n) => n + 1);
+  }, []);
+
+  return { state, replace, reload };
+}
