@@ -12,6 +12,7 @@ problem: the render would refuse the findings.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,9 +59,15 @@ def _label(element: Element) -> str:
 class _Checker:
     """One validation pass over a parsed graph; collects problems and warnings."""
 
-    def __init__(self, spec: GraphSpec, registry: NodeRegistry) -> None:
+    def __init__(
+        self,
+        spec: GraphSpec,
+        registry: NodeRegistry,
+        extra_fills: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.spec = spec
         self.registry = registry
+        self.extra_fills = extra_fills or {}
         self.problems: list[GraphProblem] = []
         self.warnings: list[GraphProblem] = []
         self.types: dict[str, NodeType] = {}
@@ -220,7 +227,8 @@ class _Checker:
 
     def fills(self, node_id: str) -> frozenset[str]:
         node = self.configured.get(node_id)
-        return self.types[node_id].fills(node.config) if node else frozenset()
+        own = self.types[node_id].fills(node.config) if node else frozenset()
+        return own | self.extra_fills.get(node_id, frozenset())
 
     def template_contract(self, dataset: Dataset) -> None:
         known = {e.id for e in dataset.elements()}
@@ -267,14 +275,22 @@ class _Checker:
 
 
 def check_graph(
-    data: Any, registry: NodeRegistry = REGISTRY, *, dataset: Dataset | None = None
+    data: Any,
+    registry: NodeRegistry = REGISTRY,
+    *,
+    dataset: Dataset | None = None,
+    extra_fills: Mapping[str, frozenset[str]] | None = None,
 ) -> GraphCheck:
     """Every problem and warning of a graph document: structure, types, config, ports,
-    topology and, given the template version's ``dataset``, the template-first contract."""
+    topology and, given the template version's ``dataset``, the template-first contract.
+
+    ``extra_fills`` adds, by node id, elements a node fills that its config alone does not
+    tell: what a sub-workflow node's child graph fills, which only the caller can look up.
+    """
     spec, problems = read_graph(data)
     if spec is None:
         return GraphCheck(None, problems)
-    checker = _Checker(spec, registry)
+    checker = _Checker(spec, registry, extra_fills)
     checker.problems.extend(problems)
     checker.node_types()
     checker.edges()
@@ -300,3 +316,30 @@ def validate_graph(
     if check.spec is None or check.problems:
         raise GraphInvalid(check.problems)
     return check.spec
+
+
+def exposed_fills(
+    data: Any,
+    outputs: list[str],
+    registry: NodeRegistry = REGISTRY,
+    extra_fills: Mapping[str, frozenset[str]] | None = None,
+) -> frozenset[str]:
+    """The elements filled by the nodes ``outputs`` (child node ids a sub-workflow node
+    passes on) and the nodes with a path to them: what a graph used as a sub-workflow fills."""
+    spec, _ = read_graph(data)
+    if spec is None:
+        return frozenset()
+    checker = _Checker(spec, registry, extra_fills)
+    checker.node_types()
+    checker.problems.clear()
+    checker.graph.add_nodes_from(n.id for n in spec.nodes)
+    checker.graph.add_edges_from(
+        (e.source, e.target)
+        for e in spec.edges
+        if e.source in checker.graph and e.target in checker.graph
+    )
+    filled: set[str] = set()
+    for node_id in (n for n in outputs if n in checker.graph):
+        for source in {node_id, *nx.ancestors(checker.graph, node_id)}:
+            filled |= checker.fills(source) if source in checker.types else frozenset()
+    return frozenset(filled)

@@ -40,7 +40,7 @@ from orchestrator.designs.models import (
 from workflows.datasets import DatasetInvalid, parse_dataset
 from workflows.errors import GraphProblem
 from workflows.spec import GraphSpec, diff_graphs, upgrade_graph
-from workflows.validation import check_graph
+from workflows.validation import check_graph, exposed_fills
 
 # The version of the export file's own shape; the graph inside carries its schema_version.
 EXPORT_SCHEMA_VERSION = 1
@@ -163,6 +163,31 @@ def sub_workflow_problems(
     return problems
 
 
+def _sub_workflow_fills(
+    department: Department, document: Any, seen: frozenset[str]
+) -> dict[str, frozenset[str]]:
+    """By sub-workflow node id, the report elements its child graph fills and passes on
+    through the node's ``outputs`` (``name: "<child node>.<port>"``)."""
+    nodes = {
+        str(n.get("id")): n
+        for n in (document.get("nodes") or [] if isinstance(document, dict) else [])
+        if isinstance(n, dict)
+    }
+    fills: dict[str, frozenset[str]] = {}
+    for node_id, slug, number in sub_workflow_references(document):
+        version, _ = _referenced_version(department, slug, number)
+        if version is None or slug in seen:
+            continue  # reported as a problem by sub_workflow_problems
+        outputs = nodes[node_id].get("config", {}).get("outputs") or {}
+        exposed = [
+            str(ref).rpartition(".")[0]
+            for ref in (outputs.values() if isinstance(outputs, dict) else [])
+        ]
+        nested = _sub_workflow_fills(department, version.spec, seen | {slug})
+        fills[node_id] = exposed_fills(version.spec, exposed, extra_fills=nested)
+    return fills
+
+
 def check_workflow_graph(
     department: Department,
     document: Any,
@@ -185,7 +210,10 @@ def check_workflow_graph(
                     f"template version {template_version} cannot be read: {exc}",
                 )
             )
-    check = check_graph(document, dataset=dataset)
+    extra_fills = None
+    if dataset is not None:
+        extra_fills = _sub_workflow_fills(department, document, frozenset({slug} if slug else ()))
+    check = check_graph(document, dataset=dataset, extra_fills=extra_fills)
     problems.extend(check.problems)
     if check.spec is not None:
         problems.extend(sub_workflow_problems(department, check.spec, slug))

@@ -360,6 +360,33 @@ def test_a_chain_of_sub_workflows_that_leads_back_is_refused(
     )
 
 
+def test_elements_a_sub_workflow_fills_and_passes_on_count_for_the_render(
+    workflow: Workflow, admin: User, department: Department, template_version: TemplateVersion
+) -> None:
+    child, _ = create_workflow(
+        department, slug="ki67", name="Ki-67", case_type="x", template_version=template_version
+    )
+    child_graph = graph({"ki67_index": "case.findings.ki67"})
+    child_graph["nodes"].pop()  # the child only computes fields; the parent renders
+    child_graph["edges"].pop()
+    publish(child, child_graph, admin)
+    document = graph({"procedure": "'core biopsy'"}, sub("ai", "ki67"))
+    document["edges"].append(
+        {"id": "ai-report", "source": "ai", "source_port": "ki67", "target": "report",
+         "target_port": "findings"}
+    )  # fmt: skip
+
+    _, hidden = save_draft(workflow, document, user=admin)
+    document["nodes"][-1]["config"]["outputs"] = {"ki67": "fields.findings"}
+    _, passed_on = save_draft(workflow, document, user=admin)
+
+    assert [(p.code, getattr(p, "element_id", None)) for p in hidden.problems] == [
+        ("unknown_port", None),  # no `outputs`, so the child passes nothing on
+        ("required_element_unfilled", "ki67_index"),
+    ]
+    assert passed_on.problems == []
+
+
 # --- export and import ------------------------------------------------------------------------
 
 
