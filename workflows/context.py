@@ -59,6 +59,11 @@ class Services(Protocol):
         """The PDF bytes of a report version this run rendered."""
         ...
 
+    def delivery_withheld(self) -> str | None:
+        """Why this run must not send anything out (e.g. a test run of a draft), or None when
+        it may: a deliver node then checks and builds everything but does not send."""
+        ...
+
 
 @dataclass(frozen=True)
 class ChildOutcome:

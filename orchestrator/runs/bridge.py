@@ -161,6 +161,11 @@ class DjangoServices:
             pdf: bytes = stored.read()
         return pdf
 
+    def delivery_withheld(self) -> str | None:
+        if self.run.is_test:
+            return "a test run of a draft is never delivered"
+        return None
+
 
 class DjangoCheckpoints:
     """Each call commits a NodeRun row, so a resumed run knows what already finished."""

@@ -206,6 +206,7 @@ class FakeServices:
         # Delivery destinations' signing secrets and rendered PDFs, by slug and report id.
         self.secrets: dict[str, bytes] = {}
         self.pdfs: dict[int, bytes] = {}
+        self.withheld: str | None = None
 
     def add(self, slug: str, **changes: Any) -> Endpoint:
         values: dict[str, Any] = {
@@ -252,6 +253,9 @@ class FakeServices:
     async def load_workflow(self, slug: str, version: int | None) -> dict[str, Any]:
         # Tests of sub-workflows override this with the graphs they publish.
         raise NodeError(f"workflow '{slug}' is not published in this test", permanent=True)
+
+    def delivery_withheld(self) -> str | None:
+        return self.withheld
 
 
 @pytest.fixture

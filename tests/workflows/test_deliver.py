@@ -198,6 +198,22 @@ async def test_the_pdf_is_attached_when_asked_and_arrives_intact(
 
 
 @pytest.mark.anyio
+async def test_a_run_the_host_withholds_builds_the_delivery_but_does_not_send_it(
+    context: RunContext, destinations: FakeServices, receiver: Receiver, deliver: NodeType
+) -> None:
+    destinations.withheld = "a test run of a draft is never delivered"
+    pdf = one_page_pdf()
+    destinations.pdfs[7] = pdf
+    report = {**REPORT, "sha256": hashlib.sha256(pdf).hexdigest()}
+
+    outputs = await deliver.run(context, {"report": report}, config(include_pdf=True))
+
+    assert receiver.deliveries == []
+    assert outputs["delivery"]["status"] == "not sent"
+    assert outputs["delivery"]["reason"] == "a test run of a draft is never delivered"
+
+
+@pytest.mark.anyio
 async def test_a_pdf_that_does_not_match_its_checksum_is_not_sent(
     context: RunContext, destinations: FakeServices, receiver: Receiver, deliver: NodeType
 ) -> None:
@@ -418,3 +434,18 @@ def test_a_run_delivers_its_rendered_pdf_signed_with_the_catalog_secret(
     assert len(PdfReader(io.BytesIO(received)).pages) == body["report"]["pages"] >= 1
     receipt = NodeRun.objects.get(run=run, node_id="send", status="succeeded").outputs
     assert receipt["delivery"]["signed"] is True
+
+    # A test run of a draft of the same graph checks and builds the delivery, but sends nothing.
+    draft = import_workflow(
+        demo.department, document, demo.workflow_version.template_version,
+        slug="deliver-to-lis", case_type="breast-resection", publish=False,
+    )  # fmt: skip
+    test_run = start_run(case, draft, enqueue=False, allow_draft=True)
+    execute_run(test_run.pk)
+
+    test_run.refresh_from_db()
+    assert test_run.status == RunStatus.SUCCEEDED, test_run.error
+    assert len(receiver.deliveries) == 1
+    withheld = NodeRun.objects.get(run=test_run, node_id="send", status="succeeded").outputs
+    assert withheld["delivery"]["status"] == "not sent"
+    assert withheld["delivery"]["reason"] == "a test run of a draft is never delivered"

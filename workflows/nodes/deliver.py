@@ -9,7 +9,8 @@ as JSON to the destination's catalog URL with ``Idempotency-Key: <run>:<node>`` 
 drops a delivery repeated after a worker crash) and, when the destination has a secret, the
 header ``X-Pathflow-Signature: sha256=<hex HMAC-SHA256 of the exact body bytes>``. No redirects,
 the destination's timeout, a small answer cap; any answer but 2xx fails the node naming the
-destination.
+destination. A run the host withholds from delivery (a test run of a draft) checks and
+builds everything and records ``status: "not sent"`` with the reason instead of sending.
 """
 
 from __future__ import annotations
@@ -186,7 +187,11 @@ class Deliver(NodeType):
             )
         message = await self._message(context, inputs.get("report"), config)
         key = f"{context.run_id}:{context.node_id}"
-        receipt = await channel.deliver(context, destination, message, key)
+        withheld = context.services.delivery_withheld()
+        if withheld:
+            receipt: dict[str, Any] = {"status": "not sent", "reason": withheld}
+        else:
+            receipt = await channel.deliver(context, destination, message, key)
         return {
             "delivery": {
                 "channel": channel.name,
