@@ -1,0 +1,151 @@
+"""The renderer child's life: started lazily and kept warm, replaced after a timeout or running
+out of memory, shared safely by threads, and usable from daemonic (Celery prefork) processes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from typing import Any
+
+import pytest
+from pytest_django.fixtures import Settings
+
+from orchestrator.reports import rendering
+from orchestrator.reports.renderer.client import RendererProcess
+from orchestrator.reports.rendering import (
+    BASE_LAYOUT_DIR,
+    RenderError,
+    render_report_document,
+    render_report_html,
+)
+from tests.orchestrator.reports.conftest import read_pdf, text_of
+
+
+def context(accession: str) -> dict[str, Any]:
+    return {"case": {"accession": accession}}
+
+
+LAYOUT = "<p>Accession {{ case.accession }}</p>"
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_the_child_starts_on_first_use_and_is_reused_warm() -> None:
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=10, memory_mb=1500)
+    try:
+        assert process.pid is None
+        render_report_document(context("S1"), layout_html=LAYOUT, process=process)
+        first = process.pid
+
+        start = time.monotonic()
+        pdf = render_report_document(context("S2"), layout_html=LAYOUT, process=process)
+        warm = time.monotonic() - start
+
+        assert process.pid == first
+        assert process.starts == 1
+        assert "Accession S2" in text_of(read_pdf(pdf.content))
+        assert warm < 2.0  # no WeasyPrint import, no font loading: the child stayed warm
+    finally:
+        process.close()
+    assert first is not None
+    time.sleep(0.1)
+    assert not alive(first)
+
+
+def test_a_timeout_kills_the_child_and_the_next_render_gets_a_fresh_one() -> None:
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=1.5, memory_mb=1500)
+    try:
+        render_report_html(context("S1"), layout_html=LAYOUT, process=process)
+        first = process.pid
+        assert first is not None
+        hang = "{% for i in range(20000) %}<div style='break-after: page'>x</div>{% endfor %}"
+
+        with pytest.raises(RenderError, match="took longer than 1.5 s"):
+            render_report_document(context("S1"), layout_html=hang, process=process)
+        assert not alive(first)
+
+        html = render_report_html(context("S3"), layout_html=LAYOUT, process=process)
+        assert "Accession S3" in html
+        assert process.starts == 2
+    finally:
+        process.close()
+
+
+def test_a_render_that_needs_too_much_memory_is_stopped_with_a_clear_error() -> None:
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=20, memory_mb=700)
+    try:
+        render_report_html(context("S1"), layout_html=LAYOUT, process=process)
+        with pytest.raises(RenderError, match=r"ran out of memory \(limit 700 MB\)"):
+            render_report_html(
+                context("S1"), layout_html="{{ '%.600000000f' | format(1.0) }}", process=process
+            )
+        assert "Accession S2" in render_report_html(
+            context("S2"), layout_html=LAYOUT, process=process
+        )
+    finally:
+        process.close()
+
+
+def test_threads_share_one_child_and_each_gets_its_own_report() -> None:
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=30, memory_mb=1500)
+    results: dict[str, str] = {}
+    errors: list[BaseException] = []
+
+    def render(accession: str) -> None:
+        try:
+            pdf = render_report_document(context(accession), layout_html=LAYOUT, process=process)
+            results[accession] = text_of(read_pdf(pdf.content))
+        except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=render, args=(f"T{i}",)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        process.close()
+    assert errors == []
+    assert process.starts == 1
+    for accession, text in results.items():
+        assert f"Accession {accession}" in text
+    assert len(results) == 6
+
+
+def _render_in_daemon(queue: Any) -> None:
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=30, memory_mb=1500)
+    try:
+        queue.put(render_report_html(context("D1"), layout_html=LAYOUT, process=process))
+    except BaseException as exc:  # noqa: BLE001 (sent back to the test)
+        queue.put(f"failed: {exc!r}")
+    finally:
+        process.close()
+
+
+def test_a_daemonic_worker_process_can_render() -> None:
+    # Celery's prefork pool runs tasks in daemonic processes, which multiprocessing forbids
+    # to have children; the renderer child is a plain subprocess, so it works there.
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    worker = ctx.Process(target=_render_in_daemon, args=(queue,), daemon=True)
+    worker.start()
+    result = queue.get(timeout=60)
+    worker.join(timeout=10)
+    assert "Accession D1" in result
+
+
+def test_the_shared_renderer_follows_the_settings(settings: Settings) -> None:
+    settings.REPORT_RENDER_TIMEOUT_S = 7
+    first = rendering.renderer()
+    assert first is rendering.renderer()
+    assert first.timeout_s == 7
+    assert first.memory_mb == settings.REPORT_RENDER_MAX_MEMORY_MB
