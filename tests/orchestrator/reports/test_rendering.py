@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from PIL import Image
 from pypdf import PdfReader
-from skimage import data as skimage_data
 
 from orchestrator.accounts.models import Department
+from orchestrator.cases.tiles import load_tile_png
 from orchestrator.designs.models import TemplateVersion
 from orchestrator.reports.rendering import ATTACHMENT_NAME, Figure
 from orchestrator.reports.services import (
@@ -63,7 +63,8 @@ def render(
 
 def tile_png(size: int = 512) -> bytes:
     """A real stained tissue tile (scikit-image's IHC sample), cropped to ``size``²."""
-    image = Image.fromarray(skimage_data.immunohistochemistry()[:size, :size])
+    with Image.open(io.BytesIO(load_tile_png({"uri": "sample:immunohistochemistry"}))) as sample:
+        image = sample.crop((0, 0, size, size))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()
@@ -164,6 +165,7 @@ def test_a_tile_figure_is_embedded_downscaled_for_print_with_its_caption() -> No
     # WeasyPrint lists every image in each page's resources: count distinct ones.
     images = list({image.name: image for page in reader.pages for image in page.images}.values())
     assert len(images) == 1
+    assert images[0].image is not None
     width = images[0].image.width
     assert 400 <= width <= 480  # 60 mm at 200 dpi, not the 512 px source
     assert len(images[0].data) < len(tile) / 3  # compressed well below the PNG tile
@@ -176,6 +178,7 @@ def test_the_department_logo_is_printed_in_the_letterhead() -> None:
 
     images = reader.pages[0].images
     assert len(images) == 1
+    assert images[0].image is not None
     assert images[0].image.width <= 240  # 28 mm at 200 dpi
 
 
@@ -202,7 +205,8 @@ def test_a_header_from_a_case_carries_the_department_logo_and_specimen_blocks(
 
 
 def _xmp(reader: PdfReader) -> ET.Element:
-    metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    root: Any = reader.trailer["/Root"]
+    metadata = root["/Metadata"].get_object().get_data()
     return ET.fromstring(metadata)  # noqa: S314 (our own PDF, written by the renderer)
 
 
@@ -244,8 +248,9 @@ def test_chinese_fonts_are_embedded_as_small_subsets() -> None:
     reader = render("zh")
     fonts = {}
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
-            font = font.get_object()
+        resources: Any = page["/Resources"]
+        for reference in resources["/Font"].values():
+            font = reference.get_object()
             descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
             stream = descriptor.get_object()["/FontFile3"].get_object()
             fonts[font["/BaseFont"]] = len(stream.get_data())
