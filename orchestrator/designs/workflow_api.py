@@ -28,6 +28,11 @@ from rest_framework.views import APIView
 from orchestrator.accounts.models import Role, User
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import TemplateVersion, VersionStatus, Workflow, WorkflowVersion
+from orchestrator.designs.workflow_files import (
+    export_workflow,
+    import_workflow_file,
+    version_to_export,
+)
 from orchestrator.designs.workflows import (
     Validation,
     WorkflowError,
@@ -37,13 +42,10 @@ from orchestrator.designs.workflows import (
     create_workflow,
     diff_versions,
     draft_of,
-    export_workflow,
-    import_workflow_file,
     problem_dict,
     publish_draft,
     rollback_to,
     save_draft,
-    version_to_export,
 )
 
 READERS = frozenset({Role.ADMIN, Role.PATHOLOGIST})

@@ -8,7 +8,12 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orchestrator.designs.models import Workflow
-from orchestrator.designs.workflows import WorkflowError, export_workflow
+from orchestrator.designs.workflow_files import (
+    export_workflow,
+)
+from orchestrator.designs.workflows import (
+    WorkflowError,
+)
 
 
 class Command(BaseCommand):

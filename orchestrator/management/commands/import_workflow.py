@@ -7,12 +7,14 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orchestrator.designs.workflows import (
-    WorkflowError,
-    WorkflowInvalid,
+from orchestrator.designs.workflow_files import (
     department_for_file,
     import_workflow_file,
     read_export,
+)
+from orchestrator.designs.workflows import (
+    WorkflowError,
+    WorkflowInvalid,
 )
 from orchestrator.management.commands.validate_workflow import read_json_file
 

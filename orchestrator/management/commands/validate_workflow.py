@@ -10,12 +10,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orchestrator.accounts.models import Department
 from orchestrator.designs.models import TemplateVersion, VersionStatus
-from orchestrator.designs.workflows import (
-    WorkflowError,
-    check_workflow_graph,
+from orchestrator.designs.workflow_files import (
     department_for_file,
     find_template_version,
     read_export,
+)
+from orchestrator.designs.workflows import (
+    WorkflowError,
+    check_workflow_graph,
     sub_workflow_references,
 )
 from workflows.spec import upgrade_graph

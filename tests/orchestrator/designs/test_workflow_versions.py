@@ -23,14 +23,16 @@ from orchestrator.designs.models import (
     Workflow,
 )
 from orchestrator.designs.services import import_workflow
+from orchestrator.designs.workflow_files import (
+    export_workflow,
+    import_workflow_file,
+)
 from orchestrator.designs.workflows import (
     WorkflowError,
     WorkflowInvalid,
     create_workflow,
     diff_versions,
     draft_of,
-    export_workflow,
-    import_workflow_file,
     publish_draft,
     rollback_to,
     save_draft,
