@@ -9,6 +9,7 @@ from pytest_django.live_server_helper import LiveServer
 from orchestrator import devstack
 from orchestrator.cases.services import create_case
 from orchestrator.catalog.models import ModelEndpoint
+from orchestrator.celery import app as celery_app
 from orchestrator.demo_data import DemoData
 from orchestrator.runs.models import RunStatus
 from orchestrator.runs.services import execute_run, start_run
@@ -88,3 +89,44 @@ def test_the_runs_page_sends_anonymous_visitors_to_sign_in(live_server: LiveServ
         page.goto(f"{live_server.url}/app/")
         expect(page).to_have_url(f"{live_server.url}/accounts/login/?next=/app/")
         expect(page.get_by_role("button", name="Sign in / 登录")).to_be_visible()
+
+
+def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned(
+    demo: DemoData, live_server: LiveServer, broker_url: str
+) -> None:
+    case = create_case(demo.department, case_document("breast-malignant"))
+    run = execute_run(start_run(case, demo.workflow_version, enqueue=False).pk)
+    assert run is not None
+    assert run.status == RunStatus.SUCCEEDED
+
+    with browser_page() as page:
+        sign_in(page, live_server.url, "pathologist", PASSWORD)
+        page.get_by_test_id("run-details").first.click()
+
+        expect(page).to_have_url(f"{live_server.url}/app/#/runs/{run.pk}")
+        expect(page.get_by_role("heading", name=f"Run {run.pk}")).to_be_visible()
+        steps = page.get_by_test_id("detail-node")
+        expect(steps).to_have_count(6)
+        expect(steps.first).to_have_attribute("data-node-id", "case")
+        fna = page.locator("[data-testid=detail-node][data-node-id=fna]")
+        expect(fna).to_have_attribute("data-status", "succeeded")
+        outputs = fna.get_by_test_id("node-outputs")
+        expect(outputs.locator("pre")).not_to_be_visible()
+        outputs.get_by_text("Outputs").click()
+        expect(outputs.locator("pre")).to_contain_text("predict_proba")
+        inputs = page.locator("[data-testid=detail-node][data-node-id=fields]").get_by_test_id(
+            "node-inputs"
+        )
+        inputs.get_by_text("Inputs").click()
+        expect(inputs.locator("pre")).to_contain_text("positive_fraction")
+
+        # Re-running from the report step opens the new run, which reuses the model calls.
+        page.get_by_role("button", name="Re-run from step Draft report (中文)").click()
+        expect(page.get_by_role("heading", name=f"Run {run.pk + 1}")).to_be_visible()
+        expect(page.get_by_text(f"Re-run of run {run.pk} from step report")).to_be_visible()
+        expect(page.locator("[data-testid=detail-node][data-node-id=fna]")).to_contain_text(
+            f"Reused from run {run.pk}"
+        )
+        expect(page.get_by_test_id("detail-live")).to_be_visible()
+    # No worker here: the re-run stays queued; its message must not reach a later test's worker.
+    celery_app.control.purge()
