@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
-from orchestrator.designs.api import node_types
+from orchestrator.designs.api import node_type_ports, node_types
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
 from orchestrator.reports.api import report_pdf
@@ -17,6 +17,7 @@ router.register("templates", ReportTemplateViewSet, basename="template")
 urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
+    path("node-types/<str:name>/<int:version>/ports", node_type_ports, name="node-type-ports"),
     # Before any workflows/ router include, so that it does not shadow them.
     path("workflows/<slug:slug>/test-run", workflow_test_run, name="workflow-test-run"),
     path(

@@ -1,13 +1,18 @@
+"""The node-type palette for the editor, and the ports of a node with a given config."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 import workflows.nodes  # noqa: F401  (registers the node types)
-from workflows.registry import REGISTRY
+from workflows.registry import REGISTRY, Port
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -15,3 +20,37 @@ from workflows.registry import REGISTRY
 def node_types(request: Request) -> Response:
     """The node-type palette: names, versions, config JSON Schemas and typed ports."""
     return Response(REGISTRY.describe())
+
+
+def _ports(ports: tuple[Port, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": p.name,
+            "type": p.type.value,
+            "required": p.required,
+            "multiple": p.multiple,
+            "title": p.title or p.name,
+        }
+        for p in ports
+    ]
+
+
+@extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+@api_view(["POST"])
+def node_type_ports(request: Request, name: str, version: int) -> Response:
+    """The ports a node of this type has with the posted ``config`` (e.g. one output per
+    switch case), and the config's problems; the editor asks when ``ports_from_config``."""
+    node_type = REGISTRY.get(name, version)
+    if node_type is None:
+        return Response(
+            {"detail": f"node type '{name}' version {version} is unknown"},
+            status=status.HTTP_404_NOT_FOUND,
+        )
+    config = request.data.get("config") if isinstance(request.data, dict) else None
+    if not isinstance(config, dict):
+        return Response({"detail": "post {'config': {...}}"}, status=status.HTTP_400_BAD_REQUEST)
+    problems = node_type.config_problems(config)
+    # Ports of an invalid config are the type's defaults: the config may not be read safely.
+    inputs = node_type.inputs if problems else node_type.input_ports(config)
+    outputs = node_type.outputs if problems else node_type.output_ports(config)
+    return Response({"inputs": _ports(inputs), "outputs": _ports(outputs), "problems": problems})

@@ -639,3 +639,24 @@ def test_the_openapi_schema_still_generates_with_the_workflow_routes(admin: User
         "/api/v1/workflows/import",
     ):
         assert route in text  # fmt: skip
+
+
+def test_the_editor_gets_the_ports_a_node_has_with_its_config(pathologist: User) -> None:
+    client = logged_in(pathologist)
+    config = {"cases": [{"port": "high", "expression": "nodes.ihc.result.index >= 0.2"}]}
+
+    ports = client.post(
+        "/api/v1/node-types/switch/1/ports", {"config": config}, content_type="application/json"
+    ).json()
+    invalid = client.post(
+        "/api/v1/node-types/switch/1/ports", {"config": {}}, content_type="application/json"
+    ).json()
+    unknown = client.post(
+        "/api/v1/node-types/fax/1/ports", {"config": {}}, content_type="application/json"
+    )
+
+    assert [p["name"] for p in ports["outputs"]] == ["high", "default"]
+    assert ports["problems"] == []
+    assert [p["name"] for p in invalid["outputs"]] == ["default"]
+    assert invalid["problems"] == ["config: 'cases' is a required property"]
+    assert unknown.status_code == 404
