@@ -6,7 +6,7 @@ from orchestrator.accounts.api import me
 from orchestrator.designs.api import node_type_ports, node_types
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
-from orchestrator.reports.api import report_pdf
+from orchestrator.reports.api import report_pdf, template_preview
 from orchestrator.runs.api import RunViewSet, workflow_node_run, workflow_test_run
 
 router = SimpleRouter(trailing_slash=True)
@@ -17,6 +17,8 @@ router.register("templates", ReportTemplateViewSet, basename="template")
 urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
+    # Before the templates router, so that no templates/<slug> route can shadow it.
+    path("templates/preview", template_preview, name="template-preview"),
     path("node-types/<str:name>/<int:version>/ports", node_type_ports, name="node-type-ports"),
     # Before any workflows/ router include, so that it does not shadow them.
     path("workflows/<slug:slug>/test-run", workflow_test_run, name="workflow-test-run"),

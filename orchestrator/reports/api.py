@@ -1,14 +1,34 @@
+"""Reports API: a report version's PDF, and the template designer's live preview.
+
+GET  reports/{id}/pdf      the PDF of one report version (department-scoped, audited)
+POST templates/preview     a template version — saved, or unsaved dataset + layout — filled
+                           with sample values, as HTML or PDF from the sandboxed renderer
+"""
+
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
-from rest_framework.decorators import api_view
-from rest_framework.request import Request
+from typing import Any
 
-from orchestrator.accounts.models import User
+from django.http import FileResponse, Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import api_view
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from orchestrator.accounts.models import Role, User
 from orchestrator.audit.services import record_event
+from orchestrator.designs.models import TemplateVersion
 from orchestrator.reports.models import Report
+from orchestrator.reports.services import PreviewRejected, preview_report
+
+# The preview HTML is the designer's own layout: show it, but never let it run scripts, load
+# anything or reach our origin (the designer's page frames it).
+PREVIEW_HTML_POLICY = (
+    "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
+)
 
 
 @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
@@ -31,4 +51,104 @@ def report_pdf(request: Request, pk: int) -> FileResponse:
     response["Content-Disposition"] = response["Content-Disposition"].replace(
         "attachment", "inline"
     )
+    return response
+
+
+class PreviewSerializer(serializers.Serializer[dict[str, Any]]):
+    template_version = serializers.IntegerField(
+        required=False, help_text="id of a saved template version of your department"
+    )
+    dataset = serializers.DictField(
+        required=False, help_text="an unsaved dataset definition (instead of template_version)"
+    )
+    layout_html = serializers.CharField(required=False, allow_blank=True, default="")
+    layout_css = serializers.CharField(required=False, allow_blank=True, default="")
+    values = serializers.DictField(default=dict, help_text="sample values by element id")
+    language = serializers.ChoiceField(choices=["zh", "en"], default="zh")
+    format = serializers.ChoiceField(choices=["html", "pdf"], default="pdf")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("template_version" in attrs) == ("dataset" in attrs):
+            raise serializers.ValidationError(
+                "give either template_version (a saved version) or dataset (+ layout_html, "
+                "layout_css) for an unsaved one"
+            )
+        return attrs
+
+
+_PROBLEMS = inline_serializer(
+    "PreviewProblems", {"problems": serializers.ListField(child=serializers.CharField())}
+)
+
+
+def _problems(problems: list[str]) -> Response:
+    return Response({"problems": problems}, status=status.HTTP_400_BAD_REQUEST)
+
+
+@extend_schema(
+    request=PreviewSerializer,
+    responses={
+        (200, "application/pdf"): OpenApiTypes.BINARY,
+        (200, "text/html"): OpenApiTypes.STR,
+        400: _PROBLEMS,
+    },
+)
+@api_view(["POST"])
+def template_preview(request: Request) -> HttpResponse | Response:
+    """Render a template version with sample values, exactly as a report would be rendered."""
+    user = request.user
+    assert isinstance(user, User)
+    department = user.department
+    if department is None or user.role not in (Role.ADMIN, Role.PATHOLOGIST):
+        raise PermissionDenied("only admins and pathologists of a department may preview")
+    serializer = PreviewSerializer(data=request.data)
+    if not serializer.is_valid():
+        return _problems(
+            [
+                f"{field}: {message}"
+                for field, messages in serializer.errors.items()
+                for message in messages
+            ]
+        )
+    body = serializer.validated_data
+    if "template_version" in body:
+        version = (
+            TemplateVersion.objects.select_related("template")
+            .filter(pk=body["template_version"])
+            .first()
+        )
+        if version is None or version.template.department_id != department.pk:
+            if version is not None:
+                record_event("template.preview_denied", version, actor=user, department=department)
+            raise Http404("no such template version")
+        audited: Any = version
+    else:
+        version = TemplateVersion(
+            dataset=body["dataset"], layout_html=body["layout_html"], layout_css=body["layout_css"]
+        )
+        audited = department
+    detail = {"format": body["format"], "language": body["language"], "unsaved": version.pk is None}
+    try:
+        preview = preview_report(
+            department, version, body["values"], body["language"], body["format"]
+        )
+    except PreviewRejected as exc:
+        record_event(
+            "template.preview_refused",
+            audited,
+            actor=user,
+            department=department,
+            problems=len(exc.problems),
+            **detail,
+        )
+        return _problems(exc.problems)
+    record_event("template.previewed", audited, actor=user, department=department, **detail)
+    response = HttpResponse(preview.content, content_type=preview.content_type)
+    if body["format"] == "html":
+        response["Content-Security-Policy"] = PREVIEW_HTML_POLICY
+    else:
+        response["Content-Disposition"] = 'inline; filename="preview.pdf"'
+        response["X-Report-Pages"] = str(preview.pages)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
     return response

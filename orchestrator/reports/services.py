@@ -17,6 +17,7 @@ from orchestrator.accounts.models import Department
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.designs.models import TemplateVersion
+from orchestrator.designs.templates import TemplateContent, TemplateInvalid, check_content
 from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.reports.renderer.client import RendererProcess
 from orchestrator.reports.rendering import (
@@ -24,6 +25,7 @@ from orchestrator.reports.rendering import (
     RenderedPdf,
     RenderError,
     render_report_document,
+    render_report_html,
 )
 from orchestrator.reports.strings import REPORT_STRINGS
 from orchestrator.runs.models import Run
@@ -255,6 +257,79 @@ def render_report_pdf(
         data=report_data(template_version, dataset, values, provenance, language, status),
         process=process,
     )
+
+
+class PreviewRejected(ValueError):
+    """A preview cannot be rendered; ``problems`` lists every reason, each naming what to fix."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+@dataclass(frozen=True)
+class Preview:
+    content: bytes
+    content_type: str
+    pages: int | None
+
+
+PREVIEW_PATIENT = {"zh": "示例患者", "en": "Sample Patient"}
+
+
+def preview_header(department: Department, language: str) -> ReportHeader:
+    """A placeholder patient and case in the department's real letterhead."""
+    return ReportHeader(
+        hospital_name=department.hospital_name,
+        department_name=department.name,
+        accession="PREVIEW",
+        patient_name=PREVIEW_PATIENT.get(language, PREVIEW_PATIENT["en"]),
+        patient_mrn="—",
+        patient_sex="U",
+        patient_birth_date="",
+        ordering_physician="",
+        clinical_info="",
+        specimens=[{"label": "A", "site": "—", "procedure": "—"}],
+        logo=department_logo(department),
+    )
+
+
+def preview_report(
+    department: Department,
+    template_version: TemplateVersion,
+    values: dict[str, Any],
+    language: str,
+    output: str,
+) -> Preview:
+    """Render a template version (saved, or unsaved and built by the caller) with sample values
+    through the same sandboxed renderer as real reports. Raises ``PreviewRejected`` listing
+    every problem of the dataset, layout, values, language or output format."""
+    problems: list[str] = []
+    if language not in REPORT_STRINGS:
+        problems.append(f"language {language!r} is not one of zh, en")
+    if output not in ("html", "pdf"):
+        problems.append(f"format {output!r} is not html or pdf")
+    try:
+        dataset = check_content(TemplateContent.of(template_version))
+    except TemplateInvalid as exc:
+        raise PreviewRejected([*exc.problems, *problems]) from None
+    problems.extend(f"values: {p}" for p in findings_problems(dataset, values, complete=False))
+    if problems:
+        raise PreviewRejected(problems)
+    header = preview_header(department, language)
+    try:
+        if output == "html":
+            context = build_report_context(
+                dataset, header, values, {}, language, ReportStatus.DRAFT
+            )
+            html = render_report_html(
+                context, layout_html=template_version.layout_html, logo=header.logo or None
+            )
+            return Preview(html.encode(), "text/html; charset=utf-8", None)
+        pdf = render_report_pdf(template_version, dataset, header, values, {}, language)
+    except RenderError as exc:
+        raise PreviewRejected([f"layout: {exc}"]) from None
+    return Preview(pdf.content, "application/pdf", pdf.pages)
 
 
 def create_draft_report(
