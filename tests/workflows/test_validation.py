@@ -12,6 +12,7 @@ from workflows.datasets import parse_dataset
 from workflows.errors import GraphInvalid, GraphProblem
 from workflows.ports import PortType
 from workflows.registry import REGISTRY, NodeRegistry, NodeType, Port
+from workflows.spec import upgrade_graph
 from workflows.validation import ElementProblem, check_graph, graph_problems, validate_graph
 
 from .conftest import ROOT, demo_graph
@@ -652,3 +653,30 @@ def test_the_palette_says_which_types_take_their_ports_from_config() -> None:
     assert palette["route"]["ports_from_config"] is True
     assert palette["enter_fields"]["ports_from_config"] is False
     assert palette["case_trigger"]["ports_from_config"] is False
+
+
+def test_a_graph_written_before_schema_version_existed_is_upgraded_then_validates() -> None:
+    document = demo_graph()
+    del document["schema_version"]
+    for item in document["nodes"]:
+        del item["type_version"]
+    assert by_code(graph_problems(document), "schema_version")
+
+    upgraded, notes = upgrade_graph(document)
+
+    assert notes == ["the graph had schema_version 0; upgraded to 1"]
+    assert graph_problems(upgraded) == []
+
+
+def test_a_newer_graph_is_read_as_this_version_with_a_note_and_checked_as_usual() -> None:
+    document = demo_graph()
+    document["schema_version"] = 2
+    node(document, "report")["type"] = "render_report_v2"
+
+    upgraded, notes = upgrade_graph(document)
+
+    assert "newer than this Pathflow reads (1)" in notes[0]
+    assert [p.code for p in graph_problems(upgraded)] == ["unknown_node_type"]
+    assert upgrade_graph({**demo_graph(), "schema_version": -1})[1] == [
+        "no upgrade path from schema_version -1"
+    ]
