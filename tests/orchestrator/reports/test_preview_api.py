@@ -38,7 +38,7 @@ def post(client: Client, body: dict[str, Any]) -> Any:
 
 
 def test_the_preview_route_is_not_shadowed_by_the_templates_api() -> None:
-    assert resolve(URL).func.__name__ == template_preview.__name__
+    assert resolve(URL).func is template_preview
 
 
 def test_a_pathologist_previews_a_saved_version_as_a_pdf(
@@ -116,7 +116,11 @@ def test_a_broken_dataset_and_a_sandbox_violation_are_reported_as_problems(
 def test_neither_or_both_sources_is_a_clear_400(pathologist: User, department: Department) -> None:
     client = logged_in(pathologist)
     version = saved_version(department)
-    for body in ({"values": {}}, {"template_version": version.pk, "dataset": DATASET}):
+    bodies: list[dict[str, Any]] = [
+        {"values": {}},
+        {"template_version": version.pk, "dataset": DATASET},
+    ]
+    for body in bodies:
         response = post(client, body)
         assert response.status_code == 400
         assert "either template_version" in " ".join(response.json()["problems"])
