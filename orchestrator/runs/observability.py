@@ -297,6 +297,9 @@ class _SingleNodeServices(DjangoServices):
     ) -> RenderedReport:
         raise NodeError(NOT_SINGLE_RUNNABLE["render_report"], permanent=True)
 
+    def delivery_withheld(self) -> str | None:
+        return "a single-node run never delivers"
+
 
 def _single_node(
     version: WorkflowVersion, node_id: str, inputs: Any, node_outputs: Any

@@ -6,8 +6,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.test import Client
@@ -27,6 +28,20 @@ from orchestrator.runs.services import execute_run, start_run
 from tests.conftest import case_document, wait_for_run
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A real HTTP server on a free loopback port, stopped on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", devstack.free_port()), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def logged_in(username: str) -> Client:
@@ -59,10 +74,65 @@ def finished_run(demo: DemoData, document: str = "breast-malignant") -> Run:
 # --- test runs --------------------------------------------------------------------------------
 
 
-def test_a_test_run_of_the_draft_on_a_sample_case_runs_on_the_worker_and_stays_a_draft(
-    demo: DemoData, celery_worker: devstack.ManagedProcess
+class _Receiver(BaseHTTPRequestHandler):
+    """A webhook receiver that counts what it is sent."""
+
+    received: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        self.received.append(self.path)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+@pytest.fixture
+def webhook_receiver() -> Iterator[tuple[str, list[str]]]:
+    _Receiver.received = []
+    with serving(_Receiver) as url:
+        yield url, _Receiver.received
+
+
+def test_a_test_run_of_the_draft_on_a_sample_case_runs_on_the_worker_and_never_delivers(
+    demo: DemoData,
+    celery_worker: devstack.ManagedProcess,
+    webhook_receiver: tuple[str, list[str]],
 ) -> None:
+    url, received = webhook_receiver
+    ModelEndpoint.objects.create(
+        department=demo.department,
+        slug="lis-hook",
+        name="LIS webhook",
+        protocol="webhook",
+        base_url=f"{url}/reports",
+    )
     draft = make_draft(demo, report={"config": {"language": "en"}})
+    draft.spec = {
+        **draft.spec,
+        "nodes": [
+            *draft.spec["nodes"],
+            {
+                "id": "send",
+                "type": "deliver",
+                "type_version": 1,
+                "title": "Send to the LIS",
+                "config": {"channel": "webhook", "destination": "lis-hook", "event": "drafted"},
+            },
+        ],
+        "edges": [
+            *draft.spec["edges"],
+            {
+                "id": "e7",
+                "source": "report",
+                "source_port": "report",
+                "target": "send",
+                "target_port": "report",
+            },
+        ],
+    }
+    draft.save()
 
     response = logged_in("admin").post(
         "/api/v1/workflows/breast-fna-ihc/test-run",
@@ -84,6 +154,10 @@ def test_a_test_run_of_the_draft_on_a_sample_case_runs_on_the_worker_and_stays_a
     report = Report.objects.get(run=run)
     assert report.status == ReportStatus.DRAFT
     assert report.language == "en"
+    send = NodeRun.objects.get(run=run, node_id="send")
+    assert send.status == "succeeded"
+    assert send.outputs["delivery"]["status"] == "not sent"
+    assert received == []
     # A real case with the document's own accession can still arrive later.
     create_case(demo.department, case_document("breast-malignant"))
 
@@ -238,15 +312,8 @@ class _Hang(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def hanging_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", devstack.free_port()), _Hang)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_Hang) as url:
+        yield url
 
 
 def test_a_single_node_run_stops_at_the_nodes_timeout(demo: DemoData, hanging_server: str) -> None:
