@@ -19,6 +19,7 @@ from orchestrator.demo_data import DemoData, load_demo_data
 from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.runs.models import NodeRun, Run, RunStatus
 from tests.conftest import PASSWORD, case_document
+from workflows.nodes.review import review_request
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db]
 
@@ -369,7 +370,11 @@ def test_a_review_decision_resumes_a_parked_run(
         node_id="check",
         node_type="review",
         status="waiting",
-        outputs={"review": {"title": "Check", "fields": ["ki67_index"], "decisions": ["approve"]}},
+        outputs={
+            "waiting": review_request(
+                {"title": "Check", "fields": ["ki67_index"], "decisions": ["approve"]}, {}
+            )
+        },
     )
     client = logged_in(pathologist)
 
