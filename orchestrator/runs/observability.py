@@ -190,10 +190,12 @@ def rerun_from_node(run: Run, from_node: str, user: User, *, enqueue: bool = Tru
 
 
 def _copy_checkpoints(source: Run, target: Run, again: set[str]) -> set[str]:
-    """Copy the final, finished attempt of every node outside ``again``; return their ids."""
+    """Copy the final, finished attempt of every node outside ``again``; return their ids.
+    Nodes of a sub-workflow are recorded as ``<node>/<child node>`` and go with their node."""
     latest: dict[str, NodeRun] = {}
-    for row in source.node_runs.exclude(node_id__in=again).order_by("attempt"):
-        latest[row.node_id] = row
+    for row in source.node_runs.order_by("attempt"):
+        if row.node_id.split("/", 1)[0] not in again:
+            latest[row.node_id] = row
     kept = [row for row in latest.values() if row.status in ("succeeded", "skipped")]
     NodeRun.objects.bulk_create(
         NodeRun(

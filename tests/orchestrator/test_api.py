@@ -412,6 +412,8 @@ def test_a_rerun_reuses_the_checkpoints_upstream_of_the_chosen_node(
             outputs={"seen": node_id},
         )
     NodeRun.objects.create(run=run, node_id="malignant", node_type="condition", status="failed")
+    # A node of a sub-workflow run inside 'fna' goes with it.
+    NodeRun.objects.create(run=run, node_id="fna/inner", node_type="transform", status="succeeded")
     client = logged_in(pathologist)
 
     response = client.post(

@@ -1,7 +1,7 @@
 import type { GraphNode, NodeAttempt, RunDetail } from "../api/types";
 import { useI18n } from "../i18n";
 import { formatDuration } from "../lib/format";
-import { attemptsOf } from "./progress";
+import { attemptsOf, childAttemptsOf } from "./progress";
 import { StatusBadge } from "./StatusBadge";
 
 function JsonBlock({ label, value, testId }: { label: string; value: unknown; testId: string }) {
@@ -13,10 +13,24 @@ function JsonBlock({ label, value, testId }: { label: string; value: unknown; te
   );
 }
 
-function Attempt({ attempt, showIo }: { attempt: NodeAttempt; showIo: boolean }) {
+function Attempt({
+  attempt,
+  showIo,
+  child,
+}: {
+  attempt: NodeAttempt;
+  showIo: boolean;
+  /** For a node of a sub-workflow: its id inside the child graph. */
+  child?: string;
+}) {
   const { t } = useI18n();
   return (
-    <div className="attempt" data-testid="node-attempt" data-status={attempt.status}>
+    <div
+      className="attempt"
+      data-testid={child ? "child-attempt" : "node-attempt"}
+      data-status={attempt.status}
+    >
+      {child ? <code className="node-id">{child}</code> : null}{" "}
       <span>{t("detail.attempt", { n: attempt.attempt })}</span>{" "}
       <StatusBadge status={attempt.status} />{" "}
       <span className="muted">{formatDuration(attempt.duration_ms)}</span>
@@ -99,6 +113,14 @@ export function RunSteps({ run, onRerun, busy = false }: RunStepsProps) {
               </div>
               {attempts.map((attempt) => (
                 <Attempt key={attempt.attempt} attempt={attempt} showIo={showIo} />
+              ))}
+              {childAttemptsOf(run, node.node_id).map((attempt) => (
+                <Attempt
+                  key={`${attempt.node_id}#${attempt.attempt}`}
+                  attempt={attempt}
+                  showIo={showIo}
+                  child={attempt.node_id.slice(node.node_id.length + 1)}
+                />
               ))}
             </li>
           );

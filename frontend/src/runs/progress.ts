@@ -33,3 +33,16 @@ export function attemptsOf(run: Pick<RunDetail, "node_runs">, nodeId: string): N
     .filter((a) => a.node_id === nodeId)
     .sort((a, b) => a.attempt - b.attempt);
 }
+
+/** Attempts of the nodes of a sub-workflow run inside node ``nodeId`` (recorded as
+ * "<node>/<child node>"), in the order they started. */
+export function childAttemptsOf(run: Pick<RunDetail, "node_runs">, nodeId: string): NodeAttempt[] {
+  const prefix = `${nodeId}/`;
+  return run.node_runs
+    .filter((a) => a.node_id.startsWith(prefix))
+    .sort(
+      (a, b) =>
+        (a.started_at ?? a.finished_at ?? "").localeCompare(b.started_at ?? b.finished_at ?? "") ||
+        a.attempt - b.attempt,
+    );
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { RUN_DETAIL } from "../test/fixtures";
-import { attemptsOf, cursorOf, progressChanges } from "./progress";
+import { attemptsOf, childAttemptsOf, cursorOf, progressChanges } from "./progress";
 import { parseHash, runHref } from "./route";
 
 describe("hash routes", () => {
@@ -45,5 +45,18 @@ describe("progress helpers", () => {
   it("orders a node's attempts", () => {
     const reversed = { node_runs: [...RUN_DETAIL.node_runs].reverse() };
     expect(attemptsOf(reversed, "fna").map((a) => a.attempt)).toEqual([1, 2]);
+  });
+
+  it("finds the attempts of a sub-workflow's nodes under their parent node", () => {
+    const base = RUN_DETAIL.node_runs[0]!;
+    const run = {
+      node_runs: [
+        { ...base, node_id: "sub/b", started_at: "2026-11-27T06:05:03Z" },
+        { ...base, node_id: "sub/a", started_at: "2026-11-27T06:05:02Z" },
+        { ...base, node_id: "subtotal", started_at: "2026-11-27T06:05:01Z" },
+      ],
+    };
+    expect(childAttemptsOf(run, "sub").map((a) => a.node_id)).toEqual(["sub/a", "sub/b"]);
+    expect(attemptsOf(run, "sub")).toEqual([]);
   });
 });
