@@ -7,7 +7,12 @@ from orchestrator.designs.api import node_type_ports, node_types
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
 from orchestrator.reports.api import report_pdf, template_preview
-from orchestrator.runs.api import RunViewSet, workflow_node_run, workflow_test_run
+from orchestrator.runs.api import (
+    RunActionsWithoutSlash,
+    RunViewSet,
+    workflow_node_run,
+    workflow_test_run,
+)
 
 router = SimpleRouter(trailing_slash=True)
 router.register("runs", RunViewSet, basename="run")
@@ -29,7 +34,11 @@ urlpatterns = [
     ),
     # Run actions without the router's trailing slash, as the API documents them.
     *(
-        path(f"runs/<int:pk>/{name}", RunViewSet.as_view({method: name}), name=f"run-{name}-")
+        path(
+            f"runs/<int:pk>/{name}",
+            RunActionsWithoutSlash.as_view({method: name}),
+            name=f"run-{name}-",
+        )
         for name, method in (
             ("cancel", "post"),
             ("review", "post"),

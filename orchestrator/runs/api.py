@@ -419,6 +419,13 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
         return Response(observability.run_progress(run, since))
 
 
+class RunActionsWithoutSlash(RunViewSet):
+    """The same actions at ``runs/{id}/<action>`` (as documented), besides the router's
+    ``runs/{id}/<action>/``; left out of the OpenAPI schema, which lists them once."""
+
+    schema = None
+
+
 # --- workflow-scoped: test runs and single-node runs of a draft -------------------------------
 
 
