@@ -6,12 +6,13 @@ The engine runs in an event loop; the ORM is synchronous, so every database touc
 
 from __future__ import annotations
 
+import asyncio
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db.models import Q
 from django.utils import timezone
 
 from orchestrator.cases.tiles import load_tile_png
@@ -168,84 +169,146 @@ class DjangoServices:
 
 
 class DjangoCheckpoints:
-    """Each call commits a NodeRun row, so a resumed run knows what already finished."""
+    """Each call commits a NodeRun row, so a resumed run knows what already finished.
+
+    Rows are written by one upsert statement (INSERT … ON CONFLICT DO UPDATE, on SQLite and
+    PostgreSQL alike), and checkpoints that arrive while a write is in flight (parallel nodes
+    starting or finishing together) go in the next statement together: a checkpoint is on the
+    path of every node, so its cost is the engine's overhead per node (docs/performance.md).
+    Every call still returns only once its own row is committed."""
 
     def __init__(self, run: Run) -> None:
         self.run = run
+        self._pending: list[tuple[NodeRun, asyncio.Future[None]]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def node_started(
         self, node_id: str, node_type: str, attempt: int, inputs: dict[str, Any]
     ) -> None:
-        await sync_to_async(NodeRun.objects.update_or_create)(
+        row = NodeRun(
             run=self.run,
             node_id=node_id,
             attempt=attempt,
-            defaults={
-                "node_type": node_type,
-                "status": "running",
-                "inputs": inputs,
-                "started_at": timezone.now(),
-                "outputs": {},
-                "error": "",
-            },
+            node_type=node_type,
+            status="running",
+            inputs=inputs,
+            started_at=timezone.now(),
         )
+        await self._commit(row)
 
     async def node_finished(self, result: NodeResult) -> None:
         duration = None
         if result.started_at and result.finished_at:
             duration = int((result.finished_at - result.started_at).total_seconds() * 1000)
-        await sync_to_async(NodeRun.objects.update_or_create)(
+        row = NodeRun(
             run=self.run,
             node_id=result.node_id,
             attempt=result.attempt,
-            defaults={
-                "node_type": result.node_type,
-                "status": result.status,
-                "inputs": result.inputs,
-                "outputs": result.outputs,
-                "error": result.error,
-                "started_at": result.started_at,
-                "finished_at": result.finished_at,
-                "duration_ms": duration,
-                "final": result.final and result.status in FINISHED_FOR_GOOD,
-            },
+            node_type=result.node_type,
+            status=result.status,
+            inputs=result.inputs,
+            outputs=result.outputs,
+            error=result.error,
+            started_at=result.started_at,
+            finished_at=result.finished_at,
+            duration_ms=duration,
+            final=result.final and result.status in FINISHED_FOR_GOOD,
         )
+        await self._commit(row)
+
+    async def _commit(self, row: NodeRun) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._pending.append((row, done))
+        # The writer is a task of its own, so that a node cancelled while waiting for its
+        # checkpoint does not stop the writes of the others.
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._drain())
+        await done
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            # One row per node attempt: a later checkpoint of the same attempt wins.
+            rows = {(r.node_id, r.attempt): r for r, _ in batch}
+            try:
+                await sync_to_async(_upsert)(list(rows.values()))
+            except Exception as exc:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_exception(exc)
+            else:
+                for _, done in batch:
+                    if not done.done():
+                        done.set_result(None)
+
+
+_UPSERT_FIELDS = [
+    "node_type",
+    "status",
+    "inputs",
+    "outputs",
+    "error",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+    "final",
+]
+
+
+def _upsert(rows: list[NodeRun]) -> None:
+    NodeRun.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["run", "node_id", "attempt"],
+        update_fields=_UPSERT_FIELDS,
+    )
 
 
 # A node with one of these statuses and ``final`` set is never run again in the same run.
 FINISHED_FOR_GOOD = frozenset({"succeeded", "skipped", "failed"})
 
 
-def attempts_used(run: Run) -> dict[str, int]:
-    """Per node, how many attempts earlier executions of ``run`` started and did not finish
-    for good (interrupted, failed and retried); a resumed node goes on at the next number.
-    A node parked ``waiting`` for a person did not use its attempt."""
-    used: dict[str, int] = {}
-    for node_id, attempt in run.node_runs.exclude(status="waiting").values_list(
-        "node_id", "attempt"
-    ):
-        used[node_id] = max(used.get(node_id, 0), attempt)
-    return used
+@dataclass
+class ResumeState:
+    """What earlier executions of a run left, read in one query.
+
+    ``completed``: nodes that finished for good (succeeded, skipped, or failed after their last
+    attempt or permanently) — never run again. ``attempts``: per node, the highest attempt
+    started (a node parked ``waiting`` for a person did not use its attempt) — a resumed node
+    goes on at the next number. ``steps``: node executions so far, for the step limit.
+    ``interrupted``: attempts left ``running`` by an execution that died."""
+
+    completed: dict[str, NodeResult] = field(default_factory=dict)
+    attempts: dict[str, int] = field(default_factory=dict)
+    steps: int = 0
+    interrupted: list[int] = field(default_factory=list)
+
+
+def resume_state(run: Run) -> ResumeState:
+    state = ResumeState()
+    for row in run.node_runs.order_by("attempt"):
+        if row.status != "waiting":
+            state.attempts[row.node_id] = max(state.attempts.get(row.node_id, 0), row.attempt)
+        if row.status not in ("skipped", "waiting"):
+            state.steps += 1
+        if row.status == "running":
+            state.interrupted.append(row.pk)
+        if row.status in ("succeeded", "skipped") or (row.status == "failed" and row.final):
+            state.completed[row.node_id] = NodeResult(
+                node_id=row.node_id,
+                node_type=row.node_type,
+                status=row.status,  # type: ignore[arg-type]
+                attempt=row.attempt,
+                inputs=row.inputs,
+                outputs=row.outputs,
+                error=row.error,
+                started_at=row.started_at,
+                finished_at=row.finished_at,
+                final=True,
+            )
+    return state
 
 
 def completed_results(run: Run) -> dict[str, NodeResult]:
-    """Checkpoints of nodes that finished for good in an earlier attempt of this run: they
-    succeeded or were skipped, or failed after their last attempt (or permanently)."""
-    done: dict[str, NodeResult] = {}
-    rows = run.node_runs.filter(
-        Q(status__in=["succeeded", "skipped"]) | Q(status="failed", final=True)
-    ).order_by("attempt")
-    for row in rows:
-        done[row.node_id] = NodeResult(
-            node_id=row.node_id,
-            node_type=row.node_type,
-            status=row.status,  # type: ignore[arg-type]
-            attempt=row.attempt,
-            inputs=row.inputs,
-            outputs=row.outputs,
-            error=row.error,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            final=True,
-        )
-    return done
+    """Checkpoints of nodes that finished for good in an earlier execution of this run."""
+    return resume_state(run).completed

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import httpx
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -30,14 +30,14 @@ from orchestrator.designs.models import VersionStatus, WorkflowVersion
 from orchestrator.runs.bridge import (
     DjangoCheckpoints,
     DjangoServices,
-    attempts_used,
+    ResumeState,
     case_payload,
-    completed_results,
+    resume_state,
 )
 from orchestrator.runs.models import NodeRun, NodeRunStatus, Run, RunStatus
 from workflows.context import RunContext
 from workflows.datasets import findings_problems, parse_dataset
-from workflows.executor import NodeResult, RunControl, RunOutcome, execute_graph
+from workflows.executor import RunControl, RunOutcome, execute_graph
 from workflows.http import new_client
 from workflows.nodes.review import decision_outputs, decision_problems
 from workflows.spec import parse_graph
@@ -324,24 +324,31 @@ class _Loaded:
     run: Run
     case: dict[str, Any]
     services: DjangoServices
-    completed: dict[str, NodeResult]
-    attempts: dict[str, int]
-    steps: int
+    resume: ResumeState
 
 
 def _load(run_id: int) -> _Loaded:
     run = Run.objects.select_related(
         "case__department", "workflow_version__workflow", "template_version"
     ).get(pk=run_id)
-    steps = run.node_runs.exclude(status__in=["skipped", "waiting"]).count()
-    return _Loaded(
-        run,
-        case_payload(run),
-        DjangoServices(run),
-        completed_results(run),
-        attempts_used(run),
-        steps,
-    )
+    resume = resume_state(run)
+    if resume.interrupted:
+        # Attempts left running by an execution that died (we hold the lease now, so none is
+        # live) become failed attempts; each node goes on at its next attempt.
+        NodeRun.objects.filter(pk__in=resume.interrupted).update(
+            status=NodeRunStatus.FAILED,
+            final=False,
+            finished_at=timezone.now(),
+            error="interrupted: the worker running this attempt stopped before it finished",
+        )
+    return _Loaded(run, case_payload(run), DjangoServices(run), resume)
+
+
+def _drop_broken_connection() -> None:
+    """The checkpoint thread keeps its database connection from run to run (a reconnect per
+    run costs milliseconds); drop it only if the server closed it."""
+    if connection.connection is not None and not connection.is_usable():
+        connection.close()
 
 
 async def _execute(loaded: _Loaded, owner: str, http: httpx.AsyncClient) -> RunOutcome:
@@ -350,7 +357,7 @@ async def _execute(loaded: _Loaded, owner: str, http: httpx.AsyncClient) -> RunO
     control = RunControl(
         max_steps=settings.RUN_MAX_STEPS,
         max_seconds=settings.RUN_MAX_SECONDS,
-        steps_taken=loaded.steps,
+        steps_taken=loaded.resume.steps,
     )
     context = RunContext(
         run_id=str(run.pk),
@@ -359,16 +366,15 @@ async def _execute(loaded: _Loaded, owner: str, http: httpx.AsyncClient) -> RunO
         http=http,
         workflow_path=(run.workflow_version.workflow.slug,),
     )
-    # The checkpoint thread may hold a connection from an earlier run that the server closed.
-    await sync_to_async(close_old_connections)()
+    await sync_to_async(_drop_broken_connection)()
     watcher = asyncio.create_task(_watch(run.pk, owner, control))
     try:
         return await execute_graph(
             spec,
             context,
             DjangoCheckpoints(run),
-            completed=loaded.completed,
-            attempts=loaded.attempts,
+            completed=loaded.resume.completed,
+            attempts=loaded.resume.attempts,
             concurrency=settings.RUN_CONCURRENCY,
             control=control,
         )
@@ -393,7 +399,6 @@ def execute_run(run_id: int) -> Run | None:
         expires = run.lease_expires_at or timezone.now()
         raise LeaseHeld(run_id, max(1.0, (expires - timezone.now()).total_seconds() + 1))
     try:
-        _mark_interrupted(run_id)
         loaded = _load(run_id)
         if loaded.run.cancel_requested_at is not None:
             by = loaded.run.cancelled_by
@@ -404,17 +409,6 @@ def execute_run(run_id: int) -> Run | None:
         logger.exception("run %s stopped by an internal error", run_id)
         outcome = RunOutcome("failed", f"internal error: {type(exc).__name__}: {exc}", {})
     return _finish(run_id, owner, outcome)
-
-
-def _mark_interrupted(run_id: int) -> None:
-    """Attempts left ``running`` by an execution that died (we hold the lease now, so none is
-    live) become failed attempts; the node goes on at its next attempt."""
-    NodeRun.objects.filter(run_id=run_id, status=NodeRunStatus.RUNNING).update(
-        status=NodeRunStatus.FAILED,
-        final=False,
-        finished_at=timezone.now(),
-        error="interrupted: the worker running this attempt stopped before it finished",
-    )
 
 
 _STATUS = {
