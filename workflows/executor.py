@@ -220,6 +220,10 @@ class GraphExecutor:
         self.attempts: dict[str, int] = {}
         # The attempt each running node is at, and its inputs, for recording a cancellation.
         self.current: dict[str, tuple[int, dict[str, Any]]] = {}
+        # Final checkpoints being written. The scheduler does not wait for them before starting
+        # the next nodes: those nodes' own start checkpoints are committed after (or together
+        # with) them, and no node does any work before its start checkpoint is committed.
+        self.finishing: list[asyncio.Future[None]] = []
 
     # --- the run loop ---------------------------------------------------------------------
 
@@ -248,10 +252,12 @@ class GraphExecutor:
             raise
         finally:
             stop.cancel()
+        if self.control.stopped.is_set() and not failure:
+            await self._cancel(running, self.control.reason)
+        await self._flush()
         if failure:
             return RunOutcome("failed", failure, self.results)
         if self.control.stopped.is_set():
-            await self._cancel(running, self.control.reason)
             return RunOutcome(self.control.status, self.control.reason, self.results)
         if self.waiting:
             waiting = tuple(self.prefix + node_id for node_id in self.waiting)
@@ -273,10 +279,12 @@ class GraphExecutor:
             )
             if not done:
                 self.control.stop_for_time()
+            await self._flush(only_done=True)
             for task in [t for t in running if t in done]:
                 node = self.spec.node(running.pop(task))
                 result = task.result()
                 self.current.pop(node.id, None)
+                self._record_finish(result)
                 if result.status == "waiting":
                     self.waiting[node.id] = result
                     continue
@@ -286,6 +294,17 @@ class GraphExecutor:
                     await self._cancel(running, f"the run stopped because node '{node.id}' failed")
                     return f"node '{self.prefix}{node.id}' ({node.title}) failed: {result.error}"
         return ""
+
+    def _record_finish(self, result: NodeResult) -> None:
+        self.finishing.append(asyncio.ensure_future(self.checkpoints.node_finished(result)))
+
+    async def _flush(self, *, only_done: bool = False) -> None:
+        """Wait for the final checkpoints written so far (or only look at those already
+        written); a checkpoint that could not be written stops the run with its error."""
+        pending = [f for f in self.finishing if f.done()] if only_done else self.finishing
+        self.finishing = [f for f in self.finishing if f not in pending]
+        if pending:
+            await asyncio.gather(*pending)
 
     def _publish(self, result: NodeResult) -> None:
         """Make a finished node's outputs readable as ``nodes.<id>`` in expressions."""
@@ -310,7 +329,7 @@ class GraphExecutor:
                 if self._should_skip(node, edges, active):
                     result = NodeResult(node.id, node.type, "skipped", finished_at=_now())
                     self.results[node.id] = result
-                    await self.checkpoints.node_finished(result)
+                    self._record_finish(result)
                     progress = True
                     continue
                 inputs = self._gather_inputs(node, active)
@@ -356,8 +375,7 @@ class GraphExecutor:
                 await asyncio.Future()  # parked until the executor cancels it (run stopped)
             result = await self._attempt(node, inputs, safe_inputs, attempt)
             if result.status != "failed" or result.final:
-                await self.checkpoints.node_finished(result)
-                return result
+                return result  # the scheduler records it (see ``finishing``)
             await self.checkpoints.node_finished(result)
             self.current[node.id] = (attempt + 1, safe_inputs)
             # Exponential backoff with jitter so that retries from many runs do not align.
@@ -430,9 +448,7 @@ class GraphExecutor:
         failed = NodeResult(
             node.id, node.type, "failed", used, safe_inputs, {}, error, None, _now()
         )
-        result = self._apply_on_error(node, failed)
-        await self.checkpoints.node_finished(result)
-        return result
+        return self._apply_on_error(node, failed)
 
     @staticmethod
     def _apply_on_error(node: NodeSpec, failed: NodeResult) -> NodeResult:

@@ -227,6 +227,9 @@ class DjangoCheckpoints:
 
     async def _drain(self) -> None:
         while self._pending:
+            # Let the checkpoints of nodes scheduled in the same step join this write (e.g.
+            # a node's end and the start of the nodes it feeds).
+            await asyncio.sleep(0)
             batch, self._pending = self._pending, []
             # One row per node attempt: a later checkpoint of the same attempt wins.
             rows = {(r.node_id, r.attempt): r for r, _ in batch}
