@@ -11,6 +11,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
@@ -300,15 +301,29 @@ def _check_in(run_id: int, owner: str, renew: bool) -> tuple[bool, str | None]:
     return True, (row[2] or "a user") if row[1] else None
 
 
+# The heartbeat has a thread (and database connection) of its own: the ORM thread of the
+# checkpoints may be busy for seconds (a render), and the lease must not lapse meanwhile.
+_WATCH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-heartbeat")
+
+
 async def _watch(run_id: int, owner: str, control: RunControl) -> None:
     """Renew the lease every RUN_HEARTBEAT_SECONDS; look for a cancel request every second."""
-    check_in = sync_to_async(_check_in)
+    loop = asyncio.get_running_loop()
     beats = max(1, settings.RUN_HEARTBEAT_SECONDS)
     tick = 0
     while True:
         await asyncio.sleep(1.0)
         tick += 1
-        held, cancelled_by = await check_in(run_id, owner, tick % beats == 0)
+        renew = tick % beats == 0
+        try:
+            held, cancelled_by = await loop.run_in_executor(
+                _WATCH_THREAD, _check_in, run_id, owner, renew
+            )
+        except Exception:  # a busy or briefly unreachable database: try again next second
+            logger.warning("run %s: heartbeat failed; retrying", run_id, exc_info=True)
+            # With a fresh connection, in case the server closed this one.
+            await loop.run_in_executor(_WATCH_THREAD, connection.close)
+            continue
         if not held:
             control.stop("cancelled", "another worker took the run over (its lease expired)")
             return
@@ -402,7 +417,8 @@ def execute_run(run_id: int) -> Run | None:
         loaded = _load(run_id)
         if loaded.run.cancel_requested_at is not None:
             by = loaded.run.cancelled_by
-            outcome = RunOutcome("cancelled", f"cancelled by {by or 'a user'}", {})
+            label = by.get_username() if by else "a user"
+            outcome = RunOutcome("cancelled", f"cancelled by {label}", {})
         else:
             outcome = ENGINE_LOOP.run(lambda http: _execute(loaded, owner, http))
     except Exception as exc:  # a run must end visibly failed, never stay "running"
