@@ -26,7 +26,7 @@ import logging
 from typing import Any
 
 import weasyprint
-from fontTools.cffLib import CFFFontSet
+from fontTools.cffLib import CFFFontSet  # type: ignore[import-untyped]
 from weasyprint import pdf as weasy_pdf
 from weasyprint.pdf import fonts as weasy_fonts
 from weasyprint.text.ffi import ffi, harfbuzz, harfbuzz_subset
