@@ -316,3 +316,24 @@ async def test_a_review_inside_a_sub_workflow_parks_the_whole_run(
 
     assert resumed.status == "succeeded", resumed.error
     assert resumed.results["check"].outputs["grade"]["values"] == {"histologic_grade": "3"}
+
+
+async def test_sub_workflows_nested_too_deeply_fail_naming_the_chain(
+    context: RunContext, checkpoints: RecordingCheckpoints, library: WorkflowLibrary
+) -> None:
+    for level in range(1, 8):
+        library.workflows[f"w{level}"] = graph(
+            [trigger(), sub("next", f"w{level + 1}", {})],
+            [edge("case", "next", source_port="case")],
+        )
+    spec = valid_spec(
+        [trigger(), sub("next", "w1", {})], [edge("case", "next", source_port="case")]
+    )
+
+    outcome = await execute_graph(spec, context, checkpoints)
+
+    assert outcome.status == "failed"
+    assert outcome.error.endswith(
+        "sub-workflows nest deeper than 5 levels (main → w1 → w2 → w3 → w4 → w5)"
+    )
+    assert [slug for slug, _ in library.loaded] == ["w1", "w2", "w3", "w4"]

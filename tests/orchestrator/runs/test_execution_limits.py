@@ -106,6 +106,32 @@ def test_a_second_delivery_while_the_lease_is_live_does_not_run_the_run(
     assert not NodeRun.objects.filter(run=run).exists()
 
 
+def test_a_run_longer_than_its_lease_keeps_it_by_heartbeat_and_is_not_run_twice(
+    department: Department,
+    template_version: TemplateVersion,
+    case: Case,
+    model_server: ModelServer,
+    settings: Settings,
+) -> None:
+    settings.RUN_LEASE_SECONDS = 2
+    settings.RUN_HEARTBEAT_SECONDS = 1
+    endpoints(department, model_server, "slow")
+    model_server.script("slow", Reply(delay_s=3.5))
+    run = start_run(case, publish(department, template_version, one_model("slow")), enqueue=False)
+    worker = threading.Thread(target=execute_run, args=(run.pk,))
+    worker.start()
+    try:
+        time.sleep(2.8)  # past the first lease's expiry: only the heartbeat keeps it
+        with pytest.raises(LeaseHeld):
+            execute_run(run.pk)
+    finally:
+        worker.join(timeout=20)
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert len(model_server.calls_to("slow")) == 1
+
+
 def test_a_run_whose_worker_died_resumes_once_its_lease_expired_without_repeating_nodes(
     department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
 ) -> None:
