@@ -344,7 +344,7 @@ class _Loaded:
 
 def _load(run_id: int) -> _Loaded:
     run = Run.objects.select_related(
-        "case__department", "workflow_version__workflow", "template_version"
+        "case__department", "workflow_version__workflow", "template_version", "cancelled_by"
     ).get(pk=run_id)
     resume = resume_state(run)
     if resume.interrupted:
@@ -381,7 +381,6 @@ async def _execute(loaded: _Loaded, owner: str, http: httpx.AsyncClient) -> RunO
         http=http,
         workflow_path=(run.workflow_version.workflow.slug,),
     )
-    await sync_to_async(_drop_broken_connection)()
     watcher = asyncio.create_task(_watch(run.pk, owner, control))
     try:
         return await execute_graph(
@@ -406,25 +405,38 @@ def execute_run(run_id: int) -> Run | None:
     is finished, cancelled or waiting for a review is returned untouched; raises LeaseHeld while
     another live worker holds it. Nodes that finished for good in an interrupted execution are
     not run again."""
+    return ENGINE_LOOP.run(lambda http: _execute_run(run_id, http))
+
+
+async def _execute_run(run_id: int, http: httpx.AsyncClient) -> Run | None:
+    # Every database touch goes through the one ORM thread, whose connection is kept from run
+    # to run (Celery closes the task thread's connection before each task: a reconnect per run).
+    orm = sync_to_async
+    await orm(_drop_broken_connection)()
     owner = _lease_owner()
-    if not _take_lease(run_id, owner):
-        run = Run.objects.filter(pk=run_id).first()
-        if run is None or run.is_terminal or run.status == RunStatus.WAITING_REVIEW:
-            return run
-        expires = run.lease_expires_at or timezone.now()
-        raise LeaseHeld(run_id, max(1.0, (expires - timezone.now()).total_seconds() + 1))
+    if not await orm(_take_lease)(run_id, owner):
+        return await orm(_not_taken)(run_id)
     try:
-        loaded = _load(run_id)
+        loaded = await orm(_load)(run_id)
         if loaded.run.cancel_requested_at is not None:
             by = loaded.run.cancelled_by
             label = by.get_username() if by else "a user"
             outcome = RunOutcome("cancelled", f"cancelled by {label}", {})
         else:
-            outcome = ENGINE_LOOP.run(lambda http: _execute(loaded, owner, http))
+            outcome = await _execute(loaded, owner, http)
     except Exception as exc:  # a run must end visibly failed, never stay "running"
         logger.exception("run %s stopped by an internal error", run_id)
         outcome = RunOutcome("failed", f"internal error: {type(exc).__name__}: {exc}", {})
-    return _finish(run_id, owner, outcome)
+    return await orm(_finish)(run_id, owner, outcome)
+
+
+def _not_taken(run_id: int) -> Run | None:
+    """The run as it is when its lease could not be taken; LeaseHeld if a live worker has it."""
+    run = Run.objects.filter(pk=run_id).first()
+    if run is None or run.is_terminal or run.status == RunStatus.WAITING_REVIEW:
+        return run
+    expires = run.lease_expires_at or timezone.now()
+    raise LeaseHeld(run_id, max(1.0, (expires - timezone.now()).total_seconds() + 1))
 
 
 _STATUS = {

@@ -237,6 +237,30 @@ def test_cancelling_a_running_run_stops_its_nodes_within_a_second_or_two(
     assert AuditEvent.objects.filter(action="run.cancel_requested", object_id=str(run.pk)).exists()
 
 
+def test_a_run_cancelled_while_its_worker_was_dead_ends_cancelled_when_delivered_again(
+    department: Department,
+    template_version: TemplateVersion,
+    case: Case,
+    model_server: ModelServer,
+    pathologist: User,
+) -> None:
+    endpoints(department, model_server, "score")
+    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        lease_owner="dead-host:1:abc",
+        lease_expires_at=timezone.now() + timedelta(seconds=30),
+    )
+    cancel_run(Run.objects.get(pk=run.pk), pathologist)
+    Run.objects.filter(pk=run.pk).update(lease_expires_at=timezone.now() - timedelta(seconds=1))
+
+    ended = execute_run(run.pk)
+
+    assert ended is not None
+    assert (ended.status, ended.error) == (RunStatus.CANCELLED, "cancelled by pathologist")
+    assert model_server.calls == []
+
+
 def test_cancelling_a_finished_run_is_refused(
     department: Department,
     template_version: TemplateVersion,
