@@ -333,17 +333,24 @@ def preview_report(
 
 
 def create_draft_report(
-    run: Run, values: dict[str, Any], provenance: dict[str, Any], language: str
+    run: Run,
+    values: dict[str, Any],
+    provenance: dict[str, Any],
+    language: str,
+    *,
+    figures: Sequence[Figure] = (),
 ) -> tuple[Report, RenderedPdf]:
     """Validate ``values`` against the run's template version (a draft may be incomplete),
-    render it and store a new draft report version for the case."""
+    render it (with optional ``figures``, e.g. tiles) and store a new draft report version."""
     template_version = run.template_version
     dataset = parse_dataset(template_version.dataset)
     problems = findings_problems(dataset, values, complete=False)
     if problems:
         raise FindingsRejected([str(p) for p in problems])
     header = ReportHeader.from_case(run.case)
-    rendered = render_report_pdf(template_version, dataset, header, values, provenance, language)
+    rendered = render_report_pdf(
+        template_version, dataset, header, values, provenance, language, figures=figures
+    )
     with transaction.atomic():
         case = Case.objects.select_for_update().get(pk=run.case_id)
         latest = case.reports.aggregate(n=Max("version_no"))["n"] or 0

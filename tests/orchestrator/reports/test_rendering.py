@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import xml.etree.ElementTree as ET
@@ -277,3 +278,17 @@ def test_a_layout_may_embed_a_data_url_image() -> None:
         "en", layout=f'<html><body><img src="data:image/png;base64,{png}"></body></html>'
     )
     assert sum(len(page.images) for page in reader.pages) == 1
+
+
+def test_an_element_that_does_not_apply_prints_not_applicable_when_the_template_asks() -> None:
+    dataset = copy.deepcopy(DATASET)
+    for section in dataset["sections"]:
+        for element in section["elements"]:
+            if element["id"] == "ki67_index":
+                element["when_hidden"] = "not_applicable"
+    version = TemplateVersion(dataset=dataset)
+    values = {"fna_malignancy_probability": 12.0}  # Ki-67 applies only when ≥ 50
+    pdf = render_report_pdf(version, parse_dataset(dataset), HEADER, values, {}, "zh")
+    text = text_of(read_pdf(pdf.content))
+    assert "Ki-67" in text
+    assert "不适用" in text
