@@ -250,6 +250,11 @@ class GraphExecutor:
             # Our own node was cancelled (timeout, or the parent graph stopped).
             await self._cancel(running, self.control.reason or "its sub-workflow node stopped")
             raise
+        except Exception:
+            # A checkpoint could not be written: stop the nodes, which must not outlive the run.
+            for task in running:
+                task.cancel()
+            raise
         finally:
             stop.cancel()
         if self.control.stopped.is_set() and not failure:
@@ -272,8 +277,9 @@ class GraphExecutor:
             await self._start_ready(running)
             if not running:
                 return ""
+            # Final checkpoints are waited on too, so that one that fails stops the run at once.
             done, _ = await asyncio.wait(
-                [*running, stop],
+                [*running, stop, *self.finishing],
                 timeout=self.control.remaining(),
                 return_when=asyncio.FIRST_COMPLETED,
             )

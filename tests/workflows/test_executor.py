@@ -4,6 +4,7 @@ every on_error mode, checkpoints and resume."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
@@ -531,3 +532,31 @@ async def test_a_run_over_its_wall_time_fails_and_cancels_what_runs(
         "the run took longer than its limit of 0.3 s (PATHFLOW_RUN_MAX_SECONDS)"
     )
     assert outcome.results["stuck"].status == "cancelled"
+
+
+class FailingCheckpoints(RecordingCheckpoints):
+    """A checkpoint store that cannot record the end of one node (e.g. the database is gone)."""
+
+    def __init__(self, node_id: str) -> None:
+        super().__init__()
+        self.node_id = node_id
+
+    async def node_finished(self, result: NodeResult) -> None:
+        if result.node_id == self.node_id:
+            raise RuntimeError("database is locked")
+        await super().node_finished(result)
+
+
+async def test_a_checkpoint_that_cannot_be_written_stops_the_run_and_its_nodes(
+    context: RunContext, model_server: ModelServer
+) -> None:
+    model_server.script("stuck", Reply(hang=True))
+    spec = fan_out(model_call("quick"), model_call("stuck"))
+
+    started = time.monotonic()
+    with pytest.raises(RuntimeError, match="database is locked"):
+        await execute_graph(spec, context, FailingCheckpoints("quick"))
+
+    assert time.monotonic() - started < 2  # not once the stuck call ends
+    await asyncio.sleep(0.05)
+    assert [t.get_name() for t in asyncio.all_tasks() if t.get_name() == "stuck"] == []
