@@ -5,7 +5,8 @@ no Django. Template HTML can reach nothing but its own assets and ``data:`` URLs
 fetcher refuses ``file://`` outside the asset folder, every network scheme and redirects, and
 attachments declared in HTML (``<link rel=attachment>``, ``<a rel=attachment>``) are dropped;
 the only attachment is ours, the report's structured data. What is reused between renders: the
-font configuration, parsed stylesheets, compiled layouts, prepared figures and decoded images.
+font configuration, parsed stylesheets, compiled layouts, prepared figures and decoded images;
+the user-agent stylesheet leaves out per-element pseudo-elements reports do not use (``ua``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from weasyprint.urls import URLFetcher
 
 from orchestrator.reports.renderer import fonts
 from orchestrator.reports.renderer.figures import FigureError, prepare_figure
+from orchestrator.reports.renderer.ua import ReportHTML
 from workflows.expressions import LimitedSandbox
 
 logger = logging.getLogger(__name__)
@@ -152,7 +154,7 @@ class Engine:
         if len(self.image_cache) > _IMAGE_CACHE_LIMIT:
             self.image_cache.clear()
         fetcher = self.fetcher(asset_dir)
-        document = weasyprint.HTML(
+        document = ReportHTML(
             string=html,
             base_url=(asset_dir or self.base_dir).as_uri() + "/",
             url_fetcher=fetcher,

@@ -292,3 +292,18 @@ def test_an_element_that_does_not_apply_prints_not_applicable_when_the_template_
     text = text_of(read_pdf(pdf.content))
     assert "Ki-67" in text
     assert "不适用" in text
+
+
+def test_a_custom_layout_keeps_list_markers_and_footnotes_with_the_report_stylesheet() -> None:
+    layout = (
+        "<html><body><h1>Title</h1><ul><li>first finding</li><li>second finding</li></ul>"
+        '<ol><li>step</li></ol><p>Margin clear<span class="footnote" style="float: footnote">'
+        "Inked margins reviewed twice.</span></p></body></html>"
+    )
+    text = text_of(render("en", layout=layout))
+    # pypdf reads markers after the text they belong to
+    assert text.count("•") == 2
+    assert "first finding" in text
+    assert "step" in text
+    assert "Margin clear1" in text  # the footnote call
+    assert "1. Inked margins reviewed twice." in text  # and its marker
