@@ -460,6 +460,25 @@ async def test_a_failure_handled_by_on_error_is_final_and_not_run_again_on_resum
     assert again.results["note"].outputs["result"]["why"] == bad.error
 
 
+async def test_a_field_reading_the_results_of_a_failed_error_branch_node_is_left_unfilled(
+    context: RunContext, checkpoints: RecordingCheckpoints, model_server: ModelServer
+) -> None:
+    model_server.script("bad", FAILS)
+    spec = valid_spec(
+        [trigger(), model_call("bad", on_error="error_branch"),
+         transform("note", {"score": "nodes.bad.result.score[0] * 100",
+                            "why": "nodes.bad.error.message"})],
+        [edge("case", "bad", source_port="case"), edge("bad", "note", source_port="error")],
+    )  # fmt: skip
+
+    outcome = await run(spec, context, checkpoints)
+
+    assert outcome.status == "succeeded"
+    fields = outcome.results["note"].outputs["result"]
+    assert "score" not in fields  # no value invented for a model that failed
+    assert fields["why"].startswith("endpoint 'bad'")
+
+
 async def test_a_retried_failure_is_not_final(
     context: RunContext, checkpoints: RecordingCheckpoints, model_server: ModelServer
 ) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from workflows.context import RunContext
-from workflows.errors import NodeError
+from workflows.errors import ExpressionError, NodeError
 from workflows.expressions import (
     evaluate,
     is_undefined,
@@ -100,10 +100,18 @@ class Transform(NodeType):
                 values.update(_plain(base))
                 sources = self._sources(context, config["base"])
                 provenance.update(dict.fromkeys(base, sources))
+        # A node that failed on an error branch is visible only as ``nodes.<id>.error``.
+        failed = {n for n, outputs in context.node_outputs.items() if set(outputs) == {"error"}}
         for key, source in config["mapping"].items():
-            if referenced_nodes(source) - context.node_outputs.keys():
+            referenced = referenced_nodes(source)
+            if referenced - context.node_outputs.keys():
                 continue  # it reads a node that was skipped or failed: leave the field unfilled
-            value = evaluate(source, variables)
+            try:
+                value = evaluate(source, variables)
+            except ExpressionError:
+                if referenced & failed:
+                    continue  # it reads the results of a node that failed: leave it unfilled
+                raise
             if is_undefined(value) or value is None:
                 continue
             values[key] = _plain(value)

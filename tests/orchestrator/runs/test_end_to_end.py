@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
+from pathlib import Path
 
 import pytest
 
@@ -11,10 +14,13 @@ from orchestrator.cases.services import create_case
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData
 from orchestrator.designs.models import WorkflowVersion
+from orchestrator.designs.services import import_workflow
 from orchestrator.reports.models import Report
 from orchestrator.runs.models import NodeRun, RunStatus
 from orchestrator.runs.services import execute_run, start_run
 from tests.conftest import case_document, pdf_text, wait_for_run
+
+DATA = Path(__file__).parent / "data"
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +36,8 @@ def test_a_malignant_case_becomes_a_draft_pdf_with_both_model_values(
     fna = NodeRun.objects.get(run=run, node_id="fna", status="succeeded").outputs
     ihc = NodeRun.objects.get(run=run, node_id="ihc", status="succeeded").outputs
     probability = round(fna["result"]["predict_proba"][0][1] * 100, 1)
-    ki67 = round(ihc["result"]["positive_fraction"] * 100, 1)
+    fractions = [tile["positive_fraction"] for tile in ihc["results"]]
+    ki67 = round(sum(fractions) / len(fractions) * 100, 1)
     assert probability > 50
     assert 0 < ki67 < 100
     report = Report.objects.get(run=run)
@@ -46,6 +53,43 @@ def test_a_malignant_case_becomes_a_draft_pdf_with_both_model_values(
     assert source["endpoint"] == "ihc-dab"
     assert source["model_version"] == "1"
     assert source["run"] == str(run.pk)
+
+
+def test_the_demo_graph_gives_the_same_report_as_the_foundation_graph(
+    demo: DemoData, celery_worker: devstack.ManagedProcess
+) -> None:
+    """The demo workflow, re-expressed with switch, map over tiles, base_fields and a findings
+    join, still produces the report the first (condition + single model call) graph did."""
+    foundation = import_workflow(
+        demo.department,
+        json.loads((DATA / "breast-fna-ihc-foundation.json").read_text()),
+        demo.workflow_version.template_version,
+        slug="breast-fna-ihc-foundation",
+        case_type="breast-resection",
+    )
+    case = create_case(demo.department, case_document("breast-malignant"))
+    reports = []
+    for version in (foundation, demo.workflow_version):
+        run = wait_for_run(start_run(case, version).pk)
+        assert run.status == RunStatus.SUCCEEDED, run.error
+        reports.append((run, Report.objects.get(run=run)))
+
+    (old_run, old), (new_run, new) = reports
+    assert new.data == old.data
+    assert new.provenance == json.loads(
+        json.dumps(old.provenance).replace(f'"run": "{old_run.pk}"', f'"run": "{new_run.pk}"')
+    )
+
+    def words(report: Report) -> list[str]:
+        # Every word of the PDF but the time it was generated.
+        text = pdf_text(report.pdf.path)
+        return [w for w in text.split() if not re.fullmatch(r"\d\d:\d\d(:\d\d)?", w)]
+
+    old_words, new_words = words(old), words(new)
+    assert len(new_words) == len(old_words)
+    # The two PDFs differ only where the provenance table names the run.
+    differences = {(n, o) for n, o in zip(new_words, old_words, strict=True) if n != o}
+    assert differences <= {(str(new_run.pk), str(old_run.pk))}
 
 
 def test_a_benign_case_skips_the_ihc_model_and_leaves_ki67_unfilled(
