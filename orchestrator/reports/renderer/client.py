@@ -26,6 +26,22 @@ from orchestrator.reports.renderer.protocol import DeadlineReader, ProtocolError
 logger = logging.getLogger(__name__)
 
 
+# What the child may see of the environment: enough to run Python and find fonts, and none of
+# the server's secrets (database URL, secret key, broker credentials).
+_ENVIRONMENT_KEPT = frozenset(
+    {"PATH", "HOME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "PYTHONPATH", "VIRTUAL_ENV"}
+)
+_ENVIRONMENT_PREFIXES = ("LC_", "FONTCONFIG_", "XDG_")
+
+
+def child_environment() -> dict[str, str]:
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if key in _ENVIRONMENT_KEPT or key.startswith(_ENVIRONMENT_PREFIXES)
+    }
+
+
 class RenderError(Exception):
     """Rendering failed; the message says what to fix in the template or the data."""
 
@@ -69,6 +85,7 @@ class RendererProcess:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             cwd=Path(__file__).resolve().parents[3],
+            env=child_environment(),
             close_fds=True,
         )
         assert process.stdout is not None

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -149,3 +150,17 @@ def test_the_shared_renderer_follows_the_settings(settings: Settings) -> None:
     assert first is rendering.renderer()
     assert first.timeout_s == 7
     assert first.memory_mb == settings.REPORT_RENDER_MAX_MEMORY_MB
+
+
+def test_the_child_does_not_see_the_servers_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "do-not-leak")
+    monkeypatch.setenv("DATABASE_URL", "postgres://user:password@db/pathflow")
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=30, memory_mb=1500)
+    try:
+        render_report_html(context("S1"), layout_html=LAYOUT, process=process)
+        environment = Path(f"/proc/{process.pid}/environ").read_bytes()
+    finally:
+        process.close()
+    assert b"do-not-leak" not in environment
+    assert b"password" not in environment
+    assert b"PATH=" in environment
