@@ -91,7 +91,7 @@ def _request(
             "name": ATTACHMENT_NAME,
             "description": "Structured report data (JSON): values by element id, template, "
             "language, status and provenance",
-            "content": json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1),
+            "content": json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1, default=str),
         }
     return request, blobs
 

@@ -33,7 +33,10 @@ class Timeout(Exception):
 
 
 def encode(header: dict[str, Any], blobs: Sequence[bytes] = ()) -> bytes:
-    body = json.dumps({**header, "blobs": [len(b) for b in blobs]}, ensure_ascii=False).encode()
+    # default=str: a date or Decimal in report data prints as text rather than failing.
+    body = json.dumps(
+        {**header, "blobs": [len(b) for b in blobs]}, ensure_ascii=False, default=str
+    ).encode()
     return b"".join([_LENGTH.pack(len(body)), body, *blobs])
 
 

@@ -25,10 +25,12 @@ from typing import IO, Any
 from orchestrator.reports.renderer.protocol import read_message, write_message
 
 
-def _limit_memory(megabytes: int) -> None:
+def _limit_resources(megabytes: int) -> None:
     if megabytes > 0:
         limit = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # A crash must not leave a core file holding report data on disk.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 def _exit_when_orphaned(parent: int) -> None:
@@ -85,7 +87,7 @@ def main() -> None:
     parser.add_argument("--base-dir", type=Path, required=True)
     parser.add_argument("--memory-mb", type=int, default=1500)
     args = parser.parse_args()
-    _limit_memory(args.memory_mb)
+    _limit_resources(args.memory_mb)
     _exit_when_orphaned(os.getppid())
     _quiet_logging()
     # The protocol owns stdout; anything printed by a library would corrupt it.
