@@ -106,7 +106,7 @@ def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned
         expect(page).to_have_url(f"{live_server.url}/app/#/runs/{run.pk}")
         expect(page.get_by_role("heading", name=f"Run {run.pk}")).to_be_visible()
         steps = page.get_by_test_id("detail-node")
-        expect(steps).to_have_count(6)
+        expect(steps).to_have_count(8)
         expect(steps.first).to_have_attribute("data-node-id", "case")
         fna = page.locator("[data-testid=detail-node][data-node-id=fna]")
         expect(fna).to_have_attribute("data-status", "succeeded")
@@ -114,7 +114,7 @@ def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned
         expect(outputs.locator("pre")).not_to_be_visible()
         outputs.get_by_text("Outputs").click()
         expect(outputs.locator("pre")).to_contain_text("predict_proba")
-        inputs = page.locator("[data-testid=detail-node][data-node-id=fields]").get_by_test_id(
+        inputs = page.locator("[data-testid=detail-node][data-node-id=ki67]").get_by_test_id(
             "node-inputs"
         )
         inputs.get_by_text("Inputs").click()

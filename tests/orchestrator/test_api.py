@@ -228,9 +228,11 @@ def test_the_run_detail_shows_every_attempt_with_inputs_outputs_and_pinned_versi
     assert [n["node_id"] for n in body["nodes"]] == [
         "case",
         "fna",
-        "malignant",
+        "triage",
         "ihc",
+        "ki67",
         "fields",
+        "merge",
         "report",
     ]
     attempts = [(a["node_id"], a["attempt"], a["status"]) for a in body["node_runs"]]
@@ -411,7 +413,7 @@ def test_a_rerun_reuses_the_checkpoints_upstream_of_the_chosen_node(
             status="succeeded",
             outputs={"seen": node_id},
         )
-    NodeRun.objects.create(run=run, node_id="malignant", node_type="condition", status="failed")
+    NodeRun.objects.create(run=run, node_id="triage", node_type="switch", status="failed")
     # A node of a sub-workflow run inside 'fna' goes with it.
     NodeRun.objects.create(run=run, node_id="fna/inner", node_type="transform", status="succeeded")
     client = logged_in(pathologist)
@@ -432,9 +434,11 @@ def test_a_rerun_reuses_the_checkpoints_upstream_of_the_chosen_node(
     assert reused == {
         "case": True,
         "fna": False,
-        "malignant": False,
+        "triage": False,
         "ihc": False,
+        "ki67": False,
         "fields": False,
+        "merge": False,
         "report": False,
     }
     assert unknown.status_code == 400

@@ -114,6 +114,9 @@ def test_import_publishes_a_complete_graph_and_refuses_an_incomplete_one(
     demo_db: DemoData, process_env: dict[str, str], tmp_path: Path
 ) -> None:
     document = exported(process_env, "--version", "1")
+    config = fields_node(document)["config"]
+    # Without base_fields nothing declares the pathologist's findings from the case.
+    complete_fields = config.pop("base_fields")
     incomplete = write(tmp_path, "incomplete.json", document)
 
     refused = manage(process_env, "import_workflow", str(incomplete))
@@ -122,12 +125,12 @@ def test_import_publishes_a_complete_graph_and_refuses_an_incomplete_one(
     assert "node 'report': required element 'procedure' (Procedure / " in refused.stdout
     assert "nothing imported" in refused.stderr
     dataset = parse_dataset(demo_db.workflow_version.template_version.dataset)
-    config = fields_node(document)["config"]
     config["base_fields"] = [
         e.id
         for e in dataset.elements()
         if e.required and not e.visible_if and e.id not in config["mapping"]
     ]
+    assert set(config["base_fields"]) <= set(complete_fields)
 
     result = manage(process_env, "import_workflow", str(write(tmp_path, "ok.json", document)))
 
@@ -142,6 +145,7 @@ def test_import_as_draft_saves_it_with_its_problems(
     demo_db: DemoData, process_env: dict[str, str], tmp_path: Path
 ) -> None:
     document = exported(process_env)
+    del fields_node(document)["config"]["base_fields"]
 
     result = manage(
         process_env, "import_workflow", "--draft", str(write(tmp_path, "d.json", document))

@@ -372,6 +372,16 @@ def valid_spec(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> Grap
 
 
 def demo_graph() -> dict[str, Any]:
+    """The foundation's demo graph (trigger → model call → condition → model call → transform
+    → render): a compact graph of the basic node types that most engine tests start from. The
+    shipped demo (demo/workflows/) re-expresses it with switch, map and join."""
+    document: dict[str, Any] = json.loads(
+        (ROOT / "tests" / "data" / "breast-fna-ihc-foundation.json").read_text()
+    )
+    return document
+
+
+def shipped_demo_graph() -> dict[str, Any]:
     document: dict[str, Any] = json.loads(
         (ROOT / "demo" / "workflows" / "breast-fna-ihc.json").read_text()
     )

@@ -24,6 +24,7 @@ from .conftest import (
     edge,
     model_call,
     oip_answer,
+    shipped_demo_graph,
     transform,
     trigger,
     valid_spec,
@@ -122,6 +123,39 @@ async def test_the_demo_graph_runs_from_case_to_draft_report(
         }
     ]
     assert outcome.results["report"].outputs["report"]["report_id"] == 1
+
+
+async def test_the_shipped_demo_graph_fills_the_same_fields_from_a_map_over_tiles(
+    context: RunContext,
+    checkpoints: RecordingCheckpoints,
+    model_server: ModelServer,
+    services: FakeServices,
+) -> None:
+    script_demo_models(model_server, malignant=0.93)
+
+    outcome = await run(validate_graph(shipped_demo_graph()), context, checkpoints)
+
+    assert outcome.status == "succeeded", outcome.error
+    assert statuses(outcome) == dict.fromkeys(
+        ["case", "fna", "triage", "ihc", "ki67", "fields", "merge", "report"], "succeeded"
+    )
+    assert outcome.results["triage"].outputs == {"malignant": True}
+    [(findings, provenance, _)] = services.rendered
+    assert findings["fna_malignancy_probability"] == 93.0
+    assert findings["ki67_index"] == 28.5  # the mean over the case's one tile
+    assert findings["procedure"] == "lumpectomy"
+    assert provenance["ki67_index"] == [
+        {
+            "kind": "model",
+            "node": "ihc",
+            "run": "run-1",
+            "endpoint": "ihc-dab",
+            "model_name": "ihc-dab",
+            "model_version": "1",
+        }
+    ]
+    keys = {c.model: c.headers["idempotency-key"] for c in model_server.calls}
+    assert keys == {"breast-fna": "run-1:fna", "ihc-dab": "run-1:ihc:0"}
 
 
 async def test_it_sends_an_idempotency_key_per_run_and_node(

@@ -15,7 +15,7 @@ from workflows.registry import REGISTRY, NodeRegistry, NodeType, Port
 from workflows.spec import upgrade_graph
 from workflows.validation import ElementProblem, check_graph, graph_problems, validate_graph
 
-from .conftest import ROOT, demo_graph
+from .conftest import ROOT, demo_graph, shipped_demo_graph
 
 
 def node(document: dict[str, Any], node_id: str) -> dict[str, Any]:
@@ -39,6 +39,18 @@ def test_the_demo_graph_validates_clean() -> None:
     assert [n.id for n in spec.nodes] == ["case", "fna", "malignant", "ihc", "fields", "report"]
     assert spec.node("fna").retry.max_attempts == 2
     assert spec.node("ihc").timeout_s == 60
+
+
+def test_the_shipped_demo_graph_fills_every_element_of_its_template() -> None:
+    dataset = parse_dataset(
+        json.loads((ROOT / "templates" / "breast-carcinoma" / "dataset.json").read_text())
+    )
+
+    check = check_graph(shipped_demo_graph(), dataset=dataset)
+
+    assert (check.problems, check.warnings) == ([], [])
+    types = {n.id: n.type for n in check.spec.nodes} if check.spec else {}
+    assert {"switch", "map", "join", "transform"} <= set(types.values())
 
 
 def test_it_rejects_a_duplicate_node_id() -> None:

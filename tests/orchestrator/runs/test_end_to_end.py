@@ -20,7 +20,7 @@ from orchestrator.runs.models import NodeRun, RunStatus
 from orchestrator.runs.services import execute_run, start_run
 from tests.conftest import case_document, pdf_text, wait_for_run
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 

@@ -208,7 +208,7 @@ def test_a_rerun_reuses_upstream_checkpoints_so_a_broken_model_server_does_not_m
     assert (from_fields.rerun_of_id, from_fields.rerun_from_node) == (original.pk, "fields")
     before = {r.node_id: r for r in NodeRun.objects.filter(run=original)}
     after = {r.node_id: r for r in NodeRun.objects.filter(run=from_fields)}
-    for reused in ("case", "fna", "malignant", "ihc"):
+    for reused in ("case", "fna", "triage", "ihc", "ki67"):
         assert after[reused].outputs == before[reused].outputs
         assert after[reused].started_at == before[reused].started_at
     rendered, refilled = before["report"].finished_at, after["fields"].started_at
@@ -269,16 +269,16 @@ def test_a_single_model_call_runs_against_the_real_model_server_and_stores_nothi
     }
 
 
-def test_a_single_condition_reads_pinned_node_outputs(demo: DemoData) -> None:
+def test_a_single_switch_reads_pinned_node_outputs(demo: DemoData) -> None:
     make_draft(demo)
     pinned = {"fna": {"result": {"predict_proba": [[0.9, 0.1]]}}}
 
-    benign = node_run("malignant", {"inputs": {"in": {}}, "nodes": pinned}).json()
+    benign = node_run("triage", {"inputs": {"in": {}}, "nodes": pinned}).json()
     pinned["fna"]["result"]["predict_proba"] = [[0.2, 0.8]]
-    malignant = node_run("malignant", {"inputs": {"in": {}}, "nodes": pinned}).json()
+    malignant = node_run("triage", {"inputs": {"in": {}}, "nodes": pinned}).json()
 
-    assert (benign["status"], list(benign["outputs"])) == ("succeeded", ["false"])
-    assert list(malignant["outputs"]) == ["true"]
+    assert (benign["status"], list(benign["outputs"])) == ("succeeded", ["default"])
+    assert list(malignant["outputs"]) == ["malignant"]
     assert malignant["version"] == 2  # the draft
 
 
