@@ -125,13 +125,18 @@ def department_logo(department: Department) -> bytes:
         return b""
 
 
-def _ai_sources(provenance: dict[str, Any]) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Number each distinct model source and mark the elements it filled."""
+def _ai_sources(
+    dataset: Dataset, provenance: dict[str, Any]
+) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Number each distinct model source and mark the elements it filled, in the order the
+    elements appear in the report (not the order the provenance was stored in: PostgreSQL's
+    JSONB does not keep key order, and the same report must number its sources the same)."""
     marks: dict[str, str] = {}
     sources: list[dict[str, Any]] = []
     keys: dict[tuple[str, str, str, str], str] = {}
-    for element_id, element_sources in provenance.items():
-        for source in element_sources:
+    order = {element.id: index for index, element in enumerate(dataset.elements())}
+    for element_id in sorted(provenance, key=lambda e: (order.get(e, len(order)), e)):
+        for source in provenance[element_id]:
             if source.get("kind") != "model":
                 continue
             key = (
@@ -162,7 +167,7 @@ def build_report_context(
     if language not in REPORT_STRINGS:
         raise RenderError(f"reports are printed in zh or en, not {language!r}")
     strings = REPORT_STRINGS[language]
-    marks, sources = _ai_sources(provenance)
+    marks, sources = _ai_sources(dataset, provenance)
     banner = None
     if revision is not None:
         banner = {

@@ -20,6 +20,7 @@ from orchestrator.reports.services import (
     ReportHeader,
     Revision,
     Signature,
+    build_report_context,
     render_report_pdf,
 )
 from tests.orchestrator.reports.conftest import (
@@ -307,3 +308,18 @@ def test_a_custom_layout_keeps_list_markers_and_footnotes_with_the_report_styles
     assert "step" in text
     assert "Margin clear1" in text  # the footnote call
     assert "1. Inked margins reviewed twice." in text  # and its marker
+
+
+def test_model_sources_are_numbered_in_report_order_whatever_order_they_were_stored_in() -> None:
+    # PostgreSQL's JSONB does not keep key order: the same report must number its sources alike.
+    fna = {**MODEL_SOURCE[0], "endpoint": "breast-fna", "model_name": "breast-fna"}
+    stored = {"ki67_index": MODEL_SOURCE, "fna_malignancy_probability": [fna]}
+    dataset = parse_dataset(DATASET)
+
+    contexts = [
+        build_report_context(dataset, HEADER, SAMPLE, provenance, "en", "draft")
+        for provenance in (stored, dict(reversed(stored.items())))
+    ]
+
+    assert contexts[0]["ai_marks"] == contexts[1]["ai_marks"]
+    assert [s["endpoint"] for s in contexts[0]["ai_sources"]] == ["breast-fna", "ihc-dab"]
