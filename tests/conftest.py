@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_django
 from django.conf import settings
 from django.db import connection
 from pypdf import PdfReader
@@ -20,6 +21,7 @@ from orchestrator.accounts.models import Department, Role, User
 from orchestrator.celery import app as celery_app
 from orchestrator.demo_data import DEMO_DIR, DemoData, load_demo_data
 from orchestrator.runs.models import Run
+from orchestrator.runs.services import close_run_connections
 from tests.factories import DepartmentFactory, UserFactory
 
 PASSWORD = "pathflow-test"
@@ -29,6 +31,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.path):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    django_db_setup: None, django_db_blocker: pytest_django.DjangoDbBlocker
+) -> Iterator[None]:
+    """pytest-django's test database; before it is dropped, the connections that runs executed
+    in this process keep on their heartbeat and ORM threads are closed."""
+    yield
+    with django_db_blocker.unblock():
+        close_run_connections()
 
 
 @pytest.fixture(scope="session", autouse=True)

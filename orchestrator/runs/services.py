@@ -306,6 +306,20 @@ def _check_in(run_id: int, owner: str, renew: bool) -> tuple[bool, str | None]:
 _WATCH_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-heartbeat")
 
 
+def _close_connection() -> None:
+    # `connection` is looked up in the thread that runs this, so it closes that thread's own
+    # connection; `connection.close` passed from another thread would be the caller's.
+    connection.close()
+
+
+def close_run_connections() -> None:
+    """Close the database connections the heartbeat and ORM threads keep between runs. A worker
+    never needs this; a process that drops its database afterwards (the test suite on
+    PostgreSQL) does, or the database is still "being accessed by other users"."""
+    _WATCH_THREAD.submit(_close_connection).result()
+    asyncio.run(sync_to_async(_close_connection)())
+
+
 async def _watch(run_id: int, owner: str, control: RunControl) -> None:
     """Renew the lease every RUN_HEARTBEAT_SECONDS; look for a cancel request every second."""
     loop = asyncio.get_running_loop()
@@ -322,7 +336,7 @@ async def _watch(run_id: int, owner: str, control: RunControl) -> None:
         except Exception:  # a busy or briefly unreachable database: try again next second
             logger.warning("run %s: heartbeat failed; retrying", run_id, exc_info=True)
             # With a fresh connection, in case the server closed this one.
-            await loop.run_in_executor(_WATCH_THREAD, connection.close)
+            await loop.run_in_executor(_WATCH_THREAD, _close_connection)
             continue
         if not held:
             control.stop("cancelled", "another worker took the run over (its lease expired)")
