@@ -21,6 +21,41 @@ def new_client() -> httpx.AsyncClient:
     )
 
 
+async def post(
+    client: httpx.AsyncClient,
+    url: str,
+    content: bytes,
+    headers: dict[str, str],
+    *,
+    where: str,
+    timeout_s: float,
+    cap: int,
+    truncate: bool = False,
+) -> tuple[httpx.Response, bytes]:
+    """POST ``content`` and return the response with its body read up to ``cap`` bytes: a
+    longer body is an error, or with ``truncate`` only its first bytes are kept. A timeout, a
+    refused connection, any transport error and a redirect become an EndpointError naming
+    ``where``; the status code is the caller's to judge."""
+    try:
+        async with client.stream(
+            "POST", url, content=content, headers=headers, timeout=timeout_s
+        ) as response:
+            body = await _read_capped(response, cap, where, truncate=truncate)
+    except httpx.TimeoutException:
+        raise EndpointError(f"{where}: no answer within {timeout_s:g} s") from None
+    except httpx.ConnectError as exc:
+        raise EndpointError(f"{where}: cannot connect ({exc})") from None
+    except httpx.HTTPError as exc:
+        raise EndpointError(f"{where}: {type(exc).__name__}: {exc}") from None
+    if response.is_redirect:
+        raise EndpointError(
+            f"{where}: answered with a redirect ({response.status_code}); redirects are not "
+            "followed — register the final URL in the catalog",
+            permanent=True,
+        )
+    return response, body
+
+
 async def post_json(
     client: httpx.AsyncClient,
     endpoint: Endpoint,
@@ -33,24 +68,20 @@ async def post_json(
     the endpoint and what went wrong. 4xx answers are permanent (retrying cannot help)."""
     url = endpoint.base_url.rstrip("/") + path
     where = f"endpoint '{endpoint.slug}' ({url})"
-    headers = {"Idempotency-Key": idempotency_key, **endpoint.headers}
-    try:
-        async with client.stream(
-            "POST", url, json=payload, headers=headers, timeout=endpoint.timeout_s
-        ) as response:
-            body = await _read_capped(response, endpoint.max_response_bytes, where)
-    except httpx.TimeoutException:
-        raise EndpointError(f"{where}: no answer within {endpoint.timeout_s:g} s") from None
-    except httpx.ConnectError as exc:
-        raise EndpointError(f"{where}: cannot connect ({exc})") from None
-    except httpx.HTTPError as exc:
-        raise EndpointError(f"{where}: {type(exc).__name__}: {exc}") from None
-    if response.is_redirect:
-        raise EndpointError(
-            f"{where}: answered with a redirect ({response.status_code}); redirects are not "
-            "followed — register the final URL in the catalog",
-            permanent=True,
-        )
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": idempotency_key,
+        **endpoint.headers,
+    }
+    response, body = await post(
+        client,
+        url,
+        json.dumps(payload).encode(),
+        headers,
+        where=where,
+        timeout_s=endpoint.timeout_s,
+        cap=endpoint.max_response_bytes,
+    )
     if response.status_code >= 400:
         detail = body[:500].decode("utf-8", "replace")
         raise EndpointError(
@@ -63,12 +94,17 @@ async def post_json(
         raise EndpointError(f"{where}: the answer is not valid JSON") from None
 
 
-async def _read_capped(response: httpx.Response, cap: int, where: str) -> bytes:
+async def _read_capped(
+    response: httpx.Response, cap: int, where: str, *, truncate: bool = False
+) -> bytes:
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
         size += len(chunk)
         if size > cap:
+            if truncate:
+                chunks.append(chunk[: cap - size + len(chunk)])
+                break
             raise EndpointError(f"{where}: answer larger than {cap} bytes", permanent=True)
         chunks.append(chunk)
     return b"".join(chunks)

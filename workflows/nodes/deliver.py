@@ -27,6 +27,7 @@ import httpx
 from workflows.context import Endpoint, RunContext
 from workflows.errors import EndpointError, NodeError
 from workflows.expressions import evaluate
+from workflows.http import post
 from workflows.ports import PortType
 from workflows.protocols.base import has_missing_part
 from workflows.registry import NodeType, Port, register
@@ -89,30 +90,18 @@ class WebhookChannel(DeliveryChannel):
 async def _post(
     client: httpx.AsyncClient, destination: Endpoint, body: bytes, headers: dict[str, str]
 ) -> int:
-    url = destination.base_url
-    where = f"destination '{destination.slug}' ({url})"
-    cap = min(destination.max_response_bytes, MAX_ACK_BYTES)
-    try:
-        async with client.stream(
-            "POST", url, content=body, headers=headers, timeout=destination.timeout_s
-        ) as response:
-            answer = b""
-            async for chunk in response.aiter_bytes():
-                answer += chunk
-                if len(answer) > cap:
-                    break  # only the first bytes are shown in an error; the rest is not needed
-    except httpx.TimeoutException:
-        raise EndpointError(f"{where}: no answer within {destination.timeout_s:g} s") from None
-    except httpx.ConnectError as exc:
-        raise EndpointError(f"{where}: cannot connect ({exc})") from None
-    except httpx.HTTPError as exc:
-        raise EndpointError(f"{where}: {type(exc).__name__}: {exc}") from None
-    if response.is_redirect:
-        raise EndpointError(
-            f"{where}: answered with a redirect ({response.status_code}); redirects are not "
-            "followed — register the final URL in the catalog",
-            permanent=True,
-        )
+    where = f"destination '{destination.slug}' ({destination.base_url})"
+    # Only the first bytes of an answer are shown in an error; the rest is not needed.
+    response, answer = await post(
+        client,
+        destination.base_url,
+        body,
+        headers,
+        where=where,
+        timeout_s=destination.timeout_s,
+        cap=min(destination.max_response_bytes, MAX_ACK_BYTES),
+        truncate=True,
+    )
     if not 200 <= response.status_code < 300:
         detail = answer[:300].decode("utf-8", "replace")
         raise EndpointError(
