@@ -16,17 +16,18 @@ import zlib
 from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from tests.loopback import LoopbackServer, Request
 from workflows.context import Endpoint, RenderedReport, RunContext
 from workflows.errors import NodeError
-from workflows.executor import NodeResult
+from workflows.executor import NodeResult, RunOutcome, execute_graph
 from workflows.http import new_client
+from workflows.registry import REGISTRY, NodeType
 from workflows.spec import GraphSpec
 from workflows.validation import validate_graph
 
@@ -77,21 +78,15 @@ class Call:
     finished: float = 0.0
 
 
-class ModelServer:
+class ModelServer(LoopbackServer):
     """A real HTTP server playing Open Inference v2 model endpoints, one per model name, each
     answering from a script (the last reply repeats). It records every call."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[Call] = []
         self._scripts: dict[str, deque[Reply]] = {}
         self._lock = threading.Lock()
-        self.closing = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        # A short poll interval keeps shutdown (once per test) quick.
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
 
     def script(self, model: str, *replies: Reply) -> None:
         with self._lock:
@@ -113,59 +108,25 @@ class ModelServer:
             self.calls.append(call)
         return call
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                started = time.monotonic()
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                parts = self.path.strip("/").split("/")
-                model = parts[2] if len(parts) == 4 and parts[:2] == ["v2", "models"] else ""
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                call = server._record(Call(model, headers, json.loads(raw or b"null"), started))
-                reply = server._next_reply(model)
-                if reply.hang:
-                    server.closing.wait(10)
-                elif reply.delay_s:
-                    time.sleep(reply.delay_s)
-                body = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body)
-                payload = body.encode() if isinstance(body, str) else body
-                call.finished = time.monotonic()
-                try:
-                    self.send_response(reply.status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    for name, value in reply.headers:
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except OSError:
-                    pass  # the client gave up (timeout, size cap): that is the point
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+    def post(self, request: Request) -> None:
+        started = time.monotonic()
+        raw = request.body()
+        parts = request.path.strip("/").split("/")
+        model = parts[2] if len(parts) == 4 and parts[:2] == ["v2", "models"] else ""
+        call = self._record(Call(model, request.header_map(), json.loads(raw or b"null"), started))
+        reply = self._next_reply(model)
+        if reply.hang:
+            self.closing.wait(10)
+        elif reply.delay_s:
+            time.sleep(reply.delay_s)
+        call.finished = time.monotonic()
+        request.reply(reply.status, reply.body, *reply.headers)
 
 
 @pytest.fixture
 def model_server() -> Iterator[ModelServer]:
-    server = ModelServer()
-    server.start()
-    try:
+    with ModelServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -318,6 +279,18 @@ class RecordingCheckpoints:
 @pytest.fixture
 def checkpoints() -> RecordingCheckpoints:
     return RecordingCheckpoints()
+
+
+def node_type(name: str) -> NodeType:
+    """A built-in node type, version 1."""
+    found = REGISTRY.get(name, 1)
+    assert found is not None
+    return found
+
+
+async def run(spec: GraphSpec, context: RunContext) -> RunOutcome:
+    """The whole graph, checkpoints kept but not looked at."""
+    return await execute_graph(spec, context, RecordingCheckpoints())
 
 
 # --- graph documents --------------------------------------------------------------------------

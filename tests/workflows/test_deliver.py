@@ -8,21 +8,28 @@ import hashlib
 import hmac
 import io
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from tests.loopback import LoopbackServer, Request
 from workflows.context import RunContext
 from workflows.errors import EndpointError, NodeError
 from workflows.executor import execute_graph
-from workflows.registry import REGISTRY, NodeType
+from workflows.registry import NodeType
 
-from .conftest import FakeServices, RecordingCheckpoints, edge, render, transform, trigger
+from .conftest import (
+    FakeServices,
+    RecordingCheckpoints,
+    edge,
+    node_type,
+    render,
+    transform,
+    trigger,
+)
 from .conftest import valid_spec as engine_spec
 
 SECRET = b"hook-secret-for-tests"
@@ -41,74 +48,39 @@ class Delivery:
         return json.loads(self.raw)
 
 
-class Receiver:
+class Receiver(LoopbackServer):
     """A real webhook receiver. ``/hooks/signed`` accepts only a body whose
     ``X-Pathflow-Signature`` matches an HMAC-SHA256 with ``SECRET`` (401 otherwise);
     ``/hooks/open`` accepts anything; ``/hooks/busy`` answers 503, ``/hooks/moved`` 302,
     ``/hooks/slow`` never answers."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.deliveries: list[Delivery] = []
-        self.closing = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                expected = "sha256=" + hmac.new(SECRET, raw, hashlib.sha256).hexdigest()
-                verified = hmac.compare_digest(headers.get("x-pathflow-signature", ""), expected)
-                receiver.deliveries.append(Delivery(self.path, headers, raw, verified))
-                if self.path == "/hooks/slow":
-                    receiver.closing.wait(10)
-                    return
-                status, answer, extra = 202, b'{"accepted": true}', []
-                if self.path == "/hooks/signed" and not verified:
-                    status, answer = 401, b'{"error": "bad signature"}'
-                elif self.path == "/hooks/busy":
-                    status, answer = 503, b"try later"
-                elif self.path == "/hooks/moved":
-                    status, answer, extra = 302, b"", [("Location", "http://127.0.0.1:9/")]
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Length", str(len(answer)))
-                    for name, value in extra:
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(answer)
-                except OSError:
-                    pass
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+    def post(self, request: Request) -> None:
+        raw = request.body()
+        headers = request.header_map()
+        expected = "sha256=" + hmac.new(SECRET, raw, hashlib.sha256).hexdigest()
+        verified = hmac.compare_digest(headers.get("x-pathflow-signature", ""), expected)
+        self.deliveries.append(Delivery(request.path, headers, raw, verified))
+        if request.path == "/hooks/slow":
+            self.closing.wait(10)
+            return
+        status, answer, extra = 202, b'{"accepted": true}', []
+        if request.path == "/hooks/signed" and not verified:
+            status, answer = 401, b'{"error": "bad signature"}'
+        elif request.path == "/hooks/busy":
+            status, answer = 503, b"try later"
+        elif request.path == "/hooks/moved":
+            status, answer, extra = 302, b"", [("Location", "http://127.0.0.1:9/")]
+        request.reply(status, answer, *extra, content_type=None)
 
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    server.start()
-    try:
+    with Receiver() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -123,9 +95,7 @@ def destinations(services: FakeServices, receiver: Receiver) -> FakeServices:
 
 @pytest.fixture
 def deliver() -> NodeType:
-    found = REGISTRY.get("deliver", 1)
-    assert found is not None
-    return found
+    return node_type("deliver")
 
 
 def config(destination: str = "lis-signed", **changes: Any) -> dict[str, Any]:

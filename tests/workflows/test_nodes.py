@@ -8,37 +8,26 @@ import pytest
 
 from workflows.context import RunContext
 from workflows.errors import ExpressionError, NodeError
-from workflows.executor import RunOutcome, execute_graph
 from workflows.ports import PortType
-from workflows.registry import REGISTRY, NodeType
-from workflows.spec import GraphSpec
+from workflows.registry import REGISTRY
 
 from .conftest import (
     FakeServices,
     ModelServer,
-    RecordingCheckpoints,
     Reply,
     condition,
     edge,
     model_call,
+    node_type,
     oip_answer,
     render,
+    run,
     transform,
     trigger,
     valid_spec,
 )
 
 pytestmark = pytest.mark.anyio
-
-
-def node_type(name: str) -> NodeType:
-    found = REGISTRY.get(name, 1)
-    assert found is not None
-    return found
-
-
-async def run(spec: GraphSpec, context: RunContext) -> RunOutcome:
-    return await execute_graph(spec, context, RecordingCheckpoints())
 
 
 # --- registry ---------------------------------------------------------------------------------

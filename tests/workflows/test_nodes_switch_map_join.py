@@ -7,30 +7,28 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from tests.loopback import LoopbackServer, Request
 from workflows.context import RunContext
 from workflows.errors import NodeError
-from workflows.executor import RunOutcome, execute_graph
-from workflows.registry import REGISTRY, NodeType
-from workflows.spec import GraphSpec
 from workflows.validation import graph_problems
 
 from .conftest import (
     OIP,
     FakeServices,
     ModelServer,
-    RecordingCheckpoints,
     Reply,
     condition,
     edge,
     graph,
     model_call,
+    node_type,
     oip_answer,
     render,
+    run,
     transform,
     trigger,
     valid_spec,
@@ -39,88 +37,48 @@ from .conftest import (
 pytestmark = pytest.mark.anyio
 
 
-def node_type(name: str) -> NodeType:
-    found = REGISTRY.get(name, 1)
-    assert found is not None
-    return found
-
-
-async def run(spec: GraphSpec, context: RunContext) -> RunOutcome:
-    return await execute_graph(spec, context, RecordingCheckpoints())
-
-
 # --- an Open Inference server that answers from the request -------------------------------------
 
 
-class EchoModel:
+class EchoModel(LoopbackServer):
     """A real Open Inference v2 server whose answer depends on the request: it echoes the first
     value of the ``meta`` input as ``index``, sleeps its second value in seconds, answers
     ``positive_fraction`` = its third value, and 500s when that is negative. It records how
     many calls were in flight at once."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.calls: list[dict[str, Any]] = []
         self.keys: list[str] = []
         self.in_flight = 0
         self.most_in_flight = 0
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+
+    def post(self, request: Request) -> None:
+        body = json.loads(request.body())
+        with self._lock:
+            self.calls.append(body)
+            self.keys.append(request.headers["Idempotency-Key"])
+            self.in_flight += 1
+            self.most_in_flight = max(self.most_in_flight, self.in_flight)
+        meta = next(t["data"] for t in body["inputs"] if t["name"] == "meta")
+        time.sleep(meta[1])
+        with self._lock:
+            self.in_flight -= 1
+        status = 500 if meta[2] < 0 else 200
+        answer = oip_answer(
+            {"index": ([1], [meta[0]]), "positive_fraction": ([1], [meta[2]])},
+            model_name="ihc-dab",
+            model_version="7",
         )
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        model = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)))
-                with model._lock:
-                    model.calls.append(body)
-                    model.keys.append(self.headers["Idempotency-Key"])
-                    model.in_flight += 1
-                    model.most_in_flight = max(model.most_in_flight, model.in_flight)
-                meta = next(t["data"] for t in body["inputs"] if t["name"] == "meta")
-                time.sleep(meta[1])
-                with model._lock:
-                    model.in_flight -= 1
-                status = 500 if meta[2] < 0 else 200
-                answer = oip_answer(
-                    {"index": ([1], [meta[0]]), "positive_fraction": ([1], [meta[2]])},
-                    model_name="ihc-dab",
-                    model_version="7",
-                )
-                payload = json.dumps(answer if status == 200 else {"error": "boom"}).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+        request.reply(status, answer if status == 200 else {"error": "boom"})
 
 
 @pytest.fixture
 def echo(services: FakeServices) -> Iterator[EchoModel]:
-    server = EchoModel()
-    server.start()
-    services.add("ihc-dab", base_url=server.url)
-    try:
+    with EchoModel() as server:
+        services.add("ihc-dab", base_url=server.url)
         yield server
-    finally:
-        server.stop()
 
 
 def tiles(*fractions: float, delays: tuple[float, ...] = ()) -> list[dict[str, Any]]:

@@ -4,18 +4,17 @@ path kept on the catalog's server, outputs picked from the answer by dotted path
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from tests.loopback import LoopbackServer, Request
 from workflows.context import RunContext
 from workflows.errors import EndpointError, NodeError
-from workflows.registry import REGISTRY, NodeType
+from workflows.registry import NodeType
 
-from .conftest import FakeServices
+from .conftest import FakeServices, node_type
 
 pytestmark = pytest.mark.anyio
 
@@ -25,74 +24,40 @@ SCORES = {
 }
 
 
-class JsonService:
+class JsonService(LoopbackServer):
     """A real HTTP JSON service: ``/api/v1/score`` wants ``{"features": [30 numbers], "site":
     str}`` (422 otherwise); ``/api/v1/labels`` answers a bare list. Records every request."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[tuple[str, dict[str, str], Any]] = []
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                body = json.loads(raw or b"null")
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                service.requests.append((self.path, headers, body))
-                status: int = 404
-                answer: Any = {"detail": "not found"}
-                if self.path == "/api/v1/score":
-                    features = body.get("features")
-                    if isinstance(features, list) and len(features) == 30:
-                        status, answer = 200, SCORES
-                    else:
-                        status, answer = 422, {"detail": "features: expected 30 numbers"}
-                elif self.path == "/api/v1/labels":
-                    status, answer = 200, ["benign", "malignant"]
-                payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
+    def post(self, request: Request) -> None:
+        body = json.loads(request.body() or b"null")
+        self.requests.append((request.path, request.header_map(), body))
+        status: int = 404
+        answer: Any = {"detail": "not found"}
+        if request.path == "/api/v1/score":
+            features = body.get("features")
+            if isinstance(features, list) and len(features) == 30:
+                status, answer = 200, SCORES
+            else:
+                status, answer = 422, {"detail": "features: expected 30 numbers"}
+        elif request.path == "/api/v1/labels":
+            status, answer = 200, ["benign", "malignant"]
+        request.reply(status, answer)
 
 
 @pytest.fixture
 def json_service(services: FakeServices) -> Iterator[JsonService]:
-    service = JsonService()
-    service.start()
-    services.add("scorer", protocol="http_json", base_url=service.url + "/api/v1/")
-    try:
+    with JsonService() as service:
+        services.add("scorer", protocol="http_json", base_url=service.url + "/api/v1/")
         yield service
-    finally:
-        service.stop()
 
 
 @pytest.fixture
 def model_call() -> NodeType:
-    found = REGISTRY.get("model_call", 1)
-    assert found is not None
-    return found
+    return node_type("model_call")
 
 
 BODY = {"features": "case.specimens[0].data.fna_features", "site": "case.specimens[0].site"}

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
+from tests.loopback import LoopbackServer, Request
 from workflows.context import RunContext
 from workflows.errors import EndpointError, NodeError
 from workflows.registry import REGISTRY
@@ -27,28 +26,14 @@ TOKEN = "sk-test-token"
 PROMPT = "Describe specimen {{ case.specimens[0].label }} ({{ case.case_type }})."
 
 
-class ChatServer:
+class ChatServer(LoopbackServer):
     """A real HTTP server for ``POST /v1/chat/completions``. It checks requests as a strict
     OpenAI-compatible server would (400 with an OpenAI error body otherwise) and answers by the
     model asked for: ``vlm`` describes what it received; other names misbehave."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.requests: list[tuple[dict[str, str], Any]] = []
-        self.closing = threading.Event()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self) -> None:
-        self.closing.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
 
     @staticmethod
     def request_problem(headers: dict[str, str], body: Any) -> str | None:
@@ -114,67 +99,41 @@ class ChatServer:
             "usage": {"prompt_tokens": 12, "completion_tokens": 7, "total_tokens": 19},
         }
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                headers = {k.lower(): v for k, v in self.headers.items()}
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = None
-                server.requests.append((headers, body))
-                model = body.get("model") if isinstance(body, dict) else None
-                if self.path != "/v1/chat/completions":
-                    return self._send(404, b'{"error": {"message": "no such route"}}')
-                if model == "hang":
-                    server.closing.wait(10)
-                    return None
-                if model == "redirect":
-                    return self._send(307, b"", ("Location", "http://127.0.0.1:9/elsewhere"))
-                if model == "overloaded":
-                    return self._send(500, b'{"error": {"message": "model overloaded"}}')
-                if model == "malformed":
-                    return self._send(200, b'{"choices": [')
-                if model == "huge":
-                    return self._send(200, b'{"pad": "' + b"x" * 200_000 + b'"}')
-                problem = server.request_problem(headers, body)
-                if problem == "401":
-                    return self._send(401, b'{"error": {"message": "invalid api key"}}')
-                if problem:
-                    message = json.dumps({"error": {"message": problem}}).encode()
-                    return self._send(400, message)
-                status, answer = server.answer(body)
-                return self._send(status, json.dumps(answer).encode())
-
-            def _send(self, status: int, payload: bytes, *header: tuple[str, str]) -> None:
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    for name, value in header:
-                        self.send_header(name, value)
-                    self.end_headers()
-                    self.wfile.write(payload)
-                except OSError:
-                    pass  # the client gave up (timeout, size cap): that is the point
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        return Handler
+    def post(self, request: Request) -> None:
+        raw = request.body()
+        headers = request.header_map()
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            body = None
+        self.requests.append((headers, body))
+        model = body.get("model") if isinstance(body, dict) else None
+        if request.path != "/v1/chat/completions":
+            return request.reply(404, b'{"error": {"message": "no such route"}}')
+        if model == "hang":
+            self.closing.wait(10)
+            return None
+        if model == "redirect":
+            return request.reply(307, b"", ("Location", "http://127.0.0.1:9/elsewhere"))
+        if model == "overloaded":
+            return request.reply(500, b'{"error": {"message": "model overloaded"}}')
+        if model == "malformed":
+            return request.reply(200, b'{"choices": [')
+        if model == "huge":
+            return request.reply(200, b'{"pad": "' + b"x" * 200_000 + b'"}')
+        problem = self.request_problem(headers, body)
+        if problem == "401":
+            return request.reply(401, b'{"error": {"message": "invalid api key"}}')
+        if problem:
+            return request.reply(400, {"error": {"message": problem}})
+        status, answer = self.answer(body)
+        return request.reply(status, answer)
 
 
 @pytest.fixture
 def chat_server() -> Iterator[ChatServer]:
-    server = ChatServer()
-    server.start()
-    try:
+    with ChatServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
