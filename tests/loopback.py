@@ -44,6 +44,10 @@ class Request(BaseHTTPRequestHandler):
         """The request body, as long as its Content-Length says."""
         return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
+    def hang(self, seconds: float) -> None:
+        """Keep the client waiting: until the server stops, ``seconds`` at the most."""
+        self.server.loopback.closing.wait(seconds)
+
     def header_map(self) -> dict[str, str]:
         """The request headers by lower-case name."""
         return {name.lower(): value for name, value in self.headers.items()}
@@ -63,7 +67,8 @@ class Request(BaseHTTPRequestHandler):
             self.send_response(status)
             if content_type is not None:
                 self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(payload)))
+            if status != 204:  # No Content has no Content-Length
+                self.send_header("Content-Length", str(len(payload)))
             for name, value in headers:
                 self.send_header(name, value)
             self.end_headers()

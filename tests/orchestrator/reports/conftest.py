@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +14,9 @@ import pytest
 from django.conf import settings
 from pypdf import PdfReader
 
-from orchestrator.devstack import free_port
 from orchestrator.reports.renderer.client import RendererProcess
 from orchestrator.reports.rendering import BASE_LAYOUT_DIR
+from tests.loopback import LoopbackServer, Request
 
 LIBRARY = Path(settings.REPORT_LIBRARY_DIR) / "breast-carcinoma"
 DATASET: dict[str, Any] = json.loads((LIBRARY / "dataset.json").read_text())
@@ -50,33 +48,16 @@ class Canary:
     hits: list[str] = field(default_factory=list)
 
 
-def _start(handler: type[BaseHTTPRequestHandler]) -> ThreadingHTTPServer:
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
-
-
 @pytest.fixture
 def canary() -> Iterator[Canary]:
     hits: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/css")
-            self.end_headers()
-            self.wfile.write(b"body { color: red }")
+    def stylesheet(request: Request) -> None:
+        hits.append(request.path)
+        request.reply(200, b"body { color: red }", content_type="text/css")
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = _start(Handler)
-    try:
-        yield Canary(f"http://127.0.0.1:{server.server_address[1]}", hits)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LoopbackServer(get=stylesheet) as server:
+        yield Canary(server.url, hits)
 
 
 @pytest.fixture
@@ -84,22 +65,13 @@ def redirector(canary: Canary) -> Iterator[Canary]:
     """A server that redirects every request to the canary (and counts them too)."""
     hits: list[str] = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            hits.append(self.path)
-            self.send_response(302)
-            self.send_header("Location", f"{canary.url}/redirected{self.path}")
-            self.end_headers()
+    def redirect(request: Request) -> None:
+        hits.append(request.path)
+        location = f"{canary.url}/redirected{request.path}"
+        request.reply(302, b"", ("Location", location), content_type=None)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = _start(Handler)
-    try:
-        yield Canary(f"http://127.0.0.1:{server.server_address[1]}", hits)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with LoopbackServer(get=redirect) as server:
+        yield Canary(server.url, hits)
 
 
 @pytest.fixture(scope="module")

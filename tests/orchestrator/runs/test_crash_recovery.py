@@ -48,13 +48,9 @@ def fna_requests(services: ModelServices) -> int:
 
 @pytest.fixture
 def slow_server() -> Iterator[ModelServer]:
-    server = ModelServer()
-    server.script("slow", Reply(delay_s=SLOW_S))
-    server.start()
-    try:
+    with ModelServer() as server:
+        server.script("slow", Reply(delay_s=SLOW_S))
         yield server
-    finally:
-        server.stop()
 
 
 def crash_workflow() -> dict[str, Any]:

@@ -41,12 +41,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def model_server() -> Iterator[ModelServer]:
-    server = ModelServer()
-    server.start()
-    try:
+    with ModelServer() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -3,12 +3,9 @@ checkpoints, and single-node runs against the real MLServer and a local server t
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -26,22 +23,9 @@ from orchestrator.runs.models import NodeRun, Run, RunStatus
 from orchestrator.runs.observability import rerun_from_node
 from orchestrator.runs.services import execute_run, start_run
 from tests.conftest import case_document, wait_for_run
+from tests.loopback import LoopbackServer, Request
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
-
-
-@contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
-    """A real HTTP server on a free loopback port, stopped on exit."""
-    server = ThreadingHTTPServer(("127.0.0.1", devstack.free_port()), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def logged_in(username: str) -> Client:
@@ -74,25 +58,17 @@ def finished_run(demo: DemoData, document: str = "breast-malignant") -> Run:
 # --- test runs --------------------------------------------------------------------------------
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    """A webhook receiver that counts what it is sent."""
-
-    received: ClassVar[list[str]] = []
-
-    def do_POST(self) -> None:
-        self.received.append(self.path)
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
-
-
 @pytest.fixture
 def webhook_receiver() -> Iterator[tuple[str, list[str]]]:
-    _Receiver.received = []
-    with serving(_Receiver) as url:
-        yield url, _Receiver.received
+    """A webhook receiver that counts what it is sent."""
+    received: list[str] = []
+
+    def receive(request: Request) -> None:
+        received.append(request.path)
+        request.reply(204, content_type=None)
+
+    with LoopbackServer(post=receive) as server:
+        yield server.url, received
 
 
 def test_a_test_run_of_the_draft_on_a_sample_case_runs_on_the_worker_and_never_delivers(
@@ -300,20 +276,15 @@ def test_a_single_node_run_reports_every_problem_with_the_request(demo: DemoData
     assert AuditEvent.objects.filter(action="workflow.node_run_denied").count() == 4
 
 
-class _Hang(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        time.sleep(5)
-        self.send_response(500)
-        self.end_headers()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return
+def hang(request: Request) -> None:
+    request.hang(5)
+    request.reply(500, content_type=None)
 
 
 @pytest.fixture
 def hanging_server() -> Iterator[str]:
-    with serving(_Hang) as url:
-        yield url
+    with LoopbackServer(post=hang) as server:
+        yield server.url
 
 
 def test_a_single_node_run_stops_at_the_nodes_timeout(demo: DemoData, hanging_server: str) -> None:
