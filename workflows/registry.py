@@ -30,6 +30,20 @@ class Port:
     title: str = ""
 
 
+def describe_ports(ports: tuple[Port, ...]) -> list[dict[str, Any]]:
+    """Ports as the editor reads them (palette entries and the ports of a configured node)."""
+    return [
+        {
+            "name": p.name,
+            "type": p.type.value,
+            "required": p.required,
+            "multiple": p.multiple,
+            "title": p.title or p.name,
+        }
+        for p in ports
+    ]
+
+
 class NodeType(ABC):
     name: ClassVar[str]
     version: ClassVar[int] = 1
@@ -99,27 +113,14 @@ class NodeType(ABC):
     @classmethod
     def describe(cls) -> dict[str, Any]:
         """The palette entry served to the editor."""
-
-        def ports(items: tuple[Port, ...]) -> list[dict[str, Any]]:
-            return [
-                {
-                    "name": p.name,
-                    "type": p.type.value,
-                    "required": p.required,
-                    "multiple": p.multiple,
-                    "title": p.title or p.name,
-                }
-                for p in items
-            ]
-
         return {
             "name": cls.name,
             "version": cls.version,
             "title": cls.title,
             "description": cls.description,
             "config_schema": cls.config_schema,
-            "inputs": ports(cls.inputs),
-            "outputs": ports(cls.outputs),
+            "inputs": describe_ports(cls.inputs),
+            "outputs": describe_ports(cls.outputs),
             "is_trigger": cls.is_trigger,
             # The ports above are the type's defaults; these types declare theirs from config
             # (e.g. one output per switch case), so the editor recomputes them on each change.

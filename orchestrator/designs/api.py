@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -12,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 import workflows.nodes  # noqa: F401  (registers the node types)
-from workflows.registry import REGISTRY, Port
+from workflows.registry import REGISTRY, describe_ports
 
 
 @extend_schema(responses=OpenApiTypes.OBJECT)
@@ -20,19 +18,6 @@ from workflows.registry import REGISTRY, Port
 def node_types(request: Request) -> Response:
     """The node-type palette: names, versions, config JSON Schemas and typed ports."""
     return Response(REGISTRY.describe())
-
-
-def _ports(ports: tuple[Port, ...]) -> list[dict[str, Any]]:
-    return [
-        {
-            "name": p.name,
-            "type": p.type.value,
-            "required": p.required,
-            "multiple": p.multiple,
-            "title": p.title or p.name,
-        }
-        for p in ports
-    ]
 
 
 @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
@@ -53,4 +38,6 @@ def node_type_ports(request: Request, name: str, version: int) -> Response:
     # Ports of an invalid config are the type's defaults: the config may not be read safely.
     inputs = node_type.inputs if problems else node_type.input_ports(config)
     outputs = node_type.outputs if problems else node_type.output_ports(config)
-    return Response({"inputs": _ports(inputs), "outputs": _ports(outputs), "problems": problems})
+    return Response(
+        {"inputs": describe_ports(inputs), "outputs": describe_ports(outputs), "problems": problems}
+    )

@@ -11,6 +11,7 @@ with problems answers 400 with every problem, each naming its node, edge, port o
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Max, Q, QuerySet
@@ -92,6 +93,12 @@ def _require_admin(request: Request, action: str, workflow: Workflow | None = No
     return user
 
 
+def _workflow_to_change(request: Request, slug: str, action: str) -> tuple[Workflow, User]:
+    """The workflow ``slug`` and the admin changing it; anyone else's attempt is audited."""
+    workflow = _workflow(request, slug)
+    return workflow, _require_admin(request, action, workflow)
+
+
 def _template_version(request: Request, pk: Any) -> TemplateVersion | None:
     department_id = _user(request).department_id
     if pk is None or department_id is None:
@@ -155,6 +162,17 @@ def _invalid(exc: WorkflowInvalid) -> Response:
 
 def _error(exc: WorkflowError) -> Response:
     return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+
+
+def _new_version(publish: Callable[[], WorkflowVersion]) -> Response:
+    """201 with the summary of the version ``publish`` made, or 400 with why it made none."""
+    try:
+        version = publish()
+    except WorkflowInvalid as exc:
+        return _invalid(exc)
+    except WorkflowError as exc:
+        return _error(exc)
+    return Response(version_summary(version), status=status.HTTP_201_CREATED)
 
 
 def workflow_body(workflow: Workflow) -> dict[str, Any]:
@@ -280,8 +298,7 @@ class DraftView(APIView):
     @extend_schema(request=DraftSerializer, responses=OpenApiTypes.OBJECT)
     def put(self, request: Request, slug: str) -> Response:
         """Save the draft, even with problems; every problem and warning comes back."""
-        workflow = _workflow(request, slug)
-        user = _require_admin(request, "save_draft", workflow)
+        workflow, user = _workflow_to_change(request, slug, "save_draft")
         data = _valid(DraftSerializer, request.data)
         try:
             template_version = _template_version(request, data.get("template_version"))
@@ -323,15 +340,8 @@ class PublishView(APIView):
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, slug: str) -> Response:
         """Publish the draft; 400 with every problem when it has any."""
-        workflow = _workflow(request, slug)
-        user = _require_admin(request, "publish", workflow)
-        try:
-            version = publish_draft(workflow, user=user)
-        except WorkflowInvalid as exc:
-            return _invalid(exc)
-        except WorkflowError as exc:
-            return _error(exc)
-        return Response(version_summary(version), status=status.HTTP_201_CREATED)
+        workflow, user = _workflow_to_change(request, slug, "publish")
+        return _new_version(lambda: publish_draft(workflow, user=user))
 
 
 class VersionListView(APIView):
@@ -381,16 +391,9 @@ class RollbackView(APIView):
     @extend_schema(request=RollbackSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, slug: str) -> Response:
         """Publish an older version again as a new version."""
-        workflow = _workflow(request, slug)
-        user = _require_admin(request, "rollback", workflow)
+        workflow, user = _workflow_to_change(request, slug, "rollback")
         data = _valid(RollbackSerializer, request.data)
-        try:
-            version = rollback_to(workflow, data["version"], user=user)
-        except WorkflowInvalid as exc:
-            return _invalid(exc)
-        except WorkflowError as exc:
-            return _error(exc)
-        return Response(version_summary(version), status=status.HTTP_201_CREATED)
+        return _new_version(lambda: rollback_to(workflow, data["version"], user=user))
 
 
 class ExportView(APIView):

@@ -305,6 +305,20 @@ def create_workflow(
     return workflow, validation
 
 
+def _record(
+    action: str, version: WorkflowVersion, workflow: Workflow, user: User | None, **detail: Any
+) -> None:
+    """Audit ``action`` on a version of ``workflow``, in its department, naming the workflow."""
+    record_event(
+        action,
+        version,
+        actor=user,
+        department=workflow.department,
+        workflow=workflow.slug,
+        **detail,
+    )
+
+
 def save_draft(
     workflow: Workflow,
     spec: Any,
@@ -336,12 +350,11 @@ def save_draft(
         draft.spec = spec
         draft.save()
         validation = check_version(draft)
-        record_event(
+        _record(
             "workflow.draft_saved",
             draft,
-            actor=user,
-            department=workflow.department,
-            workflow=workflow.slug,
+            workflow,
+            user,
             number=draft.number,
             problems=len(validation.problems),
         )
@@ -357,26 +370,14 @@ def publish_draft(workflow: Workflow, *, user: User | None = None) -> WorkflowVe
             raise WorkflowError(f"workflow '{workflow.slug}' has no draft to publish")
         validation = publish_problems(draft.template_version, check_version(draft))
         if validation.problems:
-            record_event(
-                "workflow.publish_refused",
-                draft,
-                actor=user,
-                department=workflow.department,
-                workflow=workflow.slug,
-                problems=len(validation.problems),
+            _record(
+                "workflow.publish_refused", draft, workflow, user, problems=len(validation.problems)
             )
         else:
             draft.status = VersionStatus.PUBLISHED
             draft.published_at = timezone.now()
             draft.save()
-            record_event(
-                "workflow.published",
-                draft,
-                actor=user,
-                department=workflow.department,
-                workflow=workflow.slug,
-                number=draft.number,
-            )
+            _record("workflow.published", draft, workflow, user, number=draft.number)
     if validation.problems:
         raise WorkflowInvalid(validation.problems, validation.warnings)
     return draft
@@ -424,12 +425,11 @@ def rollback_to(workflow: Workflow, number: int, *, user: User | None = None) ->
         version = publish_copy(
             workflow, old.spec, old.template_version, published_from=old, user=user
         )
-        record_event(
+        _record(
             "workflow.rolled_back",
             version,
-            actor=user,
-            department=workflow.department,
-            workflow=workflow.slug,
+            workflow,
+            user,
             number=version.number,
             published_from=old.number,
         )

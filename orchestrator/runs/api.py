@@ -8,6 +8,7 @@ outputs hold case data: they are served to admins and pathologists only and neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -35,19 +36,6 @@ from orchestrator.runs.observability import (
     can_see_io,
 )
 from orchestrator.runs.services import RunRejected, cancel_run, submit_review
-
-_NODE_RUN_SUMMARY = (
-    "id",
-    "run_id",
-    "node_id",
-    "node_type",
-    "attempt",
-    "status",
-    "error",
-    "started_at",
-    "finished_at",
-    "duration_ms",
-)
 
 
 def _user(request: Request) -> User:
@@ -276,6 +264,24 @@ def _rejected(exc: Exception) -> Response:
     return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
 
 
+def _refused(exc: ActionDenied | RunRejected) -> Response:
+    return _denied(exc) if isinstance(exc, ActionDenied) else _rejected(exc)
+
+
+def _valid(serializer_class: type[serializers.Serializer[Any]], request: Request) -> Any:
+    body = serializer_class(data=request.data)
+    body.is_valid(raise_exception=True)
+    return body.validated_data
+
+
+def _detail(request: Request, run: Run, code: int = status.HTTP_200_OK) -> Response:
+    """The run's detail read afresh (an action changed it), as the detail view serves it."""
+    fresh = _with_details(Run.objects.filter(pk=run.pk)).get()
+    user = _user(request)
+    context = {"request": request, "show_io": can_see_io(user), "can_act": can_act(user)}
+    return Response(RunDetailSerializer(fresh, context=context).data, status=code)
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter("status", str, description="run status, e.g. failed"),
@@ -304,7 +310,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
             if is_test is not None:
                 runs = runs.filter(is_test=is_test)
             return runs.select_related("case", "workflow_version__workflow").prefetch_related(
-                Prefetch("node_runs", NodeRun.objects.only(*_NODE_RUN_SUMMARY)),
+                Prefetch("node_runs", NodeRun.objects.only(*observability.NODE_RUN_SUMMARY)),
                 Prefetch("reports", Report.objects.all()),
             )
         return _with_details(runs)
@@ -341,63 +347,55 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
         context = {**self.get_serializer_context(), "can_act": can_act(user)}
         return Response(RunDetailSerializer(run, context=context).data)
 
-    def _act(self, run: Run, name: str, exc: Exception) -> Response:
+    def _act(self, run: Run, name: str, exc: ActionDenied | RunRejected) -> Response:
         user = _user(self.request)
         record_event(
             f"run.{name}_denied", run, actor=user, department=run.case.department, reason=str(exc)
         )
-        return _denied(exc) if isinstance(exc, ActionDenied) else _rejected(exc)
+        return _refused(exc)
 
-    def _detail(self, run: Run, code: int = status.HTTP_200_OK) -> Response:
-        fresh = _with_details(Run.objects.filter(pk=run.pk)).get()
+    def _change(self, run: Run, name: str, change: Callable[[User], object]) -> Response:
+        """Action ``name`` by a user who may act on runs: ``change`` the run, answer its detail;
+        a denial or refusal is audited."""
         user = _user(self.request)
-        context = {**self.get_serializer_context(), "can_act": can_act(user)}
-        return Response(RunDetailSerializer(fresh, context=context).data, status=code)
+        try:
+            observability.check_can_act(user, f"{name} a run")
+            change(user)
+        except (ActionDenied, RunRejected) as exc:
+            return self._act(run, name, exc)
+        return _detail(self.request, run)
 
     @extend_schema(request=None, responses=RunDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Ask the run to stop: running nodes are cancelled; a queued run never starts."""
         run = self.get_object()
-        try:
-            observability.check_can_act(_user(request), "cancel a run")
-            cancel_run(run, _user(request))
-        except (ActionDenied, RunRejected) as exc:
-            return self._act(run, "cancel", exc)
-        return self._detail(run)
+        return self._change(run, "cancel", lambda user: cancel_run(run, user))
 
     @extend_schema(request=ReviewBody, responses=RunDetailSerializer)
     @action(detail=True, methods=["post"])
     def review(self, request: Request, pk: str | None = None) -> Response:
         """Submit the decision of a review node that parks the run; the run resumes."""
         run = self.get_object()
-        body = ReviewBody(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = _valid(ReviewBody, request)
         decision = {"decision": data["decision"], "values": data["values"]}
         if data["comment"]:
             decision["comment"] = data["comment"]
-        try:
-            observability.check_can_act(_user(request), "review a run")
-            submit_review(run, data["node_id"], decision, _user(request))
-        except (ActionDenied, RunRejected) as exc:
-            return self._act(run, "review", exc)
-        return self._detail(run)
+        return self._change(
+            run, "review", lambda user: submit_review(run, data["node_id"], decision, user)
+        )
 
     @extend_schema(request=RerunBody, responses=RunDetailSerializer)
     @action(detail=True, methods=["post"])
     def rerun(self, request: Request, pk: str | None = None) -> Response:
         """Start a new run that reuses every checkpoint upstream of ``from_node``."""
         run = self.get_object()
-        body = RerunBody(data=request.data)
-        body.is_valid(raise_exception=True)
+        from_node = _valid(RerunBody, request)["from_node"]
         try:
-            new = observability.rerun_from_node(
-                run, body.validated_data["from_node"], _user(request)
-            )
+            new = observability.rerun_from_node(run, from_node, _user(request))
         except (ActionDenied, RunRejected) as exc:
             return self._act(run, "rerun", exc)
-        return self._detail(new, status.HTTP_201_CREATED)
+        return _detail(request, new, status.HTTP_201_CREATED)
 
     @extend_schema(
         parameters=[OpenApiParameter("since", str, description="cursor from the last answer")],
@@ -473,9 +471,7 @@ def workflow_test_run(request: Request, slug: str) -> Response:
     run (``is_test``) that never delivers and whose report stays a draft."""
     user = _user(request)
     workflow = _workflow(request, slug, "test_run")
-    body = TestRunBody(data=request.data)
-    body.is_valid(raise_exception=True)
-    data = body.validated_data
+    data = _valid(TestRunBody, request)
     try:
         case = _department_case(workflow, data["case"]) if "case" in data else None
         run = observability.start_test_run(
@@ -494,10 +490,8 @@ def workflow_test_run(request: Request, slug: str) -> Response:
             department=workflow.department,
             reason=str(exc),
         )
-        return _denied(exc) if isinstance(exc, ActionDenied) else _rejected(exc)
-    fresh = _with_details(Run.objects.filter(pk=run.pk)).get()
-    context = {"request": request, "show_io": can_see_io(user), "can_act": can_act(user)}
-    return Response(RunDetailSerializer(fresh, context=context).data, status=201)
+        return _refused(exc)
+    return _detail(request, run, status.HTTP_201_CREATED)
 
 
 class NodeRunBody(serializers.Serializer[Any]):
@@ -528,9 +522,7 @@ def workflow_node_run(request: Request, slug: str, node_id: str) -> Response:
     process; returns its outputs or its error. Nothing is stored except an audit event."""
     user = _user(request)
     workflow = _workflow(request, slug, "node_run")
-    body = NodeRunBody(data=request.data)
-    body.is_valid(raise_exception=True)
-    data = body.validated_data
+    data = _valid(NodeRunBody, request)
     try:
         version = _version_to_try(workflow, data.get("version"))
         case = _department_case(workflow, data["case"]) if "case" in data else None

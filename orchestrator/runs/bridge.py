@@ -56,32 +56,44 @@ class DjangoServices:
             e.slug: e for e in ModelEndpoint.objects.filter(department=run.case.department_id)
         }
 
-    def resolve_endpoint(self, slug: str) -> Endpoint:
+    def _entry(self, slug: str, kind: str, catalog: str) -> ModelEndpoint:
+        """The enabled catalog entry ``slug``; ``kind`` and ``catalog`` name it in errors."""
         entry = self.endpoints.get(slug)
         if entry is None:
-            raise NodeError(
-                f"endpoint '{slug}' is not in the department's model catalog", permanent=True
-            )
+            raise NodeError(f"{kind} '{slug}' is not in the department's {catalog}", permanent=True)
         if not entry.enabled:
-            raise NodeError(f"endpoint '{slug}' is disabled in the catalog", permanent=True)
-        headers = {}
-        if entry.secret_ref:
-            secret = os.environ.get(entry.secret_ref)
-            if not secret:
-                raise NodeError(
-                    f"endpoint '{slug}': its secret {entry.secret_ref} is not set on this worker",
-                    permanent=True,
-                )
-            headers["Authorization"] = f"Bearer {secret}"
+            raise NodeError(f"{kind} '{slug}' is disabled in the catalog", permanent=True)
+        return entry
+
+    @staticmethod
+    def _secret(entry: ModelEndpoint, kind: str) -> str:
+        """The value of the entry's secret on this worker (its ``secret_ref`` is set)."""
+        secret = os.environ.get(entry.secret_ref)
+        if not secret:
+            raise NodeError(
+                f"{kind} '{entry.slug}': its secret {entry.secret_ref} is not set on this worker",
+                permanent=True,
+            )
+        return secret
+
+    @staticmethod
+    def _endpoint(entry: ModelEndpoint, headers: dict[str, str] | None = None) -> Endpoint:
         return Endpoint(
             slug=entry.slug,
             protocol=entry.protocol,
             base_url=entry.base_url,
             model_name=entry.model_name,
             timeout_s=entry.timeout_s,
-            headers=headers,
+            headers=headers or {},
             max_response_bytes=settings.MODEL_RESPONSE_MAX_BYTES,
         )
+
+    def resolve_endpoint(self, slug: str) -> Endpoint:
+        entry = self._entry(slug, "endpoint", "model catalog")
+        headers = {}
+        if entry.secret_ref:
+            headers["Authorization"] = f"Bearer {self._secret(entry, 'endpoint')}"
+        return self._endpoint(entry, headers=headers)
 
     async def load_tile(self, reference: dict[str, Any]) -> bytes:
         return await sync_to_async(load_tile_png, thread_sensitive=False)(reference)
@@ -122,33 +134,13 @@ class DjangoServices:
         return spec
 
     def resolve_destination(self, slug: str) -> Endpoint:
-        entry = self.endpoints.get(slug)
-        if entry is None:
-            raise NodeError(
-                f"destination '{slug}' is not in the department's catalog", permanent=True
-            )
-        if not entry.enabled:
-            raise NodeError(f"destination '{slug}' is disabled in the catalog", permanent=True)
-        return Endpoint(
-            slug=entry.slug,
-            protocol=entry.protocol,
-            base_url=entry.base_url,
-            model_name=entry.model_name,
-            timeout_s=entry.timeout_s,
-            max_response_bytes=settings.MODEL_RESPONSE_MAX_BYTES,
-        )
+        return self._endpoint(self._entry(slug, "destination", "catalog"))
 
     def signing_key(self, slug: str) -> bytes | None:
         entry = self.endpoints.get(slug)
         if entry is None or not entry.secret_ref:
             return None
-        secret = os.environ.get(entry.secret_ref)
-        if not secret:
-            raise NodeError(
-                f"destination '{slug}': its secret {entry.secret_ref} is not set on this worker",
-                permanent=True,
-            )
-        return secret.encode()
+        return self._secret(entry, "destination").encode()
 
     async def load_report_pdf(self, report_id: int) -> bytes:
         return await sync_to_async(self._report_pdf)(report_id)

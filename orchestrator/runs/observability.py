@@ -428,6 +428,22 @@ async def _run_node(
 # --- live progress ----------------------------------------------------------------------------
 
 
+# The columns of a node attempt without its inputs and outputs (which may be large and hold case
+# data): what the run list and the progress feed read.
+NODE_RUN_SUMMARY = (
+    "id",
+    "run_id",
+    "node_id",
+    "node_type",
+    "attempt",
+    "status",
+    "error",
+    "started_at",
+    "finished_at",
+    "duration_ms",
+)
+
+
 class CursorInvalid(ValueError):
     """The ``since`` cursor is not one this endpoint returned."""
 
@@ -454,17 +470,7 @@ def run_progress(run: Run, since: datetime | None) -> dict[str, Any]:
     up to ``PROGRESS_OVERLAP`` before it come again, so commits that land out of order are not
     missed. ``active`` says whether the run may still change on its own.
     """
-    rows = run.node_runs.only(
-        "run",
-        "node_id",
-        "node_type",
-        "attempt",
-        "status",
-        "error",
-        "started_at",
-        "finished_at",
-        "duration_ms",
-    ).order_by("started_at", "id")
+    rows = run.node_runs.only(*NODE_RUN_SUMMARY).order_by("started_at", "id")
     if since is not None:
         floor = since - PROGRESS_OVERLAP
         rows = rows.filter(Q(started_at__gte=floor) | Q(finished_at__gte=floor))

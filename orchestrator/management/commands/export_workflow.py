@@ -7,13 +7,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orchestrator.designs.models import Workflow
 from orchestrator.designs.workflow_files import (
     export_workflow,
 )
 from orchestrator.designs.workflows import (
     WorkflowError,
 )
+from orchestrator.management.cli import workflow_named
 
 
 class Command(BaseCommand):
@@ -31,10 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--version", type=int, dest="number", help="version number")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        workflow = Workflow.objects.filter(slug=options["slug"]).first()
-        if workflow is None:
-            known = ", ".join(Workflow.objects.values_list("slug", flat=True)) or "none"
-            raise CommandError(f"workflow '{options['slug']}' does not exist (known: {known})")
+        workflow = workflow_named(options["slug"])
         try:
             document = export_workflow(workflow, options["number"])
         except WorkflowError as exc:

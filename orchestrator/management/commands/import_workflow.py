@@ -16,7 +16,7 @@ from orchestrator.designs.workflows import (
     WorkflowError,
     WorkflowInvalid,
 )
-from orchestrator.management.commands.validate_workflow import read_json_file
+from orchestrator.management.cli import read_json_file, write_problems
 
 
 class Command(BaseCommand):
@@ -42,10 +42,7 @@ class Command(BaseCommand):
                 raise WorkflowError("several departments exist; choose one with --department")
             result = import_workflow_file(department, document, publish=not options["draft"])
         except WorkflowInvalid as exc:
-            for note in [*exc.notes, *map(str, exc.warnings)]:
-                self.stdout.write(f"warning: {note}")
-            for problem in exc.problems:
-                self.stdout.write(str(problem))
+            write_problems(self.stdout, [*exc.notes, *exc.warnings], exc.problems)
             raise CommandError(
                 f"{path}: {len(exc.problems)} problem(s); nothing imported"
             ) from None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import CaseDocumentInvalid, create_case, parse_case_document
 from orchestrator.designs.models import Workflow
+from orchestrator.management.cli import read_json_file, workflow_named
 from orchestrator.runs.models import RunStatus
 from orchestrator.runs.services import RunRejected, execute_run, start_run
 
@@ -28,12 +28,7 @@ class Command(BaseCommand):
         parser.add_argument("--out", required=True, type=Path, help="where to write the PDF")
 
     def _case(self, workflow: Workflow, path: Path) -> Case:
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise CommandError(f"cannot read case file {path}: {exc.strerror}") from None
-        except ValueError as exc:
-            raise CommandError(f"case file {path} is not valid JSON: {exc}") from None
+        document = read_json_file(path, f"case file {path}")
         try:
             accession = parse_case_document(document)["accession"]
             existing = Case.objects.filter(
@@ -46,10 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"case file {path} is invalid:\n  {problems}") from None
 
     def handle(self, *args: Any, **options: Any) -> None:
-        workflow = Workflow.objects.filter(slug=options["workflow"]).first()
-        if workflow is None:
-            known = ", ".join(Workflow.objects.values_list("slug", flat=True)) or "none"
-            raise CommandError(f"workflow '{options['workflow']}' does not exist (known: {known})")
+        workflow = workflow_named(options["workflow"])
         version = workflow.published_version()
         if version is None:
             raise CommandError(f"workflow '{workflow.slug}' has no published version")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -20,17 +19,9 @@ from orchestrator.designs.workflows import (
     check_workflow_graph,
     sub_workflow_references,
 )
+from orchestrator.management.cli import read_json_file, write_problems
 from workflows.spec import upgrade_graph
 from workflows.validation import check_graph
-
-
-def read_json_file(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise CommandError(f"cannot read {path}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise CommandError(f"{path} is not valid JSON: {exc}") from None
 
 
 class Command(BaseCommand):
@@ -98,10 +89,7 @@ class Command(BaseCommand):
         else:
             validation = check_workflow_graph(department, graph, template_version, slug=slug)
             problems, warnings = validation.problems, validation.warnings
-        for note in [*notes, *missing, *map(str, warnings)]:
-            self.stdout.write(f"warning: {note}")
-        for problem in problems:
-            self.stdout.write(str(problem))
+        write_problems(self.stdout, [*notes, *missing, *warnings], problems)
         if problems:
             raise CommandError(f"{path}: {len(problems)} problem(s)")
         checked = f" (template {template_version} checked)" if template_version else ""
