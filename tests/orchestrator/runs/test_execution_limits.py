@@ -8,6 +8,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -73,6 +74,32 @@ def publish(
     )
 
 
+@dataclass
+class Runs:
+    """Runs of the department's workflows on a breast case, their models on the local server."""
+
+    department: Department
+    template_version: TemplateVersion
+    case: Case
+    server: ModelServer
+
+    def publish(self, document: dict[str, Any], slug: str = "wf") -> WorkflowVersion:
+        return publish(self.department, self.template_version, document, slug)
+
+    def start(self, document: dict[str, Any], *models: str, enqueue: bool = False) -> Run:
+        """The models' endpoints, the document published, and a run of it started (sent to the
+        broker only if ``enqueue``)."""
+        endpoints(self.department, self.server, *models)
+        return start_run(self.case, self.publish(document), enqueue=enqueue)
+
+
+@pytest.fixture
+def runs(
+    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+) -> Runs:
+    return Runs(department, template_version, case, model_server)
+
+
 def one_model(slug: str, **node: Any) -> dict[str, Any]:
     return graph([trigger(), model_call(slug, **node)], [edge("case", slug, source_port="case")])
 
@@ -85,10 +112,9 @@ def statuses(run: Run) -> list[tuple[str, int, str]]:
 
 
 def test_a_second_delivery_while_the_lease_is_live_does_not_run_the_run(
-    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+    runs: Runs, model_server: ModelServer
 ) -> None:
-    endpoints(department, model_server, "score")
-    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+    run = runs.start(one_model("score"), "score")
     Run.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING,
         lease_owner="other-host:1:abc",
@@ -104,17 +130,14 @@ def test_a_second_delivery_while_the_lease_is_live_does_not_run_the_run(
 
 
 def test_a_run_longer_than_its_lease_keeps_it_by_heartbeat_and_is_not_run_twice(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     settings: Settings,
 ) -> None:
     settings.RUN_LEASE_SECONDS = 2
     settings.RUN_HEARTBEAT_SECONDS = 1
-    endpoints(department, model_server, "slow")
     model_server.script("slow", Reply(delay_s=3.5))
-    run = start_run(case, publish(department, template_version, one_model("slow")), enqueue=False)
+    run = runs.start(one_model("slow"), "slow")
     worker = threading.Thread(target=execute_run, args=(run.pk,))
     worker.start()
     try:
@@ -130,14 +153,13 @@ def test_a_run_longer_than_its_lease_keeps_it_by_heartbeat_and_is_not_run_twice(
 
 
 def test_a_run_whose_worker_died_resumes_once_its_lease_expired_without_repeating_nodes(
-    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+    runs: Runs, model_server: ModelServer
 ) -> None:
-    endpoints(department, model_server, "first", "second")
     document = graph(
         [trigger(), model_call("first"), model_call("second", retry={"max_attempts": 3})],
         [edge("case", "first", source_port="case"), edge("first", "second")],
     )
-    run = start_run(case, publish(department, template_version, document), enqueue=False)
+    run = runs.start(document, "first", "second")
     assert execute_run(run.pk) is not None
     # Pretend the worker died while `second` was in its first attempt.
     NodeRun.objects.filter(run=run, node_id="second").update(status="running", outputs={})
@@ -168,10 +190,9 @@ def test_a_run_whose_worker_died_resumes_once_its_lease_expired_without_repeatin
 
 
 def test_a_finished_run_delivered_again_is_left_alone(
-    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+    runs: Runs, model_server: ModelServer
 ) -> None:
-    endpoints(department, model_server, "score")
-    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+    run = runs.start(one_model("score"), "score")
     execute_run(run.pk)
 
     again = execute_run(run.pk)
@@ -185,14 +206,11 @@ def test_a_finished_run_delivered_again_is_left_alone(
 
 
 def test_cancelling_a_queued_run_cancels_it_at_once_and_audits_who(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     pathologist: User,
 ) -> None:
-    endpoints(department, model_server, "score")
-    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+    run = runs.start(one_model("score"), "score")
 
     cancelled = cancel_run(run, pathologist)
 
@@ -206,15 +224,12 @@ def test_cancelling_a_queued_run_cancels_it_at_once_and_audits_who(
 
 
 def test_cancelling_a_running_run_stops_its_nodes_within_a_second_or_two(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     pathologist: User,
 ) -> None:
-    endpoints(department, model_server, "stuck")
     model_server.script("stuck", Reply(hang=True))
-    run = start_run(case, publish(department, template_version, one_model("stuck")), enqueue=False)
+    run = runs.start(one_model("stuck"), "stuck")
     worker = threading.Thread(target=execute_run, args=(run.pk,))
     worker.start()
     deadline = time.monotonic() + 10
@@ -235,14 +250,11 @@ def test_cancelling_a_running_run_stops_its_nodes_within_a_second_or_two(
 
 
 def test_a_run_cancelled_while_its_worker_was_dead_ends_cancelled_when_delivered_again(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     pathologist: User,
 ) -> None:
-    endpoints(department, model_server, "score")
-    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+    run = runs.start(one_model("score"), "score")
     Run.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING,
         lease_owner="dead-host:1:abc",
@@ -259,14 +271,11 @@ def test_a_run_cancelled_while_its_worker_was_dead_ends_cancelled_when_delivered
 
 
 def test_cancelling_a_finished_run_is_refused(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     pathologist: User,
 ) -> None:
-    endpoints(department, model_server, "score")
-    run = start_run(case, publish(department, template_version, one_model("score")), enqueue=False)
+    run = runs.start(one_model("score"), "score")
     execute_run(run.pk)
 
     with pytest.raises(RunRejected, match=rf"run {run.pk} has already finished \(succeeded\)"):
@@ -277,17 +286,14 @@ def test_cancelling_a_finished_run_is_refused(
 
 
 def test_a_run_over_its_step_limit_fails_naming_the_limit(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     settings: Settings,
 ) -> None:
     settings.RUN_MAX_STEPS = 3
-    endpoints(department, model_server, "flaky")
     model_server.script("flaky", Reply(status=503))
     document = one_model("flaky", retry={"max_attempts": 10, "backoff_s": 0})
-    run = start_run(case, publish(department, template_version, document), enqueue=False)
+    run = runs.start(document, "flaky")
 
     run = execute_run(run.pk) or run
 
@@ -297,16 +303,13 @@ def test_a_run_over_its_step_limit_fails_naming_the_limit(
 
 
 def test_a_run_over_its_wall_time_fails_naming_the_limit(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     settings: Settings,
 ) -> None:
     settings.RUN_MAX_SECONDS = 1
-    endpoints(department, model_server, "stuck")
     model_server.script("stuck", Reply(hang=True))
-    run = start_run(case, publish(department, template_version, one_model("stuck")), enqueue=False)
+    run = runs.start(one_model("stuck"), "stuck")
 
     run = execute_run(run.pk) or run
 
@@ -336,15 +339,12 @@ def review_workflow() -> dict[str, Any]:
 
 
 def test_a_review_parks_the_run_and_a_decision_resumes_it_to_a_report(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     pathologist: User,
     broker_url: str,
 ) -> None:
-    endpoints(department, model_server, "score")
-    run = start_run(case, publish(department, template_version, review_workflow()), enqueue=False)
+    run = runs.start(review_workflow(), "score")
 
     parked = execute_run(run.pk)
 
@@ -398,15 +398,12 @@ def test_a_review_parks_the_run_and_a_decision_resumes_it_to_a_report(
 
 @pytest.mark.service
 def test_a_worker_parks_a_run_for_review_and_resumes_it_after_the_decision(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     pathologist: User,
     celery_worker: devstack.ManagedProcess,
 ) -> None:
-    endpoints(department, model_server, "score")
-    run = start_run(case, publish(department, template_version, review_workflow()))
+    run = runs.start(review_workflow(), "score", enqueue=True)
     deadline = time.monotonic() + 60
     while Run.objects.get(pk=run.pk).status != RunStatus.WAITING_REVIEW:
         assert time.monotonic() < deadline, "the run never parked for its review"
@@ -426,15 +423,12 @@ def test_a_worker_parks_a_run_for_review_and_resumes_it_after_the_decision(
 
 
 def test_a_review_of_another_department_or_a_run_not_waiting_is_refused(
-    department: Department,
-    template_version: TemplateVersion,
-    case: Case,
+    runs: Runs,
     model_server: ModelServer,
     pathologist: User,
     other_department_pathologist: User,
 ) -> None:
-    endpoints(department, model_server, "score")
-    run = start_run(case, publish(department, template_version, review_workflow()), enqueue=False)
+    run = runs.start(review_workflow(), "score")
 
     with pytest.raises(RunRejected, match="is not waiting for a review \\(it is queued\\)"):
         submit_review(run, "review", {"decision": "approve"}, pathologist)
@@ -449,14 +443,14 @@ def test_a_review_of_another_department_or_a_run_not_waiting_is_refused(
 
 
 def test_a_sub_workflow_runs_the_latest_published_version_of_the_departments_workflow(
-    department: Department, template_version: TemplateVersion, case: Case, model_server: ModelServer
+    runs: Runs, model_server: ModelServer
 ) -> None:
-    endpoints(department, model_server, "score", "score2")
-    publish(department, template_version, one_model("score"), slug="child")
-    publish(department, template_version, one_model("score2"), slug="child")
+    endpoints(runs.department, model_server, "score", "score2")
+    runs.publish(one_model("score"), slug="child")
+    runs.publish(one_model("score2"), slug="child")
     child = {"id": "child", "type": "sub_workflow", "config": {"workflow": "child"}}
     document = graph([trigger(), child], [edge("case", "child", source_port="case")])
-    run = start_run(case, publish(department, template_version, document), enqueue=False)
+    run = runs.start(document)
 
     run = execute_run(run.pk) or run
 
