@@ -5,6 +5,7 @@ import type { GraphNode, RunDetail } from "../api/types";
 import { useI18n } from "../i18n";
 import { formatDateTime, formatDuration, runDurationMs } from "../lib/format";
 import { isActiveRunStatus } from "../lib/status";
+import { LiveTag, NotReady } from "./LoadStateView";
 import { LIST_HREF, runHref } from "./route";
 import { RunSteps } from "./RunSteps";
 import { StatusBadge } from "./StatusBadge";
@@ -117,29 +118,15 @@ export function RunDetailPage({
   };
 
   let body;
-  if (state.kind === "loading") {
+  if (state.kind !== "ready") {
     body = (
-      <p className="state state--loading" role="status" data-testid="detail-loading">
-        {t("detail.loading")}
-      </p>
-    );
-  } else if (state.kind === "redirecting") {
-    body = (
-      <p className="state" role="status">
-        {t("runs.redirecting")}
-      </p>
-    );
-  } else if (state.kind === "error") {
-    body = (
-      <div className="state state--error" role="alert" data-testid="detail-error">
-        <p>
-          <strong>{t("detail.errorTitle")}</strong>
-        </p>
-        <p className="error-text">{state.message}</p>
-        <button type="button" onClick={reload}>
-          {t("runs.retry")}
-        </button>
-      </div>
+      <NotReady
+        state={state}
+        testIdPrefix="detail"
+        loading="detail.loading"
+        errorTitle="detail.errorTitle"
+        onRetry={reload}
+      />
     );
   } else {
     const run = state.run;
@@ -163,12 +150,7 @@ export function RunDetailPage({
             </span>
           ) : null}
           <div className="toolbar-actions">
-            {active ? (
-              <span className="muted polling" data-testid="detail-live">
-                <span className="pulse" aria-hidden="true" />
-                {t("detail.live")}
-              </span>
-            ) : null}
+            {active ? <LiveTag label={t("detail.live")} testId="detail-live" /> : null}
           </div>
         </div>
         {run.rerun_of ? (

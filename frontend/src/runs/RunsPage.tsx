@@ -2,6 +2,7 @@ import { api as defaultClient } from "../api/client";
 import type { ApiClient } from "../api/client";
 import { useI18n } from "../i18n";
 import { shouldPoll } from "../lib/status";
+import { LiveTag, NotReady } from "./LoadStateView";
 import { useHashRoute } from "./route";
 import { RunDetailPage } from "./RunDetailPage";
 import { RunsTable } from "./RunsTable";
@@ -31,53 +32,35 @@ function RunsList({ client = defaultClient, departmentName, pollMs }: RunsPagePr
     : t("runs.captionNoDept");
 
   let body;
-  switch (state.kind) {
-    case "loading":
-      body = (
-        <p className="state state--loading" role="status" data-testid="runs-loading">
-          {t("runs.loading")}
-        </p>
-      );
-      break;
-    case "redirecting":
-      body = (
-        <p className="state" role="status">
-          {t("runs.redirecting")}
-        </p>
-      );
-      break;
-    case "error":
-      body = (
-        <div className="state state--error" role="alert" data-testid="runs-error">
-          <p>
-            <strong>{t("runs.errorTitle")}</strong>
-          </p>
-          <p className="error-text">{state.message}</p>
-          <button type="button" onClick={reload}>
-            {t("runs.retry")}
-          </button>
+  if (state.kind !== "ready") {
+    body = (
+      <NotReady
+        state={state}
+        testIdPrefix="runs"
+        loading="runs.loading"
+        errorTitle="runs.errorTitle"
+        onRetry={reload}
+      />
+    );
+  } else if (state.runs.length === 0) {
+    body = (
+      <p className="state state--empty" data-testid="runs-empty">
+        {t("runs.empty")}
+      </p>
+    );
+  } else {
+    body = (
+      <>
+        <div className="table-scroll">
+          <RunsTable runs={state.runs} nowMs={state.fetchedAt} caption={caption} />
         </div>
-      );
-      break;
-    case "ready":
-      body =
-        state.runs.length === 0 ? (
-          <p className="state state--empty" data-testid="runs-empty">
-            {t("runs.empty")}
+        {state.count > state.runs.length ? (
+          <p className="muted">
+            {t("runs.shown", { shown: state.runs.length, count: state.count })}
           </p>
-        ) : (
-          <>
-            <div className="table-scroll">
-              <RunsTable runs={state.runs} nowMs={state.fetchedAt} caption={caption} />
-            </div>
-            {state.count > state.runs.length ? (
-              <p className="muted">
-                {t("runs.shown", { shown: state.runs.length, count: state.count })}
-              </p>
-            ) : null}
-          </>
-        );
-      break;
+        ) : null}
+      </>
+    );
   }
 
   const polling = state.kind === "ready" && shouldPoll(state.runs);
@@ -88,12 +71,7 @@ function RunsList({ client = defaultClient, departmentName, pollMs }: RunsPagePr
         <h1 id="runs-heading">{t("runs.heading")}</h1>
         <p className="muted caption-text">{caption}</p>
         <div className="toolbar-actions">
-          {polling ? (
-            <span className="muted polling" data-testid="runs-polling">
-              <span className="pulse" aria-hidden="true" />
-              {t("runs.autoRefresh")}
-            </span>
-          ) : null}
+          {polling ? <LiveTag label={t("runs.autoRefresh")} testId="runs-polling" /> : null}
           {state.kind === "ready" ? (
             <button type="button" onClick={reload}>
               {t("runs.refresh")}

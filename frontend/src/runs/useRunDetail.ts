@@ -1,34 +1,19 @@
 // Loads one run and, while it is queued or running, polls its progress feed every second;
 // when the feed shows a change, the detail (with inputs and outputs) is fetched again.
-import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError } from "../api/client";
+import { useCallback, useEffect, useRef } from "react";
 import type { ApiClient } from "../api/client";
 import type { RunDetail } from "../api/types";
 import { isActiveRunStatus } from "../lib/status";
+import { failedLoad, isAuthFailure, useLoadState } from "./loadState";
+import type { LoadState } from "./loadState";
 import { cursorOf, progressChanges } from "./progress";
 
 export const DETAIL_POLL_MS = 1000;
 
-export type RunDetailState =
-  | { kind: "loading" }
-  | { kind: "redirecting" }
-  | { kind: "error"; message: string }
-  | {
-      kind: "ready";
-      run: RunDetail;
-      /** Client clock when this detail arrived: "now" for a run still going. */
-      fetchedAt: number;
-      refreshError: string | null;
-    };
-
-function messageOf(err: unknown): string {
-  if (err instanceof Error && err.message) return err.message;
-  return String(err);
-}
+export type RunDetailState = LoadState<{ run: RunDetail }>;
 
 export function useRunDetail(client: ApiClient, id: number, pollMs: number = DETAIL_POLL_MS) {
-  const [state, setState] = useState<RunDetailState>({ kind: "loading" });
-  const [generation, setGeneration] = useState(0);
+  const { state, setState, generation, setGeneration, reload } = useLoadState<{ run: RunDetail }>();
   // The run as an action returned it, shown at once while the effect restarts.
   const given = useRef<RunDetail | null>(null);
 
@@ -51,14 +36,7 @@ export function useRunDetail(client: ApiClient, id: number, pollMs: number = DET
     };
     const failed = (err: unknown) => {
       if (stopped) return;
-      if (err instanceof ApiError && err.isAuthFailure) {
-        setState({ kind: "redirecting" });
-        return;
-      }
-      const message = messageOf(err);
-      setState((prev) =>
-        prev.kind === "ready" ? { ...prev, refreshError: message } : { kind: "error", message },
-      );
+      setState((prev) => failedLoad(prev, err));
     };
 
     async function poll(): Promise<void> {
@@ -75,7 +53,7 @@ export function useRunDetail(client: ApiClient, id: number, pollMs: number = DET
         }
       } catch (err) {
         failed(err);
-        if (err instanceof ApiError && err.isAuthFailure) return;
+        if (isAuthFailure(err)) return;
       }
       schedule();
     }
@@ -98,18 +76,13 @@ export function useRunDetail(client: ApiClient, id: number, pollMs: number = DET
       controller.abort();
       if (timer !== undefined) clearTimeout(timer);
     };
-  }, [client, id, pollMs, generation]);
+  }, [client, id, pollMs, generation, setState]);
 
   /** Show a run an action returned and follow it live again if it is active. */
   const replace = useCallback((run: RunDetail) => {
     given.current = run;
     setGeneration((n) => n + 1);
-  }, []);
-
-  const reload = useCallback(() => {
-    setState((prev) => (prev.kind === "error" ? { kind: "loading" } : prev));
-    setGeneration((n) => n + 1);
-  }, []);
+  }, [setGeneration]);
 
   return { state, replace, reload };
 }

@@ -1,38 +1,21 @@
 // Loads the run list and keeps it fresh while anything is queued or running.
-import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError } from "../api/client";
+import { useEffect, useRef } from "react";
 import type { ApiClient } from "../api/client";
 import type { Run } from "../api/types";
 import { POLL_INTERVAL_MS, shouldPoll } from "../lib/status";
+import { failedLoad, isAuthFailure, useLoadState } from "./loadState";
+import type { LoadState } from "./loadState";
 
-export type RunsState =
-  | { kind: "loading" }
-  | { kind: "redirecting" }
-  | { kind: "error"; message: string }
-  | {
-      kind: "ready";
-      runs: Run[];
-      count: number;
-      /** Client clock when this list arrived: "now" for runs still going. */
-      fetchedAt: number;
-      /** Last refresh failed (the list shown is the previous one). */
-      refreshError: string | null;
-    };
+export type RunsState = LoadState<{ runs: Run[]; count: number }>;
 
 export interface UseRunsOptions {
   limit?: number;
   pollMs?: number;
 }
 
-function messageOf(err: unknown): string {
-  if (err instanceof Error && err.message) return err.message;
-  return String(err);
-}
-
 export function useRuns(client: ApiClient, options: UseRunsOptions = {}) {
   const { limit = 50, pollMs = POLL_INTERVAL_MS } = options;
-  const [state, setState] = useState<RunsState>({ kind: "loading" });
-  const [reloads, setReloads] = useState(0);
+  const { state, setState, generation, reload } = useLoadState<{ runs: Run[]; count: number }>();
   const lastRuns = useRef<Run[] | null>(null);
 
   useEffect(() => {
@@ -59,14 +42,8 @@ export function useRuns(client: ApiClient, options: UseRunsOptions = {}) {
         if (shouldPoll(data.results)) schedule();
       } catch (err) {
         if (stopped) return;
-        if (err instanceof ApiError && err.isAuthFailure) {
-          setState({ kind: "redirecting" });
-          return;
-        }
-        const message = messageOf(err);
-        setState((prev) =>
-          prev.kind === "ready" ? { ...prev, refreshError: message } : { kind: "error", message },
-        );
+        setState((prev) => failedLoad(prev, err));
+        if (isAuthFailure(err)) return;
         // A failed refresh of a list that still has active runs keeps trying.
         if (lastRuns.current && shouldPoll(lastRuns.current)) schedule();
       }
@@ -78,12 +55,7 @@ export function useRuns(client: ApiClient, options: UseRunsOptions = {}) {
       controller.abort();
       if (timer !== undefined) clearTimeout(timer);
     };
-  }, [client, limit, pollMs, reloads]);
-
-  const reload = useCallback(() => {
-    setState((prev) => (prev.kind === "error" ? { kind: "loading" } : prev));
-    setReloads((n) => n + 1);
-  }, []);
+  }, [client, limit, pollMs, generation, setState]);
 
   return { state, reload };
 }
