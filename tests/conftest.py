@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from orchestrator.runs.services import close_run_connections
 from tests.factories import DepartmentFactory, UserFactory
 
 PASSWORD = "pathflow-test"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -204,3 +208,25 @@ def wait_for_run(run_id: int, timeout: float = 120.0) -> Run:
 
 def pdf_text(path: str | Path) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(path).pages)
+
+
+def manage(
+    env: dict[str, str], *arguments: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``manage.py`` with ``arguments`` as a real process in the checkout, ``env`` over this
+    process's environment; its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "manage.py", *arguments],
+        cwd=REPO,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def write_json(path: Path, document: Any) -> Path:
+    """``document`` as a UTF-8 JSON file (non-ASCII kept as it is) at ``path``."""
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return path

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,31 +12,20 @@ from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData
 from orchestrator.reports.models import Report
 from orchestrator.runs.models import Run, RunStatus
-from tests.conftest import case_document, pdf_text
+from tests.conftest import case_document, manage, pdf_text, write_json
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
-REPO = Path(__file__).resolve().parents[2]
 
 
 def run_case(
     env: dict[str, str], case: Path, out: Path, workflow: str = "breast-fna-ihc"
 ) -> subprocess.CompletedProcess[str]:
     command = ["run_case", "--workflow", workflow, "--case", str(case), "--out", str(out)]
-    return subprocess.run(
-        [sys.executable, "manage.py", *command],
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    return manage(env, *command, timeout=180)
 
 
 def write_case(tmp_path: Path, document: object) -> Path:
-    path = tmp_path / "case.json"
-    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    return path
+    return write_json(tmp_path / "case.json", document)
 
 
 def test_it_writes_the_report_pdf_with_the_model_values(

@@ -4,9 +4,6 @@ against the test database."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -14,30 +11,11 @@ import pytest
 
 from orchestrator.demo_data import DEMO_DIR, DemoData, load_demo_data
 from orchestrator.designs.models import VersionStatus, Workflow
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, manage, write_json
 from workflows.datasets import parse_dataset
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
-REPO = Path(__file__).resolve().parents[2]
 DEMO_GRAPH = DEMO_DIR / "workflows" / "breast-fna-ihc.json"
-
-
-def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
-def write(tmp_path: Path, name: str, document: Any) -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    return path
 
 
 @pytest.fixture
@@ -72,7 +50,9 @@ def test_it_prints_every_problem_one_per_line_and_exits_1(
     document["edges"].append({"id": "e9", "source": "fields", "target": "nowhere"})
     document["edges"][1]["source_port"] = "results"
 
-    result = manage(process_env, "validate_workflow", str(write(tmp_path, "bad.json", document)))
+    result = manage(
+        process_env, "validate_workflow", str(write_json(tmp_path / "bad.json", document))
+    )
 
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
@@ -92,7 +72,9 @@ def test_an_export_file_is_checked_against_the_template_it_names(
         "mapping": {"fna_malignancy_probability": "nodes.fna.result.predict_proba[0][1] * 100"}
     }
 
-    result = manage(process_env, "validate_workflow", str(write(tmp_path, "x.json", document)))
+    result = manage(
+        process_env, "validate_workflow", str(write_json(tmp_path / "x.json", document))
+    )
 
     assert result.returncode == 1
     dataset = parse_dataset(demo_db.workflow_version.template_version.dataset)
@@ -117,7 +99,7 @@ def test_import_publishes_a_complete_graph_and_refuses_an_incomplete_one(
     config = fields_node(document)["config"]
     # Without base_fields nothing declares the pathologist's findings from the case.
     complete_fields = config.pop("base_fields")
-    incomplete = write(tmp_path, "incomplete.json", document)
+    incomplete = write_json(tmp_path / "incomplete.json", document)
 
     refused = manage(process_env, "import_workflow", str(incomplete))
 
@@ -132,7 +114,7 @@ def test_import_publishes_a_complete_graph_and_refuses_an_incomplete_one(
     ]
     assert set(config["base_fields"]) <= set(complete_fields)
 
-    result = manage(process_env, "import_workflow", str(write(tmp_path, "ok.json", document)))
+    result = manage(process_env, "import_workflow", str(write_json(tmp_path / "ok.json", document)))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[0] == "breast-fna-ihc v2 (published)"
@@ -148,7 +130,7 @@ def test_import_as_draft_saves_it_with_its_problems(
     del fields_node(document)["config"]["base_fields"]
 
     result = manage(
-        process_env, "import_workflow", "--draft", str(write(tmp_path, "d.json", document))
+        process_env, "import_workflow", "--draft", str(write_json(tmp_path / "d.json", document))
     )
 
     assert result.returncode == 0, result.stderr
@@ -163,7 +145,7 @@ def test_import_names_a_template_that_does_not_exist(
     document = exported(process_env)
     document["template"] = {"slug": "breast-carcinoma", "version": 7}
 
-    result = manage(process_env, "import_workflow", str(write(tmp_path, "t.json", document)))
+    result = manage(process_env, "import_workflow", str(write_json(tmp_path / "t.json", document)))
 
     assert result.returncode == 1
     assert "template 'breast-carcinoma' has no version 7 (known: 1)" in result.stderr

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from io import StringIO
 from pathlib import Path
 
@@ -16,21 +13,9 @@ from django.core.management import CommandError, call_command
 from orchestrator.accounts.models import Department
 from orchestrator.audit.models import AuditEvent
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
+from tests.conftest import manage
 
-REPO = Path(__file__).resolve().parents[3]
 BREAST = Path(settings.REPORT_LIBRARY_DIR) / "breast-carcinoma"
-
-
-def manage(env: dict[str, str], *arguments: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "manage.py", *arguments],
-        cwd=REPO,
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.django_db(transaction=True)
