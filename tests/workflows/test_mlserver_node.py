@@ -15,7 +15,6 @@ from tests.conftest import ModelServices
 from workflows.context import RunContext
 from workflows.errors import EndpointError
 from workflows.executor import execute_graph
-from workflows.registry import REGISTRY, NodeType
 
 from .conftest import (
     OIP,
@@ -24,6 +23,7 @@ from .conftest import (
     RecordingCheckpoints,
     demo_case,
     edge,
+    node_type,
     transform,
     trigger,
     valid_spec,
@@ -78,12 +78,6 @@ def real_context(
     case: dict[str, Any], mlserver: SlideServices, http: httpx.AsyncClient
 ) -> RunContext:
     return RunContext(run_id=RUN_ID, case=case, services=mlserver, http=http)
-
-
-def node_type(name: str) -> NodeType:
-    found = REGISTRY.get(name, 1)
-    assert found is not None
-    return found
 
 
 @pytest.mark.parametrize(("case_name", "malignant"), [("breast-malignant", True),

@@ -15,10 +15,17 @@ import pytest
 from tests.loopback import LoopbackServer, Request
 from workflows.context import RunContext
 from workflows.errors import EndpointError, NodeError
-from workflows.registry import REGISTRY
 from workflows.spec import GraphSpec
 
-from .conftest import FakeServices, RecordingCheckpoints, edge, tiny_png, trigger, valid_spec
+from .conftest import (
+    FakeServices,
+    RecordingCheckpoints,
+    edge,
+    node_type,
+    tiny_png,
+    trigger,
+    valid_spec,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -167,8 +174,7 @@ def config(endpoint: str = "vlm", **request: Any) -> dict[str, Any]:
 
 
 async def call(context: RunContext, cfg: dict[str, Any]) -> dict[str, Any]:
-    model_call = REGISTRY.get("model_call", 1)
-    assert model_call is not None
+    model_call = node_type("model_call")
     assert model_call.config_problems(cfg) == []
     context.node_id = "draft"
     return await model_call.run(context, {}, cfg)
@@ -381,8 +387,7 @@ async def test_a_misbehaving_server_fails_the_call_naming_the_endpoint(
 
 
 def test_a_prompt_template_that_does_not_compile_is_refused_at_save_time() -> None:
-    model_call = REGISTRY.get("model_call", 1)
-    assert model_call is not None
+    model_call = node_type("model_call")
 
     problems = model_call.config_problems(
         config(prompt="Grade {{ nodes.fna.result ", images=["case.specimens[0].tiles[0"])
@@ -397,8 +402,7 @@ def test_a_prompt_template_that_does_not_compile_is_refused_at_save_time() -> No
 
 
 def test_the_config_schema_names_a_wrong_field() -> None:
-    model_call = REGISTRY.get("model_call", 1)
-    assert model_call is not None
+    model_call = node_type("model_call")
 
     problems = model_call.config_problems(config(temperature=3, response_format="xml"))
 
