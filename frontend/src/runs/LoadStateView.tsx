@@ -1,25 +1,22 @@
 import { useI18n } from "../i18n";
-import type { MessageKey } from "../i18n";
 import type { NotReadyState } from "./loadState";
 
 export interface NotReadyProps {
   state: NotReadyState;
-  /** Prefix of the test ids, e.g. "runs" gives "runs-loading" and "runs-error". */
-  testIdPrefix: string;
-  loading: MessageKey;
-  errorTitle: MessageKey;
+  /** Whose texts ("runs.loading", "detail.errorTitle"...) and test ids ("runs-error"...). */
+  page: "runs" | "detail";
   onRetry: () => void;
 }
 
 /** What a runs page shows before its data is ready: loading, on the way to sign in, or the
  * error with a retry button. */
-export function NotReady({ state, testIdPrefix, loading, errorTitle, onRetry }: NotReadyProps) {
+export function NotReady({ state, page, onRetry }: NotReadyProps) {
   const { t } = useI18n();
   switch (state.kind) {
     case "loading":
       return (
-        <p className="state state--loading" role="status" data-testid={`${testIdPrefix}-loading`}>
-          {t(loading)}
+        <p className="state state--loading" role="status" data-testid={`${page}-loading`}>
+          {t(`${page}.loading`)}
         </p>
       );
     case "redirecting":
@@ -30,9 +27,9 @@ export function NotReady({ state, testIdPrefix, loading, errorTitle, onRetry }: 
       );
     case "error":
       return (
-        <div className="state state--error" role="alert" data-testid={`${testIdPrefix}-error`}>
+        <div className="state state--error" role="alert" data-testid={`${page}-error`}>
           <p>
-            <strong>{t(errorTitle)}</strong>
+            <strong>{t(`${page}.errorTitle`)}</strong>
           </p>
           <p className="error-text">{state.message}</p>
           <button type="button" onClick={onRetry}>

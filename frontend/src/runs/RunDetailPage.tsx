@@ -119,15 +119,7 @@ export function RunDetailPage({
 
   let body;
   if (state.kind !== "ready") {
-    body = (
-      <NotReady
-        state={state}
-        testIdPrefix="detail"
-        loading="detail.loading"
-        errorTitle="detail.errorTitle"
-        onRetry={reload}
-      />
-    );
+    body = <NotReady state={state} page="detail" onRetry={reload} />;
   } else {
     const run = state.run;
     const active = isActiveRunStatus(run.status);

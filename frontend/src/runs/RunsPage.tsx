@@ -33,15 +33,7 @@ function RunsList({ client = defaultClient, departmentName, pollMs }: RunsPagePr
 
   let body;
   if (state.kind !== "ready") {
-    body = (
-      <NotReady
-        state={state}
-        testIdPrefix="runs"
-        loading="runs.loading"
-        errorTitle="runs.errorTitle"
-        onRetry={reload}
-      />
-    );
+    body = <NotReady state={state} page="runs" onRetry={reload} />;
   } else if (state.runs.length === 0) {
     body = (
       <p className="state state--empty" data-testid="runs-empty">

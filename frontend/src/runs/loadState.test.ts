@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/client";
-import { failedLoad, messageOf } from "./loadState";
+import { effectLoop, failedLoad, messageOf } from "./loadState";
 import type { LoadState } from "./loadState";
 
 type State = LoadState<{ items: number[] }>;
@@ -29,5 +29,27 @@ describe("messageOf", () => {
     expect(messageOf(new Error("boom"))).toBe("boom");
     expect(messageOf(new Error(""))).toBe("Error");
     expect(messageOf(42)).toBe("42");
+  });
+});
+
+describe("effectLoop", () => {
+  it("runs work later until stopped; stopping aborts its requests and drops the timer", () => {
+    vi.useFakeTimers();
+    try {
+      const loop = effectLoop();
+      const work = vi.fn();
+      loop.later(work, 1000);
+      vi.advanceTimersByTime(1000);
+      expect(work).toHaveBeenCalledTimes(1);
+      loop.later(work, 1000);
+      expect(loop.stopped).toBe(false);
+      loop.stop();
+      vi.advanceTimersByTime(5000);
+      expect(work).toHaveBeenCalledTimes(1);
+      expect(loop.stopped).toBe(true);
+      expect(loop.signal.aborted).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

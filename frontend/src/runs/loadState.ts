@@ -50,3 +50,23 @@ export function useLoadState<Ready>() {
   }, []);
   return { state, setState, generation, setGeneration, reload };
 }
+
+/** The plumbing of a loading effect: one abort signal for its requests, at most one pending
+ * timer, ``stopped`` once ``stop`` (the effect's cleanup) has run. */
+export function effectLoop() {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return {
+    signal: controller.signal,
+    get stopped(): boolean {
+      return controller.signal.aborted;
+    },
+    later(work: () => void, ms: number): void {
+      timer = setTimeout(work, ms);
+    },
+    stop: (): void => {
+      controller.abort();
+      if (timer !== undefined) clearTimeout(timer);
+    },
+  };
+}

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef } from "react";
 import type { ApiClient } from "../api/client";
 import type { RunDetail } from "../api/types";
 import { isActiveRunStatus } from "../lib/status";
-import { failedLoad, isAuthFailure, useLoadState } from "./loadState";
+import { effectLoop, failedLoad, isAuthFailure, useLoadState } from "./loadState";
 import type { LoadState } from "./loadState";
 import { cursorOf, progressChanges } from "./progress";
 
@@ -18,9 +18,7 @@ export function useRunDetail(client: ApiClient, id: number, pollMs: number = DET
   const given = useRef<RunDetail | null>(null);
 
   useEffect(() => {
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
+    const loop = effectLoop();
     let run: RunDetail | null = null;
     let cursor: string | null = null;
 
@@ -30,22 +28,22 @@ export function useRunDetail(client: ApiClient, id: number, pollMs: number = DET
       setState({ kind: "ready", run: next, fetchedAt: Date.now(), refreshError: null });
     };
     const schedule = () => {
-      if (!stopped && run && isActiveRunStatus(run.status)) {
-        timer = setTimeout(() => void poll(), pollMs);
+      if (!loop.stopped && run && isActiveRunStatus(run.status)) {
+        loop.later(() => void poll(), pollMs);
       }
     };
     const failed = (err: unknown) => {
-      if (stopped) return;
+      if (loop.stopped) return;
       setState((prev) => failedLoad(prev, err));
     };
 
     async function poll(): Promise<void> {
       try {
-        const progress = await client.getRunProgress(id, cursor, controller.signal);
-        if (stopped || !run) return;
+        const progress = await client.getRunProgress(id, cursor, loop.signal);
+        if (loop.stopped || !run) return;
         if (progressChanges(run, progress)) {
-          const fresh = await client.getRun(id, controller.signal);
-          if (stopped) return;
+          const fresh = await client.getRun(id, loop.signal);
+          if (loop.stopped) return;
           show(fresh);
         } else if (progress.cursor) {
           cursor = progress.cursor;
@@ -60,9 +58,9 @@ export function useRunDetail(client: ApiClient, id: number, pollMs: number = DET
 
     async function load(): Promise<void> {
       try {
-        const first = given.current ?? (await client.getRun(id, controller.signal));
+        const first = given.current ?? (await client.getRun(id, loop.signal));
         given.current = null;
-        if (stopped) return;
+        if (loop.stopped) return;
         show(first);
         schedule();
       } catch (err) {
@@ -71,11 +69,7 @@ export function useRunDetail(client: ApiClient, id: number, pollMs: number = DET
     }
 
     void load();
-    return () => {
-      stopped = true;
-      controller.abort();
-      if (timer !== undefined) clearTimeout(timer);
-    };
+    return loop.stop;
   }, [client, id, pollMs, generation, setState]);
 
   /** Show a run an action returned and follow it live again if it is active. */

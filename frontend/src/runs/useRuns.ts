@@ -3,7 +3,7 @@ import { useEffect, useRef } from "react";
 import type { ApiClient } from "../api/client";
 import type { Run } from "../api/types";
 import { POLL_INTERVAL_MS, shouldPoll } from "../lib/status";
-import { failedLoad, isAuthFailure, useLoadState } from "./loadState";
+import { effectLoop, failedLoad, isAuthFailure, useLoadState } from "./loadState";
 import type { LoadState } from "./loadState";
 
 export type RunsState = LoadState<{ runs: Run[]; count: number }>;
@@ -19,18 +19,13 @@ export function useRuns(client: ApiClient, options: UseRunsOptions = {}) {
   const lastRuns = useRef<Run[] | null>(null);
 
   useEffect(() => {
-    const controller = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let stopped = false;
-
-    const schedule = () => {
-      timer = setTimeout(() => void load(), pollMs);
-    };
+    const loop = effectLoop();
+    const schedule = () => loop.later(() => void load(), pollMs);
 
     async function load(): Promise<void> {
       try {
-        const data = await client.listRuns(limit, controller.signal);
-        if (stopped) return;
+        const data = await client.listRuns(limit, loop.signal);
+        if (loop.stopped) return;
         lastRuns.current = data.results;
         setState({
           kind: "ready",
@@ -41,7 +36,7 @@ export function useRuns(client: ApiClient, options: UseRunsOptions = {}) {
         });
         if (shouldPoll(data.results)) schedule();
       } catch (err) {
-        if (stopped) return;
+        if (loop.stopped) return;
         setState((prev) => failedLoad(prev, err));
         if (isAuthFailure(err)) return;
         // A failed refresh of a list that still has active runs keeps trying.
@@ -50,11 +45,7 @@ export function useRuns(client: ApiClient, options: UseRunsOptions = {}) {
     }
 
     void load();
-    return () => {
-      stopped = true;
-      controller.abort();
-      if (timer !== undefined) clearTimeout(timer);
-    };
+    return loop.stop;
   }, [client, limit, pollMs, generation, setState]);
 
   return { state, reload };
