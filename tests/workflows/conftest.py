@@ -116,7 +116,7 @@ class ModelServer(LoopbackServer):
         call = self._record(Call(model, request.header_map(), json.loads(raw or b"null"), started))
         reply = self._next_reply(model)
         if reply.hang:
-            self.closing.wait(10)
+            request.hang(10)
         elif reply.delay_s:
             time.sleep(reply.delay_s)
         call.finished = time.monotonic()

@@ -65,7 +65,7 @@ class Receiver(LoopbackServer):
         verified = hmac.compare_digest(headers.get("x-pathflow-signature", ""), expected)
         self.deliveries.append(Delivery(request.path, headers, raw, verified))
         if request.path == "/hooks/slow":
-            self.closing.wait(10)
+            request.hang(10)
             return
         status, answer, extra = 202, b'{"accepted": true}', []
         if request.path == "/hooks/signed" and not verified:

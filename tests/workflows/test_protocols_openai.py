@@ -118,7 +118,7 @@ class ChatServer(LoopbackServer):
         if request.path != "/v1/chat/completions":
             return request.reply(404, b'{"error": {"message": "no such route"}}')
         if model == "hang":
-            self.closing.wait(10)
+            request.hang(10)
             return None
         if model == "redirect":
             return request.reply(307, b"", ("Location", "http://127.0.0.1:9/elsewhere"))
