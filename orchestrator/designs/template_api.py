@@ -19,6 +19,7 @@ answer 400 with ``{"problems": [...]}`` listing every problem.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -198,6 +199,20 @@ class ReportTemplateViewSet(
     def _detail(self, version: TemplateVersion, code: int = status.HTTP_200_OK) -> Response:
         return Response(TemplateVersionDetailSerializer(version).data, status=code)
 
+    def _from_version(
+        self,
+        request: Request,
+        number: str,
+        change: Callable[..., TemplateVersion],
+        code: int = status.HTTP_200_OK,
+    ) -> Response:
+        """The detail of the version ``change`` makes of version ``number``, or its problems."""
+        try:
+            version = change(self._version(number), user=_user(request))
+        except TemplateInvalid as exc:
+            return _refused(exc)
+        return self._detail(version, code)
+
     @extend_schema(
         request=NewReportTemplateSerializer,
         responses={201: TemplateVersionDetailSerializer, 400: _PROBLEMS},
@@ -264,11 +279,7 @@ class ReportTemplateViewSet(
     )
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/publish")
     def publish(self, request: Request, slug: str, number: str) -> Response:
-        try:
-            version = publish_version(self._version(number), user=_user(request))
-        except TemplateInvalid as exc:
-            return _refused(exc)
-        return self._detail(version)
+        return self._from_version(request, number, publish_version)
 
     @extend_schema(
         parameters=[_NUMBER],
@@ -277,11 +288,7 @@ class ReportTemplateViewSet(
     )
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/new-draft")
     def new_draft(self, request: Request, slug: str, number: str) -> Response:
-        try:
-            draft = new_draft_from(self._version(number), user=_user(request))
-        except TemplateInvalid as exc:
-            return _refused(exc)
-        return self._detail(draft, status.HTTP_201_CREATED)
+        return self._from_version(request, number, new_draft_from, status.HTTP_201_CREATED)
 
     @extend_schema(parameters=[_NUMBER], request=FilledValuesSerializer, responses=_VALIDATION)
     @action(detail=True, methods=["post"], url_path=r"versions/(?P<number>[0-9]+)/validate")

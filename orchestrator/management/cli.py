@@ -1,5 +1,6 @@
 """What several management commands share: reading a JSON file, listing problems, finding a
-workflow by slug; each failure is a CommandError with a message for the person at the shell."""
+workflow by slug, a ``--version`` option; each failure is a CommandError with a message for the
+person at the shell."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from orchestrator.designs.models import Workflow
 
@@ -40,3 +41,11 @@ def workflow_named(slug: str) -> Workflow:
         known = ", ".join(Workflow.objects.values_list("slug", flat=True)) or "none"
         raise CommandError(f"workflow '{slug}' does not exist (known: {known})")
     return workflow
+
+
+class VersionOptionCommand(BaseCommand):
+    """A command whose ``--version N`` names a version of a design: Django's own ``--version``
+    (print Django's version) gives way to it."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)

@@ -5,22 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
 from orchestrator.designs.templates import TemplateInvalid, export_version
+from orchestrator.management.cli import VersionOptionCommand
 from orchestrator.management.commands.import_template import resolve_department
 
 
-class Command(BaseCommand):
+class Command(VersionOptionCommand):
     help = (
         "Export a report template version (default: the latest published) to a folder that "
         "import_template reads back."
     )
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        # Django's own --version (print Django's version) gives way to ours (a template version).
-        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="template slug")

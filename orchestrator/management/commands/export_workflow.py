@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from orchestrator.designs.workflow_files import (
     export_workflow,
@@ -13,18 +13,14 @@ from orchestrator.designs.workflow_files import (
 from orchestrator.designs.workflows import (
     WorkflowError,
 )
-from orchestrator.management.cli import workflow_named
+from orchestrator.management.cli import VersionOptionCommand, workflow_named
 
 
-class Command(BaseCommand):
+class Command(VersionOptionCommand):
     help = (
         "Print the export file (JSON) of a workflow version: --version N, else the latest "
         "published version, else the draft."
     )
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        # `--version N` names a workflow version here, not Django's version: let ours win.
-        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug", help="workflow slug")
