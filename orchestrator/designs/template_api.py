@@ -34,6 +34,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orchestrator.accounts.models import Role, User
+from orchestrator.audit.services import record_event
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
 from orchestrator.designs.templates import (
     TemplateContent,
@@ -60,9 +61,23 @@ class TemplatePermission(BasePermission):
         user = request.user
         if not isinstance(user, User) or user.department_id is None:
             return False
-        if request.method in SAFE_METHODS or getattr(view, "action", None) in READ_ACTIONS:
-            return user.role in (Role.ADMIN, Role.PATHOLOGIST)
-        return user.role == Role.ADMIN
+        action = getattr(view, "action", None)
+        if request.method in SAFE_METHODS or action in READ_ACTIONS:
+            allowed = user.role in (Role.ADMIN, Role.PATHOLOGIST)
+        else:
+            allowed = user.role == Role.ADMIN
+        if not allowed:
+            department = user.department
+            assert department is not None
+            record_event(
+                "template.denied",
+                department,
+                actor=user,
+                department=department,
+                attempted=f"{request.method} {action or view.__class__.__name__}",
+                slug=str(getattr(view, "kwargs", {}).get("slug", "")),
+            )
+        return allowed
 
 
 class ReportTemplateSerializer(serializers.ModelSerializer[ReportTemplate]):

@@ -100,6 +100,13 @@ def test_only_admins_change_templates_and_clinicians_do_not_read_them(
     assert logged_in(clinician).get(f"{API}/").status_code == 403
     assert Client().get(f"{API}/").status_code == 403
     assert breast.template.versions.count() == 1
+    # Every refusal of a signed-in user is audited, naming what was attempted.
+    denials = AuditEvent.objects.filter(action="template.denied").order_by("id")
+    assert [(e.actor, e.detail["attempted"], e.detail["slug"]) for e in denials] == [
+        (pathologist, "PUT draft", "breast-carcinoma"),
+        (pathologist, "POST new_draft", "breast-carcinoma"),
+        (clinician, "GET list", ""),
+    ]
 
 
 def test_an_admin_drafts_edits_and_publishes_a_new_version(
