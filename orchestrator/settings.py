@@ -189,6 +189,8 @@ RUN_MAX_SECONDS = env_int("PATHFLOW_RUN_MAX_SECONDS", 1800)
 # whose worker died is resumed by another delivery once its lease has expired.
 RUN_LEASE_SECONDS = env_int("PATHFLOW_RUN_LEASE_SECONDS", 30)
 RUN_HEARTBEAT_SECONDS = env_int("PATHFLOW_RUN_HEARTBEAT_SECONDS", 10)
+# How often a worker queues again the runs whose task could not reach the queue when started.
+RUN_HANDOFF_SWEEP_SECONDS = env_int("PATHFLOW_RUN_HANDOFF_SWEEP_SECONDS", 30)
 MODEL_RESPONSE_MAX_BYTES = env_int("PATHFLOW_MODEL_RESPONSE_MAX_BYTES", 16 * 1024 * 1024)
 # Reference model services (MLServer) started by `manage.py demo`; defaults avoid the ports
 # of the machine's own services (5432, 6379, 5672, 3306, 1883, 4222).

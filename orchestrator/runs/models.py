@@ -46,6 +46,9 @@ class Run(models.Model):
     # the lease to expire (its holder died) instead of running the run twice.
     lease_owner = models.CharField(max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    # The run's task could not be put on the queue (the broker was down): the run stays queued
+    # and a worker's sweep hands it over again once the queue is back (runs/services.py).
+    handoff_pending = models.BooleanField(default=False)
     cancel_requested_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

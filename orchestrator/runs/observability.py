@@ -28,7 +28,7 @@ from orchestrator.cases.services import create_case
 from orchestrator.designs.models import VersionStatus, Workflow, WorkflowVersion
 from orchestrator.runs.bridge import DjangoServices, case_payload
 from orchestrator.runs.models import TERMINAL_STATUSES, NodeRun, Run, RunStatus
-from orchestrator.runs.services import RunRejected, start_run
+from orchestrator.runs.services import RunRejected, enqueue_run, start_run
 from workflows.context import RenderedReport, RunContext
 from workflows.errors import NodeError
 from workflows.executor import json_safe
@@ -183,9 +183,7 @@ def rerun_from_node(run: Run, from_node: str, user: User, *, enqueue: bool = Tru
             reused_nodes=sorted(reused),
         )
         if enqueue:
-            from orchestrator.runs.tasks import execute_run_task
-
-            transaction.on_commit(lambda: execute_run_task.delay(rerun.pk))
+            enqueue_run(rerun.pk)
     return rerun
 
 

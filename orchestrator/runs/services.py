@@ -88,16 +88,41 @@ def start_run(
             workflow_version=workflow_version.pk,
         )
         if enqueue:
-            from orchestrator.runs.tasks import execute_run_task
-
-            transaction.on_commit(lambda: execute_run_task.delay(run.pk))
+            enqueue_run(run.pk)
     return run
 
 
-def _enqueue(run_id: int) -> None:
+def enqueue_run(run_id: int) -> None:
+    """Hand the run to a worker once the current transaction commits."""
+    transaction.on_commit(lambda: hand_to_worker(run_id))
+
+
+def hand_to_worker(run_id: int) -> bool:
+    """Put the run's task on the queue. When the queue cannot be reached the run is not lost:
+    it stays queued, marked ``handoff_pending``, and every worker's sweep
+    (``hand_over_pending_runs``) tries again until the queue takes it. True once it is queued."""
     from orchestrator.runs.tasks import execute_run_task
 
-    transaction.on_commit(lambda: execute_run_task.delay(run_id))
+    try:
+        execute_run_task.delay(run_id)
+    except Exception as exc:  # kombu's OperationalError and the transports' own errors
+        Run.objects.filter(pk=run_id).update(handoff_pending=True)
+        logger.error(
+            "run %s stays queued: the task queue cannot be reached (%s: %s); a worker hands "
+            "it over when the queue is back",
+            run_id,
+            type(exc).__name__,
+            exc,
+        )
+        return False
+    Run.objects.filter(pk=run_id, handoff_pending=True).update(handoff_pending=False)
+    return True
+
+
+def hand_over_pending_runs() -> list[int]:
+    """Queue again every run whose task never reached the queue; the ids handed over."""
+    pending = Run.objects.filter(handoff_pending=True, status=RunStatus.QUEUED)
+    return [pk for pk in pending.values_list("pk", flat=True) if hand_to_worker(pk)]
 
 
 def cancel_run(run: Run, user: User) -> Run:
@@ -190,7 +215,7 @@ def submit_review(run: Run, node_id: str, decision: dict[str, Any], user: User) 
             decision=decision["decision"],
             fields=sorted(decision.get("values") or {}),
         )
-        _enqueue(run.pk)
+        enqueue_run(run.pk)
     run.refresh_from_db()
     return run
 

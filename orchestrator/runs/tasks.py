@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 from celery import shared_task
-from celery.signals import worker_process_shutdown
+from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
+from django.conf import settings
 
 from orchestrator.runs import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(name="runs.execute_run", acks_late=True, reject_on_worker_lost=True)
@@ -25,3 +30,31 @@ def execute_run_task(run_id: int) -> None:
 def close_engine_loop(**kwargs: Any) -> None:
     """Close the process's shared HTTP client and event loop."""
     services.ENGINE_LOOP.close()
+
+
+_SWEEP_STOP = threading.Event()
+
+
+def _sweep_pending_handoffs() -> None:
+    """In the worker's main process: every PATHFLOW_RUN_HANDOFF_SWEEP_SECONDS, queue the runs
+    whose task could not be put on the queue when they were started (the broker was down)."""
+    while True:
+        try:
+            handed = services.hand_over_pending_runs()
+            if handed:
+                logger.info("handed %d queued run(s) over to the queue again", len(handed))
+        except Exception:  # the database is briefly unreachable: try again next time
+            logger.warning("could not sweep runs waiting for the queue", exc_info=True)
+        if _SWEEP_STOP.wait(settings.RUN_HANDOFF_SWEEP_SECONDS):
+            return
+
+
+@worker_ready.connect
+def start_handoff_sweep(**kwargs: Any) -> None:
+    _SWEEP_STOP.clear()
+    threading.Thread(target=_sweep_pending_handoffs, name="run-handoff-sweep", daemon=True).start()
+
+
+@worker_shutdown.connect
+def stop_handoff_sweep(**kwargs: Any) -> None:
+    _SWEEP_STOP.set()
