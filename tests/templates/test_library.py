@@ -21,6 +21,7 @@ from django.conf import settings
 from pypdf import PdfReader
 
 from orchestrator.designs.models import TemplateVersion
+from orchestrator.reports.rendering import ATTACHMENT_NAME
 from orchestrator.reports.services import ReportHeader, render_report_pdf
 from orchestrator.reports.strings import REPORT_STRINGS
 from workflows.datasets import (
@@ -98,8 +99,9 @@ def ai_provenance(slug: str, values: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def rendered(slug: str, language: str) -> tuple[str, int]:
-    """The report's PDF text and page count, rendered once per template and language."""
+def rendered(slug: str, language: str) -> tuple[str, int, Any]:
+    """The report's PDF text, page count and attached report data, rendered once per template
+    and language."""
     values = sample(slug)
     version = TemplateVersion(dataset=document(slug))
     pdf = render_report_pdf(
@@ -107,7 +109,10 @@ def rendered(slug: str, language: str) -> tuple[str, int]:
     )
     reader = PdfReader(io.BytesIO(pdf.content))
     assert len(reader.pages) == pdf.pages
-    return "\n".join(page.extract_text() or "" for page in reader.pages), pdf.pages
+    assert list(reader.attachments) == [ATTACHMENT_NAME]
+    (attached,) = reader.attachments[ATTACHMENT_NAME]
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    return text, pdf.pages, json.loads(attached)
 
 
 def test_the_library_is_found() -> None:
@@ -172,7 +177,7 @@ def test_the_expected_text_is_what_the_synoptic_pipeline_says(slug: str, languag
 def test_the_report_prints_every_value_label_page_marker_and_signature_block(
     slug: str, language: str
 ) -> None:
-    text, pages = rendered(slug, language)
+    text, pages, _ = rendered(slug, language)
     flat = squeeze(text)
     parsed, values = dataset(slug), sample(slug)
     shown = visibility(parsed, values)
@@ -197,3 +202,19 @@ def test_the_report_prints_every_value_label_page_marker_and_signature_block(
     assert squeeze(REPORT_STRINGS[language]["not_signed"]) in flat
     if ai_provenance(slug, values):
         assert MODEL_SOURCE["endpoint"] in text
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("slug", SLUGS)
+def test_the_pdf_carries_the_report_data_as_its_json_attachment(slug: str, language: str) -> None:
+    values = sample(slug)
+
+    attached = rendered(slug, language)[2]
+
+    assert attached == {
+        "template": {"slug": slug, "version": None},
+        "language": language,
+        "status": "draft",
+        "values": values,
+        "provenance": ai_provenance(slug, values),
+    }
