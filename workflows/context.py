@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +23,14 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class ReportFigure:
+    """A slide tile the case references, printed in the report with its caption."""
+
+    reference: dict[str, Any]
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class RenderedReport:
     report_id: int
     sha256: str
@@ -38,7 +47,11 @@ class Services(Protocol):
         ...
 
     async def render_report(
-        self, findings: dict[str, Any], provenance: dict[str, Any], language: str
+        self,
+        findings: dict[str, Any],
+        provenance: dict[str, Any],
+        language: str,
+        figures: Sequence[ReportFigure] = (),
     ) -> RenderedReport: ...
 
     async def load_workflow(self, slug: str, version: int | None) -> dict[str, Any]:

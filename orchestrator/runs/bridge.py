@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,9 +20,10 @@ from orchestrator.cases.tiles import load_tile_png
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.designs.models import VersionStatus, Workflow
 from orchestrator.reports.models import Report
+from orchestrator.reports.rendering import Figure, RenderedPdf
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import NodeRun, Run
-from workflows.context import Endpoint, RenderedReport
+from workflows.context import Endpoint, RenderedReport, ReportFigure
 from workflows.errors import NodeError
 from workflows.executor import NodeResult
 
@@ -99,12 +101,18 @@ class DjangoServices:
         return await sync_to_async(load_tile_png, thread_sensitive=False)(reference)
 
     async def render_report(
-        self, findings: dict[str, Any], provenance: dict[str, Any], language: str
+        self,
+        findings: dict[str, Any],
+        provenance: dict[str, Any],
+        language: str,
+        figures: Sequence[ReportFigure] = (),
     ) -> RenderedReport:
+        def draft() -> tuple[Report, RenderedPdf]:
+            printed = [Figure(load_tile_png(f.reference), f.caption) for f in figures]
+            return create_draft_report(self.run, findings, provenance, language, figures=printed)
+
         try:
-            report, rendered = await sync_to_async(create_draft_report)(
-                self.run, findings, provenance, language
-            )
+            report, rendered = await sync_to_async(draft)()
         except FindingsRejected as exc:
             raise NodeError(
                 "the findings do not fit the template: " + "; ".join(exc.problems), permanent=True

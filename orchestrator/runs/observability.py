@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,7 +30,7 @@ from orchestrator.designs.models import VersionStatus, Workflow, WorkflowVersion
 from orchestrator.runs.bridge import DjangoServices, case_payload
 from orchestrator.runs.models import TERMINAL_STATUSES, NodeRun, Run, RunStatus
 from orchestrator.runs.services import RunRejected, enqueue_run, start_run
-from workflows.context import RenderedReport, RunContext
+from workflows.context import RenderedReport, ReportFigure, RunContext
 from workflows.errors import NodeError
 from workflows.executor import json_safe
 from workflows.http import new_client
@@ -293,7 +294,11 @@ class _SingleNodeServices(DjangoServices):
     """The run's services without the one that stores something."""
 
     async def render_report(
-        self, findings: dict[str, Any], provenance: dict[str, Any], language: str
+        self,
+        findings: dict[str, Any],
+        provenance: dict[str, Any],
+        language: str,
+        figures: Sequence[ReportFigure] = (),
     ) -> RenderedReport:
         raise NodeError(NOT_SINGLE_RUNNABLE["render_report"], permanent=True)
 

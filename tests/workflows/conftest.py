@@ -14,7 +14,7 @@ import threading
 import time
 import zlib
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from tests.loopback import LoopbackServer, Request
-from workflows.context import Endpoint, RenderedReport, RunContext
+from workflows.context import Endpoint, RenderedReport, ReportFigure, RunContext
 from workflows.errors import NodeError
 from workflows.executor import NodeResult, RunOutcome, execute_graph
 from workflows.http import new_client
@@ -164,6 +164,7 @@ class FakeServices:
         self.endpoints: dict[str, Endpoint] = {}
         self.tiles: list[dict[str, Any]] = []
         self.rendered: list[tuple[dict[str, Any], dict[str, Any], str]] = []
+        self.figures: list[ReportFigure] = []
         # Delivery destinations' signing secrets and rendered PDFs, by slug and report id.
         self.secrets: dict[str, bytes] = {}
         self.pdfs: dict[int, bytes] = {}
@@ -192,9 +193,14 @@ class FakeServices:
         return tiny_png()
 
     async def render_report(
-        self, findings: dict[str, Any], provenance: dict[str, Any], language: str
+        self,
+        findings: dict[str, Any],
+        provenance: dict[str, Any],
+        language: str,
+        figures: Sequence[ReportFigure] = (),
     ) -> RenderedReport:
         self.rendered.append((findings, provenance, language))
+        self.figures.extend(figures)
         digest = hashlib.sha256(json.dumps(findings, sort_keys=True).encode()).hexdigest()
         return RenderedReport(report_id=len(self.rendered), sha256=digest, pages=1)
 

@@ -390,3 +390,44 @@ async def test_render_report_refuses_an_input_that_is_not_findings(
         )
 
     assert services.rendered == []
+
+
+async def test_render_report_prints_the_case_tiles_its_figures_name(
+    context: RunContext, services: FakeServices
+) -> None:
+    config = {
+        "language": "zh",
+        "figures": [
+            {"tile": "case.specimens[0].tiles[0]", "caption": "Ki-67 (DAB)"},
+            # A specimen without tiles: the figure is left out, the report still renders.
+            {"tile": "case.specimens[0].tiles[5]", "caption": "absent"},
+        ],
+    }
+    findings = [{"values": {"a": 1}, "provenance": {}}]
+
+    await node_type("render_report").run(context, {"findings": findings}, config)
+
+    [figure] = services.figures
+    assert figure.reference == context.case["specimens"][0]["tiles"][0]
+    assert figure.caption == "Ki-67 (DAB)"
+
+
+async def test_render_report_refuses_a_figure_that_is_not_a_tile(
+    context: RunContext, services: FakeServices
+) -> None:
+    config = {"language": "zh", "figures": [{"tile": "case.accession"}]}
+
+    with pytest.raises(NodeError, match=r"figures\[0\]: 'case.accession' is not a tile reference"):
+        await node_type("render_report").run(
+            context, {"findings": [{"values": {}, "provenance": {}}]}, config
+        )
+
+    assert services.rendered == []
+
+
+def test_a_figure_expression_that_does_not_compile_fails_validation() -> None:
+    config = {"language": "zh", "figures": [{"tile": "case.specimens[0].tiles[", "caption": ""}]}
+
+    [problem] = node_type("render_report").config_problems(config)
+
+    assert problem.startswith("figures[0].tile: expression 'case.specimens[0].tiles[' does not")

@@ -1,13 +1,21 @@
-"""Render the run's report template version, filled with findings, as a draft PDF."""
+"""Render the run's report template version, filled with findings, as a draft PDF.
+
+Optional ``figures`` print slide tiles the case references (e.g. the tile a Ki-67 model
+analysed) with a caption. A figure whose tile expression has no value for a case (a specimen
+without tiles) is left out: it illustrates the report, it is not one of its findings.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from workflows.context import RunContext
+from workflows.context import ReportFigure, RunContext
 from workflows.errors import NodeError
+from workflows.expressions import evaluate, is_undefined
 from workflows.ports import PortType
 from workflows.registry import NodeType, Port, register
+
+MAX_FIGURES = 4
 
 
 @register
@@ -18,11 +26,37 @@ class RenderReport(NodeType):
     config_schema = {
         "type": "object",
         "required": ["language"],
-        "properties": {"language": {"enum": ["zh", "en"]}},
+        "properties": {
+            "language": {"enum": ["zh", "en"], "title": "Report language"},
+            "figures": {
+                "type": "array",
+                "maxItems": MAX_FIGURES,
+                "title": "Figures",
+                "description": "slide tiles printed in the report, each with a caption",
+                "items": {
+                    "type": "object",
+                    "required": ["tile"],
+                    "properties": {
+                        "tile": {
+                            "type": "string",
+                            "minLength": 1,
+                            "title": "Tile",
+                            "description": "expression for a tile reference, e.g. "
+                            "case.specimens[0].tiles[0]",
+                        },
+                        "caption": {"type": "string", "maxLength": 200, "title": "Caption"},
+                    },
+                    "additionalProperties": False,
+                },
+            },
+        },
         "additionalProperties": False,
     }
     inputs = (Port("findings", PortType.FINDINGS, required=True, multiple=True, title="Fields"),)
     outputs = (Port("report", PortType.REPORT, title="Report"),)
+
+    def expressions(self, config: dict[str, Any]) -> list[tuple[str, str]]:
+        return [(f"figures[{i}].tile", f["tile"]) for i, f in enumerate(config.get("figures", []))]
 
     async def run(
         self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]
@@ -34,7 +68,9 @@ class RenderReport(NodeType):
                 raise NodeError("input 'findings' is not a findings value", permanent=True)
             values.update(findings["values"])
             provenance.update(findings.get("provenance", {}))
-        rendered = await context.services.render_report(values, provenance, config["language"])
+        rendered = await context.services.render_report(
+            values, provenance, config["language"], self._figures(context, config)
+        )
         return {
             "report": {
                 "report_id": rendered.report_id,
@@ -42,3 +78,18 @@ class RenderReport(NodeType):
                 "pages": rendered.pages,
             }
         }
+
+    @staticmethod
+    def _figures(context: RunContext, config: dict[str, Any]) -> list[ReportFigure]:
+        figures = []
+        for index, figure in enumerate(config.get("figures", [])):
+            reference = evaluate(figure["tile"], context.variables())
+            if is_undefined(reference) or reference is None:
+                continue
+            if not isinstance(reference, dict):
+                raise NodeError(
+                    f"figures[{index}]: {figure['tile']!r} is not a tile reference",
+                    permanent=True,
+                )
+            figures.append(ReportFigure(dict(reference), figure.get("caption", "")))
+        return figures
