@@ -32,12 +32,11 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from orchestrator.accounts.models import Department, User
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
+from workflows.dataset_diff import DatasetDiff, diff_datasets
 from workflows.datasets import (
     Dataset,
-    DatasetDiff,
     DatasetInvalid,
     FieldProblem,
-    diff_datasets,
     findings_problems,
     parse_dataset,
 )

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from workflows.dataset_diff import diff_datasets
 from workflows.datasets import (
     Dataset,
     DatasetInvalid,
     SynopticRow,
     definition_problems,
-    diff_datasets,
     findings_problems,
     parse_dataset,
     synoptic_sections,
