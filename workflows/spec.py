@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -11,6 +12,8 @@ from workflows.errors import GraphInvalid, GraphProblem
 from workflows.expressions import is_number
 
 SCHEMA_VERSION = 1
+NODE_ID_MAX = 40
+NODE_ID = re.compile(rf"[A-Za-z0-9_-]{{1,{NODE_ID_MAX}}}\Z")
 
 
 class OnError(StrEnum):
@@ -77,6 +80,17 @@ def _node(raw: Any, index: int, problems: list[GraphProblem]) -> NodeSpec | None
     if not isinstance(node_id, str) or not node_id:
         problems.append(GraphProblem("node_id_missing", f"nodes[{index}] has no string 'id'"))
         return None
+    if not NODE_ID.match(node_id):
+        # '/' joins a sub-workflow's node ids to its parent's in checkpoints, and the joined
+        # ids of the deepest nesting must still fit a checkpoint's node id.
+        problems.append(
+            GraphProblem(
+                "node_id_invalid",
+                f"nodes[{index}]: id {node_id!r} may use only letters, digits, '_' and '-', "
+                f"at most {NODE_ID_MAX} characters",
+                node_id=node_id,
+            )
+        )
     # A node without a usable type or config cannot be validated further; a bad retry,
     # timeout or on_error is reported and replaced by its default so that validation goes on.
     readable = True

@@ -38,9 +38,20 @@ def report_pdf(request: Request, pk: int) -> FileResponse:
     user = request.user
     assert isinstance(user, User)
     report = Report.objects.select_related("case").filter(pk=pk).first()
-    if report is None or report.case.department_id != user.department_id or not report.pdf:
+    readable = (
+        report is not None
+        and report.case.department_id == user.department_id
+        and report.readable_by_role(user.role)
+    )
+    if report is None or not readable or not report.pdf:
         if report is not None:
-            record_event("report.download_denied", report, actor=user, department=user.department)
+            record_event(
+                "report.download_denied",
+                report,
+                actor=user,
+                department=user.department,
+                status=report.status,
+            )
         raise Http404("no such report")
     record_event("report.downloaded", report, actor=user, department=report.case.department)
     response = FileResponse(

@@ -22,6 +22,11 @@ SIGNED_STATUSES = frozenset(
 )
 
 
+# Who may read unsigned versions (drafts, preliminary): the people who review and sign them.
+# Everyone else of the department — clinicians, integration engineers — reads signed versions.
+DRAFT_READERS = frozenset({"admin", "pathologist"})
+
+
 class SignedReportImmutable(Exception):
     """Raised when code tries to change a signed report version in place."""
 
@@ -66,3 +71,9 @@ class Report(models.Model):
             if stored in SIGNED_STATUSES:
                 raise SignedReportImmutable(f"{self} is signed; amend it with a new version")
         super().save(*args, **kwargs)
+
+    def readable_by_role(self, role: str) -> bool:
+        """Whether a user of this role in the case's department may read this version: an
+        unsigned version (an AI draft) only those who review and sign it; signed ones all staff.
+        The department is the caller's check (its query is department-scoped)."""
+        return self.status in SIGNED_STATUSES or role in DRAFT_READERS

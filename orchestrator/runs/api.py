@@ -52,8 +52,10 @@ def _titles(version: WorkflowVersion) -> dict[str, str]:
     }
 
 
-def _latest_report(run: Run) -> dict[str, Any] | None:
-    reports = list(run.reports.all())
+def _latest_report(run: Run, user: User) -> dict[str, Any] | None:
+    """The newest report version of the run that ``user`` may read (drafts only for those who
+    review and sign)."""
+    reports = [r for r in run.reports.all() if r.readable_by_role(user.role)]
     if not reports:
         return None
     report = max(reports, key=lambda r: r.version_no)
@@ -136,7 +138,9 @@ class RunSerializer(serializers.ModelSerializer[Run]):
         }
 
     def get_report(self, obj: Run) -> dict[str, Any] | None:
-        return _latest_report(obj)
+        user = self.context["request"].user
+        assert isinstance(user, User)
+        return _latest_report(obj, user)
 
     def get_node_runs(self, obj: Run) -> list[dict[str, Any]]:
         # Only the latest attempt of each node: every attempt is in the run detail.
@@ -246,11 +250,11 @@ def _with_details(runs: QuerySet[Run]) -> QuerySet[Run]:
 
 
 class RerunBody(serializers.Serializer[Any]):
-    from_node = serializers.CharField(max_length=64)
+    from_node = serializers.CharField(max_length=255)
 
 
 class ReviewBody(serializers.Serializer[Any]):
-    node_id = serializers.CharField(max_length=64)
+    node_id = serializers.CharField(max_length=255)
     decision = serializers.CharField(max_length=64)
     values = serializers.DictField(required=False, default=dict)
     comment = serializers.CharField(required=False, allow_blank=True, default="")

@@ -41,7 +41,7 @@ class Run(models.Model):
     rerun_of = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reruns"
     )
-    rerun_from_node = models.CharField(max_length=64, blank=True)
+    rerun_from_node = models.CharField(max_length=255, blank=True)
     # Which worker executes the run, until when; another delivery of the same run waits for
     # the lease to expire (its holder died) instead of running the run twice.
     lease_owner = models.CharField(max_length=200, blank=True)
@@ -77,7 +77,9 @@ class NodeRunStatus(models.TextChoices):
 
 class NodeRun(models.Model):
     run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="node_runs")
-    node_id = models.CharField(max_length=64)
+    # A sub-workflow's nodes are "<parent>/<child>": ids of at most 40 characters, nested up
+    # to the sub-workflow depth limit, fit.
+    node_id = models.CharField(max_length=255)
     node_type = models.CharField(max_length=64)
     attempt = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=20, choices=NodeRunStatus.choices)

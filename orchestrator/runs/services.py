@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import httpx
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -45,6 +45,8 @@ from workflows.spec import parse_graph
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+# How often storing a run's end is tried before the sweep has to pick the run up again.
+FINISH_ATTEMPTS = 3
 
 
 class RunRejected(ValueError):
@@ -120,8 +122,16 @@ def hand_to_worker(run_id: int) -> bool:
 
 
 def hand_over_pending_runs() -> list[int]:
-    """Queue again every run whose task never reached the queue; the ids handed over."""
-    pending = Run.objects.filter(handoff_pending=True, status=RunStatus.QUEUED)
+    """Queue again every run whose task never reached the queue, and every run left
+    ``running`` whose lease expired more than a lease period ago — its worker died and its task
+    is gone (acknowledged after an error, or lost by the broker). A run queued twice is safe:
+    its lease lets one execution through. Returns the ids handed over."""
+    stale = timezone.now() - timedelta(seconds=settings.RUN_LEASE_SECONDS)
+    pending = Run.objects.filter(
+        Q(handoff_pending=True, status=RunStatus.QUEUED)
+        | Q(status=RunStatus.RUNNING, lease_expires_at__lt=stale)
+        | Q(status=RunStatus.RUNNING, lease_expires_at__isnull=True, started_at__lt=stale)
+    )
     return [pk for pk in pending.values_list("pk", flat=True) if hand_to_worker(pk)]
 
 
@@ -143,8 +153,23 @@ def cancel_run(run: Run, user: User) -> Run:
             lease_owner="",
             lease_expires_at=None,
         )
+        if not idle:
+            # Running, but its worker is gone (the lease expired): nobody would see the mark.
+            idle = (
+                Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
+                .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
+                .update(
+                    status=RunStatus.CANCELLED,
+                    cancel_requested_at=now,
+                    cancelled_by=user,
+                    finished_at=now,
+                    error=f"cancelled by {label}",
+                    lease_owner="",
+                    lease_expires_at=None,
+                )
+            )
         if idle:
-            run.node_runs.filter(status=NodeRunStatus.WAITING).update(
+            run.node_runs.filter(status__in=[NodeRunStatus.WAITING, NodeRunStatus.RUNNING]).update(
                 status=NodeRunStatus.CANCELLED, finished_at=now, error=f"cancelled by {label}"
             )
         else:
@@ -178,6 +203,8 @@ def submit_review(run: Run, node_id: str, decision: dict[str, Any], user: User) 
         locked = Run.objects.select_for_update().get(pk=run.pk)
         if locked.status != RunStatus.WAITING_REVIEW:
             raise RunRejected(f"run {run.pk} is not waiting for a review (it is {locked.status})")
+        if locked.cancel_requested_at is not None:
+            raise RunRejected(f"run {run.pk} is being cancelled; its review no longer applies")
         row = locked.node_runs.filter(node_id=node_id, status=NodeRunStatus.WAITING).first()
         if row is None:
             waiting = locked.node_runs.filter(status=NodeRunStatus.WAITING)
@@ -466,7 +493,18 @@ async def _execute_run(run_id: int, http: httpx.AsyncClient) -> Run | None:
     except Exception as exc:  # a run must end visibly failed, never stay "running"
         logger.exception("run %s stopped by an internal error", run_id)
         outcome = RunOutcome("failed", f"internal error: {type(exc).__name__}: {exc}", {})
-    return await orm(_finish)(run_id, owner, outcome)
+    for attempt in range(1, FINISH_ATTEMPTS + 1):
+        try:
+            return await orm(_finish)(run_id, owner, outcome)
+        except DatabaseError:
+            if attempt == FINISH_ATTEMPTS:
+                # The run stays "running" with a lease that expires; a worker's sweep queues it
+                # again and the resumed run, whose nodes all finished, ends it.
+                raise
+            logger.warning("run %s: could not store its end; retrying", run_id, exc_info=True)
+            await orm(_close_connection)()
+            await asyncio.sleep(0.5 * attempt)
+    return None
 
 
 def _not_taken(run_id: int) -> Run | None:
@@ -486,13 +524,30 @@ _STATUS = {
 }
 
 
+def _cancel_requested(run_id: int) -> bool:
+    return Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists()
+
+
 def _finish(run_id: int, owner: str, outcome: RunOutcome) -> Run | None:
     """Store how the execution ended and release the lease, unless another worker took it."""
     status = _STATUS[outcome.status]
+    error = outcome.error
+    if status == RunStatus.WAITING_REVIEW:
+        # A cancel pressed while the run was parking for a review wins over the parking.
+        requested = (
+            Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False)
+            .values_list("cancelled_by__username", flat=True)
+            .first()
+        )
+        if requested is not None or _cancel_requested(run_id):
+            status, error = RunStatus.CANCELLED, f"cancelled by {requested or 'a user'}"
+            NodeRun.objects.filter(run_id=run_id, status=NodeRunStatus.WAITING).update(
+                status=NodeRunStatus.CANCELLED, finished_at=timezone.now(), error=error
+            )
     finished = None if status == RunStatus.WAITING_REVIEW else timezone.now()
     stored = Run.objects.filter(pk=run_id, lease_owner=owner).update(
         status=status,
-        error=outcome.error,
+        error=error,
         finished_at=finished,
         lease_owner="",
         lease_expires_at=None,
