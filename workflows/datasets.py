@@ -60,7 +60,8 @@ WHEN_HIDDEN = ("omit", "not_applicable")
 NOT_APPLICABLE = {"zh": "不适用", "en": "Not applicable"}
 UNFILLED = "—"
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_SLUG = re.compile(r"[-a-zA-Z0-9_]+\Z")
+SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]+\Z")
+_SLUG = SLUG_PATTERN
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 

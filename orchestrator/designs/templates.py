@@ -34,6 +34,7 @@ from orchestrator.audit.services import record_event
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
 from workflows.dataset_diff import DatasetDiff, diff_datasets
 from workflows.datasets import (
+    SLUG_PATTERN,
     Dataset,
     DatasetInvalid,
     FieldProblem,
@@ -133,11 +134,18 @@ def layout_problems(layout_html: str, layout_css: str) -> list[str]:
     return problems
 
 
+def valid_slug(slug: object) -> bool:
+    return isinstance(slug, str) and bool(SLUG_PATTERN.match(slug))
+
+
 def check_content(content: TemplateContent, slug: str | None = None) -> Dataset:
     """The parsed dataset; raises TemplateInvalid with every problem of the dataset and layout
     (and a dataset slug that is not ``slug``, the template it is saved to)."""
     problems: list[str] = []
     dataset: Dataset | None = None
+    if slug is not None and not valid_slug(slug):
+        # The slug names the template's library folder (its assets): never a path.
+        problems.append(f"slug {slug!r}: use letters, digits, hyphens and underscores only")
     try:
         dataset = parse_dataset(content.dataset)
     except DatasetInvalid as exc:
@@ -324,7 +332,7 @@ def export_version(
     for name, text in files.items():
         path = folder / name
         if text:
-            path.write_text(text, encoding="utf-8")
+            path.write_text(text, encoding="utf-8", newline="")
             written.append(path)
         else:
             # A layout left over from an earlier export would be imported with this version.
@@ -360,6 +368,11 @@ def _manifest_warnings(data: dict[str, Any], path: Path) -> list[str]:
     return []
 
 
+def _read_text(path: Path) -> str:
+    with path.open(encoding="utf-8", newline="") as file:
+        return file.read()
+
+
 @dataclass
 class TemplateFolder:
     slug: str
@@ -387,7 +400,8 @@ def read_template_dir(folder: Path) -> TemplateFolder:
     for name in (LAYOUT_FILE, CSS_FILE):
         path = folder / name
         try:
-            texts[name] = path.read_text(encoding="utf-8") if path.exists() else ""
+            # newline="": a layout's CRLF line ends survive an export/import round trip.
+            texts[name] = _read_text(path) if path.exists() else ""
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{path}: cannot be read as UTF-8 text ({exc})")
             texts[name] = ""

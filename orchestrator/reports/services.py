@@ -29,7 +29,13 @@ from orchestrator.reports.rendering import (
 )
 from orchestrator.reports.strings import REPORT_STRINGS
 from orchestrator.runs.models import Run
-from workflows.datasets import Dataset, findings_problems, parse_dataset, synoptic_sections
+from workflows.datasets import (
+    SLUG_PATTERN,
+    Dataset,
+    findings_problems,
+    parse_dataset,
+    synoptic_sections,
+)
 
 
 class FindingsRejected(ValueError):
@@ -222,8 +228,16 @@ def template_asset_dir(template_version: TemplateVersion) -> Path | None:
     """The library folder of the version's template, whose files its layout may load."""
     if template_version.template_id is None:
         return None
-    folder = Path(settings.REPORT_LIBRARY_DIR) / template_version.template.slug
-    return folder if folder.is_dir() and not folder.name.startswith("_") else None
+    slug = template_version.template.slug
+    if not SLUG_PATTERN.match(slug) or slug.startswith("_"):
+        return None  # a slug is never a path (imports and creation check it too)
+    library = Path(settings.REPORT_LIBRARY_DIR).resolve()
+    folder = (library / slug).resolve()
+    # Only a folder of the library itself (not one a symlink leads out of, nor _base).
+    inside = folder.is_relative_to(library) and folder != library
+    if not inside or folder.name.startswith("_") or not folder.is_dir():
+        return None
+    return folder
 
 
 def render_report_pdf(

@@ -17,6 +17,7 @@ from orchestrator.designs.models import PublishedVersionImmutable, TemplateVersi
 from orchestrator.designs.templates import (
     TemplateContent,
     TemplateInvalid,
+    create_template,
     diff_versions,
     discard_draft,
     draft_of,
@@ -312,3 +313,40 @@ def test_filled_values_are_checked_against_the_version(published: TemplateVersio
         "colour: is not an element of this template",
         "tumour_size_mm: 18.25 mm has 2 decimal places; none allowed",
     ]
+
+
+@pytest.mark.parametrize("slug", ["/etc", "../x", "a/b", "", "é"])
+def test_a_slug_that_is_not_a_plain_name_is_refused_at_import_and_at_creation(
+    department: Department, tmp_path: Path, slug: str
+) -> None:
+    """A manifest slug names the template's asset folder: "/etc" once made /etc its assets."""
+    dataset = breast_dataset()
+    dataset.pop("slug", None)
+    folder = tmp_path / "evil"
+    folder.mkdir()
+    (folder / "dataset.json").write_text(json.dumps(dataset), encoding="utf-8")
+    manifest = {"schema_version": 1, "slug": slug, "name": "x"}
+    (folder / "template.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+    if slug:  # an empty manifest slug falls back to the folder's name
+        with pytest.raises(TemplateInvalid, match="letters, digits, hyphens"):
+            import_template_folder(department, folder)
+    with pytest.raises(TemplateInvalid, match="letters, digits, hyphens"):
+        create_template(department, slug, "x", TemplateContent(dataset))
+    assert not department.templates.filter(slug=slug).exists()
+
+
+def test_crlf_line_ends_in_a_layout_survive_an_export_and_import(
+    published: TemplateVersion, tmp_path: Path
+) -> None:
+    draft, _ = save_draft(
+        published.template,
+        TemplateContent(breast_dataset(), "<p>a</p>\r\n<p>b</p>\r\n", "p { color: red }\r\n"),
+    )
+    publish_version(draft)
+    export_version(draft, tmp_path / "out")
+
+    result = import_template_folder(published.template.department, tmp_path / "out")
+
+    assert (result.outcome, result.version.pk) == ("reused", draft.pk)
+    assert result.version.layout_html == "<p>a</p>\r\n<p>b</p>\r\n"

@@ -201,3 +201,26 @@ def test_a_layout_may_use_its_own_assets(limited_renderer: RendererProcess, tmp_
     (tmp_path / "mark.png").write_bytes(png)
     pdf = render_layout(limited_renderer, '<img src="mark.png"><p>x</p>', asset_dir=tmp_path)
     assert sum(len(page.images) for page in read_pdf(pdf.content).pages) == 1
+
+
+@pytest.mark.parametrize("slug", ["/etc", "../breast-carcinoma", "_base", "..", "no-such-folder"])
+def test_a_template_asset_folder_is_only_ever_a_folder_of_the_library(slug: str) -> None:
+    """A manifest slug "/etc" once made /etc the asset folder (and /etc/passwd fetchable)."""
+    from orchestrator.designs.models import ReportTemplate
+    from orchestrator.reports.services import template_asset_dir
+
+    version = TemplateVersion(template=ReportTemplate(pk=1, slug=slug), dataset=DATASET)
+    assert template_asset_dir(version) is None
+
+
+def test_a_library_template_has_its_own_folder_as_assets() -> None:
+    from django.conf import settings
+
+    from orchestrator.designs.models import ReportTemplate
+    from orchestrator.reports.services import template_asset_dir
+
+    version = TemplateVersion(
+        template=ReportTemplate(pk=1, slug="breast-carcinoma"), dataset=DATASET
+    )
+    library = Path(settings.REPORT_LIBRARY_DIR).resolve()
+    assert template_asset_dir(version) == library / "breast-carcinoma"
