@@ -39,7 +39,8 @@ from orchestrator.designs.models import (
 )
 from workflows.datasets import DatasetInvalid, parse_dataset
 from workflows.errors import GraphProblem
-from workflows.spec import GraphSpec, diff_graphs
+from workflows.registry import REGISTRY
+from workflows.spec import GraphSpec, OnError, diff_graphs, read_graph
 from workflows.validation import check_graph, exposed_fills
 
 SUB_WORKFLOW_TYPE = "sub_workflow"
@@ -150,6 +151,11 @@ def sub_workflow_problems(
         if version is None:
             problems.append(GraphProblem("sub_workflow_unknown", reason, node_id=node_id))
             continue
+        config = spec.node(node_id).config
+        problems.extend(
+            GraphProblem("sub_workflow_output_unknown", message, node_id=node_id)
+            for message in _output_reference_problems(config.get("outputs"), version)
+        )
         if own_slug and (path := _cycle(department, own_slug, slug, number)):
             problems.append(
                 GraphProblem(
@@ -157,6 +163,33 @@ def sub_workflow_problems(
                     "sub-workflows lead back to this workflow: " + " → ".join(path),
                     node_id=node_id,
                 )
+            )
+    return problems
+
+
+def _output_reference_problems(outputs: Any, version: WorkflowVersion) -> list[str]:
+    """Each ``name: "<child node>.<port>"`` must name an output port of a node of the child
+    version; a mistyped one would leave everything downstream silently skipped."""
+    child, _ = read_graph(version.spec)
+    if child is None or not isinstance(outputs, dict):
+        return []
+    problems = []
+    for name, reference in outputs.items():
+        node_id, _, port = str(reference).rpartition(".")
+        node = next((n for n in child.nodes if n.id == node_id), None)
+        node_type = REGISTRY.get(node.type, node.type_version) if node else None
+        if node is None or node_type is None:
+            problems.append(
+                f"outputs.{name}: {version} has no node '{node_id}' (reference {reference!r})"
+            )
+            continue
+        ports = {p.name for p in node_type.output_ports(node.config)}
+        if node.on_error == OnError.ERROR_BRANCH:
+            ports.add("error")
+        if port not in ports:
+            problems.append(
+                f"outputs.{name}: node '{node_id}' of {version} has no output port '{port}' "
+                f"(it has {', '.join(sorted(ports)) or 'none'})"
             )
     return problems
 

@@ -152,6 +152,28 @@ def test_another_departments_report_is_not_found_and_the_denial_is_audited(
     assert event.actor == other_department_pathologist
 
 
+def test_a_clinician_gets_signed_reports_but_not_ai_drafts(
+    make_run: Callable[..., Run], clinician: User
+) -> None:
+    run = make_run()
+    draft = Report.objects.get(run=run)
+    client = logged_in(clinician)
+
+    listed = client.get("/api/v1/runs/").json()
+    detail = client.get(f"/api/v1/runs/{run.pk}/").json()
+    download = client.get(f"/api/v1/reports/{draft.pk}/pdf")
+
+    # An unsigned AI draft is for the pathologists who review and sign it.
+    assert [r["report"] for r in listed["results"]] == [None]
+    assert detail["report"] is None
+    assert download.status_code == 404
+    denied = AuditEvent.objects.get(action="report.download_denied")
+    assert (denied.actor, denied.detail["status"]) == (clinician, "draft")
+    Report.objects.filter(pk=draft.pk).update(status=ReportStatus.FINAL)
+    assert client.get("/api/v1/runs/").json()["results"][0]["report"]["id"] == draft.pk
+    assert client.get(f"/api/v1/reports/{draft.pk}/pdf").status_code == 200
+
+
 def test_the_palette_lists_every_node_type_with_schema_and_ports(pathologist: User) -> None:
     types = logged_in(pathologist).get("/api/v1/node-types").json()
 

@@ -692,3 +692,34 @@ def test_a_newer_graph_is_read_as_this_version_with_a_note_and_checked_as_usual(
     assert upgrade_graph({**demo_graph(), "schema_version": -1})[1] == [
         "no upgrade path from schema_version -1"
     ]
+
+
+def test_it_rejects_a_node_id_that_could_not_name_a_checkpoint() -> None:
+    document = demo_graph()
+    node(document, "fields")["id"] = "fields/1"
+    for edge_ in document["edges"]:
+        for end in ("source", "target"):
+            if edge_[end] == "fields":
+                edge_[end] = "fields/1"
+
+    problem = only(graph_problems(document), "node_id_invalid")
+
+    assert problem.node_id == "fields/1"
+    assert "may use only letters, digits, '_' and '-', at most 40 characters" in problem.message
+
+
+def test_an_edge_from_a_review_port_no_decision_can_activate_is_refused() -> None:
+    document = demo_graph()
+    document["nodes"].append(
+        {"id": "check", "type": "review",
+         "config": {"title": "Check", "decisions": ["accept", "send_back"]}}
+    )  # fmt: skip
+    document["edges"] += [
+        {"id": "r1", "source": "fields", "source_port": "result", "target": "check"},
+        {"id": "r2", "source": "check", "source_port": "approved", "target": "report",
+         "target_port": "findings"},
+    ]  # fmt: skip
+
+    problem = only(graph_problems(document), "unknown_port")
+
+    assert (problem.edge_id, problem.port) == ("r2", "approved")

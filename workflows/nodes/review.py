@@ -129,6 +129,17 @@ class Review(NodeType):
         Port("findings", PortType.FINDINGS, title="Fields the person completed"),
     )
 
+    def output_ports(self, config: dict[str, Any]) -> tuple[Port, ...]:
+        """``approved`` only when ``approve`` is one of the decisions and ``rejected`` only when
+        another one is: an edge from a port no decision can activate is a validation problem,
+        not a branch that silently never runs."""
+        decisions = list(config.get("decisions") or DEFAULT_DECISIONS)
+        present = {
+            "approved": APPROVE in decisions,
+            "rejected": any(d != APPROVE for d in decisions),
+        }
+        return tuple(p for p in self.outputs if present.get(p.name, True))
+
     def fills(self, config: dict[str, Any]) -> frozenset[str]:
         return frozenset(config.get("fields", []))
 

@@ -341,6 +341,35 @@ def test_a_sub_workflow_must_have_a_published_version_in_the_same_department(
     assert validation.problems == []
 
 
+def test_a_sub_workflow_output_must_name_a_port_of_a_child_node(
+    workflow: Workflow, admin: User, department: Department, template_version: TemplateVersion
+) -> None:
+    child, _ = create_workflow(
+        department, slug="child", name="Child", case_type="x", template_version=template_version
+    )
+    publish(child, graph(COMPLETE), admin)
+    outputs = {"ok": "fields.findings", "typo": "feilds.findings", "port": "fields.score"}
+
+    document = graph(COMPLETE, sub("a", "child", outputs=outputs))
+
+    _, validation = save_draft(workflow, document, user=admin)
+
+    # A mistyped reference would leave everything after the node skipped without a word.
+    assert [(p.code, p.node_id, p.message) for p in validation.problems] == [
+        (
+            "sub_workflow_output_unknown",
+            "a",
+            "outputs.typo: child v1 has no node 'feilds' (reference 'feilds.findings')",
+        ),
+        (
+            "sub_workflow_output_unknown",
+            "a",
+            "outputs.port: node 'fields' of child v1 has no output port 'score' "
+            "(it has findings, result)",
+        ),
+    ]
+
+
 def test_a_chain_of_sub_workflows_that_leads_back_is_refused(
     workflow: Workflow, admin: User, department: Department, template_version: TemplateVersion
 ) -> None:

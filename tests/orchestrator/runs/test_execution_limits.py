@@ -24,18 +24,21 @@ from orchestrator.cases.models import Case
 from orchestrator.cases.services import create_case
 from orchestrator.designs.models import TemplateVersion, VersionStatus, Workflow, WorkflowVersion
 from orchestrator.designs.services import import_template_dir, import_workflow
+from orchestrator.runs import services
 from orchestrator.runs.models import NodeRun, Run, RunStatus
 from orchestrator.runs.services import (
     LeaseHeld,
     RunRejected,
     cancel_run,
     execute_run,
+    hand_over_pending_runs,
     start_run,
     submit_review,
 )
 from tests.conftest import case_document, wait_for_run
 from tests.factories import DepartmentFactory, ModelEndpointFactory
 from tests.workflows.conftest import ModelServer, Reply, edge, graph, model_call, trigger
+from workflows.executor import RunOutcome
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -510,3 +513,67 @@ def test_a_draft_runs_only_as_a_test_run(
 
     assert run.is_test
     assert (execute_run(run.pk) or run).status == RunStatus.SUCCEEDED
+
+
+# --- runs whose worker is gone ----------------------------------------------------------------
+
+
+def test_cancelling_a_running_run_whose_worker_is_gone_cancels_it_at_once(
+    runs: Runs, pathologist: User
+) -> None:
+    run = runs.start(one_model("score"), "score")
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING,
+        lease_owner="dead-host:1:abc",
+        lease_expires_at=timezone.now() - timedelta(minutes=5),
+    )
+    NodeRun.objects.create(run=run, node_id="score", node_type="model_call", status="running")
+
+    cancelled = cancel_run(Run.objects.get(pk=run.pk), pathologist)
+
+    # No worker would ever see a cancel mark: the run ends now.
+    assert (cancelled.status, cancelled.error) == (RunStatus.CANCELLED, "cancelled by pathologist")
+    assert NodeRun.objects.get(run=run, node_id="score").status == "cancelled"
+
+
+def test_a_cancel_pressed_while_a_run_parks_for_review_wins(runs: Runs, pathologist: User) -> None:
+    run = runs.start(review_workflow())
+    # The executor is about to store "waiting for review" when the cancel arrives.
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, lease_owner="this-worker", cancel_requested_at=timezone.now(),
+        cancelled_by=pathologist,
+    )  # fmt: skip
+    NodeRun.objects.create(run=run, node_id="review", node_type="review", status="waiting")
+
+    ended = services._finish(run.pk, "this-worker", RunOutcome("waiting_review", "", {}))
+
+    assert ended is not None
+    assert (ended.status, ended.error) == (RunStatus.CANCELLED, "cancelled by pathologist")
+    assert NodeRun.objects.get(run=run, node_id="review").status == "cancelled"
+
+
+def test_a_review_of_a_run_being_cancelled_is_refused(runs: Runs, pathologist: User) -> None:
+    run = runs.start(review_workflow(), "score")
+    run = execute_run(run.pk) or run
+    assert run.status == RunStatus.WAITING_REVIEW
+    Run.objects.filter(pk=run.pk).update(cancel_requested_at=timezone.now())
+
+    with pytest.raises(RunRejected, match="is being cancelled; its review no longer applies"):
+        submit_review(run, "review", {"decision": "approve"}, pathologist)
+
+
+def test_a_running_run_whose_worker_and_task_are_gone_is_swept_back_and_finishes(
+    runs: Runs, celery_worker: devstack.ManagedProcess
+) -> None:
+    run = runs.start(one_model("score"), "score")
+    stale = timezone.now() - timedelta(seconds=3 * django_settings.RUN_LEASE_SECONDS)
+    Run.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, started_at=stale, lease_owner="dead-host:1:abc",
+        lease_expires_at=stale,
+    )  # fmt: skip
+
+    assert hand_over_pending_runs() == [run.pk]
+
+    finished = wait_for_run(run.pk, timeout=60)
+    assert finished.status == RunStatus.SUCCEEDED, finished.error
+    assert len(runs.server.calls_to("score")) == 1
