@@ -12,6 +12,7 @@ killed, the caller gets a ``RenderError`` saying so, and the next render starts 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import os
 import subprocess
@@ -64,6 +65,7 @@ class RendererProcess:
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._reader: DeadlineReader | None = None
+        self._ids = itertools.count(1)  # request ids, echoed by the child
         self.starts = 0  # how many children this parent started (tests and diagnostics)
 
     @property
@@ -97,6 +99,9 @@ class RendererProcess:
             raise RenderError(
                 "the report renderer did not start (see the server log for why)"
             ) from None
+        except BaseException:  # interrupted while waiting: never leave a child behind
+            self._kill(process)
+            raise
         if not header.get("ready"):
             self._kill(process)
             raise RenderError("the report renderer did not start correctly")
@@ -124,8 +129,20 @@ class RendererProcess:
             self._discard()
 
     def request(self, header: dict[str, Any], blobs: list[bytes]) -> tuple[dict[str, Any], bytes]:
-        """Send one render request; returns the reply header and its content."""
-        message = encode(header, blobs)
+        """Send one render request; returns the reply header and its content.
+
+        Each request carries an id the child echoes; a reply with another id (one left unread by
+        an earlier caller) is never handed out. Whatever interrupts a request (a timeout, a
+        crash, an exception raised by a signal handler, MemoryError) discards the child, so its
+        pipe never holds a reply the next caller could read."""
+        request_id = next(self._ids)
+        try:
+            message = encode({**header, "id": request_id}, blobs)
+        except UnicodeEncodeError:
+            raise RenderError(
+                "the report data holds a character that is not valid text (an unpaired "
+                "surrogate such as \\ud800); correct the value and try again"
+            ) from None
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 self._discard()
@@ -147,6 +164,14 @@ class RendererProcess:
             except (ProtocolError, BrokenPipeError, ValueError):
                 self._discard()
                 raise self._crash_error() from None
+            except BaseException:
+                self._discard()  # the reply is unread: the next caller must not get it
+                raise
+            if reply.get("id") != request_id:
+                self._discard()
+                logger.warning("renderer child answered out of turn and was restarted")
+                raise self._crash_error()
+            reply.pop("id")
             if not reply.get("ok"):
                 if reply.get("kind") == "template":
                     raise RenderError(str(reply.get("message", "the report layout failed")))

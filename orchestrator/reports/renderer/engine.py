@@ -120,6 +120,12 @@ class Engine:
             raise TemplateProblem(
                 "the report layout failed: it calls itself (a macro or include) too deeply"
             ) from None
+        except MemoryError:
+            raise
+        except Exception as exc:  # e.g. {{ (1, 2)|dictsort }}: AttributeError
+            raise TemplateProblem(
+                f"the report layout failed: {type(exc).__name__}: {exc}"
+            ) from None
 
     # --- PDF ------------------------------------------------------------------------------
 
@@ -204,7 +210,8 @@ class Engine:
             raise TemplateProblem(str(exc)) from None
         html = self.render_html(context, request.get("layout_html", ""))
         if request.get("format") == "html":
-            return {"ok": True}, html.encode()
+            # A lone surrogate ({{ '\\ud800' }}) is not UTF-8: printed as U+FFFD.
+            return {"ok": True}, html.encode(errors="replace")
         asset_dir = Path(request["asset_dir"]) if request.get("asset_dir") else None
         try:
             content, pages = self.render_pdf(

@@ -61,6 +61,12 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 20, 20)
 
 
+def _problem(stdout: IO[bytes], request_id: Any, message: str) -> None:
+    # A message quoting a lone surrogate must still be UTF-8 (it is printed as U+FFFD).
+    message = message.encode("utf-8", "replace").decode("utf-8")
+    write_message(stdout, {"id": request_id, "ok": False, "kind": "template", "message": message})
+
+
 def serve(base_dir: Path, stdin: IO[bytes], stdout: IO[bytes]) -> None:
     from orchestrator.reports.renderer.engine import Engine, TemplateProblem, warm_up
 
@@ -70,16 +76,23 @@ def serve(base_dir: Path, stdin: IO[bytes], stdout: IO[bytes]) -> None:
     write_message(stdout, {"ready": True, "pid": os.getpid()})
     while (message := read_message(stdin)) is not None:
         request, blobs = message
+        # Every reply echoes its request's id: the parent never takes one reply for another.
+        request_id = request.pop("id", None)
         reply: dict[str, Any]
         try:
             reply, content = engine.render(request, blobs)
         except TemplateProblem as exc:
-            write_message(stdout, {"ok": False, "kind": "template", "message": str(exc)})
+            _problem(stdout, request_id, str(exc))
             continue
         except MemoryError:
-            write_message(stdout, {"ok": False, "kind": "memory"})
+            write_message(stdout, {"id": request_id, "ok": False, "kind": "memory"})
             os._exit(3)
-        write_message(stdout, reply, [content])
+        except Exception as exc:
+            # A mistake the engine did not foresee is still the layout's or its data's: say
+            # what failed, and keep the traceback (layout text, patient values) out of the log.
+            _problem(stdout, request_id, f"the report layout failed: {type(exc).__name__}: {exc}")
+            continue
+        write_message(stdout, {**reply, "id": request_id}, [content])
 
 
 def main() -> None:

@@ -164,3 +164,96 @@ def test_the_child_does_not_see_the_servers_secrets(monkeypatch: pytest.MonkeyPa
     assert b"do-not-leak" not in environment
     assert b"password" not in environment
     assert b"PATH=" in environment
+
+
+class Interrupted(Exception):
+    """Raised by a signal handler in the middle of a render (not a timeout, not a crash)."""
+
+
+def test_an_interrupted_render_never_hands_its_report_to_the_next_caller() -> None:
+    import signal
+
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=20, memory_mb=1500)
+    slow = (
+        "{% for i in range(100000) %}{% for j in range(100) %}{{ '' }}{% endfor %}{% endfor %}"
+        "REPORT OF PATIENT A"
+    )
+
+    def interrupt(*_: Any) -> None:
+        raise Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        render_report_html(context("S1"), layout_html=LAYOUT, process=process)
+        first = process.pid
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        with pytest.raises(Interrupted):
+            render_report_html(context("A"), layout_html=slow, process=process)
+        assert process.pid is None  # the child with the unread reply is gone
+        assert first is not None
+        assert not alive(first)
+
+        html = render_report_html(context("B"), layout_html="REPORT OF PATIENT B", process=process)
+        assert html.endswith("REPORT OF PATIENT B")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        process.close()
+
+
+def test_a_reply_to_another_request_is_refused_and_the_child_replaced() -> None:
+    from orchestrator.reports.renderer.protocol import encode
+
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=20, memory_mb=1500)
+    try:
+        render_report_html(context("S1"), layout_html=LAYOUT, process=process)
+        stray = {"format": "html", "context": {}, "layout_html": "REPORT OF PATIENT A", "id": -1}
+        assert process._process is not None
+        assert process._process.stdin is not None
+        process._process.stdin.write(encode(stray))  # a reply nobody will read in turn
+        process._process.stdin.flush()
+
+        with pytest.raises(RenderError, match="stopped while laying out"):
+            render_report_html(context("B"), layout_html="PATIENT B", process=process)
+        assert render_report_html(context("C"), layout_html="PATIENT C", process=process) == (
+            "PATIENT C"
+        )
+        assert process.starts == 2
+    finally:
+        process.close()
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ("{{ (1, 2)|dictsort }}", "AttributeError"),
+        ("{{ {'a': 1}|dictsort(by='x') }}", "FilterArgumentError|ValueError|by"),
+    ],
+)
+def test_a_layout_mistake_of_any_kind_is_reported_and_the_child_lives_on(
+    layout: str, message: str
+) -> None:
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=20, memory_mb=1500)
+    try:
+        render_report_html(context("S1"), layout_html=LAYOUT, process=process)
+        first = process.pid
+        with pytest.raises(RenderError, match=f"the report layout failed: .*({message})"):
+            render_report_html(context("S1"), layout_html=layout, process=process)
+        assert process.pid == first
+    finally:
+        process.close()
+
+
+def test_a_lone_surrogate_in_a_layout_or_in_the_data_is_a_clear_problem() -> None:
+    process = RendererProcess(BASE_LAYOUT_DIR, timeout_s=20, memory_mb=1500)
+    try:
+        html = render_report_html(
+            context("S1"), layout_html="<p>{{ '\\ud800' }}</p>", process=process
+        )
+        assert html == "<p>?</p>"  # not UTF-8: replaced
+        first = process.pid
+        with pytest.raises(RenderError, match="not valid text"):
+            render_report_html(context("\ud800"), layout_html=LAYOUT, process=process)
+        assert process.pid == first
+    finally:
+        process.close()
