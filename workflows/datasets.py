@@ -22,7 +22,10 @@ each naming its element; a draft may leave required elements empty, a report to 
 Conditions see only *valid, applicable* answers: an invalid answer (``"no"`` for a boolean) never
 decides whether another element applies. An element whose condition reads an invalid answer is
 *undecided*: it is not required, not reported as "does not apply" (the reader fixes the answer it
-depends on first) and not printed.
+depends on first) and not printed; so is an element whose condition reads an undecided one. An
+answer not given or not applicable decides nothing either: a condition reading one holds only if
+it holds whichever way each test of that answer comes out (``b != 'pos'`` and ``not b`` do not
+hold while ``b`` is unanswered; ``a == 'x' or b == 'y'`` holds when ``a`` is ``'x'``).
 
 Synoptic view ("Element: response" rows, in dataset order):
 - an applicable element that is filled shows its formatted answer (labels, unit, precision);
@@ -38,9 +41,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
+
+from jinja2 import ChainableUndefined
 
 from workflows.errors import ExpressionError
 from workflows.expressions import (
@@ -63,6 +69,21 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 SLUG_PATTERN = re.compile(r"[-a-zA-Z0-9_]+\Z")
 _SLUG = SLUG_PATTERN
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+# Decimal places a number may be printed with (a huge precision formats gigabytes of zeros).
+MAX_PRECISION = 10
+
+
+def _finite(value: int | float) -> bool:
+    """Finite and within float range (an integer like 10**400 is neither inf nor a float)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}…({len(text)} characters)"
 
 
 @dataclass(frozen=True)
@@ -149,8 +170,15 @@ def _answers(raw: dict[str, Any], kind: Any, where: str, problems: list[str]) ->
         problems.append(f"{where}: answers only apply to single_select and multi_select elements")
     answers: list[Answer] = []
     for index, item in enumerate(listed):
-        if not isinstance(item, dict) or not isinstance(item.get("code"), str | int):
+        if not isinstance(item, dict) or "code" not in item:
             problems.append(f"{where} answers[{index}]: needs a code")
+            continue
+        if not isinstance(item["code"], str) or not item["code"]:
+            # A code 1 would be stored as "1": the answer 1 refused, `grade == 1` never true.
+            problems.append(
+                f"{where} answers[{index}]: code {item['code']!r} must be text in quotes "
+                f'(e.g. "{item["code"]}")'
+            )
             continue
         code = str(item["code"])
         label = _labels(item.get("label"), f"{where} answer {code!r}", problems)
@@ -173,16 +201,23 @@ def _number_fields(
     bounds: list[float | None] = []
     for key in ("min", "max"):
         value = raw.get(key)
-        if value is not None and (not is_number(value) or not math.isfinite(value)):
-            problems.append(f"{where}: {key} must be a number, not {value!r}")
+        if value is not None and (not is_number(value) or not _finite(value)):
+            problems.append(f"{where}: {key} must be a number, not {_short(value)}")
             value = None
         bounds.append(value)
     minimum, maximum = bounds
     if minimum is not None and maximum is not None and minimum > maximum:
         problems.append(f"{where}: min {minimum} is greater than max {maximum}")
     precision = raw.get("precision", 0)
-    if isinstance(precision, bool) or not isinstance(precision, int) or precision < 0:
-        problems.append(f"{where}: precision (decimal places) must be 0 or more, not {precision!r}")
+    if (
+        isinstance(precision, bool)
+        or not isinstance(precision, int)
+        or not 0 <= precision <= MAX_PRECISION
+    ):
+        problems.append(
+            f"{where}: precision (decimal places) must be 0 to {MAX_PRECISION}, "
+            f"not {_short(precision)}"
+        )
         precision = 0
     return minimum, maximum, precision
 
@@ -347,7 +382,9 @@ def decimal_places(value: float) -> int:
 def _number_problem(element: Element, value: Any) -> str | None:
     if not is_number(value):
         return f"{value!r} is not a number"
-    if not math.isfinite(value):
+    if not _finite(value):
+        if isinstance(value, int):
+            return f"{_short(value)} is too large a number"
         return f"{value!r} is not a finite number"
     amount = f"{value} {element.unit}".strip()
     if element.minimum is not None and value < element.minimum:
@@ -370,7 +407,8 @@ def _select_problem(element: Element, value: Any) -> str | None:
     unknown = [v for v in value if element.answer(v) is None]
     if unknown:
         return f"{unknown!r} not among the listed answers"
-    repeated = sorted({str(v) for v in value if value.count(v) > 1})
+    counts = Counter(value)  # answers are codes (text): hashable, checked above
+    repeated = sorted({str(v) for v, n in counts.items() if n > 1})
     return f"{repeated!r} chosen more than once" if repeated else None
 
 
@@ -406,12 +444,54 @@ class Assessment:
 def _condition_holds(element: Element, valid: dict[str, Any], doubtful: set[str]) -> bool | None:
     if not element.visible_if:
         return True
-    if referenced_variables(element.visible_if) & doubtful:
+    read = referenced_variables(element.visible_if)
+    if read & doubtful:
         return None
+    missing = read - valid.keys()
+    if not missing:
+        return _holds(element.visible_if, valid)
+    # An answer not given, invalid or not applicable decides nothing: the condition holds only
+    # if it holds whichever way every test of such an answer comes out (`a == 'x' or b == 'y'`
+    # with `a` 'x' holds, `b != 'pos'` and `not b` do not; `b != 'pos'` used to hold).
+    return all(
+        _holds(element.visible_if, {**valid, **{name: unknown(name=name) for name in missing}})
+        for unknown in (_Unknown, _UnknownTrue)
+    )
+
+
+class _Unknown(ChainableUndefined):
+    """An answer a condition reads that it may not rely on: ``==``, ``!=``, ``in`` and truth
+    tests all come out ``False`` (``_UnknownTrue``: all ``True``); ordering fails. Still an
+    undefined value, so ``is defined`` is false and a bare unknown never makes a condition hold."""
+
+    __slots__ = ()
+    verdict = False
+
+    def __eq__(self, other: object) -> bool:
+        return self.verdict
+
+    def __ne__(self, other: object) -> bool:
+        return self.verdict
+
+    def __bool__(self) -> bool:
+        return self.verdict
+
+    def __contains__(self, item: object) -> bool:
+        return self.verdict
+
+    __hash__ = ChainableUndefined.__hash__
+
+
+class _UnknownTrue(_Unknown):
+    __slots__ = ()
+    verdict = True
+
+
+def _holds(condition: str, variables: dict[str, Any]) -> bool:
     try:
-        result = evaluate(element.visible_if, valid)
+        result = evaluate(condition, variables)
     except ExpressionError:
-        return False  # e.g. a comparison with an answer not given yet: it does not apply yet
+        return False  # e.g. an ordering comparison with an unknown answer: it does not apply
     return bool(result) and not is_undefined(result)
 
 
@@ -423,6 +503,8 @@ def assess(dataset: Dataset, values: dict[str, Any]) -> Assessment:
     doubtful: set[str] = set()  # given answers a condition must not rely on
     for element in dataset.elements():
         applies[element.id] = holds = _condition_holds(element, valid, doubtful)
+        if holds is None:
+            doubtful.add(element.id)  # undecided: what reads it is undecided too
         if element.id not in values:
             continue
         if reason := _value_problem(element, values[element.id]):
@@ -430,8 +512,6 @@ def assess(dataset: Dataset, values: dict[str, Any]) -> Assessment:
             doubtful.add(element.id)
         elif holds:
             valid[element.id] = values[element.id]
-        elif holds is None:
-            doubtful.add(element.id)
     return Assessment(applies, problems, valid)
 
 
@@ -481,8 +561,10 @@ def display_value(element: Element, value: Any, language: str) -> str:
     if kind == "multi_select" and isinstance(value, list):
         labels = [a.label[language] if (a := element.answer(v)) else str(v) for v in value]
         return ("、" if language == "zh" else ", ").join(labels)
-    if kind == "number" and is_number(value) and math.isfinite(value):
-        text = f"{float(value):.{element.precision}f}"
+    if kind == "number" and is_number(value) and _finite(value):
+        # Decimal: exact for any integer (2**63 + 1 prints as given), and a float's exact
+        # binary value rounds half-even, as float formatting does.
+        text = f"{Decimal(value):.{element.precision}f}"
         return f"{text} {element.unit}".strip() if element.unit != "%" else f"{text}%"
     if kind == "boolean" and isinstance(value, bool):
         yes, no = _BOOLEAN[language]

@@ -23,6 +23,7 @@ from workflows.errors import ExpressionError
 MAX_SEQUENCE_LENGTH = 100_000
 MAX_EXPONENT = 64
 MAX_INTEGER_BITS = 4096
+TOO_DEEP = "it is too deeply nested (parentheses, brackets or operators) to be read"
 
 
 class LimitedSandbox(ImmutableSandboxedEnvironment):
@@ -71,6 +72,8 @@ def compile_expression(source: str) -> Callable[..., Any]:
         return _ENVIRONMENT.compile_expression(source, undefined_to_none=False)
     except TemplateError as exc:
         raise ExpressionError(source, exc.message or str(exc)) from None
+    except RecursionError:  # e.g. thousands of nested parentheses
+        raise ExpressionError(source, TOO_DEEP) from None
 
 
 def check_expression(source: str) -> str | None:
@@ -120,6 +123,8 @@ def _parse(source: str) -> nodes.Template:
         return _ENVIRONMENT.parse("{{ " + source + " }}")
     except TemplateError as exc:
         raise ExpressionError(source, exc.message or str(exc)) from None
+    except RecursionError:
+        raise ExpressionError(source, TOO_DEEP) from None
 
 
 @lru_cache(maxsize=1024)

@@ -20,6 +20,7 @@ from workflows.datasets import (
     synoptic_text,
     visibility,
 )
+from workflows.expressions import TOO_DEEP
 
 from .conftest import ROOT
 
@@ -331,7 +332,7 @@ def test_it_lists_every_problem_of_numbers_answers_help_and_conditions() -> None
     assert sorted(raised.value.problems) == sorted(
         [
             f"{where} 'size': min 10 is greater than max 5",
-            f"{where} 'size': precision (decimal places) must be 0 or more, not -1",
+            f"{where} 'size': precision (decimal places) must be 0 to 10, not -1",
             f"{where} 'site': answer code 'left' is listed twice",
             f"{where} 'site': needs help text in zh and en (missing: zh)",
             f"{where} 'later': visible_if \"after == 'x' and ghost > 1\" reads 'after', which "
@@ -555,3 +556,128 @@ def test_identical_versions_have_no_changes(breast: Dataset) -> None:
 
     assert diff.is_empty
     assert diff.summary() == ["no changes"]
+
+
+# --- review fixes -------------------------------------------------------------------------------
+
+HUGE = 10**400  # an integer JSON number beyond float range
+
+
+@pytest.mark.parametrize(
+    ("field", "reason"),
+    [
+        ({"precision": 150_000_000}, "precision (decimal places) must be 0 to 10, not 150000000"),
+        ({"precision": 2**31}, "precision (decimal places) must be 0 to 10, not 2147483648"),
+        ({"precision": 11}, "precision (decimal places) must be 0 to 10, not 11"),
+        ({"min": HUGE}, "min must be a number, not 10000000000000000000…(401 characters)"),
+        ({"max": -HUGE}, "max must be a number, not -1000000000000000000…(402 characters)"),
+    ],
+)
+def test_number_bounds_and_precision_out_of_range_are_definition_problems(
+    field: dict[str, Any], reason: str
+) -> None:
+    document = small_dataset({"id": "size", "type": "number", "label": label("Size"), **field})
+
+    assert definition_problems(document) == [f"section 'main' element 'size': {reason}"]
+
+
+def test_precision_10_is_allowed_and_prints_ten_places() -> None:
+    element = {"id": "size", "type": "number", "label": label("Size"), "precision": 10}
+    dataset = parse_dataset(small_dataset(element))
+
+    assert rows(dataset, {"size": 1.5}, "en")["size"].response == "1.5000000000"
+
+
+def test_a_number_beyond_float_range_is_a_problem_not_a_crash() -> None:
+    element = {"id": "size", "type": "number", "label": label("Size"), "min": 0, "max": 10}
+    dataset = parse_dataset(small_dataset(element))
+
+    assert problems_by_element(dataset, {"size": HUGE}, complete=False) == {
+        "size": "10000000000000000000…(401 characters) is too large a number"
+    }
+    assert rows(dataset, {"size": HUGE}, "en")["size"].response == str(HUGE)  # preview: as given
+
+
+def test_whole_numbers_print_exactly() -> None:
+    element = {"id": "count", "type": "number", "label": label("Count"), "precision": 0}
+    dataset = parse_dataset(small_dataset(element))
+
+    assert rows(dataset, {"count": 2**63 + 1}, "en")["count"].response == "9223372036854775809"
+    assert rows(dataset, {"count": 18.0}, "en")["count"].response == "18"
+
+
+def test_a_condition_nested_too_deeply_is_a_definition_problem() -> None:
+    condition = "(" * 3000 + "a" + ")" * 3000
+    document = small_dataset(
+        {"id": "a", "type": "boolean", "label": label("A")},
+        {"id": "b", "type": "boolean", "label": label("B"), "visible_if": condition},
+    )
+
+    (problem,) = definition_problems(document)
+    assert problem.startswith("section 'main' element 'b': visible_if")
+    assert problem.endswith("does not compile: " + TOO_DEEP)
+
+
+@pytest.mark.parametrize("code", [1, 1.5, True, None, ""])
+def test_an_answer_code_must_be_text(code: Any) -> None:
+    answers = [{"code": code, "label": label("One")}, {"code": "2", "label": label("Two")}]
+    document = small_dataset(
+        {"id": "grade", "type": "single_select", "label": label("Grade"), "answers": answers}
+    )
+
+    (problem,) = definition_problems(document)
+    assert problem.startswith(f"section 'main' element 'grade' answers[0]: code {code!r} must be")
+
+
+def test_many_repeated_choices_are_named_once() -> None:
+    answers = yes_no_answers("a", "b")
+    element = {"id": "pick", "type": "multi_select", "label": label("Pick"), "answers": answers}
+    dataset = parse_dataset(small_dataset(element))
+
+    value = ["a", "b"] * 50_000 + ["b"]
+    assert problems_by_element(dataset, {"pick": value}, complete=False) == {
+        "pick": "['a', 'b'] chosen more than once"
+    }
+
+
+def multi_level() -> Dataset:
+    return parse_dataset(
+        small_dataset(
+            {"id": "a", "type": "single_select", "label": label("A"),
+             "answers": yes_no_answers("yes", "no")},
+            {"id": "b", "type": "single_select", "label": label("B"), "visible_if": "a == 'yes'",
+             "answers": yes_no_answers("pos", "neg")},
+            {"id": "c", "type": "text", "label": label("C"), "visible_if": "b != 'pos'"},
+            {"id": "d", "type": "text", "label": label("D"), "visible_if": "not b"},
+            {"id": "e", "type": "text", "label": label("E"),
+             "visible_if": "a == 'no' or b == 'pos'"},
+        )
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("values", "applies"),
+    [
+        ({}, {"a": True, "b": False, "c": False, "d": False, "e": False}),
+        # b does not apply: a condition reading it does not hold, whatever it tests
+        ({"a": "no"}, {"a": True, "b": False, "c": False, "d": False, "e": True}),
+        ({"a": "yes"}, {"a": True, "b": True, "c": False, "d": False, "e": False}),
+        ({"a": "yes", "b": "neg"}, {"a": True, "b": True, "c": True, "d": False, "e": False}),
+        ({"a": "yes", "b": "pos"}, {"a": True, "b": True, "c": False, "d": False, "e": True}),
+        # an answer given where it does not apply decides nothing either
+        ({"a": "no", "b": "neg"}, {"a": True, "b": False, "c": False, "d": False, "e": True}),
+    ],
+)
+def test_a_condition_over_an_answer_absent_or_not_applicable_does_not_hold(
+    values: dict[str, Any], applies: dict[str, bool]
+) -> None:
+    assert visibility(multi_level(), values) == applies
+
+
+def test_a_condition_over_an_undecided_element_is_undecided() -> None:
+    dataset = multi_level()
+    values = {"a": 3, "c": "filled"}  # a is invalid: b is undecided, and so is c
+
+    assert problems_by_element(dataset, values, complete=True) == {
+        "a": "3 is not one of the listed answers"
+    }
