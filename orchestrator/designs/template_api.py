@@ -335,7 +335,9 @@ class ReportTemplateViewSet(
         bad = [
             f"'{key}' must be a version number, not {value!r}"
             for key, value in zip(("from", "to"), numbers, strict=True)
-            if not value.isdigit()
+            # ASCII digits only ("²" is a digit to str.isdigit but not to int()), and few
+            # enough to be a version number the database can compare.
+            if not (value.isascii() and value.isdigit() and len(value) <= 9)
         ]
         if bad:
             return Response({"problems": bad}, status=status.HTTP_400_BAD_REQUEST)

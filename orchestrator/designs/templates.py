@@ -41,6 +41,7 @@ from workflows.datasets import (
     findings_problems,
     parse_dataset,
 )
+from workflows.expressions import TOO_DEEP
 
 TEMPLATE_MANIFEST_VERSION = 1
 MANIFEST_FILE = "template.json"
@@ -131,6 +132,8 @@ def layout_problems(layout_html: str, layout_css: str) -> list[str]:
             _SYNTAX.parse(layout_html)
         except TemplateSyntaxError as exc:
             problems.append(f"{LAYOUT_FILE} line {exc.lineno}: {exc.message}")
+        except RecursionError:  # e.g. thousands of nested parentheses
+            problems.append(f"{LAYOUT_FILE}: {TOO_DEEP}")
     return problems
 
 

@@ -111,6 +111,15 @@ def template_preview(request: Request) -> HttpResponse | Response:
     assert isinstance(user, User)
     department = user.department
     if department is None or user.role not in (Role.ADMIN, Role.PATHOLOGIST):
+        # Audited like every other refused template action (``template.denied``).
+        record_event(
+            "template.denied",
+            department or user,
+            actor=user,
+            department=department,
+            attempted="POST template_preview",
+            slug="",
+        )
         raise PermissionDenied("only admins and pathologists of a department may preview")
     serializer = PreviewSerializer(data=request.data)
     if not serializer.is_valid():

@@ -261,3 +261,45 @@ def test_the_template_routes_leave_templates_preview_to_the_preview_endpoint() -
     except Resolver404:
         return
     assert not match.url_name or not match.url_name.startswith("template-")
+
+
+@pytest.mark.parametrize("number", ["²", "١", "9" * 20])
+def test_a_diff_version_number_is_ascii_digits_of_a_sane_length(
+    breast: TemplateVersion, admin: User, number: str
+) -> None:
+    response = logged_in(admin).get(f"{API}/breast-carcinoma/diff/", {"from": number, "to": "1"})
+
+    assert response.status_code == 400
+    assert response.json() == {"problems": [f"'from' must be a version number, not {number!r}"]}
+
+
+def test_hostile_numbers_and_nesting_in_a_new_template_are_listed_problems(admin: User) -> None:
+    dataset = breast_dataset()
+    dataset["slug"] = "breast-hostile"
+    elements = [e for section in dataset["sections"] for e in section["elements"]]
+    next(e for e in elements if e["type"] == "number")["min"] = 10**400
+    elements[1]["visible_if"] = "(" * 3000 + "1" + ")" * 3000
+    layout = "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"
+    body = {"slug": "breast-hostile", "name": "x", "dataset": dataset, "layout_html": layout}
+
+    response = post_json(logged_in(admin), f"{API}/", body)
+
+    assert response.status_code == 400
+    problems = " ".join(response.json()["problems"])
+    assert "min must be a number, not 1000" in problems
+    assert problems.count("too deeply nested") == 2  # the condition and the layout
+
+
+def test_validating_a_number_beyond_float_range_is_a_problem(
+    breast: TemplateVersion, pathologist: User
+) -> None:
+    url = f"{API}/breast-carcinoma/versions/1/validate/"
+
+    response = post_json(logged_in(pathologist), url, {"values": {"tumour_size_mm": 10**400}})
+
+    assert response.json()["problems"] == [
+        {
+            "element_id": "tumour_size_mm",
+            "reason": "10000000000000000000…(401 characters) is too large a number",
+        }
+    ]

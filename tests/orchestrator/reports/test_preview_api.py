@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import io
 from typing import Any
 
@@ -142,3 +143,43 @@ def test_another_departments_version_is_not_found_and_the_denial_is_audited(
 def test_a_clinician_may_not_preview(clinician: User) -> None:
     response = post(logged_in(clinician), {"dataset": DATASET, "values": {}})
     assert response.status_code == 403
+    event = AuditEvent.objects.get(action="template.denied", actor=clinician)
+    assert event.detail["attempted"] == "POST template_preview"
+
+
+def with_precision(precision: int) -> dict[str, Any]:
+    dataset = copy.deepcopy(DATASET)
+    element = next(
+        e for section in dataset["sections"] for e in section["elements"] if e["type"] == "number"
+    )
+    element["precision"] = precision
+    return dataset
+
+
+def nested_condition() -> dict[str, Any]:
+    dataset = copy.deepcopy(DATASET)
+    dataset["sections"][0]["elements"][1]["visible_if"] = "(" * 3000 + "1" + ")" * 3000
+    return dataset
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"values": {"comment": "\ud800"}}, "not valid text"),
+        ({"values": {"tumour_size_mm": 10**400}}, "too large a number"),
+        ({"layout_html": "{{ " + "(" * 3000 + "1" + ")" * 3000 + " }}"}, "too deeply nested"),
+        ({"dataset": nested_condition()}, "too deeply nested"),
+        ({"dataset": with_precision(150_000_000)}, "must be 0 to 10"),
+        ({"dataset": with_precision(2**31)}, "must be 0 to 10"),
+        ({"layout_html": "{{ (1, 2)|dictsort }}", "format": "html"}, "AttributeError"),
+    ],
+    ids=["surrogate", "huge-int", "nested-layout", "nested-condition", "precision",
+         "precision-2**31", "dictsort"],
+)  # fmt: skip
+def test_hostile_input_is_a_listed_problem_not_a_server_error(
+    pathologist: User, body: dict[str, Any], problem: str
+) -> None:
+    response = post(logged_in(pathologist), {"dataset": DATASET, "values": {}, **body})
+
+    assert response.status_code == 400
+    assert any(problem in p for p in response.json()["problems"]), response.json()
