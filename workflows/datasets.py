@@ -215,7 +215,7 @@ def _number_fields(
         or not 0 <= precision <= MAX_PRECISION
     ):
         problems.append(
-            f"{where}: precision (decimal places) must be 0 to {MAX_PRECISION}, "
+            f"{where}: precision (decimal places) must be 0 or more and at most {MAX_PRECISION}, "
             f"not {_short(precision)}"
         )
         precision = 0

@@ -332,7 +332,7 @@ def test_it_lists_every_problem_of_numbers_answers_help_and_conditions() -> None
     assert sorted(raised.value.problems) == sorted(
         [
             f"{where} 'size': min 10 is greater than max 5",
-            f"{where} 'size': precision (decimal places) must be 0 to 10, not -1",
+            f"{where} 'size': precision (decimal places) must be 0 or more and at most 10, not -1",
             f"{where} 'site': answer code 'left' is listed twice",
             f"{where} 'site': needs help text in zh and en (missing: zh)",
             f"{where} 'later': visible_if \"after == 'x' and ghost > 1\" reads 'after', which "
@@ -561,14 +561,15 @@ def test_identical_versions_have_no_changes(breast: Dataset) -> None:
 # --- review fixes -------------------------------------------------------------------------------
 
 HUGE = 10**400  # an integer JSON number beyond float range
+PRECISION = "precision (decimal places) must be 0 or more and at most 10, not"
 
 
 @pytest.mark.parametrize(
     ("field", "reason"),
     [
-        ({"precision": 150_000_000}, "precision (decimal places) must be 0 to 10, not 150000000"),
-        ({"precision": 2**31}, "precision (decimal places) must be 0 to 10, not 2147483648"),
-        ({"precision": 11}, "precision (decimal places) must be 0 to 10, not 11"),
+        ({"precision": 150_000_000}, f"{PRECISION} 150000000"),
+        ({"precision": 2**31}, f"{PRECISION} 2147483648"),
+        ({"precision": 11}, f"{PRECISION} 11"),
         ({"min": HUGE}, "min must be a number, not 10000000000000000000…(401 characters)"),
         ({"max": -HUGE}, "max must be a number, not -1000000000000000000…(402 characters)"),
     ],
