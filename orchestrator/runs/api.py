@@ -17,6 +17,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action, api_view
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -358,6 +359,15 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
         )
         return _refused(exc)
 
+    def _refuse_non_actor(self, run: Run, name: str) -> Response | None:
+        """The audited refusal for a user who may not act on runs, before their request body is
+        even read (a malformed body must not turn a denial into an unaudited 400)."""
+        try:
+            observability.check_can_act(_user(self.request), f"{name} a run")
+        except ActionDenied as exc:
+            return self._act(run, name, exc)
+        return None
+
     def _change(self, run: Run, name: str, change: Callable[[User], object]) -> Response:
         """Action ``name`` by a user who may act on runs: ``change`` the run, answer its detail;
         a denial or refusal is audited."""
@@ -381,6 +391,8 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
     def review(self, request: Request, pk: str | None = None) -> Response:
         """Submit the decision of a review node that parks the run; the run resumes."""
         run = self.get_object()
+        if refused := self._refuse_non_actor(run, "review"):
+            return refused
         data = _valid(ReviewBody, request)
         decision = {"decision": data["decision"], "values": data["values"]}
         if data["comment"]:
@@ -394,6 +406,8 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
     def rerun(self, request: Request, pk: str | None = None) -> Response:
         """Start a new run that reuses every checkpoint upstream of ``from_node``."""
         run = self.get_object()
+        if refused := self._refuse_non_actor(run, "rerun"):
+            return refused
         from_node = _valid(RerunBody, request)["from_node"]
         try:
             new = observability.rerun_from_node(run, from_node, _user(request))
@@ -431,7 +445,12 @@ class RunActionsWithoutSlash(RunViewSet):
 # --- workflow-scoped: test runs and single-node runs of a draft -------------------------------
 
 
+_WORKFLOW_ACTIONS = {"test_run": "test a workflow", "node_run": "run a single node"}
+
+
 def _workflow(request: Request, slug: str, action_name: str) -> Workflow:
+    """The department's workflow ``slug`` for a user who may try it; anyone else is refused
+    (audited) before the request body is read."""
     user = _user(request)
     workflow = Workflow.objects.select_related("department").filter(slug=slug).first()
     if workflow is None or workflow.department_id != user.department_id:
@@ -444,6 +463,17 @@ def _workflow(request: Request, slug: str, action_name: str) -> Workflow:
                 reason="another department's workflow",
             )
         raise Http404("no such workflow")
+    try:
+        observability.check_can_act(user, _WORKFLOW_ACTIONS[action_name])
+    except ActionDenied as exc:
+        record_event(
+            f"workflow.{action_name}_denied",
+            workflow,
+            actor=user,
+            department=workflow.department,
+            reason=str(exc),
+        )
+        raise PermissionDenied(str(exc)) from None
     return workflow
 
 

@@ -313,6 +313,14 @@ def test_a_clinician_cannot_cancel_or_rerun_and_the_denial_is_audited(
         "run.rerun_denied",
     }
     assert Run.objects.count() == 1
+    # A malformed body is still a refusal of the person, audited, not a 400 about the body.
+    for action in ("review", "rerun"):
+        malformed = client.post(
+            f"/api/v1/runs/{detailed_run.pk}/{action}", {}, content_type="application/json"
+        )
+        assert malformed.status_code == 403
+    assert AuditEvent.objects.filter(actor=clinician, action="run.review_denied").exists()
+    assert AuditEvent.objects.filter(actor=clinician, action="run.rerun_denied").count() == 2
 
 
 def test_another_departments_run_is_not_found_and_the_denial_is_audited(

@@ -299,3 +299,19 @@ def test_a_single_node_run_stops_at_the_nodes_timeout(demo: DemoData, hanging_se
     assert body["status"] == "failed"
     assert body["error"] == "no result within the node's timeout of 1 s"
     assert body["outputs"] == {}
+
+
+def test_a_clinician_is_refused_trying_a_workflow_even_with_a_malformed_body(
+    demo: DemoData,
+) -> None:
+    client = logged_in("clinician")
+
+    test_run = client.post(
+        "/api/v1/workflows/breast-fna-ihc/test-run", {"case": "x"}, "application/json"
+    )
+    single = node_run("fna", {"inputs": "not an object", "version": 0}, username="clinician")
+
+    assert (test_run.status_code, single.status_code) == (403, 403)
+    assert "only department admins and pathologists may test a workflow" in str(test_run.json())
+    denied = AuditEvent.objects.filter(actor__username="clinician").values_list("action", flat=True)
+    assert sorted(denied) == ["workflow.node_run_denied", "workflow.test_run_denied"]
