@@ -142,32 +142,25 @@ def cancel_run(run: Run, user: User) -> Run:
     now = timezone.now()
     label = user.get_username()
     with transaction.atomic():
-        idle = Run.objects.filter(
-            pk=run.pk, status__in=[RunStatus.QUEUED, RunStatus.WAITING_REVIEW]
-        ).update(
-            status=RunStatus.CANCELLED,
-            cancel_requested_at=now,
-            cancelled_by=user,
-            finished_at=now,
-            error=f"cancelled by {label}",
-            lease_owner="",
-            lease_expires_at=None,
-        )
-        if not idle:
-            # Running, but its worker is gone (the lease expired): nobody would see the mark.
-            idle = (
-                Run.objects.filter(pk=run.pk, status=RunStatus.RUNNING)
-                .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lt=now))
-                .update(
-                    status=RunStatus.CANCELLED,
-                    cancel_requested_at=now,
-                    cancelled_by=user,
-                    finished_at=now,
-                    error=f"cancelled by {label}",
-                    lease_owner="",
-                    lease_expires_at=None,
-                )
+        # Queued, waiting for a review, or running on a worker that is gone (its lease
+        # expired): nobody would see a cancel mark, so the run ends now.
+        idle = (
+            Run.objects.filter(pk=run.pk)
+            .filter(
+                Q(status__in=[RunStatus.QUEUED, RunStatus.WAITING_REVIEW])
+                | Q(status=RunStatus.RUNNING, lease_expires_at__isnull=True)
+                | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
             )
+            .update(
+                status=RunStatus.CANCELLED,
+                cancel_requested_at=now,
+                cancelled_by=user,
+                finished_at=now,
+                error=f"cancelled by {label}",
+                lease_owner="",
+                lease_expires_at=None,
+            )
+        )
         if idle:
             run.node_runs.filter(status__in=[NodeRunStatus.WAITING, NodeRunStatus.RUNNING]).update(
                 status=NodeRunStatus.CANCELLED, finished_at=now, error=f"cancelled by {label}"
@@ -524,23 +517,19 @@ _STATUS = {
 }
 
 
-def _cancel_requested(run_id: int) -> bool:
-    return Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False).exists()
-
-
 def _finish(run_id: int, owner: str, outcome: RunOutcome) -> Run | None:
     """Store how the execution ended and release the lease, unless another worker took it."""
     status = _STATUS[outcome.status]
     error = outcome.error
     if status == RunStatus.WAITING_REVIEW:
         # A cancel pressed while the run was parking for a review wins over the parking.
-        requested = (
-            Run.objects.filter(pk=run_id, cancel_requested_at__isnull=False)
-            .values_list("cancelled_by__username", flat=True)
-            .first()
+        requested_at, by = (
+            Run.objects.filter(pk=run_id)
+            .values_list("cancel_requested_at", "cancelled_by__username")
+            .get()
         )
-        if requested is not None or _cancel_requested(run_id):
-            status, error = RunStatus.CANCELLED, f"cancelled by {requested or 'a user'}"
+        if requested_at is not None:
+            status, error = RunStatus.CANCELLED, f"cancelled by {by or 'a user'}"
             NodeRun.objects.filter(run_id=run_id, status=NodeRunStatus.WAITING).update(
                 status=NodeRunStatus.CANCELLED, finished_at=timezone.now(), error=error
             )
