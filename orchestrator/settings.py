@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "orchestrator.designs",
     "orchestrator.runs",
     "orchestrator.reports",
+    "orchestrator.integrations",
 ]
 
 MIDDLEWARE = [
