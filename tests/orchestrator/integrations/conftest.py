@@ -111,8 +111,8 @@ def exchange(port: int, *frames: bytes, timeout: float = 15) -> list[bytes | Non
 
 
 def send_bytes(port: int, data: bytes, *, close_after: bool = False, timeout: float = 15) -> bytes:
-    """Send ``data`` as it is (no framing added) and return all the listener sends until it
-    closes the connection (b"": it closed without a word)."""
+    """Send ``data`` as it is (no framing added) and return what the listener sends until it
+    has sent one whole frame or closed the connection (b"": it closed without a word)."""
 
     async def talk() -> bytes:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -124,6 +124,8 @@ def send_bytes(port: int, data: bytes, *, close_after: bool = False, timeout: fl
         try:
             while chunk := await asyncio.wait_for(reader.read(65536), timeout):
                 received += chunk
+                if received.endswith(b"\x1c\r"):
+                    break
         finally:
             writer.close()
         return received
