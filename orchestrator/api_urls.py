@@ -6,6 +6,19 @@ from orchestrator.accounts.api import me
 from orchestrator.designs.api import node_type_ports, node_types
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
+from orchestrator.integrations.inbound_api import (
+    InboundMessageViewSet,
+    RoutingRuleViewSet,
+    reprocess,
+)
+from orchestrator.integrations.integrator_api import (
+    CaseViewSet,
+    TokenViewSet,
+    case_reports,
+    revoke_token,
+    submit,
+)
+from orchestrator.integrations.integrator_api import report_pdf as integration_report_pdf
 from orchestrator.reports.api import report_pdf, template_preview
 from orchestrator.runs.api import (
     RunActionsWithoutSlash,
@@ -18,6 +31,10 @@ router = SimpleRouter(trailing_slash=True)
 router.register("runs", RunViewSet, basename="run")
 # templates/{slug}/...; its slug pattern leaves "templates/preview" to the preview endpoint.
 router.register("templates", ReportTemplateViewSet, basename="template")
+router.register("integration/inbound-messages", InboundMessageViewSet, basename="inbound-message")
+router.register("integration/routing-rules", RoutingRuleViewSet, basename="routing-rule")
+router.register("integration/cases", CaseViewSet, basename="integration-case")
+router.register("integration/tokens", TokenViewSet, basename="api-token")
 
 urlpatterns = [
     path("me", me, name="me"),
@@ -49,6 +66,16 @@ urlpatterns = [
     # After the explicit workflows/<slug>/... run routes above.
     *workflow_urls,
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
+    # Integration API: before the router, whose integration/cases/ GET shares the path.
+    path("integration/cases/submit", submit, name="integration-case-submit"),
+    path("integration/cases/<int:pk>/reports/", case_reports, name="integration-case-reports"),
+    path("integration/reports/<int:pk>/pdf", integration_report_pdf, name="integration-report-pdf"),
+    path(
+        "integration/inbound-messages/<int:pk>/reprocess",
+        reprocess,
+        name="inbound-message-reprocess",
+    ),
+    path("integration/tokens/<int:pk>/revoke", revoke_token, name="api-token-revoke"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,
 ]

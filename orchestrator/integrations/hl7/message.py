@@ -298,7 +298,7 @@ class Message:
             {
                 "segment": seg.name,
                 "sequence": seg.sequence,
-                "fields": [
+                "field_values": [
                     {"number": number, "value": value}
                     for number, value in enumerate(seg.fields)
                     if number > 0 and value != ""
