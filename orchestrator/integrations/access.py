@@ -52,6 +52,13 @@ def user_of(request: Request) -> User:
     return user
 
 
+def department_id(user: User) -> int:
+    """The user's department id (check_role has made sure there is one)."""
+    if user.department_id is None:
+        raise Denied("your account belongs to no department")
+    return user.department_id
+
+
 # --- API tokens ---------------------------------------------------------------------------------
 
 

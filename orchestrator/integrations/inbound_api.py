@@ -33,6 +33,7 @@ from orchestrator.integrations.access import (
     ROUTING_EDITORS,
     ApiTokenAuthentication,
     check_role,
+    department_id,
     user_of,
 )
 from orchestrator.integrations.hl7.message import NotAddressable, decode
@@ -174,7 +175,7 @@ class RoutingRuleSerializer(serializers.ModelSerializer[RoutingRule]):
             **attrs,
         }
         clash = RoutingRule.objects.filter(
-            department=user.department,
+            department_id=department_id(user),
             order_code=merged["order_code"],
             specimen_type=merged["specimen_type"],
             active=True,
@@ -214,7 +215,7 @@ class InboundMessageViewSet(viewsets.ReadOnlyModelViewSet[InboundMessage]):
         user = user_of(self.request)
         check_role(user, MESSAGE_READERS, "inbound_message")
         rows = (
-            InboundMessage.objects.filter(department=user.department)
+            InboundMessage.objects.filter(department_id=department_id(user))
             .prefetch_related("reprocessed_as")
             .select_related("workflow")
         )
@@ -299,7 +300,9 @@ class RoutingRuleViewSet(viewsets.ModelViewSet[RoutingRule]):
     def get_queryset(self) -> QuerySet[RoutingRule]:
         user = user_of(self.request)
         check_role(user, MESSAGE_READERS, "routing_rule")
-        return RoutingRule.objects.filter(department=user.department).select_related("workflow")
+        return RoutingRule.objects.filter(department_id=department_id(user)).select_related(
+            "workflow"
+        )
 
     def get_object(self) -> RoutingRule:
         user = user_of(self.request)

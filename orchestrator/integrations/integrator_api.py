@@ -42,6 +42,7 @@ from orchestrator.integrations.access import (
     INTEGRATORS,
     ROUTING_EDITORS,
     check_role,
+    department_id,
     do_create_token,
     do_revoke_token,
     user_of,
@@ -192,7 +193,7 @@ _SUBMISSION = inline_serializer(
 def _cases(user: Any) -> QuerySet[Case]:
     latest = Run.objects.filter(case=OuterRef("pk")).order_by("-pk").values("status")[:1]
     return (
-        Case.objects.filter(department=user.department)
+        Case.objects.filter(department_id=department_id(user))
         .annotate(latest_status=Coalesce(Subquery(latest), Value(NO_RUN)))
         .prefetch_related("runs", Prefetch("reports", Report.objects.order_by("version_no")))
     )
@@ -315,7 +316,7 @@ def case_reports(request: Request, pk: int) -> Response:
     """The case's report versions you may read, oldest first, with their data."""
     user = user_of(request)
     check_role(user, INTEGRATORS, "case")
-    case = Case.objects.filter(pk=pk, department=user.department).first()
+    case = Case.objects.filter(pk=pk, department_id=department_id(user)).first()
     if case is None:
         raise Http404("no such case")
     reports = [r for r in case.reports.order_by("version_no") if r.readable_by_role(user.role)]
@@ -356,7 +357,9 @@ class TokenViewSet(viewsets.ReadOnlyModelViewSet[ApiToken]):
     def get_queryset(self) -> QuerySet[ApiToken]:
         user = user_of(self.request)
         check_role(user, ROUTING_EDITORS, "api_token")
-        return ApiToken.objects.filter(department=user.department).select_related("created_by")
+        return ApiToken.objects.filter(department_id=department_id(user)).select_related(
+            "created_by"
+        )
 
     @extend_schema(
         request=inline_serializer(
@@ -382,7 +385,7 @@ class TokenViewSet(viewsets.ReadOnlyModelViewSet[ApiToken]):
 def revoke_token(request: Request, pk: int) -> Response:
     user = user_of(request)
     check_role(user, ROUTING_EDITORS, "api_token.revoke")
-    token = ApiToken.objects.filter(pk=pk, department=user.department).first()
+    token = ApiToken.objects.filter(pk=pk, department_id=department_id(user)).first()
     if token is None:
         raise Http404("no such API token")
     return Response(TokenSerializer(do_revoke_token(token, user)).data)
