@@ -13,10 +13,12 @@ from orchestrator.accounts.models import Department, Role, User
 from orchestrator.catalog.models import ModelEndpoint, Protocol
 from orchestrator.designs.models import WorkflowVersion
 from orchestrator.designs.services import import_template_dir, import_workflow
+from orchestrator.integrations.models import RoutingRule
 
 DEMO_DIR = settings.BASE_DIR / "demo"
 DEMO_WORKFLOW_SLUG = "breast-fna-ihc"
 DEMO_CASE_TYPE = "breast-resection"
+DEMO_ORDER_CODE = "BREAST"
 DEMO_USERS = (
     # username, role, display name, staff (may use the Django admin)
     ("admin", Role.ADMIN, "Department admin 科室管理员", True),
@@ -80,5 +82,13 @@ def load_demo_data(password: str, model_services_url: str) -> DemoData:
             template_version,
             slug=DEMO_WORKFLOW_SLUG,
             case_type=DEMO_CASE_TYPE,
+        )
+        # HL7 orders of code BREAST (demo/hl7/orm-breast.hl7) start the demo workflow.
+        RoutingRule.objects.get_or_create(
+            department=department,
+            order_code=DEMO_ORDER_CODE,
+            specimen_type="",
+            active=True,
+            defaults={"workflow": workflow_version.workflow},
         )
     return DemoData(department, workflow_version, logins)
