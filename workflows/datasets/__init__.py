@@ -27,6 +27,18 @@ answer not given or not applicable decides nothing either: a condition reading o
 it holds whichever way each test of that answer comes out (``b != 'pos'`` and ``not b`` do not
 hold while ``b`` is unanswered; ``a == 'x' or b == 'y'`` holds when ``a`` is ``'x'``).
 
+An element may say where its value comes from: ``"source": "pathologist"`` (the default),
+``"model"`` or ``"model_confirmed"`` (a model's value a person then accepts), and for a model
+output what it ``"measures"`` (``marker``, ``stain``, ``unit``). A required element never has
+source ``model``: a report is never incomplete for want of an AI output.
+
+Cross-field rules (``"rules": [...]``: constraint, derived, exclusive, requires) are parsed and
+checked in ``rules``; ``findings_problems`` lists violated rules after the element problems,
+and ``_overrides`` in filled data records why a pathologist's value differs from a derived one.
+
+Modules: ``model`` (the shapes), ``definition`` (parsing), ``conditions``, ``findings`` (what
+applies, each answer's problem), ``rules``, ``problems`` (every problem at once), ``synoptic``.
+
 Synoptic view ("Element: response" rows, in dataset order):
 - an applicable element that is filled shows its formatted answer (labels, unit, precision);
 - an applicable element left empty shows a dash "—", so the reviewer sees what is missing;
@@ -41,7 +53,6 @@ from workflows.datasets.findings import (
     Assessment,
     assess,
     decimal_places,
-    findings_problems,
     visibility,
 )
 from workflows.datasets.model import (
@@ -49,9 +60,13 @@ from workflows.datasets.model import (
     ELEMENT_TYPES,
     LANGUAGES,
     MAX_PRECISION,
+    MODEL_SOURCES,
     NOT_APPLICABLE,
+    OVERRIDES,
+    RULE_KINDS,
     SELECT_TYPES,
     SLUG_PATTERN,
+    SOURCES,
     UNFILLED,
     WHEN_HIDDEN,
     Answer,
@@ -60,8 +75,11 @@ from workflows.datasets.model import (
     Element,
     ElementType,
     FieldProblem,
+    Rule,
     Section,
 )
+from workflows.datasets.problems import findings_problems
+from workflows.datasets.rules import override_reasons, with_derived
 from workflows.datasets.synoptic import (
     SynopticRow,
     SynopticSection,
@@ -75,9 +93,13 @@ __all__ = [
     "ELEMENT_TYPES",
     "LANGUAGES",
     "MAX_PRECISION",
+    "MODEL_SOURCES",
     "NOT_APPLICABLE",
+    "OVERRIDES",
+    "RULE_KINDS",
     "SELECT_TYPES",
     "SLUG_PATTERN",
+    "SOURCES",
     "UNFILLED",
     "WHEN_HIDDEN",
     "Answer",
@@ -87,6 +109,7 @@ __all__ = [
     "Element",
     "ElementType",
     "FieldProblem",
+    "Rule",
     "Section",
     "SynopticRow",
     "SynopticSection",
@@ -95,8 +118,10 @@ __all__ = [
     "definition_problems",
     "display_value",
     "findings_problems",
+    "override_reasons",
     "parse_dataset",
     "synoptic_sections",
     "synoptic_text",
     "visibility",
+    "with_derived",
 ]

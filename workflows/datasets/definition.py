@@ -9,9 +9,10 @@ from workflows.datasets.model import (
     _SLUG,
     DATASET_SCHEMA_VERSION,
     ELEMENT_TYPES,
-    LANGUAGES,
     MAX_PRECISION,
+    MEASURE_KEYS,
     SELECT_TYPES,
+    SOURCES,
     WHEN_HIDDEN,
     Answer,
     Dataset,
@@ -19,20 +20,11 @@ from workflows.datasets.model import (
     Element,
     Section,
     finite,
+    labels,
     short,
 )
+from workflows.datasets.rules import parse_rules
 from workflows.expressions import check_expression, is_number, referenced_variables
-
-
-def _labels(raw: Any, where: str, problems: list[str], what: str = "a label") -> dict[str, str]:
-    if not isinstance(raw, dict) or any(
-        not isinstance(raw.get(lang), str) or not raw[lang].strip() for lang in LANGUAGES
-    ):
-        missing = [lang for lang in LANGUAGES if not isinstance(raw, dict) or not raw.get(lang)]
-        detail = f" (missing: {', '.join(missing)})" if missing else ""
-        problems.append(f"{where}: needs {what} in zh and en{detail}")
-        return {}
-    return {lang: str(raw[lang]) for lang in LANGUAGES}
 
 
 def _answers(raw: dict[str, Any], kind: Any, where: str, problems: list[str]) -> tuple[Answer, ...]:
@@ -55,7 +47,7 @@ def _answers(raw: dict[str, Any], kind: Any, where: str, problems: list[str]) ->
             )
             continue
         code = str(item["code"])
-        label = _labels(item.get("label"), f"{where} answer {code!r}", problems)
+        label = labels(item.get("label"), f"{where} answer {code!r}", problems)
         if any(a.code == code for a in answers):
             problems.append(f"{where}: answer code {code!r} is listed twice")
         answers.append(Answer(str(item.get("system", "pathflow")), code, label))
@@ -100,10 +92,10 @@ def _element(raw: dict[str, Any], where: str, problems: list[str]) -> Element:
     kind = raw.get("type")
     if kind not in ELEMENT_TYPES:
         problems.append(f"{where}: type {kind!r} is not one of {', '.join(ELEMENT_TYPES)}")
-    label = _labels(raw.get("label"), where, problems)
+    label = labels(raw.get("label"), where, problems)
     help_text = raw.get("help")
     if help_text is not None:
-        help_text = _labels(help_text, where, problems, "help text") or None
+        help_text = labels(help_text, where, problems, "help text") or None
     required = raw.get("required", False)
     if not isinstance(required, bool):
         problems.append(f"{where}: required must be true or false, not {required!r}")
@@ -123,6 +115,7 @@ def _element(raw: dict[str, Any], where: str, problems: list[str]) -> Element:
         problems.append(f"{where}: when_hidden {when_hidden!r} is not one of omit, not_applicable")
     elif when_hidden != "omit" and not raw.get("visible_if"):
         problems.append(f"{where}: when_hidden only applies to an element with visible_if")
+    source, measures = _source(raw, where, required is True, problems)
     return Element(
         id=str(raw.get("id", "")),
         type=str(kind),
@@ -136,7 +129,41 @@ def _element(raw: dict[str, Any], where: str, problems: list[str]) -> Element:
         visible_if=visible_if,
         help=help_text,
         when_hidden=str(when_hidden),
+        source=source,
+        measures=measures,
     )
+
+
+def _source(
+    raw: dict[str, Any], where: str, required: bool, problems: list[str]
+) -> tuple[str, dict[str, str] | None]:
+    """Who determines the value, and what a model-filled element measures."""
+    source = raw.get("source", "pathologist")
+    if source not in SOURCES:
+        problems.append(f"{where}: source {source!r} is not one of {', '.join(SOURCES)}")
+        source = "pathologist"
+    elif source == "model" and required:
+        # A report must be completable by the pathologist alone: a model may be down, a
+        # slide unscannable, and a resection report is never incomplete for want of AI.
+        problems.append(
+            f"{where}: an element with source 'model' cannot be required (a report never needs "
+            "a model output to be complete); use source 'model_confirmed' or make it optional"
+        )
+    raw_measures = raw.get("measures")
+    if raw_measures is None:
+        return str(source), None
+    if not isinstance(raw_measures, dict):
+        problems.append(f"{where}: measures must be an object with marker, stain and/or unit")
+        return str(source), None
+    measures: dict[str, str] = {}
+    for key, value in raw_measures.items():
+        if key not in MEASURE_KEYS:
+            problems.append(f"{where}: measures {key!r} is not one of {', '.join(MEASURE_KEYS)}")
+        elif not isinstance(value, str) or not value.strip():
+            problems.append(f"{where}: measures {key} must be text, not {short(value)}")
+        else:
+            measures[key] = value
+    return str(source), measures or None
 
 
 def _condition_problems(sections: list[Section], wheres: dict[str, str]) -> list[str]:
@@ -194,7 +221,7 @@ def _section(
         seen.add(element.id)
         wheres.setdefault(element.id, element_where)
         elements.append(element)
-    title = _labels(raw_section.get("title"), where, problems, "a title")
+    title = labels(raw_section.get("title"), where, problems, "a title")
     return Section(section_id, title, tuple(elements))
 
 
@@ -225,11 +252,13 @@ def parse_dataset(data: Any) -> Dataset:
         sections.append(section)
     if not sections:
         problems.append("the dataset needs at least one section")
-    title = _labels(data.get("title"), "title", problems)
+    title = labels(data.get("title"), "title", problems)
     problems.extend(_condition_problems(sections, wheres))
+    elements = {e.id: e for s in sections for e in s.elements}
+    rules = parse_rules(data.get("rules", []), elements, problems)
     if problems:
         raise DatasetInvalid(problems)
-    return Dataset(str(slug), title, tuple(sections))
+    return Dataset(str(slug), title, tuple(sections), rules)
 
 
 def definition_problems(data: Any) -> list[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from workflows.datasets.findings import assess
 from workflows.datasets.model import NOT_APPLICABLE, UNFILLED, Dataset, Element, finite
+from workflows.datasets.rules import with_derived
 from workflows.expressions import is_number
 
 _BOOLEAN = {"zh": ("是", "否"), "en": ("Yes", "No")}
@@ -71,6 +72,7 @@ def synoptic_sections(
 ) -> list[SynopticSection]:
     """Rows in dataset order, as the module docstring describes: answers, a dash for applicable
     elements left empty, "Not applicable" for opted-in elements that do not apply."""
+    values = with_derived(dataset, values)
     applies = assess(dataset, values).applies
     sections = []
     for section in dataset.sections:
