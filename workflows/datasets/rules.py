@@ -117,7 +117,7 @@ def _exclusive_answers(
     if not isinstance(answers, list) or not answers or not all(isinstance(a, str) for a in answers):
         problems.append(f"{where}: answers must be a non-empty list of answer codes")
         return ()
-    if element is not None and element.type == "multi_select":
+    if element is not None and element.answers:
         unknown = [a for a in answers if element.answer(a) is None]
         if unknown:
             problems.append(f"{where}: answers {unknown!r} are not answers of {target!r}")
