@@ -107,15 +107,10 @@ def measure(messages: int, connections: int) -> dict[str, float]:
 
     from orchestrator import devstack
     from orchestrator.demo_data import load_demo_data
-    from orchestrator.integrations.models import InboundMessage, RoutingRule
+    from orchestrator.integrations.models import InboundMessage
 
     call_command("migrate", verbosity=0)
-    data = load_demo_data("bench-password", "http://127.0.0.1:9")
-    RoutingRule.objects.get_or_create(
-        department=data.department,
-        order_code="BREAST",
-        defaults={"workflow": data.workflow_version.workflow},
-    )
+    load_demo_data("bench-password", "http://127.0.0.1:9")  # with its rule: BREAST orders
     logs = settings.VAR_DIR / "logs"
     broker = devstack.start_embedded_broker(settings.EMBEDDED_BROKER_SOCKET, logs)
     listener, port = devstack.start_mllp_listener(0, logs)

@@ -1,10 +1,11 @@
-"""Who may do what in the integration APIs, and the API-token authentication.
+"""API-token authentication for the integration APIs, and what they ask of the policy.
 
-Everything is department-scoped: another department's object is 404 and the denial audited.
-Roles: admins edit the routing table and issue tokens; admins and integration engineers (and
-the service users of API tokens, who have the integration role) submit cases, read them and
-reprocess messages; pathologists may list messages and read the routing table, but only
-admins and integration engineers see a message's raw content.
+The policy (``orchestrator.accounts.policy``) decides: ``integration.configure`` (admins) edits
+the routing table and issues tokens; ``integration.manage`` (admins, integration engineers and
+the service users of API tokens, who have the integration role) submits and reads cases, reads
+a message's raw content and reprocesses it; ``message.read`` (also pathologists) lists
+messages and reads the routing table. Another department's object is 404; every denial is
+audited by the policy.
 """
 
 from __future__ import annotations
@@ -21,29 +22,14 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from orchestrator.accounts.models import Role, User
+from orchestrator.accounts.policy import Permission, can
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.integrations.inbound_models import ApiToken
 
-MESSAGE_READERS = frozenset({Role.ADMIN, Role.INTEGRATION, Role.PATHOLOGIST})
-RAW_READERS = frozenset({Role.ADMIN, Role.INTEGRATION})
-INTEGRATORS = frozenset({Role.ADMIN, Role.INTEGRATION})
-ROUTING_EDITORS = frozenset({Role.ADMIN})
 TOKEN_PREFIX = "pf_"  # noqa: S105 - the visible start of every token, not a secret
 # last_used_at is written at most this often per token (not one write per request).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-class Denied(exceptions.PermissionDenied):
-    """The user's role may not do this; the message names the roles that may."""
-
-
-def check_role(user: User, roles: frozenset[str], what: str, obj: Any = None) -> None:
-    if user.role in roles and user.department_id is not None:
-        return
-    if obj is not None:
-        record_event(f"{what}.denied", obj, actor=user, department=user.department)
-    allowed = " and ".join(sorted(Role(r).label.lower() + "s" for r in roles))
-    raise Denied(f"only {allowed} may do this; your role is {Role(user.role).label.lower()}")
 
 
 def user_of(request: Request) -> User:
@@ -52,10 +38,15 @@ def user_of(request: Request) -> User:
     return user
 
 
+def sees_raw(user: User) -> bool:
+    """Whether ``user`` may read a message's raw content (admins, integration engineers)."""
+    return bool(can(user, Permission.INTEGRATION_MANAGE))
+
+
 def department_id(user: User) -> int:
-    """The user's department id (check_role has made sure there is one)."""
+    """The user's department id (the policy has made sure there is one)."""
     if user.department_id is None:
-        raise Denied("your account belongs to no department")
+        raise exceptions.PermissionDenied("your account belongs to no department")
     return user.department_id
 
 
@@ -88,7 +79,9 @@ def do_create_token(department_user: User, name: str) -> tuple[ApiToken, str]:
             user=service_user,
             created_by=department_user,
         )
-        record_event("api_token.created", token, actor=department_user, department=token.department)
+        record_event(
+            AuditAction.API_TOKEN_CREATED, token, actor=department_user, department=token.department
+        )
     return token, secret
 
 
@@ -98,7 +91,7 @@ def do_revoke_token(token: ApiToken, user: User) -> ApiToken:
             token.revoked_at, token.revoked_by = timezone.now(), user
             token.save(update_fields=["revoked_at", "revoked_by"])
             User.objects.filter(pk=token.user_id).update(is_active=False)
-        record_event("api_token.revoked", token, actor=user, department=token.department)
+        record_event(AuditAction.API_TOKEN_REVOKED, token, actor=user, department=token.department)
     return token
 
 

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from orchestrator.accounts.models import Department, User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case, Specimen
 from orchestrator.cases.services import CaseDocumentInvalid, create_case, parse_case_document
@@ -282,7 +283,7 @@ def _update_case(case: Case, document: dict[str, Any]) -> None:
     case.save()
     for spec in specimens:
         Specimen.objects.update_or_create(case=case, label=spec["label"], defaults=spec)
-    record_event("case.updated", case, actor_label="hl7", department=case.department)
+    record_event(AuditAction.CASE_UPDATED, case, actor_label="hl7", department=case.department)
 
 
 @dataclass(frozen=True)
@@ -370,7 +371,7 @@ def reprocess_message(original: InboundMessage, user: User) -> InboundMessage:
         row.ack = b""  # a reprocessing is not acknowledged to anyone
         row.save(force_insert=True)
         record_event(
-            "inbound_message.reprocessed",
+            AuditAction.INBOUND_MESSAGE_REPROCESSED,
             row,
             actor=user,
             department=user.department,

@@ -25,15 +25,14 @@ from rest_framework.decorators import api_view, authentication_classes
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from orchestrator.accounts.policy import Permission, enforce
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import Workflow
 from orchestrator.integrations.access import (
-    MESSAGE_READERS,
-    RAW_READERS,
-    ROUTING_EDITORS,
     ApiTokenAuthentication,
-    check_role,
     department_id,
+    sees_raw,
     user_of,
 )
 from orchestrator.integrations.hl7.message import NotAddressable, decode
@@ -189,11 +188,6 @@ class RoutingRuleSerializer(serializers.ModelSerializer[RoutingRule]):
         return attrs
 
 
-def _denied_404(user: Any, obj: Any, what: str) -> Http404:
-    record_event(f"{what}.denied", obj, actor=user, department=user.department)
-    return Http404(f"no such {what.replace('_', ' ')}")
-
-
 @extend_schema(
     parameters=[
         OpenApiParameter("accession", str, description="case accession (exact)"),
@@ -213,7 +207,7 @@ class InboundMessageViewSet(viewsets.ReadOnlyModelViewSet[InboundMessage]):
 
     def get_queryset(self) -> QuerySet[InboundMessage]:
         user = user_of(self.request)
-        check_role(user, MESSAGE_READERS, "inbound_message")
+        enforce(user, Permission.MESSAGE_READ, attempted="list inbound messages")
         rows = (
             InboundMessage.objects.filter(department_id=department_id(user))
             .prefetch_related("reprocessed_as")
@@ -228,22 +222,20 @@ class InboundMessageViewSet(viewsets.ReadOnlyModelViewSet[InboundMessage]):
 
     def get_serializer_context(self) -> dict[str, Any]:
         user = user_of(self.request)
-        return {**super().get_serializer_context(), "show_raw": user.role in RAW_READERS}
+        return {**super().get_serializer_context(), "show_raw": sees_raw(user)}
 
     def get_object(self) -> InboundMessage:
         user = user_of(self.request)
-        check_role(user, MESSAGE_READERS, "inbound_message")
         message = InboundMessage.objects.filter(pk=self.kwargs["pk"]).first()
         if message is None:
             raise Http404("no such inbound message")
-        if message.department_id != user.department_id:
-            raise _denied_404(user, message, "inbound_message")
+        enforce(user, Permission.MESSAGE_READ, message, attempted="view an inbound message")
         record_event(
-            "inbound_message.viewed",
+            AuditAction.INBOUND_MESSAGE_VIEWED,
             message,
             actor=user,
             department=user.department,
-            raw_shown=user.role in RAW_READERS,
+            raw_shown=sees_raw(user),
         )
         return message
 
@@ -281,9 +273,7 @@ def reprocess(request: Request, pk: int) -> Response:
     message = InboundMessage.objects.filter(pk=pk).first()
     if message is None:
         raise Http404("no such inbound message")
-    if message.department_id != user.department_id:
-        raise _denied_404(user, message, "inbound_message")
-    check_role(user, RAW_READERS, "inbound_message.reprocess", message)
+    enforce(user, Permission.INTEGRATION_MANAGE, message, attempted="reprocess a message")
     attempt = reprocess_message(message, user)
     context = {"request": request, "show_raw": True}
     data = InboundMessageDetailSerializer(attempt, context=context).data
@@ -299,7 +289,7 @@ class RoutingRuleViewSet(viewsets.ModelViewSet[RoutingRule]):
 
     def get_queryset(self) -> QuerySet[RoutingRule]:
         user = user_of(self.request)
-        check_role(user, MESSAGE_READERS, "routing_rule")
+        enforce(user, Permission.MESSAGE_READ, attempted="list routing rules")
         return RoutingRule.objects.filter(department_id=department_id(user)).select_related(
             "workflow"
         )
@@ -309,24 +299,22 @@ class RoutingRuleViewSet(viewsets.ModelViewSet[RoutingRule]):
         rule = RoutingRule.objects.filter(pk=self.kwargs["pk"]).first()
         if rule is None:
             raise Http404("no such routing rule")
-        if rule.department_id != user.department_id:
-            raise _denied_404(user, rule, "routing_rule")
-        check_role(user, MESSAGE_READERS, "routing_rule")
+        enforce(user, Permission.MESSAGE_READ, rule, attempted="read a routing rule")
         if self.request.method not in ("GET", "HEAD", "OPTIONS"):
-            check_role(user, ROUTING_EDITORS, "routing_rule.change", rule)
+            enforce(user, Permission.INTEGRATION_CONFIGURE, rule, attempted="change a rule")
         return rule
 
     def perform_create(self, serializer: serializers.BaseSerializer[RoutingRule]) -> None:
         user = user_of(self.request)
-        check_role(user, ROUTING_EDITORS, "routing_rule.create")
+        enforce(user, Permission.INTEGRATION_CONFIGURE, attempted="add a routing rule")
         rule = serializer.save(department=user.department)
-        record_event("routing_rule.created", rule, actor=user, department=user.department)
+        record_event(AuditAction.ROUTING_RULE_CREATED, rule, actor=user, department=user.department)
 
     def perform_update(self, serializer: serializers.BaseSerializer[RoutingRule]) -> None:
         user = user_of(self.request)
         rule = serializer.save()
         record_event(
-            "routing_rule.changed",
+            AuditAction.ROUTING_RULE_CHANGED,
             rule,
             actor=user,
             department=user.department,
@@ -335,5 +323,7 @@ class RoutingRuleViewSet(viewsets.ModelViewSet[RoutingRule]):
 
     def perform_destroy(self, instance: RoutingRule) -> None:
         user = user_of(self.request)
-        record_event("routing_rule.deleted", instance, actor=user, department=user.department)
+        record_event(
+            AuditAction.ROUTING_RULE_DELETED, instance, actor=user, department=user.department
+        )
         instance.delete()

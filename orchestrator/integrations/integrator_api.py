@@ -35,13 +35,12 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from orchestrator.accounts.policy import Permission, enforce
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case, Specimen
 from orchestrator.cases.services import CaseDocumentInvalid
 from orchestrator.integrations.access import (
-    INTEGRATORS,
-    ROUTING_EDITORS,
-    check_role,
     department_id,
     do_create_token,
     do_revoke_token,
@@ -153,7 +152,7 @@ class SubmittedSerializer(serializers.Serializer[dict[str, Any]]):
     case = CaseDetailSerializer()
 
 
-class ProblemsSerializer(serializers.Serializer[dict[str, Any]]):
+class SubmissionProblemsSerializer(serializers.Serializer[dict[str, Any]]):
     problems = serializers.ListField(child=serializers.CharField())
 
 
@@ -239,7 +238,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet[Case]):
 
     def get_queryset(self) -> QuerySet[Case]:
         user = user_of(self.request)
-        check_role(user, INTEGRATORS, "case")
+        enforce(user, Permission.INTEGRATION_MANAGE, attempted="list cases")
         cases = _cases(user)
         if self.action == "list":
             cases = _case_filters(cases, self.request.query_params)
@@ -250,14 +249,16 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet[Case]):
 
     def get_object(self) -> Case:
         user = user_of(self.request)
-        check_role(user, INTEGRATORS, "case")
+        enforce(user, Permission.INTEGRATION_MANAGE, attempted="read a case")
         case = _cases(user).prefetch_related("specimens").filter(pk=self.kwargs["pk"]).first()
         if case is None:
             other = Case.objects.filter(pk=self.kwargs["pk"]).first()
             if other is not None:
-                record_event("case.denied", other, actor=user, department=user.department)
+                enforce(user, Permission.INTEGRATION_MANAGE, other, attempted="read a case")
             raise Http404("no such case")
-        record_event("case.viewed", case, actor=user, department=user.department, via="api")
+        record_event(
+            AuditAction.CASE_VIEWED, case, actor=user, department=user.department, via="api"
+        )
         return case
 
 
@@ -279,8 +280,8 @@ def _document(request: Request) -> tuple[Any, list[Any]]:
     responses={
         201: SubmittedSerializer,
         200: SubmittedSerializer,
-        400: ProblemsSerializer,
-        409: ProblemsSerializer,
+        400: SubmissionProblemsSerializer,
+        409: SubmissionProblemsSerializer,
     },
 )
 @api_view(["POST"])
@@ -289,7 +290,7 @@ def _document(request: Request) -> tuple[Any, list[Any]]:
 def submit(request: Request) -> Response:
     """Submit a case; the same accession again answers the existing case (200)."""
     user = user_of(request)
-    check_role(user, INTEGRATORS, "case.submit")
+    enforce(user, Permission.INTEGRATION_MANAGE, attempted="submit a case")
     options: Any = request.data if hasattr(request.data, "get") else {}
     start = str(options.get("start_run", "true")).lower() not in ("false", "0", "no")
     try:
@@ -315,12 +316,12 @@ def submit(request: Request) -> Response:
 def case_reports(request: Request, pk: int) -> Response:
     """The case's report versions you may read, oldest first, with their data."""
     user = user_of(request)
-    check_role(user, INTEGRATORS, "case")
-    case = Case.objects.filter(pk=pk, department_id=department_id(user)).first()
+    case = Case.objects.filter(pk=pk).first()
     if case is None:
         raise Http404("no such case")
+    enforce(user, Permission.INTEGRATION_MANAGE, case, attempted="read a case's reports")
     reports = [r for r in case.reports.order_by("version_no") if r.readable_by_role(user.role)]
-    record_event("case.reports_viewed", case, actor=user, department=user.department)
+    record_event(AuditAction.REPORT_LISTED, case, actor=user, department=user.department, via="api")
     return Response(ReportSerializer(reports, many=True).data)
 
 
@@ -330,16 +331,18 @@ def case_reports(request: Request, pk: int) -> Response:
 def report_pdf(request: Request, pk: int) -> FileResponse:
     """A report version's PDF (signed versions for integration engineers); audited."""
     user = user_of(request)
-    check_role(user, INTEGRATORS, "report")
     report = Report.objects.select_related("case").filter(pk=pk).first()
-    if report is None or report.case.department_id != user.department_id:
-        if report is not None:
-            record_event("report.download_denied", report, actor=user, department=user.department)
+    if report is None:
         raise Http404("no such report")
+    enforce(user, Permission.INTEGRATION_MANAGE, report, attempted="download a report")
     if not report.readable_by_role(user.role) or not report.pdf:
-        record_event("report.download_denied", report, actor=user, department=user.department)
+        record_event(
+            AuditAction.REPORT_DOWNLOAD_DENIED, report, actor=user, department=user.department
+        )
         raise Http404("no such report")
-    record_event("report.downloaded", report, actor=user, department=user.department, via="api")
+    record_event(
+        AuditAction.REPORT_DOWNLOADED, report, actor=user, department=user.department, via="api"
+    )
     return FileResponse(
         report.pdf.open("rb"),
         content_type="application/pdf",
@@ -356,7 +359,7 @@ class TokenViewSet(viewsets.ReadOnlyModelViewSet[ApiToken]):
 
     def get_queryset(self) -> QuerySet[ApiToken]:
         user = user_of(self.request)
-        check_role(user, ROUTING_EDITORS, "api_token")
+        enforce(user, Permission.INTEGRATION_CONFIGURE, attempted="list API tokens")
         return ApiToken.objects.filter(department_id=department_id(user)).select_related(
             "created_by"
         )
@@ -369,7 +372,7 @@ class TokenViewSet(viewsets.ReadOnlyModelViewSet[ApiToken]):
     )
     def create(self, request: Request) -> Response:
         user = user_of(request)
-        check_role(user, ROUTING_EDITORS, "api_token.create")
+        enforce(user, Permission.INTEGRATION_CONFIGURE, attempted="issue an API token")
         body: Any = request.data
         name = str(body.get("name", "") if isinstance(body, dict) else "").strip()
         if not name or len(name) > 100:
@@ -384,8 +387,8 @@ class TokenViewSet(viewsets.ReadOnlyModelViewSet[ApiToken]):
 @authentication_classes(AUTHENTICATION)
 def revoke_token(request: Request, pk: int) -> Response:
     user = user_of(request)
-    check_role(user, ROUTING_EDITORS, "api_token.revoke")
-    token = ApiToken.objects.filter(pk=pk, department_id=department_id(user)).first()
+    token = ApiToken.objects.filter(pk=pk).first()
     if token is None:
         raise Http404("no such API token")
+    enforce(user, Permission.INTEGRATION_CONFIGURE, token, attempted="revoke an API token")
     return Response(TokenSerializer(do_revoke_token(token, user)).data)

@@ -23,9 +23,8 @@ def test_an_acknowledged_order_becomes_a_case_whose_run_succeeds(
     celery_worker: devstack.ManagedProcess,
     listener_factory: Callable[..., Running],
 ) -> None:
-    RoutingRule.objects.create(
-        department=demo.department, order_code="BREAST", workflow=demo.workflow_version.workflow
-    )
+    rule = RoutingRule.objects.get(department=demo.department, order_code="BREAST")
+    assert rule.workflow == demo.workflow_version.workflow
     listener = listener_factory()
 
     ack = ack_fields(exchange(listener.port, order("E2E-1", accession="S26-HL7-1"))[0])

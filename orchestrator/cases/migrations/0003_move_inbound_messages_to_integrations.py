@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0001_initial"),
+        ("cases", "0002_case_priority"),
     ]
 
     operations = [
