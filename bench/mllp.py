@@ -147,7 +147,7 @@ def measure(messages: int, connections: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=5000)
-    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=8)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pathflow-bench-mllp-") as var_dir:
         os.environ["PATHFLOW_VAR_DIR"] = var_dir
