@@ -211,15 +211,16 @@ class Store(threading.Thread):
         try:
             with self.db_lock, transaction.atomic():
                 replies = [self._receive(job) for job in batch]
-        except DatabaseError as exc:
+        except Exception as exc:  # a database error, or a fault of ours storing the fallback
             # Nothing of the batch is stored, so nothing is acknowledged: the connections close
-            # and senders send again.
+            # and senders send again. The thread lives on for the next batch.
             logger.error("storing %d inbound messages failed (%s)", len(batch), type(exc).__name__)
             close_old_connections()
             with contextlib.suppress(DatabaseError):
                 connection.close()
+            failure = exc if isinstance(exc, DatabaseError) else DatabaseError(str(exc))
             for job in batch:
-                job.loop.call_soon_threadsafe(_fail, job.future, exc)
+                job.loop.call_soon_threadsafe(_fail, job.future, failure)
             return
         self.stats.batches += 1
         self.last_batch_at = time.monotonic()
