@@ -83,16 +83,18 @@ def test_it_reads_gb18030_and_utf8_names_escapes_repeats_z_segments_and_crlf(
         extra=("ZXX|whatever",),
     )
     plain = order("D1", charset="", family="Smith", given="Anna", mrn="MRN-5")
+    default_cjk = order("D2", charset="", family="王", given="五", mrn="MRN-6")
 
-    acks = exchange(listener.port, gb, utf, plain)
+    acks = exchange(listener.port, gb, utf, plain, default_cjk)
 
     assert [ack_fields(a, "gb18030")["MSA"][1:3] for a in acks] == [
         ["AA", "GB1"],
         ["AA", "U1"],
         ["AA", "D1"],
+        ["AA", "D2"],
     ]
     assert ack_fields(acks[0], "gb18030")["MSH"][18] == "GB 18030"
-    wait_processed(3)
+    wait_processed(4)
     gb_case = Case.objects.get(accession="S-GB1")
     assert gb_case.patient_name == "欧阳娜娜"
     assert gb_case.clinical_info == "边缘|切缘^上&下~重复\\反斜杠"
@@ -100,6 +102,7 @@ def test_it_reads_gb18030_and_utf8_names_escapes_repeats_z_segments_and_crlf(
     utf_case = Case.objects.get(accession="S-U1")
     assert (utf_case.patient_name, utf_case.patient_mrn) == ("李雷", "MRN-77")
     assert Case.objects.get(accession="S-D1").patient_name == "Anna Smith"
+    assert Case.objects.get(accession="S-D2").patient_name == "王五"  # UTF-8 by default
 
 
 def test_a_resent_message_is_answered_again_and_creates_nothing_new(listener: Running) -> None:
