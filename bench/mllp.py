@@ -2,7 +2,7 @@
 
 Prints `name=value` lines:
   mllp_msgs_per_s         sustained ORM^O01 ingestion: messages acknowledged AA per second by a
-                          real `manage.py mllp_listener` process, over CONNECTIONS concurrent
+                          real `manage.py mllp_listener` process, over --connections (8) concurrent
                           MLLP connections each sending its next order when the last ACK came
                           (python-hl7's client); goal >= 500
   mllp_ack_p99_ms         99th percentile of send → ACK received over those messages; goal <= 50
@@ -11,6 +11,9 @@ Prints `name=value` lines:
   mllp_single_ack_p99_ms
   mllp_cases_per_s        acknowledged orders made into cases with a queued run per second by
                           the listener's processor, from the first ACK until the last case
+  mllp_listener_cpu_ms_per_msg  CPU time (user + system) of the listener process per message
+                          of the concurrent phase, its processor's work during it included:
+                          what the machine's load cannot hide
 
 Everything runs against a fresh SQLite database (WAL, PATHFLOW_MLLP_SQLITE_SYNCHRONOUS=FULL
 unless set: every commit is synced before its ACK) and an embedded Redis in a temporary
@@ -83,6 +86,12 @@ async def _send(port: int, frames: list[bytes], connections: int) -> tuple[float
     return elapsed, latencies
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _wait_processed() -> None:
     from orchestrator.integrations.models import InboundMessage
 
@@ -120,8 +129,11 @@ def measure(messages: int, connections: int) -> dict[str, float]:
         single_s, single_lat = asyncio.run(_send(port, single, 1))
         _wait_processed()
         frames = [order(i, "many") for i in range(messages)]
+        pid = listener.process.pid if listener.process else 0
+        cpu_before = _cpu_seconds(pid)
         first_ack = time.monotonic()
         elapsed, latencies = asyncio.run(_send(port, frames, connections))
+        cpu = _cpu_seconds(pid) - cpu_before
         _wait_processed()
         cases_s = time.monotonic() - first_ack
         stored = InboundMessage.objects.filter(control_id__startswith="many-")
@@ -141,6 +153,7 @@ def measure(messages: int, connections: int) -> dict[str, float]:
         "mllp_single_msgs_per_s": len(single) / single_s,
         "mllp_single_ack_p99_ms": _p(single_lat, 0.99),
         "mllp_cases_per_s": messages / cases_s,
+        "mllp_listener_cpu_ms_per_msg": cpu / messages * 1000,
     }
 
 

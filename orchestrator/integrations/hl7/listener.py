@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 START_BLOCK = b"\x0b"
 END_BLOCK = b"\x1c\x0d"
 BATCH_MAX = 200
+BUSY_WINDOW_S = 0.005
 
 
 @dataclass
@@ -171,8 +172,10 @@ class Store(threading.Thread):
         self.jobs.put(None)
 
     def busy(self) -> bool:
-        """Frames are waiting, or a batch was stored in the last 20 ms (more are coming)."""
-        return not self.jobs.empty() or time.monotonic() - self.last_batch_at < 0.02
+        """Frames are waiting, or a batch was stored in the last 5 ms: senders answer an ACK
+        with their next message within about that long when they are sending back to back;
+        at a steady pace below saturation the gaps are longer and the processor keeps up."""
+        return not self.jobs.empty() or time.monotonic() - self.last_batch_at < BUSY_WINDOW_S
 
     def run(self) -> None:
         self._tune_connection()
