@@ -26,6 +26,7 @@ from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import CaseDocumentInvalid
 from orchestrator.designs.models import VersionStatus, Workflow, WorkflowVersion
+from orchestrator.designs.workflow_shapes import NodeRunResult
 from orchestrator.reports.models import Report
 from orchestrator.runs import api_shapes, observability
 from orchestrator.runs.models import NodeRun, Run
@@ -571,7 +572,7 @@ def _version_to_try(workflow: Workflow, number: int | None) -> WorkflowVersion:
     return found
 
 
-@extend_schema(request=NodeRunBody, responses=OpenApiTypes.OBJECT)
+@extend_schema(request=NodeRunBody, responses={200: NodeRunResult, 400: api_shapes.Problem})
 @api_view(["POST"])
 def workflow_node_run(request: Request, slug: str, node_id: str) -> Response:
     """Run one node of the draft (or of ``version``) with pinned inputs, right now, in this

@@ -28,7 +28,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The node-type palette: names, versions, config JSON Schemas and typed ports. */
-        get: operations["node_types_retrieve"];
+        get: operations["node_types_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -173,6 +173,26 @@ export interface paths {
         put?: never;
         /** @description Submit the decision of a review node that parks the run; the run resumes. */
         post: operations["runs_review_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/sample-cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The sample case documents shipped in demo/cases, for a test run of a draft (synthetic
+         *     data: no patient's).
+         */
+        get: operations["sample_cases_list"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -466,7 +486,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description Publish the draft; 400 with every problem when it has any. */
+        /** @description Publish the draft with a note; 400 with every problem when it has any. */
         post: operations["workflows_publish_create"];
         delete?: never;
         options?: never;
@@ -590,17 +610,72 @@ export interface components {
             id: number;
             accession: string;
         };
+        ChangedNode: {
+            id: string;
+            fields: string[];
+            /** @description dotted keys */
+            config_keys: string[];
+        };
         DepartmentRef: {
             id: number;
             /** @description the department's code, as in import files and HL7 */
             code: string;
             name: string;
         };
+        DetailShape: {
+            detail: string;
+        };
         Draft: {
             /** @description the graph spec (workflows/spec.py) */
             graph: unknown;
             /** @description template version id */
             template_version?: number;
+            /**
+             * Format: date-time
+             * @description updated_at of the draft you edited: if it was saved since, 409 (no overwrite)
+             */
+            base_updated_at?: string;
+        };
+        DraftConflictShape: {
+            detail: string;
+            updated_by: string | null;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        /** @description The draft with every problem and warning of its graph. */
+        DraftShape: {
+            number: number;
+            status: components["schemas"]["VersionStatusEnum"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description send back as base_updated_at when saving
+             */
+            updated_at: string;
+            updated_by: string | null;
+            /** Format: date-time */
+            published_at: string | null;
+            created_by: string | null;
+            published_from: number | null;
+            publish_note: string;
+            template: components["schemas"]["TemplateVersionRef"];
+            /** @description the graph spec (workflows/spec.py) */
+            graph: unknown;
+            valid: boolean;
+            problems: components["schemas"]["GraphProblemShape"][];
+            warnings: components["schemas"]["GraphProblemShape"][];
+        };
+        EdgeShape: {
+            id: string;
+            source: string;
+            source_port: string;
+            target: string;
+            target_port: string;
+        };
+        EdgesDiff: {
+            added: components["schemas"]["EdgeShape"][];
+            removed: components["schemas"]["EdgeShape"][];
         };
         FilledValues: {
             values: {
@@ -631,12 +706,28 @@ export interface components {
             /** @description its checkpoint was copied from the re-run run */
             reused: boolean;
         };
+        /** @description One problem or warning, naming what it is about (each key may be null). */
+        GraphProblemShape: {
+            code: string;
+            message: string;
+            node_id: string | null;
+            edge_id: string | null;
+            port: string | null;
+            element_id: string | null;
+        };
         Import: {
             /**
              * Format: uri
              * @description an export file (JSON)
              */
             file?: string | null;
+        };
+        ImportedShape: {
+            valid: boolean;
+            problems: components["schemas"]["GraphProblemShape"][];
+            warnings: unknown[];
+            workflow: components["schemas"]["WorkflowSummaryShape"];
+            version: components["schemas"]["VersionSummaryShape"];
         };
         /**
          * @description * `zh` - zh
@@ -675,6 +766,11 @@ export interface components {
             /** Format: date-time */
             readonly finished_at: string | null;
         };
+        NodePorts: {
+            inputs: components["schemas"]["PortShape"][];
+            outputs: components["schemas"]["PortShape"][];
+            problems: string[];
+        };
         NodeRun: {
             readonly node_id: string;
             readonly node_type: string;
@@ -690,6 +786,15 @@ export interface components {
             nodes?: unknown;
             version?: number;
         };
+        NodeRunResult: {
+            node_id: string;
+            node_type: string;
+            status: string;
+            outputs: unknown;
+            error: string | null;
+            duration_ms: number | null;
+            version: number;
+        };
         /**
          * @description * `running` - Running
          *     * `succeeded` - Succeeded
@@ -700,6 +805,27 @@ export interface components {
          * @enum {string}
          */
         NodeRunStatusEnum: "running" | "succeeded" | "failed" | "skipped" | "cancelled" | "waiting";
+        NodeTypeShape: {
+            name: string;
+            version: number;
+            title: string;
+            description: string;
+            /** @description JSON Schema of the node's config */
+            config_schema: {
+                [key: string]: unknown;
+            };
+            inputs: components["schemas"]["PortShape"][];
+            outputs: components["schemas"]["PortShape"][];
+            is_trigger: boolean;
+            /** @description the ports depend on the config: ask node-types/{name}/{version}/ports */
+            ports_from_config: boolean;
+        };
+        NodesDiff: {
+            added: string[];
+            removed: string[];
+            changed: components["schemas"]["ChangedNode"][];
+            moved: string[];
+        };
         PaginatedReportTemplateList: {
             /** @example 123 */
             count: number;
@@ -758,6 +884,14 @@ export interface components {
             version_id: number;
             version_status: components["schemas"]["VersionStatusEnum"];
         };
+        PortShape: {
+            name: string;
+            type: components["schemas"]["TypeEnum"];
+            required: boolean;
+            /** @description more than one edge may arrive at this input */
+            multiple: boolean;
+            title: string;
+        };
         Preview: {
             /** @description id of a saved template version of your department */
             template_version?: number;
@@ -797,6 +931,10 @@ export interface components {
             /** Format: date-time */
             finished_at: string | null;
             duration_ms: number | null;
+        };
+        Publish: {
+            /** @default  */
+            note: string;
         };
         ReportRef: {
             id: number;
@@ -925,6 +1063,16 @@ export interface components {
          * @enum {string}
          */
         RunStatusEnum: "queued" | "running" | "waiting_review" | "succeeded" | "failed" | "cancelled";
+        SampleCase: {
+            /** @description file name without .json */
+            name: string;
+            /** @description a case document, as test-run's case_document */
+            document: unknown;
+        };
+        TemplateChange: {
+            to: string;
+            from: string;
+        };
         TemplateContent: {
             dataset: unknown;
             /** @default  */
@@ -961,15 +1109,66 @@ export interface components {
             readonly layout_html: string;
             readonly layout_css: string;
         };
+        TemplateVersionRef: {
+            id: number;
+            slug: string;
+            version: number;
+        };
         TestRunBody: {
             case?: number;
             case_document?: unknown;
         };
+        /**
+         * @description * `any` - any
+         *     * `json` - json
+         *     * `number` - number
+         *     * `string` - string
+         *     * `boolean` - boolean
+         *     * `image` - image
+         *     * `case` - case
+         *     * `findings` - findings
+         *     * `report` - report
+         * @enum {string}
+         */
+        TypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
         Validate: {
             /** @description default: the saved draft */
             graph?: unknown;
             /** @description template version id */
             template_version?: number;
+        };
+        ValidationShape: {
+            valid: boolean;
+            problems: components["schemas"]["GraphProblemShape"][];
+            warnings: components["schemas"]["GraphProblemShape"][];
+        };
+        VersionDetailShape: {
+            number: number;
+            status: components["schemas"]["VersionStatusEnum"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description send back as base_updated_at when saving
+             */
+            updated_at: string;
+            updated_by: string | null;
+            /** Format: date-time */
+            published_at: string | null;
+            created_by: string | null;
+            published_from: number | null;
+            publish_note: string;
+            template: components["schemas"]["TemplateVersionRef"];
+            /** @description the graph spec (workflows/spec.py) */
+            graph: unknown;
+        };
+        VersionDiffShape: {
+            to: number;
+            nodes: components["schemas"]["NodesDiff"];
+            edges: components["schemas"]["EdgesDiff"];
+            graph: string[];
+            template_version: components["schemas"]["TemplateChange"] | null;
+            from: number;
         };
         /**
          * @description * `draft` - Draft
@@ -977,21 +1176,70 @@ export interface components {
          * @enum {string}
          */
         VersionStatusEnum: "draft" | "published";
+        VersionSummaryShape: {
+            number: number;
+            status: components["schemas"]["VersionStatusEnum"];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description send back as base_updated_at when saving
+             */
+            updated_at: string;
+            updated_by: string | null;
+            /** Format: date-time */
+            published_at: string | null;
+            created_by: string | null;
+            published_from: number | null;
+            publish_note: string;
+            template: components["schemas"]["TemplateVersionRef"];
+        };
         WorkflowCreate: {
             slug: string;
             name: string;
             case_type: string;
             /** @default  */
             description: string;
-            /** @description id of the template version */
-            template_version: number;
+            /** @description id of the template version (or give `template`) */
+            template_version?: number;
+            /** @description slug of a department template: its latest published version (else its draft) */
+            template?: string;
             /** @description graph spec; default: a trigger */
             graph?: unknown;
+        };
+        WorkflowCreatedShape: {
+            slug: string;
+            name: string;
+            case_type: string;
+            description: string;
+            draft: components["schemas"]["DraftShape"];
+        };
+        WorkflowDetailShape: {
+            slug: string;
+            name: string;
+            case_type: string;
+            description: string;
+            draft: components["schemas"]["DraftShape"] | null;
+            published: components["schemas"]["VersionSummaryShape"][];
+        };
+        WorkflowInvalidShape: {
+            detail: string;
+            problems: components["schemas"]["GraphProblemShape"][];
+            /** @description problems as objects; notes about a file as text */
+            warnings: unknown[];
         };
         WorkflowRef: {
             slug: string;
             name: string;
             version: number;
+        };
+        WorkflowSummaryShape: {
+            slug: string;
+            name: string;
+            case_type: string;
+            description: string;
+            published_version: number | null;
+            draft_version: number | null;
         };
     };
     responses: never;
@@ -1021,7 +1269,7 @@ export interface operations {
             };
         };
     };
-    node_types_retrieve: {
+    node_types_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1035,9 +1283,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NodeTypeShape"][];
                 };
             };
         };
@@ -1071,9 +1317,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NodePorts"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailShape"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailShape"];
                 };
             };
         };
@@ -1331,6 +1591,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+        };
+    };
+    sample_cases_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SampleCase"][];
                 };
             };
         };
@@ -1702,9 +1981,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowSummaryShape"][];
                 };
             };
         };
@@ -1724,14 +2001,20 @@ export interface operations {
             };
         };
         responses: {
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowCreatedShape"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailShape"];
                 };
             };
         };
@@ -1752,9 +2035,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["WorkflowDetailShape"];
                 };
             };
         };
@@ -1780,9 +2061,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["VersionDiffShape"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailShape"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailShape"];
                 };
             };
         };
@@ -1809,9 +2104,23 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["DraftShape"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailShape"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftConflictShape"];
                 };
             };
         };
@@ -1865,9 +2174,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["NodeRunResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -1881,16 +2196,28 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Publish"];
+                "application/x-www-form-urlencoded": components["schemas"]["Publish"];
+                "multipart/form-data": components["schemas"]["Publish"];
+            };
+        };
         responses: {
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["VersionSummaryShape"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowInvalidShape"];
                 };
             };
         };
@@ -1912,14 +2239,20 @@ export interface operations {
             };
         };
         responses: {
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["VersionSummaryShape"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowInvalidShape"];
                 };
             };
         };
@@ -1973,9 +2306,15 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ValidationShape"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DetailShape"];
                 };
             };
         };
@@ -1996,9 +2335,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["VersionSummaryShape"][];
                 };
             };
         };
@@ -2020,9 +2357,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["VersionDetailShape"];
                 };
             };
         };
@@ -2046,14 +2381,20 @@ export interface operations {
             };
         };
         responses: {
-            200: {
+            201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        [key: string]: unknown;
-                    };
+                    "application/json": components["schemas"]["ImportedShape"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkflowInvalidShape"];
                 };
             };
         };
