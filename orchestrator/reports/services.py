@@ -32,6 +32,7 @@ from orchestrator.runs.models import Run
 from workflows.datasets import (
     SLUG_PATTERN,
     Dataset,
+    ai_section,
     findings_problems,
     parse_dataset,
     synoptic_sections,
@@ -201,6 +202,10 @@ def build_report_context(
             "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
         },
         "sections": [asdict(section) for section in synoptic_sections(dataset, values, language)],
+        # Model-sourced values, printed apart from the pathologist's determinations.
+        "ai_block": asdict(ai)
+        if (ai := ai_section(dataset, values, language, provenance))
+        else None,
         "ai_marks": marks,
         "ai_sources": sources,
     }

@@ -148,7 +148,7 @@ async def test_an_approved_review_resumes_into_the_approved_branch_with_the_pers
     [(findings, provenance, _)] = library.rendered
     assert findings == {"histologic_grade": "2"}
     assert provenance["histologic_grade"] == [
-        {"kind": "person", "user": 7, "at": "2026-11-27T08:00:00+00:00"}
+        {"kind": "person", "user": 7, "name": "Dr Li", "at": "2026-11-27T08:00:00+00:00"}
     ]
     # Nothing before the review ran again.
     assert {node for node, _ in checkpoints.started} == {"approved_report"}

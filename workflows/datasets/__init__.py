@@ -81,14 +81,17 @@ from workflows.datasets.model import (
 from workflows.datasets.problems import findings_problems
 from workflows.datasets.rules import override_reasons, with_derived
 from workflows.datasets.synoptic import (
+    AI_TITLE,
     SynopticRow,
     SynopticSection,
+    ai_section,
     display_value,
     synoptic_sections,
     synoptic_text,
 )
 
 __all__ = [
+    "AI_TITLE",
     "DATASET_SCHEMA_VERSION",
     "ELEMENT_TYPES",
     "LANGUAGES",
@@ -113,6 +116,7 @@ __all__ = [
     "Section",
     "SynopticRow",
     "SynopticSection",
+    "ai_section",
     "assess",
     "decimal_places",
     "definition_problems",

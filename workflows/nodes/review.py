@@ -77,7 +77,13 @@ def decision_outputs(
 ) -> dict[str, Any]:
     """The review node's outputs once a person decided; ``decision`` was checked first."""
     values = dict(decision.get("values") or {})
-    source = {"kind": "person", "user": reviewer.get("id"), "at": decided_at}
+    source = {
+        "kind": "person",
+        "user": reviewer.get("id"),
+        # The name prints in the report ("AI, verified by <name>") as it was when decided.
+        "name": reviewer.get("name") or reviewer.get("username", ""),
+        "at": decided_at,
+    }
     findings = {"values": values, "provenance": {key: [source] for key in values}}
     # The decision port carries the person's findings too, so that e.g. a render node fed from
     # `approved` runs only on approval and shows who filled what.
