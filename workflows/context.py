@@ -35,6 +35,8 @@ class RenderedReport:
     report_id: int
     sha256: str
     pages: int
+    # Model values left out because their element does not apply: element_id, value, reason.
+    dropped: tuple[dict[str, Any], ...] = ()
 
 
 class Services(Protocol):

@@ -33,6 +33,7 @@ from workflows.datasets import (
     SLUG_PATTERN,
     Dataset,
     ai_section,
+    drop_inapplicable_model_values,
     findings_problems,
     parse_dataset,
     synoptic_sections,
@@ -368,9 +369,13 @@ def create_draft_report(
     figures: Sequence[Figure] = (),
 ) -> tuple[Report, RenderedPdf]:
     """Validate ``values`` against the run's template version (a draft may be incomplete),
-    render it (with optional ``figures``, e.g. tiles) and store a new draft report version."""
+    render it (with optional ``figures``, e.g. tiles) and store a new draft report version.
+
+    A model's value for an element that does not apply to the case is dropped, never printed,
+    and kept with the reason in the report's provenance (``dropped_values`` reads it back)."""
     template_version = run.template_version
     dataset = parse_dataset(template_version.dataset)
+    values, provenance, _ = drop_inapplicable_model_values(dataset, values, provenance)
     problems = findings_problems(dataset, values, complete=False)
     if problems:
         raise FindingsRejected([str(p) for p in problems])

@@ -51,8 +51,11 @@ Synoptic view ("Element: response" rows, in dataset order):
 from workflows.datasets.definition import definition_problems, parse_dataset
 from workflows.datasets.findings import (
     Assessment,
+    Dropped,
     assess,
     decimal_places,
+    drop_inapplicable_model_values,
+    dropped_values,
     visibility,
 )
 from workflows.datasets.model import (
@@ -109,6 +112,7 @@ __all__ = [
     "Assessment",
     "Dataset",
     "DatasetInvalid",
+    "Dropped",
     "Element",
     "ElementType",
     "FieldProblem",
@@ -121,6 +125,8 @@ __all__ = [
     "decimal_places",
     "definition_problems",
     "display_value",
+    "drop_inapplicable_model_values",
+    "dropped_values",
     "findings_problems",
     "override_reasons",
     "parse_dataset",
