@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -20,6 +20,12 @@ class Endpoint:
     timeout_s: float
     headers: dict[str, str] = field(default_factory=dict)
     max_response_bytes: int = 16 * 1024 * 1024
+
+
+# What the catalog says its model endpoints' outputs measure: endpoint slug → output name (as
+# read by ``nodes.<id>.result.<name>``) → any of marker, stain, unit. Validation compares it with
+# what the report element an output fills declares it measures.
+EndpointOutputs = Mapping[str, Mapping[str, Mapping[str, str]]]
 
 
 @dataclass(frozen=True)

@@ -149,6 +149,10 @@ class Review(NodeType):
     def fills(self, config: dict[str, Any]) -> frozenset[str]:
         return frozenset(config.get("fields", []))
 
+    def guarded(self, config: dict[str, Any]) -> frozenset[str]:
+        """A person fills the fields, seeing which apply."""
+        return self.fills(config)
+
     async def run(
         self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]
     ) -> dict[str, Any]:
