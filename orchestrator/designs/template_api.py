@@ -33,7 +33,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orchestrator.accounts.models import Role, User
+from orchestrator.accounts.models import User
+from orchestrator.accounts.policy import Permission, role_allows
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
 from orchestrator.designs.templates import (
@@ -62,15 +64,14 @@ class TemplatePermission(BasePermission):
         if not isinstance(user, User) or user.department_id is None:
             return False
         action = getattr(view, "action", None)
-        if request.method in SAFE_METHODS or action in READ_ACTIONS:
-            allowed = user.role in (Role.ADMIN, Role.PATHOLOGIST)
-        else:
-            allowed = user.role == Role.ADMIN
+        reading = request.method in SAFE_METHODS or action in READ_ACTIONS
+        needed = Permission.DESIGN_READ if reading else Permission.DESIGN_CHANGE
+        allowed = role_allows(user.role, needed)
         if not allowed:
             department = user.department
             assert department is not None
             record_event(
-                "template.denied",
+                AuditAction.TEMPLATE_DENIED,
                 department,
                 actor=user,
                 department=department,

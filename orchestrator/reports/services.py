@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from orchestrator.accounts.models import Department
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.designs.models import TemplateVersion
@@ -402,7 +403,7 @@ def create_draft_report(
         )
         report.save()
         record_event(
-            "report.drafted",
+            AuditAction.REPORT_DRAFTED,
             report,
             actor_label="worker",
             department=case.department,
