@@ -38,6 +38,7 @@ from workflows.datasets import (
     findings_problems,
     parse_dataset,
     synoptic_sections,
+    with_derived,
 )
 
 
@@ -221,13 +222,21 @@ def report_data(
     language: str,
     status: str,
 ) -> dict[str, Any]:
-    """The structured data embedded in the PDF as ``report-data.json``."""
+    """The structured data embedded in the PDF as ``report-data.json``: the values as printed,
+    so a derived element left empty carries its computed value (provenance kind ``derived``)."""
+    printed = with_derived(dataset, values)
+    rules = {r.element: r for r in dataset.rules if r.kind == "derived"}
+    derived = {
+        key: [{"kind": "derived", "rule": rules[key].id, "from": list(rules[key].elements)}]
+        for key in printed
+        if key not in values and key in rules
+    }
     return {
         "template": {"slug": dataset.slug, "version": template_version.number},
         "language": language,
         "status": str(status),
-        "values": values,
-        "provenance": provenance,
+        "values": printed,
+        "provenance": {**provenance, **derived} if derived else provenance,
     }
 
 

@@ -19,6 +19,8 @@ that reads an element it does not wait for would see it missing and mean somethi
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections import Counter
 from typing import Any
@@ -170,6 +172,9 @@ def parse_rules(raw: Any, known: dict[str, Element], problems: list[str]) -> tup
     for rule_id, count in Counter(r.id for r in rules).items():
         if count > 1 and rule_id:
             problems.append(f"rule {rule_id!r}: {count} rules share this id")
+    for rule in rules:
+        if rule.kind == "requires" and rule.when:
+            problems.extend(_unreachable_requirements(rule, known))
     targets = Counter(r.element for r in rules if r.kind == "derived" and r.element)
     for target, count in targets.items():
         if count > 1:
@@ -177,6 +182,49 @@ def parse_rules(raw: Any, known: dict[str, Element], problems: list[str]) -> tup
                 f"element {target!r} is the target of {count} derived rules; one value, one rule"
             )
     return tuple(rules)
+
+
+def _domain(element: Element | None) -> list[Any] | None:
+    if element is not None and element.type == "single_select":
+        return [a.code for a in element.answers]
+    if element is not None and element.type == "boolean":
+        return [True, False]
+    return None  # numbers, text, multi-selects: too many answers to try them all
+
+
+def _true(expression: str, variables: dict[str, Any]) -> bool:
+    try:
+        result = evaluate(expression, variables)
+    except ExpressionError:
+        return False
+    return bool(result) and not is_undefined(result)
+
+
+def _unreachable_requirements(rule: Rule, known: dict[str, Element]) -> list[str]:
+    """A requires rule asking for an element whose ``visible_if`` can never hold when the
+    rule's condition does, so no case could ever satisfy it. Decided by trying every answer
+    when both conditions read only single-selects and booleans (few enough combinations);
+    otherwise left to the check of filled data, which names it there."""
+    problems = []
+    for element_id in rule.elements:
+        element = known.get(element_id)
+        if element is None or not element.visible_if:
+            continue
+        names = sorted(referenced_variables(rule.when) | referenced_variables(element.visible_if))
+        domains = [_domain(known.get(name)) for name in names]
+        if any(d is None for d in domains) or math.prod(len(d or ()) for d in domains) > 4096:
+            continue
+        holding = [
+            dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*(d or () for d in domains))
+            if _true(rule.when, dict(zip(names, combo, strict=True)))
+        ]
+        if holding and not any(_true(element.visible_if, answers) for answers in holding):
+            problems.append(
+                f"rule {rule.id!r}: requires {element_id!r} when {rule.when}, but "
+                f"{element_id!r} applies only when {element.visible_if}, which never holds then"
+            )
+    return problems
 
 
 # --- derived values -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ rule named with its message (in the report's language for the preview)."""
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from orchestrator.demo_data import DemoData
 from orchestrator.designs.templates import TemplateContent, create_template, publish_version
 from orchestrator.reports.lifecycle import SignOutBlocked, check_sign_out
 from orchestrator.reports.models import Report
+from orchestrator.reports.rendering import ATTACHMENT_NAME
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import Run, RunStatus
 from tests.conftest import case_document
@@ -69,8 +71,15 @@ def test_the_preview_prints_a_derived_value_the_pathologist_left_empty(
     response = preview(pathologist, values, "en")
 
     assert response.status_code == 200, response.content
-    text = text_of(PdfReader(io.BytesIO(response.content)))
+    reader = PdfReader(io.BytesIO(response.content))
+    text = text_of(reader)
     assert "GradeGrade2" in "".join(text.split()), text
+    # The attached data carries the value as printed, and says where it came from.
+    attached = json.loads(reader.attachments[ATTACHMENT_NAME][0])
+    assert attached["values"]["grade"] == "grade_2"
+    assert attached["provenance"]["grade"] == [
+        {"kind": "derived", "rule": "grade_from_scores", "from": ["tubules", "nuclei", "mitoses"]}
+    ]
 
 
 # --- the draft a render node stores, and sign-out ------------------------------------------------

@@ -9,6 +9,7 @@ import pytest
 from tests.workflows.datasets.support_rules import (
     MESSAGES,
     VIOLATING,
+    ai_document,
     ruled_document,
     ruled_sample,
 )
@@ -331,3 +332,26 @@ def test_rules_added_removed_and_changed_are_diffed(ruled: Dataset) -> None:
         "rule 'ln_involved_within_examined': check changed from 'ln_involved <= ln_examined' "
         "to 'ln_involved < ln_examined + 1'",
     ]
+
+
+def test_requiring_an_element_that_cannot_apply_under_the_condition_is_a_definition_problem() -> (
+    None
+):
+    document = ai_document()
+    never = {"id": "pdl1_when_negative", "kind": "requires", "when": "margin == 'negative'",
+             "elements": ["pdl1_ai"], "message": MESSAGES["distance_when_negative"]}  # fmt: skip
+    sometimes = {**never, "id": "pdl1_when_positive", "when": "margin == 'positive'"}
+    by_number = {**never, "id": "pdl1_by_count", "when": "ln_examined > 3"}
+    document["rules"] = [never, sometimes, by_number]
+
+    assert definition_problems(document) == [
+        "rule 'pdl1_when_negative': requires 'pdl1_ai' when margin == 'negative', but 'pdl1_ai' "
+        "applies only when margin == 'positive', which never holds then"
+    ]
+    # A condition over numbers is not tried exhaustively: filled data names the problem.
+    dataset = parse_dataset({**document, "rules": [by_number]})
+    values = {**ruled_sample(), "ln_examined": 5}
+    problem = only_problem(dataset, values)
+    assert problem.reason.endswith(
+        "(pdl1_ai not filled; pdl1_ai does not apply here, so the template cannot be completed)"
+    )
