@@ -83,7 +83,7 @@ from workflows.datasets.model import (
     Section,
 )
 from workflows.datasets.problems import findings_problems
-from workflows.datasets.rules import override_reasons, with_derived
+from workflows.datasets.rules import override_problems, override_reasons, with_derived
 from workflows.datasets.synoptic import (
     AI_TITLE,
     SynopticRow,
@@ -130,6 +130,7 @@ __all__ = [
     "drop_inapplicable_model_values",
     "dropped_values",
     "findings_problems",
+    "override_problems",
     "override_reasons",
     "parse_dataset",
     "synoptic_sections",
