@@ -331,13 +331,25 @@ class _Checker:
                     )
                 )
 
-    def _model_output(self, path: tuple[str, ...]) -> tuple[str, str] | None:
-        """(endpoint slug, output name) for ``nodes.<model call>.result.<name>...``."""
-        if len(path) < 4 or path[0] != "nodes" or path[2] != "result":
-            return None
-        node = self.configured.get(path[1])
-        endpoint = node.config.get("endpoint") if node else None
-        return (endpoint, path[3]) if isinstance(endpoint, str) else None
+    def _model_outputs(self, source: str, catalog: EndpointOutputs) -> list[tuple[str, str]]:
+        """(endpoint slug, output name) pairs an expression reads: ``nodes.<model call>.result.
+        <name>``, or a map node's ``nodes.<map>.results`` with a declared output name quoted in
+        the expression (``sum(attribute='positive_fraction')``) or read from an item."""
+        found: list[tuple[str, str]] = []
+        for path in sorted(referenced_paths(source)):
+            node = self.configured.get(path[1]) if len(path) > 2 and path[0] == "nodes" else None
+            if node is None:
+                continue
+            if path[2] == "result" and len(path) > 3:
+                endpoint = node.config.get("endpoint")
+                if isinstance(endpoint, str):
+                    found.append((endpoint, path[3]))
+            elif path[2] == "results" and isinstance(node.config.get("call"), dict):
+                endpoint = node.config["call"].get("endpoint")
+                for name in catalog.get(endpoint, {}) if isinstance(endpoint, str) else ():
+                    if name in path[3:] or f"'{name}'" in source or f'"{name}"' in source:
+                        found.append((str(endpoint), name))
+        return list(dict.fromkeys(found))
 
     def mismatched_measures(self, dataset: Dataset, catalog: EndpointOutputs) -> None:
         elements = {e.id: e for e in dataset.elements()}
@@ -346,10 +358,9 @@ class _Checker:
                 element = elements.get(where.removeprefix("mapping."))
                 if not where.startswith("mapping.") or element is None or not element.measures:
                     continue
-                for path in sorted(referenced_paths(source)):
-                    found = self._model_output(path)
-                    output = catalog.get(found[0], {}).get(found[1]) if found else None
-                    if found is None or not output or not measures_differ(element.measures, output):
+                for found in self._model_outputs(source, catalog):
+                    output = catalog.get(found[0], {}).get(found[1])
+                    if not output or not measures_differ(element.measures, output):
                         continue
                     self.warnings.append(
                         ElementProblem(

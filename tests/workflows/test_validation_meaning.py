@@ -129,3 +129,29 @@ def test_matching_or_undeclared_measures_are_not_warned_about(
     check = check_graph(document, dataset=dataset, endpoint_outputs={"ihc-scorer": declared})
 
     assert warnings(check, "measure_mismatch") == []
+
+
+def test_a_map_over_tiles_feeding_an_element_is_checked_by_the_output_it_aggregates(
+    dataset: Dataset,
+) -> None:
+    tiles = {
+        "id": "tiles",
+        "type": "map",
+        "config": {
+            "items": "case.specimens[0].tiles",
+            "call": {"endpoint": "ihc-scorer", "protocol": "open_inference_v2",
+                     "inputs": [{"name": "tile", "datatype": "BYTES", "tile": "item"}]},
+        },
+    }  # fmt: skip
+    mean = "(nodes.tiles.results | sum(attribute='ki67_index')) / (nodes.tiles.results | length)"
+    document = ai_graph({"pdl1_ai": mean, "ki67_ai": mean}, guarded=["pdl1_ai"])
+    document["nodes"][1] = tiles
+    for item in document["edges"]:
+        item["source"] = "tiles" if item["source"] == "scorer" else item["source"]
+        item["target"] = "tiles" if item["target"] == "scorer" else item["target"]
+        item["source_port"] = "results" if item["source"] == "tiles" else item["source_port"]
+
+    check = check_graph(document, dataset=dataset, endpoint_outputs={"ihc-scorer": KI67_OUTPUT})
+
+    assert check.problems == []
+    assert [(n, e) for n, e, _ in warnings(check, "measure_mismatch")] == [("ai", "pdl1_ai")]
