@@ -20,12 +20,12 @@ from orchestrator.reports.models import Report
 from orchestrator.reports.rendering import ATTACHMENT_NAME
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import Run, RunStatus
-from tests.conftest import case_document
 from tests.orchestrator.reports.conftest import text_of
 from tests.workflows.datasets.support_rules import (
     MESSAGES,
     VIOLATING,
     ai_document,
+    ruled_case_document,
     ruled_document,
     ruled_sample,
 )
@@ -91,7 +91,7 @@ def ruled_run(demo: DemoData) -> Run:
     template = publish_version(
         create_template(demo.department, "ruled", "Ruled", TemplateContent(ai_document()))
     )
-    case = create_case(demo.department, case_document("breast-malignant", accession="S26-07001"))
+    case = create_case(demo.department, ruled_case_document("S26-07001"))
     return Run.objects.create(
         case=case,
         workflow_version=demo.workflow_version,

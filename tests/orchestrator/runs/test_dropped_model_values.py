@@ -21,8 +21,8 @@ from orchestrator.designs.workflows import create_workflow
 from orchestrator.reports.models import Report
 from orchestrator.runs.models import RunStatus
 from orchestrator.runs.services import start_run
-from tests.conftest import case_document, pdf_text, wait_for_run
-from tests.workflows.datasets.support_rules import ai_document, ruled_sample
+from tests.conftest import pdf_text, wait_for_run
+from tests.workflows.datasets.support_rules import ai_document, ruled_case_document
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 LAB_FIELDS = [
@@ -116,8 +116,7 @@ def test_an_unguarded_ai_element_warns_and_a_case_it_does_not_apply_to_still_rep
     version = template.workflow_versions.get(status="published")
 
     # The margin is negative: PD-L1 (only for a positive margin) does not apply to this case.
-    document = case_document("breast-malignant", accession="S26-09001", findings=ruled_sample())
-    case = create_case(demo.department, document)
+    case = create_case(demo.department, ruled_case_document("S26-09001"))
     run = wait_for_run(start_run(case, version).pk)
 
     assert run.status == RunStatus.SUCCEEDED, run.error

@@ -170,3 +170,24 @@ def ai_document() -> dict[str, Any]:
     document = ruled_document()
     document["sections"][0]["elements"][5:5] = copy.deepcopy(AI_ELEMENTS)
     return document
+
+
+def ruled_case_document(accession: str) -> dict[str, Any]:
+    """A case for the ruled template (as a LIS would send it): the lab's answers as findings
+    and one specimen with a stained tile for the AI scores."""
+    return {
+        "accession": accession,
+        "case_type": "breast-resection",
+        "patient": {"name": "王五", "mrn": "MRN-RULED", "sex": "F", "birth_date": "1968-03-01"},
+        "clinical_info": "Left breast mass",
+        "ordering_physician": "Dr Zhao",
+        "findings": ruled_sample(),
+        "specimens": [
+            {
+                "label": "A",
+                "site": "Left breast",
+                "procedure": "Lumpectomy",
+                "tiles": [{"uri": "sample:immunohistochemistry", "stain": "Ki-67 (DAB)"}],
+            }
+        ],
+    }
