@@ -34,6 +34,7 @@ from workflows.datasets.model import (
     Element,
     FieldProblem,
     Rule,
+    finite,
     labels,
     short,
 )
@@ -239,14 +240,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _computed(rule: Rule, valid: dict[str, Any]) -> tuple[Any, str]:
-    """The derived value (or None) and, when it cannot be computed, why."""
+def _computed(rule: Rule, valid: dict[str, Any], element: Element) -> tuple[Any, str]:
+    """The derived value (or None) and, when it cannot be computed, why. A number is rounded
+    to the target's precision (a ratio of 2.1666… is entered and printed as 2.17)."""
     try:
         result = evaluate(rule.value, {k: valid[k] for k in rule.elements})
     except ExpressionError as exc:
         return None, f"could not compute {rule.element!r}: {exc.reason}"
     if is_undefined(result) or result is None:
         return None, f"{rule.value!r} gives no value for {rule.element!r}"
+    if element.type == "number" and is_number(result) and finite(result):
+        rounded = round(result, element.precision)
+        return (int(rounded) if element.precision == 0 else rounded), ""
     return _plain(result), ""
 
 
@@ -272,7 +277,7 @@ def with_derived(dataset: Dataset, values: dict[str, Any]) -> dict[str, Any]:
                 continue
             if not all(k in judged.valid for k in rule.elements):
                 continue
-            value, _reason = _computed(rule, judged.valid)
+            value, _reason = _computed(rule, judged.valid, element)
             if value is not None and value_problem(element, value) is None:
                 filled[rule.element] = value
                 added = True
@@ -283,7 +288,7 @@ def with_derived(dataset: Dataset, values: dict[str, Any]) -> dict[str, Any]:
 
 def _same(element: Element, entered: Any, derived: Any) -> bool:
     if element.type == "number" and is_number(entered) and is_number(derived):
-        return bool(round(derived, element.precision) == entered)
+        return bool(derived == entered)  # both at the element's precision
     if element.type == "multi_select" and isinstance(entered, list) and isinstance(derived, list):
         return sorted(map(str, entered)) == sorted(map(str, derived))
     return bool(entered == derived)
@@ -353,7 +358,7 @@ def _derived(
     element = dataset.element(rule.element)
     if element is None or not rule.value or not all(k in judged.valid for k in rule.elements):
         return None
-    computed, reason = _computed(rule, judged.valid)
+    computed, reason = _computed(rule, judged.valid, element)
     if reason:
         return _violation(rule, reason)
     if problem := value_problem(element, computed):

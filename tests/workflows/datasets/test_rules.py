@@ -355,3 +355,22 @@ def test_requiring_an_element_that_cannot_apply_under_the_condition_is_a_definit
     assert problem.reason.endswith(
         "(pdl1_ai not filled; pdl1_ai does not apply here, so the template cannot be completed)"
     )
+
+
+def test_a_derived_number_is_rounded_to_its_elements_precision() -> None:
+    document = ruled_document()
+    document["sections"][1]["elements"].append(
+        {"id": "node_ratio", "type": "number", "label": {"zh": "淋巴结比率", "en": "Node ratio"},
+         "precision": 2}
+    )  # fmt: skip
+    document["rules"].append(
+        {"id": "ratio_from_counts", "kind": "derived", "element": "node_ratio",
+         "elements": ["ln_involved", "ln_examined"], "value": "ln_involved / ln_examined",
+         "message": {"zh": "比率由计数得出", "en": "The ratio follows from the counts"}}
+    )  # fmt: skip
+    dataset = parse_dataset(document)
+
+    assert findings_problems(dataset, ruled_sample(), complete=True) == []
+    assert "Node ratio: 0.33" in synoptic_text(dataset, ruled_sample(), "en")
+    assert findings_problems(dataset, {**ruled_sample(), "node_ratio": 0.33}, complete=True) == []
+    assert violated(dataset, {**ruled_sample(), "node_ratio": 0.5}) == ["ratio_from_counts"]
