@@ -89,7 +89,7 @@ def test_it_lists_every_problem_with_filled_data_at_once(
         tumour_site="upper_outer",
         nodal_procedure=["sentinel_biopsy", "telepathy"],
         pr_percent="40",
-        staging_edition="  ",
+        comment="  ",
     )
 
     problems = problems_by_element(breast, values, complete=True)
@@ -106,7 +106,7 @@ def test_it_lists_every_problem_with_filled_data_at_once(
         "tumour_site": "needs a non-empty list of answer codes",
         "nodal_procedure": "['telepathy'] not among the listed answers",
         "pr_percent": "'40' is not a number",
-        "staging_edition": "needs text",
+        "comment": "needs text",
         # lymph_nodes_involved and the elements after it depend on lymph_nodes_examined, whose
         # answer (-1) is invalid: whether they apply is undecided until it is corrected, so they
         # are neither reported as "does not apply" nor required.
@@ -157,7 +157,7 @@ def test_conditions_over_unanswered_elements_hide_their_dependants(breast: Datas
         "lymph_nodes_involved",  # lymph_nodes_examined > 0
         "er_percent",  # 'er' in biomarkers_tested
         "er_intensity",  # ... and er_percent > 0
-        "ki67_index",  # fna_malignancy_probability >= 50
+        "her2_cep17_ratio",  # 'her2_ish' in biomarkers_tested and ...
     }
     assert {element_id for element_id, applies in shown.items() if not applies} >= hidden
     assert shown["procedure"]
@@ -187,7 +187,7 @@ def test_answering_an_element_shows_its_dependants(breast: Dataset) -> None:
 def test_synoptic_rows_show_labels_units_and_formatted_answers_in_each_language(
     breast: Dataset, sample: dict[str, Any]
 ) -> None:
-    del sample["comment"]
+    sample.pop("comment", None)
     sample.update(ki67_index=28.46, er_percent=90.4)
 
     zh = rows(breast, sample, "zh")
@@ -206,7 +206,7 @@ def test_synoptic_rows_show_labels_units_and_formatted_answers_in_each_language(
     assert en["lymph_nodes_examined"].response == "3"
     assert en["er_percent"].response == "90%"  # precision 0
     assert zh["ki67_index"].response == "28.5%"  # precision 1
-    assert zh["fna_malignancy_probability"].response == "93.4%"
+    assert en["ki67_percent"].response == "30%"
     assert (zh["dcis_present"].response, en["dcis_present"].response) == ("是", "Yes")
     assert (zh["neoadjuvant_therapy"].response, en["neoadjuvant_therapy"].response) == ("否", "No")
     assert zh["nodal_procedure"].response == "前哨淋巴结活检"
@@ -404,7 +404,8 @@ def test_an_out_of_range_number_does_not_decide_what_applies(breast: Dataset) ->
         ("procedure_date", 20250318, "20250318 is not a date (YYYY-MM-DD)"),
         ("procedure", ["lumpectomy"], "needs one answer code, not ['lumpectomy']"),
         ("tumour_site", ["central", "central"], "['central'] chosen more than once"),
-        ("staging_edition", 8, "needs text"),
+        ("comment", 8, "needs text"),
+        ("staging_edition", "AJCC 8", "'AJCC 8' is not one of the listed answers"),
     ],
 )
 def test_it_names_the_element_and_what_is_wrong_with_its_answer(
@@ -516,7 +517,6 @@ def test_the_diff_lists_added_removed_and_changed_elements_and_sections() -> Non
     assert set(diff.elements_added) == {"specimen_weight_g", "oncotype_score"}
     assert set(diff.elements_removed) == {
         "tumour_focality",
-        "fna_malignancy_probability",
         "ki67_index",
     }
     changed = {(c.id, c.field): (c.before, c.after) for c in diff.changes}
