@@ -29,6 +29,7 @@ DEMO_CASE_TYPE = "breast-resection"
 DEMO_CASE = "breast-resection"
 FNA_WORKFLOW_SLUG = "breast-fna-cytology"
 FNA_CASE_TYPE = "breast-fna"
+FNA_CASE = "breast-fna-malignant"
 DEMO_USERS = (
     # username, role, display name, staff (may use the Django admin)
     ("admin", Role.ADMIN, "Department admin 科室管理员", True),

@@ -96,6 +96,7 @@ def test_the_demo_serves_a_url_logins_and_a_pdf_then_stops_everything_on_ctrl_c(
         pdf = re.search(r"Demo report PDF:\s+(\S+)", output)
         assert url is not None, output
         assert pdf is not None, output
+        assert re.search(r"Demo FNA cytology report PDF:\s+\S+\.pdf", output), output
         assert url.group(1) == f"http://127.0.0.1:{env['PATHFLOW_WEB_PORT']}/"
         assert "admin / demo-pass-1" in output
         assert "pathologist / demo-pass-1" in output
