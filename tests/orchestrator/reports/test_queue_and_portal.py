@@ -60,7 +60,7 @@ def test_the_queue_sorts_and_filters_by_priority_triage_age_and_case_type(
 def test_signed_drafts_and_test_runs_leave_the_queue(demo_db: DemoData, pathologist: User) -> None:
     signed = parked_draft(demo_db, "Q-SIGNED")
     trial = parked_draft(demo_db, "Q-TEST")
-    Run.objects.filter(pk=trial.run_id).update(is_test=True)
+    Run.objects.filter(reports=trial).update(is_test=True)
     parked_draft(demo_db, "Q-WAITING")
     response = logged_in(pathologist).post(
         f"/api/v1/review/reports/{signed.pk}/sign", {"password": PASSWORD}, content_type=JSON
