@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_prometheus",
     "orchestrator.apps.OrchestratorConfig",  # project-wide commands (demo, load_demo, run_case)
     "orchestrator.accounts",
     "orchestrator.audit",
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -77,6 +79,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "orchestrator.audit.context.AuditContextMiddleware",  # client address for audit events
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
@@ -229,6 +232,16 @@ MODEL_SERVICES_URL = env_str(
 )
 WEB_PORT = env_int("PATHFLOW_WEB_PORT", 8000)
 WORKER_CONCURRENCY = env_int("PATHFLOW_WORKER_CONCURRENCY", 2)
+
+# --- Operational metrics (/metrics, orchestrator/metrics.py) ---------------------------------
+# Who may scrape: the monitoring network (default: this machine only).
+METRICS_ALLOWED_NETWORKS = env_list(
+    "PATHFLOW_METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"]
+)
+# Node and render duration histograms cover attempts that ended within this window.
+METRICS_WINDOW_SECONDS = env_int("PATHFLOW_METRICS_WINDOW_SECONDS", 3600)
+# Celery queues whose depth is exported.
+METRICS_QUEUES = env_list("PATHFLOW_METRICS_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
 
 # --- Logging: never patient data; messages name ids, not names or values -----------------------
 LOGGING = {

@@ -145,7 +145,23 @@ class NewReportTemplateSerializer(TemplateContentSerializer):
 class FilledValuesSerializer(serializers.Serializer[dict[str, Any]]):
     values = serializers.DictField()
     complete = serializers.BooleanField(
-        default=False, help_text="also require every applicable required element (sign-out)"
+        default=False,
+        help_text="also require every applicable required element and every element a rule "
+        "requires (sign-out)",
+    )
+    language = serializers.ChoiceField(
+        choices=["zh", "en"], default="en", help_text="language of the rules' messages"
+    )
+
+
+class FindingsProblemSerializer(serializers.Serializer[dict[str, Any]]):
+    """One problem with filled values: an element's answer, or a violated cross-field rule."""
+
+    element_id = serializers.CharField(help_text="the element (a rule's first element)")
+    reason = serializers.CharField(help_text="what is wrong; a rule's message in the language")
+    rule_id = serializers.CharField(allow_null=True, help_text="the violated rule, if any")
+    elements = serializers.ListField(
+        child=serializers.CharField(), help_text="every element the problem concerns"
     )
 
 
@@ -156,9 +172,7 @@ _VALIDATION = inline_serializer(
     "FilledValuesValidation",
     {
         "valid": serializers.BooleanField(),
-        "problems": serializers.ListField(
-            child=serializers.DictField(child=serializers.CharField())
-        ),
+        "problems": FindingsProblemSerializer(many=True),
     },
 )
 _NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -316,11 +330,9 @@ class ReportTemplateViewSet(
             serializer.validated_data["values"],
             complete=serializer.validated_data["complete"],
         )
+        language = serializer.validated_data["language"]
         return Response(
-            {
-                "valid": not problems,
-                "problems": [{"element_id": p.element_id, "reason": p.reason} for p in problems],
-            }
+            {"valid": not problems, "problems": [p.as_dict(language) for p in problems]}
         )
 
     @extend_schema(

@@ -333,7 +333,10 @@ def preview_report(
         dataset = check_content(TemplateContent.of(template_version))
     except TemplateInvalid as exc:
         raise PreviewRejected([*exc.problems, *problems]) from None
-    problems.extend(f"values: {p}" for p in findings_problems(dataset, values, complete=False))
+    problems.extend(
+        f"values: {p.describe(language)}"
+        for p in findings_problems(dataset, values, complete=False)
+    )
     if problems:
         raise PreviewRejected(problems)
     header = preview_header(department, language)
