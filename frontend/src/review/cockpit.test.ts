@@ -13,7 +13,7 @@ function press(keys: string[], fields = FIELDS, problems: string[] = []): Cockpi
   for (const key of keys) {
     const command = commandOfKey(key, state.editing !== null);
     if (command && command !== "openNext") {
-      state = cockpitReducer(state, command as CockpitCommand, fields, problems);
+      state = cockpitReducer(state, command, fields, problems);
     }
   }
   return state;
