@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { INITIAL, canSign, cockpitReducer, commandOfKey, undecided } from "./cockpit";
-import type { CockpitCommand, CockpitField, CockpitState } from "./cockpit";
+import type { CockpitField, CockpitState } from "./cockpit";
 
 const FIELDS: CockpitField[] = [
   { id: "histologic_type", differsFromAi: false, blocked: false },
