@@ -150,15 +150,13 @@ class PortalSearchView(APIView):
         responses=PortalCaseSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        """Cases of your department whose accession or patient identifier is ``q`` (exact,
-        case-insensitive)."""
+        """Cases of your department whose accession or patient identifier is exactly ``q``
+        (both indexed per department)."""
         user = _user(request)
         query = request.query_params.get("q", "").strip()
         if not query:
             return Response({"detail": "q: give an accession or a patient identifier"}, 400)
-        cases = scoped(Case.objects.all(), user).filter(
-            Q(accession__iexact=query) | Q(patient_mrn__iexact=query)
-        )
+        cases = scoped(Case.objects.all(), user).filter(Q(accession=query) | Q(patient_mrn=query))
         found = list(cases.order_by("-created_at")[:SEARCH_LIMIT])
         entries = [_case_entry(c, len(visible_versions(user, c))) for c in found]
         assert user.department is not None
