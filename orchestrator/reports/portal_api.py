@@ -97,7 +97,7 @@ def version_entries(versions: list[Report]) -> list[dict[str, Any]]:
     return list(reversed(entries))
 
 
-class VersionSerializer(serializers.Serializer[Any]):
+class ReportVersionSerializer(serializers.Serializer[Any]):
     report_id = serializers.IntegerField()
     version = serializers.IntegerField()
     status = serializers.CharField()
@@ -125,7 +125,7 @@ class PortalCaseSerializer(serializers.Serializer[Any]):
 
 class CaseReportsSerializer(serializers.Serializer[Any]):
     case = PortalCaseSerializer()
-    versions = VersionSerializer(many=True)
+    versions = ReportVersionSerializer(many=True)
 
 
 def _case_entry(case: Case, count: int) -> dict[str, Any]:
