@@ -200,7 +200,7 @@ def review_detail(report: Report) -> dict[str, Any]:
                     "type": element.type,
                     "is_required": element.required,
                     "unit": element.unit,
-                    "answers": [{"code": a.code, "label": a.label} for a in element.answers],
+                    "answers": [{"code": a.code, "labels": a.label} for a in element.answers],
                     "value": value,
                     "ai_value": ai.get(element.id),
                     "differs_from_ai": value != ai.get(element.id),

@@ -118,7 +118,7 @@ class QueueItemSerializer(serializers.Serializer[Any]):
 
 class AnswerSerializer(serializers.Serializer[Any]):
     code = serializers.CharField()
-    label = serializers.DictField(child=serializers.CharField())
+    labels = serializers.DictField(child=serializers.CharField())
 
 
 class ReviewCaseSerializer(serializers.Serializer[Any]):
