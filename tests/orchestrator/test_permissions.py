@@ -76,6 +76,8 @@ OPERATIONS: dict[str, Case] = {
     "POST /api/v1/node-types/{name}/{version}/ports": Case(
         GLOBAL, lambda w: f"{R}/node-types/switch/1/ports", lambda w: {"config": {"cases": []}}
     ),
+    # The bundled sample case documents of the test bench: no department data.
+    "GET /api/v1/sample-cases": Case(GLOBAL, lambda w: f"{R}/sample-cases"),
     "GET /api/v1/portal/cases/{id}/reports": Case(
         OBJECT, lambda w: f"{R}/portal/cases/{w.draft.case_id}/reports"
     ),
@@ -233,7 +235,8 @@ def test_every_operation_in_the_schema_has_a_scoping_case() -> None:
 def world(db: None, pathologist: User) -> World:
     demo = load_demo_data(PASSWORD, "http://127.0.0.1:9")
     pathologist.refresh_from_db()  # the demo data set its password again (a new session hash)
-    draft = parked_draft(demo, "S26-30001")
+    # A record number of its own (the bundled sample documents carry the demo one).
+    draft = parked_draft(demo, "S26-30001", mrn="MRN-30001")
     to_sign = parked_draft(demo, "S26-30002")
     signed = logged_in(pathologist).post(
         f"/api/v1/review/reports/{to_sign.pk}/sign",
