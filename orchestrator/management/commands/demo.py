@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from orchestrator import devstack
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DEMO_DIR, DemoData, load_demo_data
+from orchestrator.demo_data import DEMO_DIR, DemoData, load_demo_data, with_demo_slide
 from orchestrator.env import env_str
 from orchestrator.runs.models import Run, RunStatus
 from orchestrator.runs.services import start_run
@@ -89,7 +89,9 @@ class Command(BaseCommand):
         stack.add(devstack.start_web(settings.WEB_PORT, log_dir))
 
     def _run_demo_case(self, data: DemoData) -> str:
-        document = json.loads((DEMO_DIR / "cases" / "breast-malignant.json").read_text())
+        document = with_demo_slide(
+            json.loads((DEMO_DIR / "cases" / "breast-malignant.json").read_text())
+        )
         case = Case.objects.filter(
             department=data.department, accession=document["accession"]
         ).first() or create_case(data.department, document, source="demo")
