@@ -5,9 +5,10 @@ GET specimens/{specimen}/slides/{index}.dzi               Deep Zoom descriptor (
 GET specimens/{specimen}/slides/{index}_files/{level}/{col}_{row}.jpeg   one Deep Zoom tile
 GET specimens/{specimen}/slides/{index}/overlay?x=&y=&width=&height=     DAB nuclei (GeoJSON)
 
-``index`` is the position of the slide reference in the specimen's ``tiles``. Department-scoped:
-another department's case or specimen is 404 and the denial is audited. Only admins and
-pathologists see slides (they hold the unsigned AI output); other roles get 403, audited.
+``index`` is the position of the slide reference in the specimen's ``tiles``. The policy's
+``slide.view`` decides (``accounts/policy.py``): another department's case or specimen is 404,
+a role without it (only admins and pathologists see slides: the overlay is unsigned AI output)
+403, both audited as ``access.denied``.
 Opening a slide (its descriptor) and listing a case's slides are audited as views; its tiles
 and overlay cells are not — one view fetches hundreds — but every refused request is.
 Descriptor and tiles carry an ETag (slide file version + tile address) and may be kept by the
@@ -23,11 +24,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orchestrator.accounts.models import Role, User
+from orchestrator.accounts.models import User
+from orchestrator.accounts.policy import Permission, enforce
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case, Specimen
 from orchestrator.cases.slide_overlay import OVERLAY_MAX_SIDE, OVERLAY_METHOD, nuclei_overlay
@@ -42,7 +45,6 @@ from orchestrator.cases.slides import (
     slide_name,
 )
 
-VIEWER_ROLES = (Role.ADMIN, Role.PATHOLOGIST)
 # Private: department-scoped pixels must not sit in a shared proxy cache.
 CACHE_CONTROL = "private, max-age=86400"
 
@@ -58,30 +60,12 @@ def _user(request: Request) -> User:
     return user
 
 
-def _check_viewer(user: User, obj: Case | Specimen, department_id: int, attempted: str) -> None:
-    """404 for another department's object, 403 for a role that may not view slides; both
-    audited as ``slide.denied``."""
-    other_department = department_id != user.department_id
-    if other_department or user.role not in VIEWER_ROLES:
-        record_event(
-            "slide.denied",
-            obj,
-            actor=user,
-            department=user.department,
-            attempted=attempted,
-            reason="another department" if other_department else f"role {user.role}",
-        )
-        if other_department:
-            raise Http404(f"no such {obj._meta.model_name}")
-        raise PermissionDenied("only department admins and pathologists may view slides")
-
-
 def _slide(request: Request, specimen_pk: int, index: int, attempted: str) -> OpenedSlide:
     user = _user(request)
     specimen = Specimen.objects.select_related("case").filter(pk=specimen_pk).first()
     if specimen is None:
-        raise Http404("no such specimen")
-    _check_viewer(user, specimen, specimen.case.department_id, attempted)
+        raise NotFound("not found")  # as for another department's: ids reveal nothing
+    enforce(user, Permission.SLIDE_VIEW, specimen, attempted=f"GET slide {attempted}")
     tiles = specimen.tiles if isinstance(specimen.tiles, list) else []
     reference = tiles[index] if 0 <= index < len(tiles) else None
     name = slide_name(reference) if isinstance(reference, dict) else None
@@ -93,7 +77,7 @@ def _slide(request: Request, specimen_pk: int, index: int, attempted: str) -> Op
         raise Http404(str(exc)) from None
     if attempted == "descriptor":
         record_event(
-            "slide.viewed",
+            AuditAction.SLIDE_VIEWED,
             specimen,
             actor=user,
             department=specimen.case.department,
@@ -300,8 +284,8 @@ def case_slides(request: Request, case: int) -> Response:
     user = _user(request)
     found = Case.objects.filter(pk=case).first()
     if found is None:
-        raise Http404("no such case")
-    _check_viewer(user, found, found.department_id, "list")
+        raise NotFound("not found")
+    enforce(user, Permission.SLIDE_VIEW, found, attempted="GET case slides")
     slides = [
         _summary(specimen, index, reference, name)
         for specimen in found.specimens.all()
@@ -310,7 +294,7 @@ def case_slides(request: Request, case: int) -> Response:
         )
         if isinstance(reference, dict) and (name := slide_name(reference)) is not None
     ]
-    record_event("case.slides_listed", found, actor=user, department=found.department)
+    record_event(AuditAction.CASE_SLIDES_LISTED, found, actor=user, department=found.department)
     return Response(
         CaseSlidesSerializer(
             {"case": found.pk, "accession": found.accession, "slides": slides}
