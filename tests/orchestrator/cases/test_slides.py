@@ -85,6 +85,10 @@ def test_a_file_that_is_not_a_slide_is_refused_with_its_name(demo_slide: str) ->
         load_tile_png({"uri": "slide:notes.tiff", "region": [0, 0, 64, 64]})
 
 
+def test_an_open_slide_is_reused_from_the_processes_cache(demo_slide: str) -> None:
+    assert open_slide(demo_slide) is open_slide(demo_slide)
+
+
 def test_a_replaced_slide_file_is_opened_again(demo_slide: str) -> None:
     tile = bundled_ihc_tile()
     path = slide_root() / "replaced.tiff"
