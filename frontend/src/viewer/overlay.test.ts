@@ -176,8 +176,8 @@ describe("viewer strings", () => {
   it("label everything in both languages", () => {
     expect(Object.keys(viewerStrings.zh).sort()).toEqual(Object.keys(viewerStrings.en).sort());
     const values: string[] = [
-      ...Object.values<string>(viewerStrings.en),
-      ...Object.values<string>(viewerStrings.zh),
+      ...Object.values(viewerStrings.en),
+      ...Object.values(viewerStrings.zh),
     ];
     for (const value of values) {
       expect(value.trim()).not.toBe("");

@@ -3,7 +3,8 @@
 
 export type ViewerLang = "en" | "zh";
 
-export interface ViewerLabels {
+// A type alias (not an interface) so it is assignable to Record<string, string>.
+export type ViewerLabels = {
   region: string;
   loading: string;
   openFailed: string;
@@ -20,7 +21,7 @@ export interface ViewerLabels {
   positive: string;
   negative: string;
   analysedRegion: string;
-}
+};
 
 export const viewerStrings: Record<ViewerLang, ViewerLabels> = {
   en: {
