@@ -53,6 +53,8 @@ const EMPTY_CELLS: ReadonlyMap<string, readonly NucleusPoint[]> = new Map();
 
 const POSITIVE = "#a0401c";
 const NEGATIVE = "#2563b8";
+const REGION = "#f2c200";
+const RING_FROM_RADIUS = 6;
 
 export function SlideViewer({
   dziUrl,
@@ -226,6 +228,12 @@ export function SlideViewer({
             {text.positive}
             <span className="slide-viewer-dot" style={{ background: NEGATIVE }} aria-hidden />
             {text.negative}
+            {analysedRegion && (
+              <>
+                <span className="slide-viewer-box" style={{ borderColor: REGION }} aria-hidden />
+                {text.analysedRegion}
+              </>
+            )}
           </span>
         )}
       </div>
@@ -291,21 +299,29 @@ function drawOverlay(
     const [x, y, width, height] = region;
     const corner = slideToScreen({ x, y }, view, size);
     context.setLineDash([6, 4]);
-    context.strokeStyle = "#f2c200";
+    context.strokeStyle = REGION;
     context.lineWidth = 2;
     context.strokeRect(corner.x, corner.y, width / perScreen, height / perScreen);
     context.setLineDash([]);
   }
   const radius = markerRadius(perScreen);
   const visible = pointsInView(points, view, radius * perScreen);
-  context.lineWidth = 1;
-  context.strokeStyle = "rgba(255, 255, 255, 0.9)";
+  // Zoomed in, a ring leaves the nucleus visible inside it; zoomed out, a filled dot is what
+  // can still be seen.
+  const ring = radius >= RING_FROM_RADIUS;
+  context.lineWidth = ring ? 2 : 1;
   for (const point of visible) {
     const at = slideToScreen(point, view, size);
+    const colour = point.positive ? POSITIVE : NEGATIVE;
     context.beginPath();
     context.arc(at.x, at.y, radius, 0, 2 * Math.PI);
-    context.fillStyle = point.positive ? POSITIVE : NEGATIVE;
-    context.fill();
+    if (ring) {
+      context.strokeStyle = colour;
+    } else {
+      context.fillStyle = colour;
+      context.fill();
+      context.strokeStyle = "rgba(255, 255, 255, 0.9)";
+    }
     context.stroke();
   }
   return visible.length;
