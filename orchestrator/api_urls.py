@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
 from orchestrator.cases.slides_api import case_slides, slide_dzi, slide_overlay, slide_tile
-from orchestrator.designs.api import node_type_ports, node_types
+from orchestrator.designs.api import node_type_ports, node_types, sample_cases
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
 from orchestrator.reports.api import report_pdf, template_preview
@@ -33,6 +33,7 @@ router.register("templates", ReportTemplateViewSet, basename="template")
 urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
+    path("sample-cases", sample_cases, name="sample-cases"),
     # Before the templates router, so that no templates/<slug> route can shadow it.
     path("templates/preview", template_preview, name="template-preview"),
     path("node-types/<str:name>/<int:version>/ports", node_type_ports, name="node-type-ports"),
