@@ -16,8 +16,9 @@ import {
   visibleCells,
 } from "./overlay";
 import type { NucleusPoint, Rect, Size } from "./overlay";
-import { fill, viewerStrings } from "./strings";
-import type { ViewerLabels, ViewerLang } from "./strings";
+import type { Lang } from "../lib/uiStrings";
+import { fill, viewerLabels } from "./strings";
+import type { ViewerLabels } from "./strings";
 import "./SlideViewer.css";
 
 export interface SlideViewerProps {
@@ -29,7 +30,7 @@ export interface SlideViewerProps {
   loadOverlayCell?: (cell: Rect, signal: AbortSignal) => Promise<readonly NucleusPoint[]>;
   /** [x, y, width, height] in slide pixels that the workflow's model read, outlined. */
   analysedRegion?: readonly [number, number, number, number] | null;
-  lang?: ViewerLang;
+  lang?: Lang;
   labels?: ViewerLabels;
   initialOverlay?: boolean;
   /** Grid cell side in slide pixels for `loadOverlayCell`, and how many cells may be loaded
@@ -67,7 +68,7 @@ export function SlideViewer({
   cellSize = 512,
   maxCells = 24,
 }: SlideViewerProps) {
-  const text = labels ?? viewerStrings[lang];
+  const text = labels ?? viewerLabels(lang);
   const hostRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
   const viewerRef = useRef<OpenSeadragon.Viewer | null>(null);

@@ -1,66 +1,86 @@
-// The slide viewer's labels in English and Chinese. The viewer takes a `labels` prop so a host
-// page with its own i18n can pass them; these are the defaults by language.
+// Strings of the slide viewer ("viewer.*", also passed to SlideViewer as plain `labels`) and
+// of the case slides page ("slides.*").
+import { defineStrings } from "../lib/uiStrings";
+import type { Lang, StringsOf } from "../lib/uiStrings";
 
-export type ViewerLang = "en" | "zh";
-
-// A type alias (not an interface) so it is assignable to Record<string, string>.
-export type ViewerLabels = {
-  region: string;
-  loading: string;
-  openFailed: string;
-  zoomIn: string;
-  zoomOut: string;
-  home: string;
-  overlayShow: string;
-  overlayHide: string;
-  overlayShortcut: string;
-  overlayZoomIn: string;
-  overlayLoading: string;
-  overlayFailed: string;
-  overlayCounts: string;
-  positive: string;
-  negative: string;
-  analysedRegion: string;
-};
-
-export const viewerStrings: Record<ViewerLang, ViewerLabels> = {
+export const strings = defineStrings({
   en: {
-    region: "Slide viewer",
-    loading: "Loading slide…",
-    openFailed: "The slide could not be opened",
-    zoomIn: "Zoom in",
-    zoomOut: "Zoom out",
-    home: "Whole slide",
-    overlayShow: "Show AI overlay",
-    overlayHide: "Hide AI overlay",
-    overlayShortcut: "Press O in the viewer to show or hide the AI overlay",
-    overlayZoomIn: "Zoom in to see the nuclei the AI found",
-    overlayLoading: "Analysing the visible area…",
-    overlayFailed: "The AI overlay could not be loaded",
-    overlayCounts: "{positive} of {total} nuclei DAB-positive in view",
-    positive: "DAB-positive nucleus",
-    negative: "Negative nucleus",
-    analysedRegion: "Region the workflow's model analysed",
+    "viewer.region": "Slide viewer",
+    "viewer.loading": "Loading slide…",
+    "viewer.openFailed": "The slide could not be opened",
+    "viewer.zoomIn": "Zoom in",
+    "viewer.zoomOut": "Zoom out",
+    "viewer.home": "Whole slide",
+    "viewer.overlayShow": "Show AI overlay",
+    "viewer.overlayHide": "Hide AI overlay",
+    "viewer.overlayShortcut": "Press O in the viewer to show or hide the AI overlay",
+    "viewer.overlayZoomIn": "Zoom in to see the nuclei the AI found",
+    "viewer.overlayLoading": "Analysing the visible area…",
+    "viewer.overlayFailed": "The AI overlay could not be loaded",
+    "viewer.overlayCounts": "{positive} of {total} nuclei DAB-positive in view",
+    "viewer.positive": "DAB-positive nucleus",
+    "viewer.negative": "Negative nucleus",
+    "viewer.analysedRegion": "Region the workflow's model analysed",
+    "slides.heading": "Slides of case {accession}",
+    "slides.headingNoCase": "Slides",
+    "slides.loading": "Loading slides…",
+    "slides.errorTitle": "Could not load the slides",
+    "slides.retry": "Try again",
+    "slides.empty": "No whole-slide image is attached to this case.",
+    "slides.choose": "Slides",
+    "slides.specimen": "Specimen {label}",
+    "slides.size": "{width} × {height} px",
+    "slides.mpp": "{mpp} µm/px",
+    "slides.unavailable": "Unavailable: {reason}",
   },
   zh: {
-    region: "切片查看器",
-    loading: "正在加载切片…",
-    openFailed: "无法打开切片",
-    zoomIn: "放大",
-    zoomOut: "缩小",
-    home: "全片",
-    overlayShow: "显示 AI 标注",
-    overlayHide: "隐藏 AI 标注",
-    overlayShortcut: "在查看器中按 O 键显示或隐藏 AI 标注",
-    overlayZoomIn: "放大后可查看 AI 识别的细胞核",
-    overlayLoading: "正在分析可见区域…",
-    overlayFailed: "无法加载 AI 标注",
-    overlayCounts: "视野内 {total} 个细胞核中 {positive} 个 DAB 阳性",
-    positive: "DAB 阳性细胞核",
-    negative: "阴性细胞核",
-    analysedRegion: "工作流模型分析的区域",
+    "viewer.region": "切片查看器",
+    "viewer.loading": "正在加载切片…",
+    "viewer.openFailed": "无法打开切片",
+    "viewer.zoomIn": "放大",
+    "viewer.zoomOut": "缩小",
+    "viewer.home": "全片",
+    "viewer.overlayShow": "显示 AI 标注",
+    "viewer.overlayHide": "隐藏 AI 标注",
+    "viewer.overlayShortcut": "在查看器中按 O 键显示或隐藏 AI 标注",
+    "viewer.overlayZoomIn": "放大后可查看 AI 识别的细胞核",
+    "viewer.overlayLoading": "正在分析可见区域…",
+    "viewer.overlayFailed": "无法加载 AI 标注",
+    "viewer.overlayCounts": "视野内 {total} 个细胞核中 {positive} 个 DAB 阳性",
+    "viewer.positive": "DAB 阳性细胞核",
+    "viewer.negative": "阴性细胞核",
+    "viewer.analysedRegion": "工作流模型分析的区域",
+    "slides.heading": "病例 {accession} 的切片",
+    "slides.headingNoCase": "切片",
+    "slides.loading": "正在加载切片…",
+    "slides.errorTitle": "无法加载切片",
+    "slides.retry": "重试",
+    "slides.empty": "此病例没有全切片图像。",
+    "slides.choose": "切片",
+    "slides.specimen": "标本 {label}",
+    "slides.size": "{width} × {height} 像素",
+    "slides.mpp": "{mpp} 微米/像素",
+    "slides.unavailable": "不可用：{reason}",
   },
-};
+});
+
+declare module "../i18n" {
+  interface Messages extends StringsOf<typeof strings> {}
+}
+
+type ViewerKey = Extract<keyof (typeof strings)["en"], `viewer.${string}`>;
+type ShortName<K> = K extends `viewer.${infer Name}` ? Name : never;
+
+/** The viewer's labels by short name ("zoomIn"), as SlideViewer's `labels` prop takes them. */
+export type ViewerLabels = { readonly [K in ViewerKey as ShortName<K>]: string };
+
+/** The viewer's labels in `lang`. */
+export function viewerLabels(lang: Lang): ViewerLabels {
+  const entries = Object.entries(strings[lang])
+    .filter(([key]) => key.startsWith("viewer."))
+    .map(([key, value]) => [key.slice("viewer.".length), value] as const);
+  return Object.fromEntries(entries) as ViewerLabels;
+}
 
 /** `template` with each `{name}` replaced by its value. */
 export function fill(template: string, values: Record<string, string | number>): string {
