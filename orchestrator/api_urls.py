@@ -3,7 +3,8 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
-from orchestrator.designs.api import node_type_ports, node_types
+from orchestrator.cases.slides_api import case_slides, slide_dzi, slide_overlay, slide_tile
+from orchestrator.designs.api import node_type_ports, node_types, sample_cases
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
 from orchestrator.integrations.inbound_api import (
@@ -49,6 +50,7 @@ router.register("integration/tokens", TokenViewSet, basename="api-token")
 urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
+    path("sample-cases", sample_cases, name="sample-cases"),
     # Before the templates router, so that no templates/<slug> route can shadow it.
     path("templates/preview", template_preview, name="template-preview"),
     path("node-types/<str:name>/<int:version>/ports", node_type_ports, name="node-type-ports"),
@@ -86,6 +88,17 @@ urlpatterns = [
         name="inbound-message-reprocess",
     ),
     path("integration/tokens/<int:pk>/revoke", revoke_token, name="api-token-revoke"),
+    # Whole-slide images as Deep Zoom: OpenSeadragon derives the tile URLs from the .dzi URL.
+    path("cases/<int:case>/slides", case_slides, name="case-slides"),
+    path("specimens/<int:specimen>/slides/<int:index>.dzi", slide_dzi, name="slide-dzi"),
+    path(
+        "specimens/<int:specimen>/slides/<int:index>_files/<int:level>/<int:col>_<int:row>.jpeg",
+        slide_tile,
+        name="slide-tile",
+    ),
+    path(
+        "specimens/<int:specimen>/slides/<int:index>/overlay", slide_overlay, name="slide-overlay"
+    ),
     path("reports/<int:pk>/recall", RecallView.as_view(), name="report-recall"),
     path("reports/<int:pk>/amend", AmendView.as_view(), name="report-amend"),
     path("review/queue", ReviewQueueView.as_view(), name="review-queue"),

@@ -46,6 +46,7 @@ class Permission(StrEnum):
     # Inbound messages without their raw content, and the routing table (read only).
     MESSAGE_READ = "message.read"
     INTEGRATION_CONFIGURE = "integration.configure"  # the routing table, API tokens
+    SLIDE_VIEW = "slide.view"  # whole-slide images and the AI overlay on them
 
 
 _ALL_STAFF = {Permission.RUN_READ, Permission.REPORT_READ_SIGNED}
@@ -54,6 +55,7 @@ _HANDLES_CASES = {
     Permission.RUN_ACT,
     Permission.REPORT_READ_DRAFT,
     Permission.PORTAL_SEARCH,
+    Permission.SLIDE_VIEW,
 }
 
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {

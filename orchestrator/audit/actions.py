@@ -31,6 +31,10 @@ class AuditAction(StrEnum):
     ROUTING_RULE_DELETED = "routing_rule.deleted"
     API_TOKEN_CREATED = "api_token.created"  # noqa: S105 - an action name, not a secret
     API_TOKEN_REVOKED = "api_token.revoked"  # noqa: S105 - an action name, not a secret
+    CASE_SLIDES_LISTED = "case.slides_listed"
+
+    # Whole-slide images (tiles and overlay cells of a viewed slide are not audited one by one)
+    SLIDE_VIEWED = "slide.viewed"
 
     # Report templates
     TEMPLATE_CREATED = "template.created"
@@ -48,6 +52,7 @@ class AuditAction(StrEnum):
     # Workflows
     WORKFLOW_CREATED = "workflow.created"
     WORKFLOW_DRAFT_SAVED = "workflow.draft_saved"
+    WORKFLOW_DRAFT_CONFLICT = "workflow.draft_conflict"
     WORKFLOW_PUBLISHED = "workflow.published"
     WORKFLOW_PUBLISH_REFUSED = "workflow.publish_refused"
     WORKFLOW_ROLLED_BACK = "workflow.rolled_back"

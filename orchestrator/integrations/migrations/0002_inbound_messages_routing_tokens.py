@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ("accounts", "0002_department_logo"),
-        ("cases", "0003_move_inbound_messages_to_integrations"),
+        ("cases", "0004_move_inbound_messages_to_integrations"),
         ("designs", "0002_workflow_drafts_and_rollbacks"),
         ("integrations", "0001_initial"),
         ("runs", "0005_longer_node_ids"),

@@ -19,7 +19,7 @@ from orchestrator.integrations.models import InboundMessage, RoutingRule
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
 
-# The demo case's FNA measurements (demo/cases/breast-malignant.json), as an OBX would carry them.
+# FNA measurements (demo/cases/breast-fna-malignant.json), as an OBX would carry them.
 FNA_FEATURES = (
     "17.99~10.38~122.8~1001.0~0.1184~0.2776~0.3001~0.1471~0.2419~0.07871~1.095~0.9053~8.589~"
     "153.4~0.006399~0.04904~0.05373~0.01587~0.03003~0.006193~25.38~17.33~184.6~2019.0~0.1622~"

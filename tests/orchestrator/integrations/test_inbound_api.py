@@ -126,12 +126,13 @@ def test_reprocessing_after_a_new_route_makes_the_case_and_links_the_attempt(
 def test_only_admins_edit_the_routing_table(
     demo_db: DemoData, admin: User, pathologist: User, other_department: Department
 ) -> None:
-    rule = RoutingRule.objects.get()
+    rule = RoutingRule.objects.get(order_code="BREAST")
     slug = demo_db.workflow_version.workflow.slug
-    assert (
-        client_for(pathologist).get(f"{API}/routing-rules/").json()["results"][0]["workflow"]
-        == slug
-    )
+    listed = client_for(pathologist).get(f"{API}/routing-rules/").json()["results"]
+    assert {r["order_code"]: r["workflow"] for r in listed} == {
+        "BREAST": slug,
+        "BREAST-FNA": demo_db.fna_workflow_version.workflow.slug,
+    }
 
     refused = client_for(pathologist).patch(
         f"{API}/routing-rules/{rule.pk}/", {"priority": 1}, content_type="application/json"
@@ -157,4 +158,4 @@ def test_only_admins_edit_the_routing_table(
     event = AuditEvent.objects.get(action="routing_rule.changed")
     assert event.detail["fields"] == ["priority", "specimen_type"]
     assert client_for(admin).delete(f"{API}/routing-rules/{rule.pk}/").status_code == 204
-    assert not RoutingRule.objects.exists()
+    assert not RoutingRule.objects.filter(order_code="BREAST").exists()

@@ -59,7 +59,7 @@ def multipart(document: dict[str, Any], **files: bytes) -> dict[str, Any]:
 
 def test_a_token_submits_a_case_with_tiles_once(demo_db: DemoData, admin: User) -> None:
     token, client = issue_token(admin)
-    document = case_document("breast-malignant", accession="S26-API-1")
+    document = case_document("breast-resection", accession="S26-API-1")
     document["specimens"][0]["tiles"] = [{"uri": "upload:ki67.png", "stain": "Ki-67"}]
 
     first = client.post(f"{API}/cases/submit", multipart(document, **{"ki67.png": png()}))
@@ -90,12 +90,12 @@ def test_a_bad_submission_lists_every_problem_and_a_clash_is_a_conflict(
     demo_db: DemoData, admin: User
 ) -> None:
     _, client = issue_token(admin)
-    broken = case_document("breast-malignant", accession="")
+    broken = case_document("breast-resection", accession="")
     broken["specimens"][0]["tiles"] = [{"uri": "upload:missing.png"}]
-    create_case(demo_db.department, case_document("breast-malignant", accession="S26-API-2"))
-    clash = case_document("breast-malignant", accession="S26-API-2")
+    create_case(demo_db.department, case_document("breast-resection", accession="S26-API-2"))
+    clash = case_document("breast-resection", accession="S26-API-2")
     clash["patient"]["mrn"] = "SOMEONE-ELSE"
-    not_image = case_document("breast-malignant", accession="S26-API-3")
+    not_image = case_document("breast-resection", accession="S26-API-3")
     not_image["specimens"][0]["tiles"] = [{"uri": "upload:notes.png"}]
 
     bad = client.post(f"{API}/cases/submit", broken, content_type="application/json")
@@ -121,7 +121,7 @@ def test_cases_are_listed_filtered_and_paginated(
 ) -> None:
     _, client = issue_token(admin)
     for n in range(3):
-        document = case_document("breast-malignant", accession=f"S26-L{n}")
+        document = case_document("breast-resection", accession=f"S26-L{n}")
         document["patient"]["mrn"] = f"MRN-L{n % 2}"
         response = client.post(
             f"{API}/cases/submit",
@@ -148,7 +148,7 @@ def test_reports_are_served_as_json_and_pdf_signed_ones_to_integration(
     demo_db: DemoData, admin: User, other_department_pathologist: User
 ) -> None:
     _, client = issue_token(admin)
-    case = create_case(demo_db.department, case_document("breast-malignant"))
+    case = create_case(demo_db.department, case_document("breast-resection"))
     for number, report_status in ((1, ReportStatus.DRAFT), (2, ReportStatus.FINAL)):
         report = Report(
             case=case,

@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("cases", "0002_case_priority"),
+        ("cases", "0003_case_patient_index"),
     ]
 
     operations = [
