@@ -48,6 +48,6 @@ class Command(BaseCommand):
         await loop.run_in_executor(None, store.join, 30)
         await loop.run_in_executor(None, processor.join, 30)
         self.stdout.write(
-            f"MLLP listener stopped: {store.stats.stored} messages stored, "
-            f"{processor.processed} processed"
+            f"MLLP listener stopped: {store.stats.stored} messages stored in "
+            f"{store.stats.batches} commits, {processor.processed} made into cases"
         )
