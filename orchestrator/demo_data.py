@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import transaction
 
 from orchestrator.accounts.models import Department, Role, User
-from orchestrator.catalog.models import ModelEndpoint, Protocol
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.designs.models import WorkflowVersion
 from orchestrator.designs.services import import_template_dir, import_workflow
 
@@ -43,7 +43,7 @@ def ensure_endpoints(department: Department, base_url: str) -> None:
             slug=slug,
             defaults={
                 "name": name,
-                "protocol": Protocol.OPEN_INFERENCE_V2,
+                "protocol": "open_inference_v2",
                 "base_url": base_url,
                 "model_name": slug,
                 "timeout_s": 60.0,
