@@ -12,4 +12,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("app/", views.frontend, name="frontend"),
     path("api/v1/", include("orchestrator.api_urls")),
+    # FHIR R4 read/search of report versions (orchestrator/integrations/fhir/).
+    path("fhir/", include("orchestrator.integrations.fhir.urls")),
 ]
