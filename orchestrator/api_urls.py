@@ -6,6 +6,12 @@ from orchestrator.accounts.api import me
 from orchestrator.designs.api import node_type_ports, node_types
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
+from orchestrator.integrations.outbox_api import (
+    DeliveryRouteViewSet,
+    DeliveryViewSet,
+    delivery_queues,
+    resend,
+)
 from orchestrator.reports.api import report_pdf, template_preview
 from orchestrator.runs.api import (
     RunActionsWithoutSlash,
@@ -18,6 +24,8 @@ router = SimpleRouter(trailing_slash=True)
 router.register("runs", RunViewSet, basename="run")
 # templates/{slug}/...; its slug pattern leaves "templates/preview" to the preview endpoint.
 router.register("templates", ReportTemplateViewSet, basename="template")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
+router.register("delivery-routes", DeliveryRouteViewSet, basename="delivery-route")
 
 urlpatterns = [
     path("me", me, name="me"),
@@ -49,6 +57,8 @@ urlpatterns = [
     # After the explicit workflows/<slug>/... run routes above.
     *workflow_urls,
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
+    path("deliveries/<int:pk>/resend", resend, name="delivery-resend"),
+    path("delivery-queues", delivery_queues, name="delivery-queues"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,
 ]
