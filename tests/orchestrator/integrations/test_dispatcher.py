@@ -243,3 +243,26 @@ def test_a_pdf_changed_on_disk_is_never_sent(
     assert receiver.messages == []
     assert delivery.status == "stopped"
     assert "does not match the SHA-256" in delivery.last_error
+
+
+@override_settings(DELIVERY_BACKLOG_ALERT_SECONDS=0)
+def test_a_backlog_raises_one_alert_until_the_destination_delivers_again(
+    outbox_demo: DemoData, signer: User, receiver: MllpReceiver
+) -> None:
+    from orchestrator.integrations.dispatcher import alert_on_backlogs
+
+    lis = destination(outbox_demo.department, "lis", "hl7_mllp", receiver.address)
+    route(lis)
+    for n in (1, 2, 3):
+        queue_report_deliveries(
+            signed_report(new_case(outbox_demo.department, f"S26-0000{n}"), signer)
+        )
+
+    assert alert_on_backlogs() == 1
+    assert alert_on_backlogs() == 0  # the incident is open: no second alert
+    dispatch_destination(lis.pk)
+
+    assert len(receiver.messages) == 3
+    assert DeliveryIncident.objects.get().closed_at is not None
+    assert AuditEvent.objects.filter(action="delivery.alert").count() == 1
+    assert AuditEvent.objects.filter(action="delivery.alert_resolved").count() == 1

@@ -13,14 +13,17 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from django.db import transaction
+from django.utils import timezone
 
 from orchestrator import devstack
 from orchestrator.accounts.models import User
 from orchestrator.cases.services import create_case
 from orchestrator.demo_data import DEMO_DIR, DemoData
 from orchestrator.designs.services import import_workflow
+from orchestrator.integrations.dispatcher import LEASE_MARGIN_S, claim
 from orchestrator.integrations.outbox import queue_report_deliveries
-from orchestrator.integrations.outbox_models import Delivery
+from orchestrator.integrations.outbox_models import Delivery, DeliveryAttempt
 from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.runs.models import RunStatus
 from orchestrator.runs.services import start_run
@@ -202,3 +205,30 @@ def test_an_oru_for_a_real_run_arrives_strictly_valid_with_the_stored_pdf(
     assert obr[32].split("&")[0] == str(final.signed_by_id)
     assert hashlib.sha256(ed_payload(second)).hexdigest() == final.pdf_sha256
     assert wait_delivered([signed.pk])[0].run_id is None
+
+
+def test_a_delivery_left_sending_by_a_dead_dispatcher_is_swept_and_sent_once(
+    outbox_demo: DemoData,
+    signer: User,
+    receiver: MllpReceiver,
+    delivery_worker: devstack.ManagedProcess,
+) -> None:
+    lis = destination(outbox_demo.department, "lis", "hl7_mllp", receiver.address)
+    route(lis)
+    with transaction.atomic():
+        [delivery] = queue_report_deliveries(
+            signed_report(new_case(outbox_demo.department), signer)
+        )
+        # A dispatcher claims it, starts its attempt and dies: its lease lapses in a second.
+        assert claim(delivery, "dead-host:1:x", timeout_s=1 - LEASE_MARGIN_S)
+        DeliveryAttempt.objects.create(
+            delivery=delivery, number=1, worker="dead-host:1:x", started_at=timezone.now()
+        )
+
+    [delivered] = wait_delivered([delivery.pk], timeout=30)
+
+    assert receiver.received_ids() == [delivery.control_id]
+    assert list(delivered.attempt_log.values_list("number", "verdict")) == [
+        (1, "interrupted"),
+        (2, "accepted"),
+    ]
