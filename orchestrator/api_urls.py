@@ -13,6 +13,16 @@ from orchestrator.integrations.outbox_api import (
     resend,
 )
 from orchestrator.reports.api import report_pdf, template_preview
+from orchestrator.reports.portal_api import PortalCaseReportsView, PortalSearchView
+from orchestrator.reports.review_api import (
+    AmendView,
+    RecallView,
+    ReviewDetailView,
+    ReviewFieldView,
+    ReviewQueueView,
+    SignBatchView,
+    SignView,
+)
 from orchestrator.runs.api import (
     RunActionsWithoutSlash,
     RunViewSet,
@@ -59,6 +69,15 @@ urlpatterns = [
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
     path("deliveries/<int:pk>/resend", resend, name="delivery-resend"),
     path("delivery-queues", delivery_queues, name="delivery-queues"),
+    path("reports/<int:pk>/recall", RecallView.as_view(), name="report-recall"),
+    path("reports/<int:pk>/amend", AmendView.as_view(), name="report-amend"),
+    path("review/queue", ReviewQueueView.as_view(), name="review-queue"),
+    path("review/sign-batch", SignBatchView.as_view(), name="review-sign-batch"),
+    path("review/reports/<int:pk>", ReviewDetailView.as_view(), name="review-report"),
+    path("review/reports/<int:pk>/fields", ReviewFieldView.as_view(), name="review-fields"),
+    path("review/reports/<int:pk>/sign", SignView.as_view(), name="review-sign"),
+    path("portal/search", PortalSearchView.as_view(), name="portal-search"),
+    path("portal/cases/<int:pk>/reports", PortalCaseReportsView.as_view(), name="portal-case"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,
 ]

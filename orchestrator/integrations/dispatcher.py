@@ -34,6 +34,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.integrations.messages import MessageRefused, build_message
@@ -47,6 +48,7 @@ from orchestrator.integrations.outbox_models import (
     DeliveryStatus,
     IncidentKind,
 )
+from orchestrator.reports.models import ReportSignature
 from workflows.channels import CHANNELS, Answer, Destination, OutboundMessage, Verdict
 
 logger = logging.getLogger(__name__)
@@ -110,6 +112,11 @@ def dispatch_destination(destination_id: int) -> float | None:
             return None
         if first.status in HOLDING_STATUSES:
             return None
+        held = _recall_hold(first)
+        if held is not None:
+            if held > 0:
+                return held
+            continue  # withdrawn: the next one is the head now
         now = timezone.now()
         if first.next_attempt_at > now:
             return (first.next_attempt_at - now).total_seconds()
@@ -121,6 +128,38 @@ def dispatch_destination(destination_id: int) -> float | None:
                 return max(0.0, (again.next_attempt_at - timezone.now()).total_seconds())
             return None
     return 0.0
+
+
+def _recall_hold(delivery: Delivery) -> float | None:
+    """Seconds the delivery must still wait for its sign-out's recall window; 0 when that
+    sign-out was recalled (the delivery is withdrawn, never sent); None to send it now."""
+    signature = (
+        ReportSignature.objects.filter(report_id=delivery.report_id)
+        .values("recall_until", "recalled_at")
+        .first()
+    )
+    if signature is None:
+        return None
+    if signature["recalled_at"] is not None:
+        withdrawn = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.QUEUED).update(
+            status=DeliveryStatus.WITHDRAWN, last_error="the sign-out was recalled"
+        )
+        if withdrawn:
+            record_event(
+                AuditAction.DELIVERY_WITHDRAWN,
+                delivery,
+                actor_label="dispatcher",
+                department=delivery.department,
+                report=delivery.report_id,
+            )
+        return 0.0
+    wait = (signature["recall_until"] - timezone.now()).total_seconds()
+    if wait > 0:
+        Delivery.objects.filter(
+            pk=delivery.pk, next_attempt_at__lt=signature["recall_until"]
+        ).update(next_attempt_at=signature["recall_until"])
+        return wait
+    return None
 
 
 def _resolve(endpoint: ModelEndpoint) -> Destination:
@@ -235,7 +274,7 @@ def record_answer(delivery: Delivery, attempt: DeliveryAttempt, owner: str, answ
             return
         if status != DeliveryStatus.QUEUED:
             record_event(
-                f"delivery.{status}",
+                AuditAction(f"delivery.{status}"),
                 delivery,
                 actor_label="dispatcher",
                 department=delivery.department,
@@ -299,7 +338,7 @@ def open_incident(
     except IntegrityError:  # another dispatcher opened it a moment ago
         return None
     record_event(
-        "delivery.alert",
+        AuditAction.DELIVERY_ALERT,
         incident,
         actor_label="dispatcher",
         department=destination.department,
@@ -320,7 +359,7 @@ def _close_incident(destination: ModelEndpoint) -> None:
             closed_at=now
         ):
             record_event(
-                "delivery.alert_resolved",
+                AuditAction.DELIVERY_ALERT_RESOLVED,
                 incident,
                 actor_label="dispatcher",
                 destination=destination.slug,

@@ -23,6 +23,7 @@ from django.db.models import Count, Min, Q
 from django.utils import timezone
 
 from orchestrator.accounts.models import Department, User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.integrations.outbox_models import (
@@ -32,7 +33,7 @@ from orchestrator.integrations.outbox_models import (
     DeliveryIncident,
     DeliveryRoute,
 )
-from orchestrator.reports.models import Report
+from orchestrator.reports.models import Report, ReportSignature
 from orchestrator.runs.models import Run
 from workflows.channels import CHANNELS
 from workflows.context import DeliveryRequest
@@ -58,7 +59,7 @@ def _create(delivery: Delivery) -> Delivery | None:
     except IntegrityError:
         return None
     record_event(
-        "delivery.queued",
+        AuditAction.DELIVERY_QUEUED,
         delivery,
         actor=delivery.requested_by,
         actor_label="" if delivery.requested_by else "outbox",
@@ -104,6 +105,7 @@ def queue_report_deliveries(report: Report) -> list[Delivery]:
             ):
                 continue
             now = timezone.now()
+            due = max(now, recall_until(report) or now)
             created = _create(
                 Delivery(
                     department=route.department,
@@ -116,7 +118,7 @@ def queue_report_deliveries(report: Report) -> list[Delivery]:
                     idempotency_key=f"report:{report.pk}:destination:{destination.pk}",
                     control_id=new_control_id(),
                     queued_at=now,
-                    next_attempt_at=now,
+                    next_attempt_at=due,
                 )
             )
             if created is not None:
@@ -126,6 +128,15 @@ def queue_report_deliveries(report: Report) -> list[Delivery]:
                 deliveries.append(found)
         enqueue_after_commit(new)
     return deliveries
+
+
+def recall_until(report: Report) -> datetime | None:
+    """Until when the signer may still recall this version's sign-out (its deliveries wait);
+    None for a version without a signature record."""
+    until: datetime | None = (
+        ReportSignature.objects.filter(report=report).values_list("recall_until", flat=True).first()
+    )
+    return until
 
 
 # --- the deliver node ------------------------------------------------------------------------
@@ -245,7 +256,7 @@ def resend_delivery(original: Delivery, user: User) -> Delivery:
         if holding:
             Delivery.objects.filter(pk=original.pk).update(released=True)
         record_event(
-            "delivery.resent",
+            AuditAction.DELIVERY_RESENT,
             original,
             actor=user,
             department=original.department,
@@ -253,7 +264,7 @@ def resend_delivery(original: Delivery, user: User) -> Delivery:
             released=holding,
         )
         record_event(
-            "delivery.queued",
+            AuditAction.DELIVERY_QUEUED,
             copy,
             actor=user,
             department=original.department,

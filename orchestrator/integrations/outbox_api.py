@@ -23,11 +23,12 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import api_view
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orchestrator.accounts.models import Role, User
+from orchestrator.accounts.models import User
+from orchestrator.accounts.policy import Permission, enforce, scoped
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.integrations.outbox import ResendRefused, queue_stats, resend_delivery
@@ -40,8 +41,6 @@ from orchestrator.integrations.outbox_models import (
 from orchestrator.reports.models import ReportStatus
 from workflows.channels import CHANNELS
 
-CONSOLE_ROLES = frozenset({Role.ADMIN, Role.INTEGRATION})
-
 
 def _user(request: Request) -> User:
     user = request.user
@@ -50,16 +49,9 @@ def _user(request: Request) -> User:
 
 
 def check_console_user(user: User, doing: str) -> None:
-    """Raise PermissionDenied (audited) unless ``user`` may use the message console."""
-    if user.department_id is None or user.role not in CONSOLE_ROLES:
-        record_event(
-            "delivery.denied",
-            user.department or user,
-            actor=user,
-            department=user.department,
-            attempted=doing,
-        )
-        raise PermissionDenied("only admins and integration engineers use the message console")
+    """Raise (and audit, ``access.denied``) unless ``user`` may use the message console:
+    the policy's INTEGRATION_MANAGE (admins and integration engineers)."""
+    enforce(user, Permission.INTEGRATION_MANAGE, attempted=doing)
 
 
 class AttemptSerializer(serializers.ModelSerializer[DeliveryAttempt]):
@@ -74,7 +66,7 @@ class AttemptSerializer(serializers.ModelSerializer[DeliveryAttempt]):
 
 class DeliverySerializer(serializers.ModelSerializer[Delivery]):
     status = serializers.CharField(
-        read_only=True, help_text="queued, sending, delivered, failed or stopped"
+        read_only=True, help_text="queued, sending, delivered, failed, stopped or withdrawn"
     )
     destination = serializers.CharField(source="destination.slug")
     accession = serializers.CharField(source="report.case.accession")
@@ -179,7 +171,9 @@ def search(deliveries: QuerySet[Delivery], params: Any) -> tuple[QuerySet[Delive
         OpenApiParameter("accession", str, description="case accession (exact)"),
         OpenApiParameter("mrn", str, description="patient MRN (exact)"),
         OpenApiParameter("control_id", str, description="message control id (MSH-10)"),
-        OpenApiParameter("status", str, description="queued, sending, delivered, failed, stopped"),
+        OpenApiParameter(
+            "status", str, description="queued, sending, delivered, failed, stopped, withdrawn"
+        ),
         OpenApiParameter("destination", str, description="destination slug"),
         OpenApiParameter("since", str, description="queued on or after (date or date-time)"),
         OpenApiParameter("until", str, description="queued on or before (date or date-time)"),
@@ -224,7 +218,7 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet[Delivery]):
             return Response({"problems": problems}, status=status.HTTP_400_BAD_REQUEST)
         page = self.paginate_queryset(deliveries)
         record_event(
-            "delivery.listed",
+            AuditAction.DELIVERY_LISTED,
             user.department or user,
             actor=user,
             department=user.department,
@@ -239,15 +233,22 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet[Delivery]):
         except Http404:
             pk = str(self.kwargs["pk"])
             other = Delivery.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
-            if other is not None:
-                user = _user(self.request)
-                record_event("delivery.view_denied", other, actor=user, department=user.department)
+            if other is not None:  # another department's: audited, answered 404
+                enforce(
+                    _user(self.request),
+                    Permission.INTEGRATION_MANAGE,
+                    other,
+                    attempted="view a delivery",
+                )
             raise Http404("no such delivery") from None
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         delivery = self.get_object()
         record_event(
-            "delivery.viewed", delivery, actor=_user(request), department=delivery.department
+            AuditAction.DELIVERY_VIEWED,
+            delivery,
+            actor=_user(request),
+            department=delivery.department,
         )
         return Response(DeliveryDetailSerializer(delivery).data)
 
@@ -263,14 +264,15 @@ def resend(request: Request, pk: int) -> Response:
     check_console_user(user, "resend a delivery")
     department_id = user.department_id
     assert department_id is not None
-    original = Delivery.objects.filter(pk=pk, department_id=department_id).first()
+    original = Delivery.objects.filter(pk=pk).first()
     if original is None:
         raise Http404("no such delivery")
+    enforce(user, Permission.INTEGRATION_MANAGE, original, attempted="resend a delivery")
     try:
         copy = resend_delivery(original, user)
     except ResendRefused as exc:
         record_event(
-            "delivery.resend_refused",
+            AuditAction.DELIVERY_RESEND_REFUSED,
             original,
             actor=user,
             department=original.department,
@@ -307,7 +309,9 @@ def delivery_queues(request: Request) -> Response:
     user = _user(request)
     check_console_user(user, "view delivery queues")
     assert user.department is not None
-    record_event("delivery.queues_viewed", user.department, actor=user, department=user.department)
+    record_event(
+        AuditAction.DELIVERY_QUEUES_VIEWED, user.department, actor=user, department=user.department
+    )
     rows = []
     for stats in queue_stats(user.department):
         incident = stats.open_incident
@@ -377,7 +381,8 @@ class DeliveryRouteSerializer(serializers.ModelSerializer[DeliveryRoute]):
 
 
 class DeliveryRouteViewSet(viewsets.ModelViewSet[DeliveryRoute]):
-    """Delivery routes of the admin's department; every change audited."""
+    """Delivery routes of the department (admins and integration engineers); every change
+    audited."""
 
     serializer_class = DeliveryRouteSerializer
     lookup_value_regex = r"\d+"
@@ -386,24 +391,14 @@ class DeliveryRouteViewSet(viewsets.ModelViewSet[DeliveryRoute]):
         if getattr(self, "swagger_fake_view", False):  # the schema generator, not a user
             return DeliveryRoute.objects.none()
         user = _user(self.request)
-        if user.department_id is None or user.role != Role.ADMIN:
-            record_event(
-                "delivery_route.denied",
-                user.department or user,
-                actor=user,
-                department=user.department,
-                attempted=self.action,
-            )
-            raise PermissionDenied("only admins manage delivery routes")
-        return DeliveryRoute.objects.filter(department_id=user.department_id).select_related(
-            "destination"
-        )
+        check_console_user(user, f"{self.action} delivery routes")
+        return scoped(DeliveryRoute.objects.all(), user).select_related("destination")
 
     def perform_create(self, serializer: serializers.BaseSerializer[DeliveryRoute]) -> None:
         user = _user(self.request)
         route = serializer.save(department=user.department)
         record_event(
-            "delivery_route.created",
+            AuditAction.DELIVERY_ROUTE_CREATED,
             route,
             actor=user,
             department=user.department,
@@ -414,7 +409,7 @@ class DeliveryRouteViewSet(viewsets.ModelViewSet[DeliveryRoute]):
         user = _user(self.request)
         route = serializer.save()
         record_event(
-            "delivery_route.changed",
+            AuditAction.DELIVERY_ROUTE_CHANGED,
             route,
             actor=user,
             department=user.department,
@@ -423,5 +418,7 @@ class DeliveryRouteViewSet(viewsets.ModelViewSet[DeliveryRoute]):
 
     def perform_destroy(self, instance: DeliveryRoute) -> None:
         user = _user(self.request)
-        record_event("delivery_route.deleted", instance, actor=user, department=user.department)
+        record_event(
+            AuditAction.DELIVERY_ROUTE_DELETED, instance, actor=user, department=user.department
+        )
         instance.delete()

@@ -30,6 +30,8 @@ class DeliveryStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     # The receiver rejected it (HL7 AR, HTTP 4xx): later deliveries to it are held.
     STOPPED = "stopped", "Stopped"
+    # Never sent: the sign-out it carries was recalled inside its recall window.
+    WITHDRAWN = "withdrawn", "Withdrawn"
 
 
 PENDING_STATUSES = frozenset({DeliveryStatus.QUEUED, DeliveryStatus.SENDING})

@@ -158,7 +158,7 @@ async def test_a_graph_renders_then_queues_the_report_it_rendered(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_run_writes_its_delivery_with_the_nodes_checkpoint_and_a_test_run_none(
-    broker_url: str,
+    broker_url: str, refused_url: str
 ) -> None:
     from orchestrator.cases.services import create_case
     from orchestrator.catalog.models import ModelEndpoint
@@ -175,7 +175,7 @@ def test_a_run_writes_its_delivery_with_the_nodes_checkpoint_and_a_test_run_none
     demo = load_demo_data(PASSWORD, "http://127.0.0.1:9")
     ModelEndpoint.objects.create(
         department=demo.department, slug="lis", name="LIS", protocol="hl7_mllp",
-        base_url="127.0.0.1:2575", timeout_s=5,
+        base_url=refused_url.removeprefix("http://"), timeout_s=5,
     )  # fmt: skip
     document = graph(
         [trigger(), transform("fields", {"tumour_size_mm": "case.findings.tumour_size_mm"},
@@ -201,9 +201,9 @@ def test_a_run_writes_its_delivery_with_the_nodes_checkpoint_and_a_test_run_none
     [delivery] = Delivery.objects.all()
     assert (delivery.report_id, delivery.run_id, delivery.node_id) == (report.pk, run.pk, "send")
     assert delivery.idempotency_key == f"{run.pk}:send"
-    assert (delivery.channel, delivery.status, delivery.data) == (
-        "hl7_mllp", "queued", {"accession": "S26-00001"}
-    )  # fmt: skip
+    assert (delivery.channel, delivery.data) == ("hl7_mllp", {"accession": "S26-00001"})
+    # Handed to the delivery queue on commit: a worker of another test may be trying it.
+    assert delivery.status in ("queued", "sending")
     receipt = NodeRun.objects.get(run=run, node_id="send", status="succeeded").outputs
     assert receipt["delivery"]["status"] == "queued"
     assert receipt["delivery"]["report_version"] == report.version_no

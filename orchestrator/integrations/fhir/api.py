@@ -22,6 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orchestrator.accounts.models import User
+from orchestrator.accounts.policy import Permission, audit_denial, can, role_allows
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.integrations.fhir.resources import (
     checked,
@@ -29,7 +31,7 @@ from orchestrator.integrations.fhir.resources import (
     observations,
     report_id,
 )
-from orchestrator.reports.models import DRAFT_READERS, SIGNED_STATUSES, Report
+from orchestrator.reports.models import SIGNED_STATUSES, Report
 
 MAX_COUNT = 100
 
@@ -84,7 +86,7 @@ def _readable(user: User) -> QuerySet[Report]:
     reports = Report.objects.filter(case__department_id=user.department_id).select_related(
         "case__department", "template_version__template", "signed_by"
     )
-    if user.role not in DRAFT_READERS:
+    if not role_allows(user.role, Permission.REPORT_READ_DRAFT):
         reports = reports.filter(status__in=SIGNED_STATUSES)
     return reports
 
@@ -107,10 +109,15 @@ def read_diagnostic_report(request: Request, resource_id: str) -> Response:
     report = _readable(user).filter(pk=int(pk)).first() if pk.isdigit() else None
     if report is None or not report.pdf:
         stored = Report.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
-        if stored is not None:
-            record_event("fhir.read_denied", stored, actor=user, department=user.department)
+        if stored is not None:  # another department's, or a draft this role may not read
+            needed = (
+                Permission.REPORT_READ_SIGNED if stored.is_signed else Permission.REPORT_READ_DRAFT
+            )
+            decision = can(user, needed, stored)
+            if not decision:
+                audit_denial(user, needed, stored, decision, "FHIR read")
         return outcome(404, "not-found", f"DiagnosticReport/{resource_id} is not known")
-    record_event("fhir.read", report, actor=user, department=report.case.department)
+    record_event(AuditAction.FHIR_READ, report, actor=user, department=report.case.department)
     return Response(as_resource(report), content_type="application/fhir+json")
 
 
@@ -142,7 +149,7 @@ def search_diagnostic_reports(request: Request) -> Response:
         reports = reports.filter(case__patient_mrn=patient)
     found = list(reports.filter(pdf__gt="").order_by("-created_at", "-id")[: int(count_text)])
     record_event(
-        "fhir.searched",
+        AuditAction.FHIR_SEARCHED,
         user.department or user,
         actor=user,
         department=user.department,

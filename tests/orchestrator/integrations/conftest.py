@@ -69,8 +69,16 @@ def segments(message: str, name: str) -> list[list[str]]:
 
 
 @pytest.fixture
-def outbox_demo(transactional_db: None) -> DemoData:
-    """The demo department, users and breast template (no model server needed)."""
+def outbox_demo(db: None) -> DemoData:
+    """The demo department, users and breast template (no model server needed), inside the
+    test's transaction: worker processes of other tests (which consume the delivery queue and
+    sweep due deliveries) never see these rows, so a test drives its dispatcher alone."""
+    return load_demo_data(PASSWORD, "http://127.0.0.1:9")
+
+
+@pytest.fixture
+def committed_demo(transactional_db: None) -> DemoData:
+    """The same, committed: for tests with worker and dispatcher processes."""
     return load_demo_data(PASSWORD, "http://127.0.0.1:9")
 
 

@@ -34,15 +34,6 @@ from tests.mllp import MllpReceiver, control_id, refused_address
 
 from .conftest import destination, ed_payload, new_case, route, signed_report, strictly_valid
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def _broker(broker_url: str) -> str:
-    """The real (embedded) broker: deliveries are handed to it on commit; no worker consumes
-    them in these tests, which call the dispatcher themselves."""
-    return broker_url
-
 
 def test_a_signed_report_is_queued_once_per_route_and_delivered_once(
     outbox_demo: DemoData, signer: User, receiver: MllpReceiver
@@ -266,3 +257,48 @@ def test_a_backlog_raises_one_alert_until_the_destination_delivers_again(
     assert DeliveryIncident.objects.get().closed_at is not None
     assert AuditEvent.objects.filter(action="delivery.alert").count() == 1
     assert AuditEvent.objects.filter(action="delivery.alert_resolved").count() == 1
+
+
+def test_deliveries_wait_for_the_recall_window_and_a_recalled_sign_out_never_leaves(
+    outbox_demo: DemoData, signer: User, receiver: MllpReceiver
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from orchestrator.reports.models import ReportSignature
+
+    lis = destination(outbox_demo.department, "lis", "hl7_mllp", receiver.address)
+    route(lis)
+    recalled = signed_report(new_case(outbox_demo.department, "S26-00001"), signer)
+    waiting = signed_report(new_case(outbox_demo.department, "S26-00002"), signer)
+    now = timezone.now()
+    for report, until in (
+        (recalled, now + timedelta(seconds=60)),
+        (waiting, now + timedelta(seconds=60)),
+    ):
+        ReportSignature.objects.create(
+            report=report,
+            signer=signer,
+            signed_at=now,
+            pdf_sha256=report.pdf_sha256,
+            recall_until=until,
+        )
+    [first] = queue_report_deliveries(recalled)
+    [second] = queue_report_deliveries(waiting)
+    assert first.next_attempt_at >= now + timedelta(seconds=59)
+
+    wait = dispatch_destination(lis.pk)
+
+    assert wait is not None
+    assert 55 <= wait <= 60
+    assert receiver.messages == []
+    ReportSignature.objects.filter(report=recalled).update(recalled_at=timezone.now())
+    ReportSignature.objects.filter(report=waiting).update(recall_until=timezone.now())
+    Delivery.objects.filter(pk=second.pk).update(next_attempt_at=timezone.now())
+
+    dispatch_destination(lis.pk)
+
+    assert receiver.received_ids() == [second.control_id]
+    assert Delivery.objects.get(pk=first.pk).status == "withdrawn"
+    assert AuditEvent.objects.filter(action="delivery.withdrawn").count() == 1

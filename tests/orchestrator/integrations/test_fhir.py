@@ -33,8 +33,6 @@ from tests.loopback import LoopbackServer, Request
 
 from .conftest import destination, new_case, route, signed_report
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 MODEL_SOURCE = {
     "kind": "model",
     "endpoint": "ihc-dab",
@@ -159,7 +157,8 @@ def test_read_and_search_are_department_scoped_and_audited(
     assert refused.status_code == 404
     assert refused.json()["resourceType"] == "OperationOutcome"
     assert _client(clinician).get(f"/fhir/DiagnosticReport/pf-{draft.pk}").status_code == 404
-    assert AuditEvent.objects.filter(action="fhir.read_denied").count() == 2
+    denials = AuditEvent.objects.filter(action="access.denied", detail__attempted="FHIR read")
+    assert denials.count() == 2
 
     by_accession = (
         _client(signer).get("/fhir/DiagnosticReport", {"identifier": "urn:x|S26-00001"}).json()
@@ -215,7 +214,7 @@ def fhir_server() -> Iterator[FhirServer]:
 
 
 def test_the_fhir_channel_pushes_a_transaction_bundle_the_server_accepts(
-    outbox_demo: DemoData, signer: User, fhir_server: FhirServer, broker_url: str
+    outbox_demo: DemoData, signer: User, fhir_server: FhirServer
 ) -> None:
     ehr = destination(outbox_demo.department, "ehr", "fhir_rest", f"{fhir_server.url}/fhir")
     route(ehr)

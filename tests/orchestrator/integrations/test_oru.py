@@ -15,8 +15,6 @@ from orchestrator.reports.models import ReportStatus
 
 from .conftest import ed_payload, new_case, segments, signed_report, strictly_valid
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
 MODEL_SOURCE = {"kind": "model", "endpoint": "ihc-dab", "model_name": "ihc-dab",
                 "model_version": "1", "run": "42", "node": "ki67"}  # fmt: skip
 

@@ -43,6 +43,10 @@ from .conftest import (
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
 
+def pathologist() -> User:
+    return User.objects.get(username="pathologist")
+
+
 def wait_delivered(ids: list[int], timeout: float = 90.0) -> list[Delivery]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -75,17 +79,19 @@ def delivery_worker(
 
 
 def test_a_destination_down_for_a_while_gets_everything_afterwards_in_order_once(
-    outbox_demo: DemoData, signer: User, delivery_worker: devstack.ManagedProcess
+    committed_demo: DemoData, delivery_worker: devstack.ManagedProcess
 ) -> None:
     receiver = MllpReceiver()
     receiver.start()
     port = receiver.port
     receiver.stop()  # the LIS is down
-    lis = destination(outbox_demo.department, "lis", "hl7_mllp", f"127.0.0.1:{port}", timeout_s=1.0)
+    lis = destination(
+        committed_demo.department, "lis", "hl7_mllp", f"127.0.0.1:{port}", timeout_s=1.0
+    )
     route(lis)
     queued = [
         queue_report_deliveries(
-            signed_report(new_case(outbox_demo.department, f"S26-1{n:04d}"), signer)
+            signed_report(new_case(committed_demo.department, f"S26-1{n:04d}"), pathologist())
         )[0]
         for n in range(8)
     ]
@@ -109,17 +115,17 @@ def test_a_destination_down_for_a_while_gets_everything_afterwards_in_order_once
 
 
 def test_two_dispatcher_processes_never_send_a_delivery_twice(
-    outbox_demo: DemoData, signer: User, process_env: dict[str, str]
+    committed_demo: DemoData, process_env: dict[str, str]
 ) -> None:
     with MllpReceiver() as receiver, MllpReceiver() as second:
         receiver.delay_s = second.delay_s = 0.01
-        lis = destination(outbox_demo.department, "lis", "hl7_mllp", receiver.address)
-        ehr = destination(outbox_demo.department, "ehr", "hl7_mllp", second.address)
+        lis = destination(committed_demo.department, "lis", "hl7_mllp", receiver.address)
+        ehr = destination(committed_demo.department, "ehr", "hl7_mllp", second.address)
         route(lis)
         route(ehr)
         queued = [
             queue_report_deliveries(
-                signed_report(new_case(outbox_demo.department, f"S26-2{n:04d}"), signer)
+                signed_report(new_case(committed_demo.department, f"S26-2{n:04d}"), pathologist())
             )
             for n in range(25)
         ]
@@ -208,16 +214,15 @@ def test_an_oru_for_a_real_run_arrives_strictly_valid_with_the_stored_pdf(
 
 
 def test_a_delivery_left_sending_by_a_dead_dispatcher_is_swept_and_sent_once(
-    outbox_demo: DemoData,
-    signer: User,
+    committed_demo: DemoData,
     receiver: MllpReceiver,
     delivery_worker: devstack.ManagedProcess,
 ) -> None:
-    lis = destination(outbox_demo.department, "lis", "hl7_mllp", receiver.address)
+    lis = destination(committed_demo.department, "lis", "hl7_mllp", receiver.address)
     route(lis)
     with transaction.atomic():
         [delivery] = queue_report_deliveries(
-            signed_report(new_case(outbox_demo.department), signer)
+            signed_report(new_case(committed_demo.department), pathologist())
         )
         # A dispatcher claims it, starts its attempt and dies: its lease lapses in a second.
         assert claim(delivery, "dead-host:1:x", timeout_s=1 - LEASE_MARGIN_S)
