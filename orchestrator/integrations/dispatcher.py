@@ -130,6 +130,11 @@ def dispatch_destination(destination_id: int) -> float | None:
     return 0.0
 
 
+class SecretMissing(Exception):
+    """This worker lacks the destination's secret; another worker (or this one, once it is
+    set) may have it: the attempt is retried, not stopped."""
+
+
 def _recall_hold(delivery: Delivery) -> float | None:
     """Seconds the delivery must still wait for its sign-out's recall window; 0 when that
     sign-out was recalled (the delivery is withdrawn, never sent); None to send it now."""
@@ -165,7 +170,7 @@ def _recall_hold(delivery: Delivery) -> float | None:
 def _resolve(endpoint: ModelEndpoint) -> Destination:
     secret = os.environ.get(endpoint.secret_ref, "") if endpoint.secret_ref else ""
     if endpoint.secret_ref and not secret:
-        raise MessageRefused(f"the secret {endpoint.secret_ref} is not set on this worker")
+        raise SecretMissing(f"the secret {endpoint.secret_ref} is not set on this worker")
     headers: dict[str, str] = {}
     signing_key = None
     if secret and endpoint.protocol == "webhook":
@@ -215,6 +220,8 @@ def send_claimed(delivery_id: int, owner: str) -> str:
             delivery.message, delivery.content_type = built.text, built.content_type
     except MessageRefused as exc:
         answer = Answer(Verdict.REJECTED, str(exc))
+    except SecretMissing as exc:
+        answer = Answer(Verdict.RETRY, str(exc))
     else:
         answer = _send(delivery, destination)
     record_answer(delivery, attempt, owner, answer)
@@ -280,7 +287,7 @@ def record_answer(delivery: Delivery, attempt: DeliveryAttempt, owner: str, answ
                 department=delivery.department,
                 attempts=delivery.attempts,
                 destination=delivery.destination.slug,
-                answer=answer.summary[:200],
+                verdict=answer.verdict.value,
             )
         _alert_on(delivery, status, answer)
     logger.info(
@@ -344,9 +351,16 @@ def open_incident(
         department=destination.department,
         destination=destination.slug,
         kind=kind,
-        summary=summary[:300],
+        delivery=delivery.pk if delivery else None,
     )
-    logger.warning("ALERT destination %s: %s", destination.slug, summary[:300])
+    # Ids and the kind only: a receiver's error text may quote patient data.
+    logger.warning(
+        "ALERT destination %s: %s (incident %s, delivery %s)",
+        destination.slug,
+        kind,
+        incident.pk,
+        delivery.pk if delivery else "-",
+    )
     return incident
 
 

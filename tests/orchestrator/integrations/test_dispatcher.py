@@ -70,10 +70,12 @@ def test_routes_match_case_type_and_status_and_skip_disabled_ones(
     department = outbox_demo.department
     lis = destination(department, "lis", "hl7_mllp", receiver.address)
     route(lis, ("final",), case_types=["breast-resection"])
-    route(destination(department, "other-type", "hl7_mllp", receiver.address), ("final",),
-          case_types=["prostate-biopsy"])  # fmt: skip
-    route(destination(department, "off", "hl7_mllp", receiver.address), ("final",),
-          enabled=False)  # fmt: skip
+    route(
+        destination(department, "other-type", "hl7_mllp", receiver.address),
+        ("final",),
+        case_types=["prostate-biopsy"],
+    )
+    route(destination(department, "off", "hl7_mllp", receiver.address), ("final",), enabled=False)
     route(destination(department, "prelim-only", "hl7_mllp", receiver.address), ("preliminary",))
     report = signed_report(new_case(department), signer)
 
@@ -186,8 +188,13 @@ def test_a_webhook_is_signed_and_a_4xx_answer_stops_it(
     outbox_demo: DemoData, signer: User, hooks: HookReceiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("PATHFLOW_TEST_HOOK_SECRET", "hook-secret")
-    hook = destination(outbox_demo.department, "hook", "webhook", f"{hooks.url}/in",
-                       secret_ref="PATHFLOW_TEST_HOOK_SECRET")  # fmt: skip
+    hook = destination(
+        outbox_demo.department,
+        "hook",
+        "webhook",
+        f"{hooks.url}/in",
+        secret_ref="PATHFLOW_TEST_HOOK_SECRET",
+    )
     route(hook, ("final", "amended"))
     case = new_case(outbox_demo.department)
     final = signed_report(case, signer)
@@ -302,3 +309,26 @@ def test_deliveries_wait_for_the_recall_window_and_a_recalled_sign_out_never_lea
     assert receiver.received_ids() == [second.control_id]
     assert Delivery.objects.get(pk=first.pk).status == "withdrawn"
     assert AuditEvent.objects.filter(action="delivery.withdrawn").count() == 1
+
+
+def test_a_worker_without_the_destinations_secret_retries_instead_of_stopping(
+    outbox_demo: DemoData, signer: User, hooks: HookReceiver
+) -> None:
+    hook = destination(
+        outbox_demo.department,
+        "hook",
+        "webhook",
+        f"{hooks.url}/in",
+        secret_ref="PATHFLOW_TEST_SECRET_NOT_SET",
+    )
+    route(hook)
+    [delivery] = queue_report_deliveries(signed_report(new_case(outbox_demo.department), signer))
+
+    dispatch_destination(hook.pk)
+
+    delivery.refresh_from_db()
+    assert hooks.bodies == []
+    assert delivery.status == "queued"
+    assert (
+        delivery.last_error == "the secret PATHFLOW_TEST_SECRET_NOT_SET is not set on this worker"
+    )
