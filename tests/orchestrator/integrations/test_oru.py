@@ -133,3 +133,16 @@ def test_free_text_is_escaped_and_long_text_goes_as_tx(outbox_demo: DemoData, si
     assert module._value(element, "x" * 200, "en")[0] == "TX"
     report = signed_report(case, signer)
     strictly_valid(oru(report))
+
+
+def test_a_chinese_report_keeps_its_labels_intact_in_utf_8(
+    outbox_demo: DemoData, signer: User
+) -> None:
+    report = signed_report(new_case(outbox_demo.department), signer, language="zh")
+
+    message = oru(report)
+
+    strictly_valid(message)
+    by_element = {o[3].split("^")[0]: o for o in segments(message, "OBX")}
+    assert by_element["histologic_type"][3].split("^")[1] == "组织学类型"
+    assert by_element["dcis_present"][5] == "Y^Yes^HL70136"  # HL7's own table stays English
