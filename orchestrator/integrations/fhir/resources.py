@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -205,7 +206,9 @@ def transaction_bundle(report: Report, pdf: bytes, key: str) -> dict[str, Any]:
         "identifier": {"system": "urn:pathflow:delivery", "value": key},
         "entry": [
             {
-                "fullUrl": f"{r['resourceType']}/{r['id']}",
+                # Absolute, as FHIR asks, and the same on every send of this report version.
+                "fullUrl": "urn:uuid:"
+                + str(uuid.uuid5(uuid.NAMESPACE_URL, f"pathflow:{r['resourceType']}/{r['id']}")),
                 "resource": r,
                 "request": {"method": "PUT", "url": f"{r['resourceType']}/{r['id']}"},
             }

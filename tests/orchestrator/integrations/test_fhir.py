@@ -231,6 +231,9 @@ def test_the_fhir_channel_pushes_a_transaction_bundle_the_server_accepts(
     assert bundle["identifier"]["value"] == delivery.idempotency_key
     methods = {(e["request"]["method"], e["request"]["url"].split("/")[0]) for e in bundle["entry"]}
     assert methods == {("PUT", "Observation"), ("PUT", "DiagnosticReport")}
+    again = transaction_bundle(report, report.pdf.open("rb").read(), delivery.idempotency_key)
+    assert [e["fullUrl"] for e in bundle["entry"]] == [e["fullUrl"] for e in again["entry"]]
+    assert all(e["fullUrl"].startswith("urn:uuid:") for e in bundle["entry"])
     assert (
         transaction_bundle(report, report.pdf.open("rb").read(), "k")["entry"][-1]["request"]["url"]
         == f"DiagnosticReport/pf-{report.pk}"
