@@ -20,7 +20,12 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
@@ -38,6 +43,7 @@ from orchestrator.integrations.outbox_models import (
     DeliveryRoute,
     DeliveryStatus,
 )
+from orchestrator.integrations.parsed import parsed_message
 from orchestrator.reports.models import ReportStatus
 from workflows.channels import CHANNELS
 
@@ -105,6 +111,10 @@ class DeliverySerializer(serializers.ModelSerializer[Delivery]):
 
 class DeliveryDetailSerializer(DeliverySerializer):
     attempt_log = AttemptSerializer(many=True)
+    parsed = serializers.SerializerMethodField(
+        help_text="the message's structure: HL7 segments with their fields, or the JSON; "
+        "base64 payloads shown by size"
+    )
     resends: serializers.PrimaryKeyRelatedField[Delivery] = serializers.PrimaryKeyRelatedField(
         many=True, read_only=True
     )
@@ -114,9 +124,14 @@ class DeliveryDetailSerializer(DeliverySerializer):
             *DeliverySerializer.Meta.fields,
             "content_type",
             "message",
+            "parsed",
             "attempt_log",
             "resends",
         ]
+
+    @extend_schema_field(serializers.JSONField(allow_null=True))
+    def get_parsed(self, delivery: Delivery) -> Any:
+        return parsed_message(delivery.message, delivery.content_type)
 
 
 def _when(text: str, name: str, problems: list[str], *, end: bool) -> dt.datetime | None:

@@ -116,6 +116,12 @@ def test_the_detail_shows_the_raw_message_and_every_answer(sent: list[Delivery])
     assert answer.status_code == 200
     body = answer.json()
     assert body["message"].startswith("MSH|^~\\&|PATHFLOW|pathology|")
+    parsed = {s["segment"]: s["fields"] for s in body["parsed"]}
+    assert parsed["MSH"]["MSH-10"] == sent[1].control_id
+    assert parsed["PID"]["PID-3"] == "MRN-2^^^pathology^MR"
+    pdf = next(s["fields"] for s in body["parsed"] if s["fields"].get("OBX-2") == "ED")
+    assert pdf["OBX-5"].startswith("^application^pdf^Base64^<")
+    assert pdf["OBX-5"].endswith(" base64 characters>")
     assert body["status"] == "stopped"
     [attempt] = body["attempt_log"]
     assert attempt["verdict"] == "rejected"
