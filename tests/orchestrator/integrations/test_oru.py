@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 
+import hl7
 import pytest
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestrator.accounts.models import User
 from orchestrator.demo_data import DemoData
@@ -15,8 +18,14 @@ from orchestrator.reports.models import ReportStatus
 
 from .conftest import ed_payload, new_case, segments, signed_report, strictly_valid
 
-MODEL_SOURCE = {"kind": "model", "endpoint": "ihc-dab", "model_name": "ihc-dab",
-                "model_version": "1", "run": "42", "node": "ki67"}  # fmt: skip
+MODEL_SOURCE = {
+    "kind": "model",
+    "endpoint": "ihc-dab",
+    "model_name": "ihc-dab",
+    "model_version": "1",
+    "run": "42",
+    "node": "ki67",
+}
 
 
 def oru(report, control_id: str = "PF00000000000000001") -> str:  # type: ignore[no-untyped-def]
@@ -77,8 +86,13 @@ def test_each_element_type_is_encoded_with_its_hl7_type(
     # A multi select: one repeat per answer.
     assert by_element["tumour_site"][5].count("~") == len(case.findings["tumour_site"]) - 1
     # A number: NM with its UCUM unit.
-    assert by_element["tumour_size_mm"][2:7] == ["NM", by_element["tumour_size_mm"][3], "",
-                                                 "18", "mm^mm^UCUM"]  # fmt: skip
+    assert by_element["tumour_size_mm"][2:7] == [
+        "NM",
+        by_element["tumour_size_mm"][3],
+        "",
+        "18",
+        "mm^mm^UCUM",
+    ]
     assert by_element["ki67_index"][5] == "32.5"
     assert by_element["ki67_index"][6] == "%^%^UCUM"
     # A date: DT; a boolean: CWE Y/N of HL7 table 0136.
@@ -128,8 +142,9 @@ def test_free_text_is_escaped_and_long_text_goes_as_tx(outbox_demo: DemoData, si
     element = Element(id="comment", type="text", label={"zh": "备注", "en": "Comment"})
     assert module._value(element, text, "en") == ("ST", escape(text), "")
     assert module._value(element, "line one\nline two", "en")[0:2] == (
-        "TX", "line one\\X0A\\line two"
-    )  # fmt: skip
+        "TX",
+        "line one\\X0A\\line two",
+    )
     assert module._value(element, "x" * 200, "en")[0] == "TX"
     report = signed_report(case, signer)
     strictly_valid(oru(report))
@@ -146,3 +161,27 @@ def test_a_chinese_report_keeps_its_labels_intact_in_utf_8(
     by_element = {o[3].split("^")[0]: o for o in segments(message, "OBX")}
     assert by_element["histologic_type"][3].split("^")[1] == "组织学类型"
     assert by_element["dcis_present"][5] == "Y^Yes^HL70136"  # HL7's own table stays English
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(
+        alphabet=st.characters(blacklist_categories=("Cs", "Cc"), whitelist_characters="\n|^&~\\"),
+        min_size=1,
+    )
+)
+def test_any_text_survives_escaping_and_python_hl7_reads_it_back(text: str) -> None:
+    from orchestrator.integrations.hl7 import oru as module
+    from workflows.datasets import Element
+
+    element = Element(id="comment", type="text", label={"zh": "备注", "en": "Comment"})
+    value_type, value, _ = module._value(element, text, "en")
+    message = (
+        "MSH|^~\\&|PATHFLOW|pathology|||20260101000000+0000||ORU^R01^ORU_R01|PF1|P|2.5.1\r"
+        f"OBX|1|{value_type}|comment^Comment^99PATHFLOW||{value}||||||F\r"
+    )
+
+    parsed = hl7.parse(message)
+    obx = parsed.segment("OBX")
+    assert len(obx) == 12  # no delimiter in the text split the segment
+    assert parsed.unescape(str(obx[5])) == text
