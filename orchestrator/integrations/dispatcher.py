@@ -110,24 +110,40 @@ def dispatch_destination(destination_id: int) -> float | None:
         if first is None:
             _close_incident(destination)
             return None
-        if first.status in HOLDING_STATUSES:
-            return None
-        held = _recall_hold(first)
-        if held is not None:
-            if held > 0:
-                return held
-            continue  # withdrawn: the next one is the head now
-        now = timezone.now()
-        if first.next_attempt_at > now:
-            return (first.next_attempt_at - now).total_seconds()
+        wait = _wait_for(first)
+        if wait == _AGAIN:
+            continue
+        if wait is not None:
+            return _look_again_in(wait)
         if not claim(first, owner, destination.timeout_s):
             return None  # another dispatcher sends it (or just did); it carries on from there
         if send_claimed(first.pk, owner) != Verdict.ACCEPTED:
             again = head(destination_id)
-            if again is not None and again.status == DeliveryStatus.QUEUED:
-                return max(0.0, (again.next_attempt_at - timezone.now()).total_seconds())
-            return None
+            return _look_again_in(_wait_for(again) if again is not None else _HELD)
     return 0.0
+
+
+# ``_wait_for`` answers: send now (None), look again at once (_AGAIN: the head was withdrawn),
+# stop (_HELD: a stopped/failed head holds the destination), or seconds to wait.
+_AGAIN = -2.0
+_HELD = -1.0
+
+
+def _look_again_in(wait: float | None) -> float | None:
+    """What ``dispatch_destination`` returns for a head's wait: None when held, else seconds."""
+    if wait == _HELD:
+        return None
+    return 0.0 if wait is None or wait == _AGAIN else wait
+
+
+def _wait_for(first: Delivery) -> float | None:
+    if first.status in HOLDING_STATUSES:
+        return _HELD
+    held = _recall_hold(first)
+    if held is not None:
+        return held if held > 0 else _AGAIN
+    remaining = (first.next_attempt_at - timezone.now()).total_seconds()
+    return remaining if remaining > 0 else None
 
 
 class SecretMissing(Exception):
