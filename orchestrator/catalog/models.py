@@ -9,12 +9,33 @@ destination's address is what its channel takes: a URL (webhook, FHIR base URL) 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from workflows.channels import CHANNELS
 from workflows.channels.base import url_problems
 from workflows.protocols import PROTOCOLS
+
+MEASURE_KEYS = ("marker", "stain", "unit")
+
+
+def output_measures_problems(outputs: Any) -> list[str]:
+    """Every problem of an ``outputs`` declaration: ``{name: {marker, stain, unit}}``."""
+    if not isinstance(outputs, dict):
+        return ["outputs must map output names to what each measures"]
+    problems = []
+    for name, measures in outputs.items():
+        if not isinstance(measures, dict):
+            problems.append(f"output {name!r}: must be an object with marker, stain and/or unit")
+            continue
+        for key, value in measures.items():
+            if key not in MEASURE_KEYS:
+                problems.append(f"output {name!r}: {key!r} is not one of marker, stain, unit")
+            elif not isinstance(value, str) or not value.strip():
+                problems.append(f"output {name!r}: {key} must be text")
+    return problems
 
 
 def endpoint_kinds() -> list[tuple[str, str]]:
@@ -54,6 +75,13 @@ class ModelEndpoint(models.Model):
     # A reference (environment variable name) to the credential, never the secret itself.
     secret_ref = models.CharField(max_length=100, blank=True)
     timeout_s = models.FloatField(default=30.0)
+    # What each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC",
+    # "unit": "%"}}: validation warns when an output fills a report element measuring another.
+    outputs = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='what each output measures: {"<output name>": {"marker", "stain", "unit"}}',
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -64,12 +92,17 @@ class ModelEndpoint(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.slug} ({self.protocol})"
+        return f"{self.slug} ({self.get_protocol_display()})"
 
     def clean(self) -> None:
-        problems = address_problems(self.protocol, self.base_url)
-        if problems:
-            raise ValidationError({"base_url": problems})
+        super().clean()
+        errors: dict[str, list[str]] = {}
+        if problems := address_problems(self.protocol, self.base_url):
+            errors["base_url"] = problems
+        if problems := output_measures_problems(self.outputs):
+            errors["outputs"] = problems
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def is_destination(self) -> bool:

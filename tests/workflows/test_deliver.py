@@ -190,7 +190,7 @@ def test_a_run_writes_its_delivery_with_the_nodes_checkpoint_and_a_test_run_none
         demo.department, document, demo.workflow_version.template_version,
         slug="deliver-to-lis", case_type="breast-resection",
     )  # fmt: skip
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-resection"))
 
     run = start_run(case, version, enqueue=False)
     execute_run(run.pk)

@@ -89,7 +89,7 @@ def signer(outbox_demo: DemoData) -> User:
 
 def new_case(department: Department, accession: str = "S26-00001", **changes: Any) -> Case:
     return create_case(
-        department, case_document("breast-malignant", accession=accession, **changes)
+        department, case_document("breast-resection", accession=accession, **changes)
     )
 
 

@@ -43,7 +43,7 @@ MODEL_SOURCE = {
 
 
 def ai_data(findings: dict[str, Any]) -> dict[str, Any]:
-    return {**findings, "fna_malignancy_probability": 87.5, "ki67_index": 32.5}
+    return {**findings, "ki67_index": 32.5}
 
 
 @pytest.mark.parametrize(

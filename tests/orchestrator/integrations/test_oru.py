@@ -39,7 +39,7 @@ def test_a_final_report_is_a_strictly_valid_oru_with_the_pdf_byte_for_byte(
     outbox_demo: DemoData, signer: User
 ) -> None:
     case = new_case(outbox_demo.department)
-    data = {**case.findings, "fna_malignancy_probability": 87.5, "ki67_index": 32.5}
+    data = {**case.findings, "ki67_index": 32.5}
     report = signed_report(case, signer, data=data, provenance={"ki67_index": [MODEL_SOURCE]})
 
     message = oru(report)
@@ -71,7 +71,7 @@ def test_each_element_type_is_encoded_with_its_hl7_type(
     outbox_demo: DemoData, signer: User
 ) -> None:
     case = new_case(outbox_demo.department)
-    data = {**case.findings, "fna_malignancy_probability": 87.5, "ki67_index": 32.5}
+    data = {**case.findings, "ki67_index": 32.5}
     report = signed_report(case, signer, data=data, provenance={"ki67_index": [MODEL_SOURCE]})
 
     message = oru(report)

@@ -155,7 +155,7 @@ def test_an_oru_for_a_real_run_arrives_strictly_valid_with_the_stored_pdf(
 ) -> None:
     lis = destination(demo.department, "lis", "hl7_mllp", receiver.address)
     route(lis, ("final",))
-    document = json.loads((DEMO_DIR / "workflows" / "breast-fna-ihc.json").read_text())
+    document = json.loads((DEMO_DIR / "workflows" / "breast-resection-ki67.json").read_text())
     graph = document.get("graph", document)
     graph["nodes"].append(
         {
@@ -180,7 +180,7 @@ def test_an_oru_for_a_real_run_arrives_strictly_valid_with_the_stored_pdf(
         slug="breast-to-lis",
         case_type="breast-resection",
     )
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-resection"))
 
     run = wait_for_run(start_run(case, version).pk)
 
@@ -190,7 +190,7 @@ def test_an_oru_for_a_real_run_arrives_strictly_valid_with_the_stored_pdf(
     strictly_valid(message)
     assert segments(message, "OBR")[0][25] == "R"  # an unverified AI draft
     assert hashlib.sha256(ed_payload(message)).hexdigest() == draft.pdf_sha256
-    assert "NTE|1|O|AI: model breast-fna" in message
+    assert "NTE|1|O|AI: model ihc-dab" in message
     delivery = Delivery.objects.get(run=run)
     assert control_id(message) == delivery.control_id
 
