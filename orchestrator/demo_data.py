@@ -8,6 +8,7 @@ breast resection report. The workflow files in ``demo/workflows/`` are ordinary 
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from orchestrator.accounts.models import Department, Role, User
+from orchestrator.cases.slide_pyramid import DEMO_MODEL_REGION, ensure_demo_slide
 from orchestrator.catalog.models import ModelEndpoint, Protocol
 from orchestrator.designs.models import TemplateVersion, WorkflowVersion
 from orchestrator.designs.services import import_template_dir, import_workflow
@@ -86,7 +88,29 @@ def ensure_endpoints(department: Department, base_url: str) -> None:
         )
 
 
+def with_demo_slide(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a demo case document whose first specimen references the demo whole-slide
+    image instead of the bundled sample tile: the viewer shows the slide, and the workflow's
+    map over tiles reads the slide's top-left region, which holds the sample tile's pixels."""
+    changed = copy.deepcopy(document)
+    specimen = changed["specimens"][0]
+    specimen["tiles"] = [
+        {
+            "uri": f"slide:{ensure_demo_slide()}",
+            "stain": tile.get("stain", "Ki-67 (DAB)"),
+            "region": list(DEMO_MODEL_REGION),
+            "level": 0,
+        }
+        if tile.get("uri") == "sample:immunohistochemistry"
+        else tile
+        for tile in specimen.get("tiles", [])
+    ]
+    return changed
+
+
 def load_demo_data(password: str, model_services_url: str) -> DemoData:
+    # Built outside the transaction: it writes a file, not rows, and takes a few seconds once.
+    ensure_demo_slide()
     with transaction.atomic():
         department, _ = Department.objects.update_or_create(
             code="pathology",

@@ -14,7 +14,14 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from orchestrator import devstack
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DEMO_CASE, DEMO_DIR, FNA_CASE, DemoData, load_demo_data
+from orchestrator.demo_data import (
+    DEMO_CASE,
+    DEMO_DIR,
+    FNA_CASE,
+    DemoData,
+    load_demo_data,
+    with_demo_slide,
+)
 from orchestrator.designs.models import WorkflowVersion
 from orchestrator.env import env_str
 from orchestrator.runs.models import Run, RunStatus
@@ -91,7 +98,9 @@ class Command(BaseCommand):
         stack.add(devstack.start_web(settings.WEB_PORT, log_dir))
 
     def _run_demo_case(self, data: DemoData, name: str, version: WorkflowVersion) -> str:
-        document = json.loads((DEMO_DIR / "cases" / f"{name}.json").read_text())
+        # The resection case's IHC tile is read from the demo whole-slide image (the viewer
+        # shows the slide); with_demo_slide leaves cases without that tile as they are.
+        document = with_demo_slide(json.loads((DEMO_DIR / "cases" / f"{name}.json").read_text()))
         case = Case.objects.filter(
             department=data.department, accession=document["accession"]
         ).first() or create_case(data.department, document, source="demo")

@@ -41,11 +41,14 @@ def parked_draft(
     priority: str = "routine",
     missing: tuple[str, ...] = (),
     case_type: str = "breast-resection",
+    mrn: str = "",
 ) -> Report:
     """A draft of ``accession`` whose run waits at its review node ``review``."""
     document = case_document(
         "breast-resection", accession=accession, priority=priority, case_type=case_type
     )
+    if mrn:
+        document["patient"] = {**document["patient"], "mrn": mrn}
     case = create_case(department or demo.department, document)
     run = Run.objects.create(
         case=case,
