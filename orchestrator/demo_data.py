@@ -70,6 +70,15 @@ def _import_demo_workflow(
     )
 
 
+# What each demo model's outputs measure, so that validation warns when a workflow maps one into
+# a report element measuring something else. Units are left out: the outputs are fractions that
+# the workflows turn into the elements' percentages.
+ENDPOINT_OUTPUTS: dict[str, dict[str, dict[str, str]]] = {
+    "breast-fna": {"predict_proba": {"marker": "malignancy probability"}},
+    "ihc-dab": {"positive_fraction": {"marker": "Ki-67", "stain": "IHC"}},
+}
+
+
 def ensure_endpoints(department: Department, base_url: str) -> None:
     for slug, name in (
         ("breast-fna", "Breast FNA cytology classifier"),
@@ -84,6 +93,7 @@ def ensure_endpoints(department: Department, base_url: str) -> None:
                 "base_url": base_url,
                 "model_name": slug,
                 "timeout_s": 60.0,
+                "outputs": ENDPOINT_OUTPUTS[slug],
             },
         )
 
