@@ -20,6 +20,12 @@ from orchestrator.integrations.integrator_api import (
     submit,
 )
 from orchestrator.integrations.integrator_api import report_pdf as integration_report_pdf
+from orchestrator.integrations.outbox_api import (
+    DeliveryRouteViewSet,
+    DeliveryViewSet,
+    delivery_queues,
+    resend,
+)
 from orchestrator.reports.api import report_pdf, template_preview
 from orchestrator.reports.portal_api import PortalCaseReportsView, PortalSearchView
 from orchestrator.reports.review_api import (
@@ -46,6 +52,8 @@ router.register("integration/inbound-messages", InboundMessageViewSet, basename=
 router.register("integration/routing-rules", RoutingRuleViewSet, basename="routing-rule")
 router.register("integration/cases", CaseViewSet, basename="integration-case")
 router.register("integration/tokens", TokenViewSet, basename="api-token")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
+router.register("delivery-routes", DeliveryRouteViewSet, basename="delivery-route")
 
 urlpatterns = [
     path("me", me, name="me"),
@@ -88,6 +96,8 @@ urlpatterns = [
         name="inbound-message-reprocess",
     ),
     path("integration/tokens/<int:pk>/revoke", revoke_token, name="api-token-revoke"),
+    path("deliveries/<int:pk>/resend", resend, name="delivery-resend"),
+    path("delivery-queues", delivery_queues, name="delivery-queues"),
     # Whole-slide images as Deep Zoom: OpenSeadragon derives the tile URLs from the .dzi URL.
     path("cases/<int:case>/slides", case_slides, name="case-slides"),
     path("specimens/<int:specimen>/slides/<int:index>.dzi", slide_dzi, name="slide-dzi"),

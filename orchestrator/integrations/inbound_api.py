@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.decorators import api_view, authentication_classes
@@ -40,19 +40,6 @@ from orchestrator.integrations.inbound import reprocess_message
 from orchestrator.integrations.inbound_models import InboundMessage, InboundStatus, RoutingRule
 
 AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
-
-
-class ParsedFieldSerializer(serializers.Serializer[dict[str, Any]]):
-    number = serializers.IntegerField()
-    value = serializers.CharField(help_text="the field's raw text, escapes as received")
-
-
-class ParsedSegmentSerializer(serializers.Serializer[dict[str, Any]]):
-    segment = serializers.CharField()
-    sequence = serializers.IntegerField(help_text="its position among segments of that name")
-    field_values = ParsedFieldSerializer(
-        many=True, help_text="non-empty fields, numbered as in HL7"
-    )
 
 
 class InboundMessageSerializer(serializers.ModelSerializer[InboundMessage]):
@@ -100,7 +87,10 @@ class InboundMessageDetailSerializer(InboundMessageSerializer):
 
     raw_text = serializers.SerializerMethodField()
     raw_base64 = serializers.SerializerMethodField()
-    parsed = serializers.SerializerMethodField()
+    parsed = serializers.SerializerMethodField(
+        help_text="its segments with their non-empty fields as received, "
+        '[{"segment": "PID", "fields": {"PID-3": "..."}}]; null when withheld or unreadable'
+    )
     ack_text = serializers.SerializerMethodField()
 
     class Meta(InboundMessageSerializer.Meta):
@@ -128,8 +118,7 @@ class InboundMessageDetailSerializer(InboundMessageSerializer):
     def get_ack_text(self, obj: InboundMessage) -> str | None:
         return bytes(obj.ack).decode(obj.codec or "latin-1", errors="replace") or None
 
-    @extend_schema_field(ParsedSegmentSerializer(many=True, allow_null=True))
-    def get_parsed(self, obj: InboundMessage) -> list[dict[str, Any]] | None:
+    def get_parsed(self, obj: InboundMessage) -> Any:
         if not self._show():
             return None
         try:

@@ -293,16 +293,16 @@ class Message:
         return ""
 
     def parsed(self) -> list[dict[str, object]]:
-        """Segments and their fields (raw text, numbered as in the standard) for a console."""
+        """Segments and their non-empty fields as raw text, ``{"segment": "PID", "fields":
+        {"PID-3": "..."}}``: the shape the console shows for outbound messages too."""
         return [
             {
                 "segment": seg.name,
-                "sequence": seg.sequence,
-                "field_values": [
-                    {"number": number, "value": value}
+                "fields": {
+                    f"{seg.name}-{number}": value
                     for number, value in enumerate(seg.fields)
                     if number > 0 and value != ""
-                ],
+                },
             }
             for seg in self.segments
         ]

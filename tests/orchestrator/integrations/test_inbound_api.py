@@ -78,7 +78,8 @@ def test_raw_and_parsed_are_shown_to_admins_and_integration_engineers_only(
     assert full["raw_text"].startswith("MSH|^~\\&|LIS|HOSPITAL")
     assert "欧阳^三" in full["raw_text"]
     pid = next(s for s in full["parsed"] if s["segment"] == "PID")
-    assert {"number": 5, "value": "欧阳^三"} in pid["field_values"]
+    assert pid["fields"]["PID-5"] == "欧阳^三"
+    assert full["parsed"][0]["fields"]["MSH-9"] == "ORM^O01"
     assert full["ack_text"].startswith("MSH|")
     assert client_for(admin).get(url).json()["raw_base64"]
     withheld = client_for(pathologist).get(url).json()

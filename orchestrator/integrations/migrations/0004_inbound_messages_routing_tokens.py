@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
         ("accounts", "0002_department_logo"),
         ("cases", "0004_move_inbound_messages_to_integrations"),
         ("designs", "0002_workflow_drafts_and_rollbacks"),
-        ("integrations", "0001_initial"),
+        ("integrations", "0003_outbox_withdrawn"),
         ("runs", "0005_longer_node_ids"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
