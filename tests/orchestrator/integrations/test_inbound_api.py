@@ -11,8 +11,9 @@ from pytest_django.fixtures import Settings
 
 from orchestrator.accounts.models import Department, User
 from orchestrator.audit.models import AuditEvent
+from orchestrator.cases.models import Case
 from orchestrator.demo_data import DemoData, load_demo_data
-from orchestrator.integrations.inbound import receive_frame
+from orchestrator.integrations.inbound import process_safely, receive_frame
 from orchestrator.integrations.models import InboundMessage, RoutingRule
 from tests.conftest import PASSWORD
 from tests.orchestrator.integrations.conftest import order
@@ -160,3 +161,23 @@ def test_only_admins_edit_the_routing_table(
     assert event.detail["fields"] == ["priority", "specimen_type"]
     assert client_for(admin).delete(f"{API}/routing-rules/{rule.pk}/").status_code == 204
     assert not RoutingRule.objects.filter(order_code="BREAST").exists()
+
+
+def test_an_order_that_cannot_become_a_case_fails_after_five_attempts_and_is_reprocessed(
+    demo_db: DemoData, integration: User
+) -> None:
+    message = receive(order("F1", accession="S-F1"))
+    assert message.status == "received"
+    # Its routed workflow is gone by the time the processor gets to it.
+    InboundMessage.objects.filter(pk=message.pk).update(workflow=None)
+
+    for _ in range(5):
+        assert process_safely(message.pk) is None
+
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("failed", 5)
+    assert "routed workflow no longer exists" in message.error
+    assert process_safely(message.pk) is None  # a failed row is left for a person
+    answer = client_for(integration).post(f"{API}/inbound-messages/{message.pk}/reprocess")
+    assert answer.json()["status"] == "processed"
+    assert Case.objects.filter(accession="S-F1").count() == 1
