@@ -190,9 +190,12 @@ export function SlideViewer({
     viewport.applyConstraints();
   };
 
-  const onKeyDown = (event: ReactKeyboardEvent<HTMLDivElement>) => {
-    if (event.key !== "o" && event.key !== "O") return;
+  const onKeyDown = (event: ReactKeyboardEvent<HTMLElement>) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // Keys pressed in the viewer are the viewer's (OpenSeadragon pans with W/A/S/D and the
+    // arrows): a host page's shortcuts (the cockpit's A, S, N…) must not fire as well.
+    if (event.key !== "Tab" && event.key !== "Escape") event.stopPropagation();
+    if (event.key !== "o" && event.key !== "O") return;
     event.preventDefault();
     setOverlayOn((on) => !on);
   };
