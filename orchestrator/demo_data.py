@@ -1,5 +1,10 @@
-"""Demo data: a department, one user per role, the reference endpoints, the breast template and
-the demo workflow. Idempotent, so ``make demo`` can run any number of times."""
+"""Demo data: a department, one user per role, the reference endpoints, the two breast templates
+and their demo workflows. Idempotent, so ``make demo`` can run any number of times.
+
+Each model feeds the report it belongs to: the FNA classifier (``breast-fna``) the AI estimate of
+the breast FNA cytology report, the Ki-67 index (``ihc-dab``) the optional AI Ki-67 of the
+breast resection report. The workflow files in ``demo/workflows/`` are ordinary export files
+(``manage.py validate_workflow`` / ``import_workflow`` read them as they are)."""
 
 from __future__ import annotations
 
@@ -14,12 +19,19 @@ from django.db import transaction
 from orchestrator.accounts.models import Department, Role, User
 from orchestrator.cases.slide_pyramid import DEMO_MODEL_REGION, ensure_demo_slide
 from orchestrator.catalog.models import ModelEndpoint, Protocol
-from orchestrator.designs.models import WorkflowVersion
+from orchestrator.designs.models import TemplateVersion, WorkflowVersion
 from orchestrator.designs.services import import_template_dir, import_workflow
+from orchestrator.designs.workflow_files import read_export
 
 DEMO_DIR = settings.BASE_DIR / "demo"
-DEMO_WORKFLOW_SLUG = "breast-fna-ihc"
+# The resection workflow is the demo's main one (``make demo`` runs its case); the FNA cytology
+# workflow is the second.
+DEMO_WORKFLOW_SLUG = "breast-resection-ki67"
 DEMO_CASE_TYPE = "breast-resection"
+DEMO_CASE = "breast-resection"
+FNA_WORKFLOW_SLUG = "breast-fna-cytology"
+FNA_CASE_TYPE = "breast-fna"
+FNA_CASE = "breast-fna-malignant"
 DEMO_USERS = (
     # username, role, display name, staff (may use the Django admin)
     ("admin", Role.ADMIN, "Department admin 科室管理员", True),
@@ -32,8 +44,30 @@ DEMO_USERS = (
 @dataclass(frozen=True)
 class DemoData:
     department: Department
-    workflow_version: WorkflowVersion
+    workflow_version: WorkflowVersion  # breast resection + AI Ki-67
+    fna_workflow_version: WorkflowVersion  # breast FNA cytology + AI malignancy estimate
     logins: list[tuple[str, str, str]]
+
+
+def workflow_file(slug: str) -> dict[str, Any]:
+    """A demo workflow export file (``{schema_version, workflow, template, graph}``)."""
+    document: dict[str, Any] = json.loads((DEMO_DIR / "workflows" / f"{slug}.json").read_text())
+    return document
+
+
+def _import_demo_workflow(
+    department: Department, slug: str, template_version: TemplateVersion
+) -> WorkflowVersion:
+    """The loader path with the template version just imported (the file names version 1,
+    which is what a fresh database gets)."""
+    exported = read_export(workflow_file(slug))
+    return import_workflow(
+        department,
+        exported.graph,
+        template_version,
+        slug=exported.slug,
+        case_type=exported.case_type,
+    )
 
 
 def ensure_endpoints(department: Department, base_url: str) -> None:
@@ -95,15 +129,12 @@ def load_demo_data(password: str, model_services_url: str) -> DemoData:
             user.save()
             logins.append((username, password, role.label))
         ensure_endpoints(department, model_services_url)
-        template_version = import_template_dir(
+        resection = import_template_dir(
             department, settings.REPORT_LIBRARY_DIR / "breast-carcinoma"
         )
-        document = json.loads((DEMO_DIR / "workflows" / f"{DEMO_WORKFLOW_SLUG}.json").read_text())
-        workflow_version = import_workflow(
-            department,
-            document,
-            template_version,
-            slug=DEMO_WORKFLOW_SLUG,
-            case_type=DEMO_CASE_TYPE,
+        cytology = import_template_dir(
+            department, settings.REPORT_LIBRARY_DIR / "breast-fna-cytology"
         )
-    return DemoData(department, workflow_version, logins)
+        workflow_version = _import_demo_workflow(department, DEMO_WORKFLOW_SLUG, resection)
+        fna_workflow_version = _import_demo_workflow(department, FNA_WORKFLOW_SLUG, cytology)
+    return DemoData(department, workflow_version, fna_workflow_version, logins)

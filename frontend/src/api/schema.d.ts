@@ -105,8 +105,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description Cases of your department whose accession or patient identifier is ``q`` (exact,
-         *     case-insensitive).
+         * @description Cases of your department whose accession or patient identifier is exactly ``q``
+         *     (both indexed per department).
          */
         get: operations["portal_search"];
         put?: never;
@@ -853,10 +853,17 @@ export interface components {
     schemas: {
         AmendBody: {
             password: string;
-            kind: components["schemas"]["KindEnum"];
+            /** @description amended, corrected or addendum */
+            kind: string;
             reason: string;
             changes?: {
                 [key: string]: unknown;
+            };
+        };
+        Answer: {
+            code: string;
+            labels: {
+                [key: string]: string;
             };
         };
         BatchBody: {
@@ -874,7 +881,7 @@ export interface components {
         };
         CaseReports: {
             case: components["schemas"]["PortalCase"];
-            versions: components["schemas"]["Version"][];
+            versions: components["schemas"]["ReportVersion"][];
         };
         CaseSlides: {
             case: number;
@@ -1021,13 +1028,6 @@ export interface components {
             workflow: components["schemas"]["WorkflowSummaryShape"];
             version: components["schemas"]["VersionSummaryShape"];
         };
-        /**
-         * @description * `amended` - amended
-         *     * `corrected` - corrected
-         *     * `addendum` - addendum
-         * @enum {string}
-         */
-        KindEnum: "amended" | "corrected" | "addendum";
         /**
          * @description * `zh` - zh
          *     * `en` - en
@@ -1359,6 +1359,25 @@ export interface components {
             readonly draft: number | null;
             readonly version_count: number;
         };
+        ReportVersion: {
+            report_id: number;
+            version: number;
+            status: string;
+            signed: boolean;
+            recalled: boolean;
+            signed_by: string | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            reason: string;
+            supersedes: number | null;
+            replaces_version: number | null;
+            changes: {
+                [key: string]: unknown;
+            }[];
+            pdf_url: string;
+            /** Format: date-time */
+            created_at: string;
+        };
         RerunBody: {
             from_node: string;
         };
@@ -1371,17 +1390,24 @@ export interface components {
             /** @default  */
             comment: string;
         };
+        ReviewCase: {
+            id: number;
+            accession: string;
+            case_type: string;
+            priority: string;
+            patient_name: string;
+            patient_mrn: string;
+            clinical_info: string;
+            /** Format: date-time */
+            received_at: string;
+        };
         ReviewDetail: {
             report_id: number;
             version: number;
             status: string;
             signed: boolean;
-            template: {
-                [key: string]: unknown;
-            };
-            case: {
-                [key: string]: unknown;
-            };
+            template: components["schemas"]["ReviewTemplate"];
+            case: components["schemas"]["ReviewCase"];
             elements: components["schemas"]["ReviewField"][];
             problems: string[];
             overrides: components["schemas"]["Override"][];
@@ -1398,9 +1424,7 @@ export interface components {
             type: string;
             is_required: boolean;
             unit: string;
-            answers: {
-                [key: string]: unknown;
-            }[];
+            answers: components["schemas"]["Answer"][];
             value: unknown;
             ai_value: unknown;
             differs_from_ai: boolean;
@@ -1409,6 +1433,12 @@ export interface components {
             }[];
             /** Format: double */
             confidence: number | null;
+        };
+        ReviewTemplate: {
+            name: {
+                [key: string]: string;
+            };
+            version: number;
         };
         /**
          * @description * `admin` - Department admin
@@ -1604,25 +1634,6 @@ export interface components {
             valid: boolean;
             problems: components["schemas"]["GraphProblemShape"][];
             warnings: components["schemas"]["GraphProblemShape"][];
-        };
-        Version: {
-            report_id: number;
-            version: number;
-            status: string;
-            signed: boolean;
-            recalled: boolean;
-            signed_by: string | null;
-            /** Format: date-time */
-            signed_at: string | null;
-            reason: string;
-            supersedes: number | null;
-            replaces_version: number | null;
-            changes: {
-                [key: string]: unknown;
-            }[];
-            pdf_url: string;
-            /** Format: date-time */
-            created_at: string;
         };
         VersionDetailShape: {
             number: number;
