@@ -110,7 +110,7 @@ def test_a_replaced_slide_file_is_opened_again(demo_slide: str) -> None:
 def test_a_case_document_with_malformed_slide_references_lists_every_problem(
     department: Department,
 ) -> None:
-    document = case_document("breast-malignant")
+    document = case_document("breast-resection")
     document["specimens"][0]["tiles"] = [
         {"uri": "slide:../outside.svs"},
         {"uri": "slide:ok.svs", "region": [0, 0, 512], "level": -1},
