@@ -142,6 +142,7 @@ function ChosenSlide({ slide }: { slide: SlideSummary }) {
           dziUrl={slide.dzi_url}
           loadOverlayCell={loadOverlayCell}
           analysedRegion={region}
+          micronsPerPixel={slide.microns_per_pixel}
           labels={viewerLabels(lang)}
         />
       )}
