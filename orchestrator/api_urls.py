@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
+from orchestrator.catalog.api import CatalogEntryViewSet, catalog_protocols
 from orchestrator.designs.api import node_type_ports, node_types
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
@@ -18,10 +19,12 @@ router = SimpleRouter(trailing_slash=True)
 router.register("runs", RunViewSet, basename="run")
 # templates/{slug}/...; its slug pattern leaves "templates/preview" to the preview endpoint.
 router.register("templates", ReportTemplateViewSet, basename="template")
+router.register("catalog/endpoints", CatalogEntryViewSet, basename="catalog-endpoint")
 
 urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
+    path("catalog/protocols/", catalog_protocols, name="catalog-protocols"),
     # Before the templates router, so that no templates/<slug> route can shadow it.
     path("templates/preview", template_preview, name="template-preview"),
     path("node-types/<str:name>/<int:version>/ports", node_type_ports, name="node-type-ports"),
