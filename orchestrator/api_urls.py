@@ -5,6 +5,7 @@ from rest_framework.routers import SimpleRouter
 from orchestrator.accounts.api import me
 from orchestrator.catalog.api import CatalogEntryViewSet, catalog_protocols
 from orchestrator.designs.api import node_type_ports, node_types
+from orchestrator.designs.library_api import clone_library, template_library
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
 from orchestrator.reports.api import report_pdf, template_preview
@@ -25,6 +26,8 @@ urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
     path("catalog/protocols/", catalog_protocols, name="catalog-protocols"),
+    path("template-library/", template_library, name="template-library"),
+    path("template-library/<slug:slug>/clone/", clone_library, name="template-library-clone"),
     # Before the templates router, so that no templates/<slug> route can shadow it.
     path("templates/preview", template_preview, name="template-preview"),
     path("node-types/<str:name>/<int:version>/ports", node_type_ports, name="node-type-ports"),
