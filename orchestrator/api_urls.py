@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
-from orchestrator.catalog.api import CatalogEntryViewSet, catalog_protocols
+from orchestrator.catalog.api import CatalogEntryViewSet, CatalogProtocols
 from orchestrator.designs.api import node_type_ports, node_types
 from orchestrator.designs.library_api import clone_library, template_library
 from orchestrator.designs.template_api import ReportTemplateViewSet
@@ -35,7 +35,7 @@ router.register("catalog/endpoints", CatalogEntryViewSet, basename="catalog-endp
 urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
-    path("catalog/protocols/", catalog_protocols, name="catalog-protocols"),
+    path("catalog/protocols/", CatalogProtocols.as_view(), name="catalog-protocols"),
     path("template-library/", template_library, name="template-library"),
     path("template-library/<slug:slug>/clone/", clone_library, name="template-library-clone"),
     # Before the templates router, so that no templates/<slug> route can shadow it.

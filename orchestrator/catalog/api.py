@@ -1,7 +1,8 @@
 """REST API of the endpoint catalog: model endpoints and delivery destinations.
 
-Admins of a department only: anyone else is refused (403) and the refusal audited; an entry of
-another department is 404. Refused changes answer 400 with ``{"problems": [...]}``.
+Admins of a department only (the policy's ``design.change``: endpoints are what workflows are
+built from): anyone else is refused (403) and the refusal audited (``access.denied``); an entry
+of another department is 404. Refused changes answer 400 with ``{"problems": [...]}``.
 
     GET    catalog/protocols/                      the protocols on offer (engine registries)
     GET    catalog/endpoints/?kind=model|destination   the department's entries
@@ -22,37 +23,16 @@ from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action, api_view, permission_classes
-from rest_framework.permissions import BasePermission
+from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orchestrator.accounts.models import Role, User
-from orchestrator.audit.services import record_event
+from orchestrator.accounts.models import User
+from orchestrator.accounts.policy import Permission, PolicyPermission
 from orchestrator.catalog import services
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.catalog.services import CatalogInvalid
-
-
-class CatalogPermission(BasePermission):
-    """Only admins of a department; every refusal is an audit event."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        user = request.user
-        if not isinstance(user, User):
-            return False
-        allowed = user.department_id is not None and user.role == Role.ADMIN
-        if not allowed:
-            record_event(
-                "catalog.denied",
-                user.department or user,
-                actor=user,
-                department=user.department,
-                attempted=f"{request.method} {getattr(view, 'action', None) or 'protocols'}",
-                slug=str(getattr(view, "kwargs", {}).get("slug", "")),
-            )
-        return allowed
 
 
 class ProtocolSerializer(serializers.Serializer[Any]):
@@ -138,7 +118,7 @@ _KIND = OpenApiParameter(
 
 
 def _user(request: Request) -> User:
-    assert isinstance(request.user, User)  # CatalogPermission admits only signed-in users
+    assert isinstance(request.user, User)  # PolicyPermission admits only signed-in users
     return request.user
 
 
@@ -154,11 +134,15 @@ def _field_problems(errors: Any) -> list[str]:
     ]
 
 
-@extend_schema(responses=ProtocolSerializer(many=True))
-@api_view(["GET"])
-@permission_classes([CatalogPermission])
-def catalog_protocols(request: Request) -> Response:
-    return Response(ProtocolSerializer(services.catalog_kinds(), many=True).data)
+class CatalogProtocols(APIView):
+    """The protocols an entry may have, from the engine's registries."""
+
+    permission_classes = [PolicyPermission]
+    policy = Permission.DESIGN_CHANGE
+
+    @extend_schema(responses=ProtocolSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(ProtocolSerializer(services.catalog_kinds(), many=True).data)
 
 
 class CatalogEntryViewSet(
@@ -167,14 +151,15 @@ class CatalogEntryViewSet(
     """The catalog of the signed-in admin's department."""
 
     serializer_class = CatalogEntrySerializer
-    permission_classes = [CatalogPermission]
+    permission_classes = [PolicyPermission]
+    policy = Permission.DESIGN_CHANGE
     lookup_field = "slug"
 
     def get_queryset(self) -> QuerySet[ModelEndpoint]:
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular building the schema
             return ModelEndpoint.objects.none()
         department_id = _user(self.request).department_id
-        assert department_id is not None  # CatalogPermission admits department admins only
+        assert department_id is not None  # PolicyPermission admits department admins only
         entries = services.department_entries(department_id)
         kind = self.request.query_params.get("kind")
         if self.action == "list" and kind in (services.MODEL, services.DESTINATION):

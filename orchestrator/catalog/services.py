@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from orchestrator.accounts.models import Department, User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.catalog.models import ModelEndpoint
@@ -113,7 +114,7 @@ def check_entry(values: dict[str, Any]) -> None:
 # --- changes ----------------------------------------------------------------------------------
 
 
-def _audit(action: str, entry: ModelEndpoint, user: User, **detail: Any) -> None:
+def _audit(action: AuditAction, entry: ModelEndpoint, user: User, **detail: Any) -> None:
     record_event(
         action,
         entry,
@@ -134,7 +135,7 @@ def register_entry(department: Department, slug: str, values: dict[str, Any], us
         entry = ModelEndpoint.objects.create(
             department=department, slug=slug, **{k: values[k] for k in EDITABLE if k in values}
         )
-        _audit("catalog.registered", entry, user, kind=kind_of(entry.protocol))
+        _audit(AuditAction.CATALOG_REGISTERED, entry, user, kind=kind_of(entry.protocol))
     return entry
 
 
@@ -148,7 +149,7 @@ def update_entry(entry: ModelEndpoint, changes: dict[str, Any], user: User) -> M
             setattr(entry, key, changes[key])
         entry.save()
         # The names of the fields, not their values: a URL may carry a token by mistake.
-        _audit("catalog.updated", entry, user, fields=changed)
+        _audit(AuditAction.CATALOG_UPDATED, entry, user, fields=changed)
     return entry
 
 
@@ -157,7 +158,8 @@ def set_enabled(entry: ModelEndpoint, enabled: bool, user: User) -> ModelEndpoin
     with transaction.atomic():
         entry.enabled = enabled
         entry.save(update_fields=["enabled", "updated_at"])
-        _audit("catalog.enabled" if enabled else "catalog.disabled", entry, user)
+        action = AuditAction.CATALOG_ENABLED if enabled else AuditAction.CATALOG_DISABLED
+        _audit(action, entry, user)
     return entry
 
 
@@ -260,7 +262,7 @@ def test_call(entry: ModelEndpoint, request: Any, case: Any, user: User) -> Test
         logger.exception("test-call of endpoint %s raised", entry.slug)
         result = TestCallResult(ok=False, error=f"internal error: {type(exc).__name__}: {exc}")
     duration_ms = int((time.monotonic() - started) * 1000)
-    _audit("catalog.test_called", entry, user, ok=result.ok, duration_ms=duration_ms)
+    _audit(AuditAction.CATALOG_TEST_CALLED, entry, user, ok=result.ok, duration_ms=duration_ms)
     return TestCallResult(
         result.ok,
         result.outputs,

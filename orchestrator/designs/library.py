@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from orchestrator.accounts.models import Department, User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import TemplateVersion
 from orchestrator.designs.templates import (
@@ -89,7 +90,7 @@ def clone_library_template(
     with transaction.atomic():
         version = create_template(department, slug, name, content, user=user)
         record_event(
-            "template.cloned",
+            AuditAction.TEMPLATE_CLONED,
             version,
             actor=user,
             department=department,

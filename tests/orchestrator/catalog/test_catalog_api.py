@@ -253,7 +253,7 @@ def test_a_clinician_and_a_pathologist_are_refused_and_audited(
         client = logged_in(user)
         assert client.get(API).status_code == 403
         assert post_json(client, API, breast_fna("http://127.0.0.1:9")).status_code == 403
-    denied = AuditEvent.objects.filter(action="catalog.denied")
+    denied = AuditEvent.objects.filter(action="access.denied")
     assert denied.count() == 4
     assert not ModelEndpoint.objects.exists()
 
