@@ -41,6 +41,7 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
+	bash scripts/check_api_types.sh
 	cd frontend && npm run --silent lint && npm run --silent typecheck
 
 test-frontend: setup

@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
 from orchestrator.catalog.api import CatalogEntryViewSet, CatalogProtocols
-from orchestrator.designs.api import node_type_ports, node_types
+from orchestrator.designs.api import node_type_ports, node_types, sample_cases
 from orchestrator.designs.library_api import clone_library, template_library
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
@@ -38,6 +38,7 @@ urlpatterns = [
     path("catalog/protocols/", CatalogProtocols.as_view(), name="catalog-protocols"),
     path("template-library/", template_library, name="template-library"),
     path("template-library/<slug:slug>/clone/", clone_library, name="template-library-clone"),
+    path("sample-cases", sample_cases, name="sample-cases"),
     # Before the templates router, so that no templates/<slug> route can shadow it.
     path("templates/preview", template_preview, name="template-preview"),
     path("node-types/<str:name>/<int:version>/ports", node_type_ports, name="node-type-ports"),

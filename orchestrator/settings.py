@@ -185,6 +185,13 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Pathflow API",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Status choice sets share the field name "status": name each enum after its model's choices.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "orchestrator.runs.models.RunStatus",
+        "NodeRunStatusEnum": "orchestrator.runs.models.NodeRunStatus",
+        "ReportStatusEnum": "orchestrator.reports.models.ReportStatus",
+        "VersionStatusEnum": "orchestrator.designs.models.VersionStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------

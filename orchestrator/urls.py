@@ -13,5 +13,7 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("app/", views.frontend, name="frontend"),
+    # Every screen of the single-page app has a real URL under /app/; the page routes them.
+    path("app/<path:screen>", views.frontend, name="frontend-screen"),
     path("api/v1/", include("orchestrator.api_urls")),
 ]

@@ -18,7 +18,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @ensure_csrf_cookie  # the page's Sign out form posts the CSRF token read from this cookie
-def frontend(request: HttpRequest) -> HttpResponse | FileResponse:
+def frontend(request: HttpRequest, screen: str = "") -> HttpResponse | FileResponse:
+    """The single-page app's index for /app/ and every URL under it (the page's router shows
+    the screen, or its "not found" page)."""
     index = settings.FRONTEND_DIST / "index.html"
     if not index.exists():
         return HttpResponse(

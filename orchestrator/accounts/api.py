@@ -1,25 +1,30 @@
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orchestrator.accounts.models import User
-
-_ME = inline_serializer(
-    "Me",
-    {
-        "username": serializers.CharField(),
-        "display_name": serializers.CharField(),
-        "department": serializers.DictField(allow_null=True),
-        "role": serializers.CharField(),
-    },
-)
+from orchestrator.accounts.models import Role, User
 
 
-@extend_schema(responses=_ME)
+class DepartmentRef(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    code = serializers.CharField(help_text="the department's code, as in import files and HL7")
+    name = serializers.CharField()
+
+
+class MeSerializer(serializers.Serializer[Any]):
+    username = serializers.CharField()
+    display_name = serializers.CharField()
+    department = DepartmentRef(allow_null=True)
+    role = serializers.ChoiceField(choices=Role.choices)
+
+
+@extend_schema(responses=MeSerializer)
 @api_view(["GET"])
 def me(request: Request) -> Response:
     user = request.user
@@ -29,7 +34,11 @@ def me(request: Request) -> Response:
         {
             "username": user.username,
             "display_name": user.display_name or user.username,
-            "department": {"id": department.pk, "name": department.name} if department else None,
+            "department": (
+                {"id": department.pk, "code": department.code, "name": department.name}
+                if department
+                else None
+            ),
             "role": user.role,
         }
     )

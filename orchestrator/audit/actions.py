@@ -45,6 +45,7 @@ class AuditAction(StrEnum):
     # Workflows
     WORKFLOW_CREATED = "workflow.created"
     WORKFLOW_DRAFT_SAVED = "workflow.draft_saved"
+    WORKFLOW_DRAFT_CONFLICT = "workflow.draft_conflict"
     WORKFLOW_PUBLISHED = "workflow.published"
     WORKFLOW_PUBLISH_REFUSED = "workflow.publish_refused"
     WORKFLOW_ROLLED_BACK = "workflow.rolled_back"

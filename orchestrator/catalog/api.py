@@ -242,6 +242,6 @@ class CatalogEntryViewSet(
         return Response(TestCallResultSerializer(result).data)
 
     @extend_schema(responses=UseSerializer(many=True))
-    @action(detail=True, methods=["get"], url_path="used-by")
+    @action(detail=True, methods=["get"], url_path="used-by", pagination_class=None)
     def used_by(self, request: Request, slug: str) -> Response:
         return Response(UseSerializer(services.used_by(self.get_object()), many=True).data)

@@ -1,7 +1,11 @@
-"""The node-type palette for the editor, and the ports of a node with a given config."""
+"""The node-type palette for the editor, the ports of a node with a given config, and the
+sample case documents the editor's test bench offers."""
 
 from __future__ import annotations
 
+import json
+
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -10,17 +14,23 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 import workflows.nodes  # noqa: F401  (registers the node types)
+from orchestrator.designs.workflow_shapes import DetailShape, NodePorts, NodeTypeShape, SampleCase
 from workflows.registry import REGISTRY, describe_ports
 
+SAMPLE_CASES_DIR = settings.BASE_DIR / "demo" / "cases"
 
-@extend_schema(responses=OpenApiTypes.OBJECT)
+
+@extend_schema(responses=NodeTypeShape(many=True))
 @api_view(["GET"])
 def node_types(request: Request) -> Response:
     """The node-type palette: names, versions, config JSON Schemas and typed ports."""
     return Response(REGISTRY.describe())
 
 
-@extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+@extend_schema(
+    request=OpenApiTypes.OBJECT,
+    responses={200: NodePorts, 400: DetailShape, 404: DetailShape},
+)
 @api_view(["POST"])
 def node_type_ports(request: Request, name: str, version: int) -> Response:
     """The ports a node of this type has with the posted ``config`` (e.g. one output per
@@ -40,4 +50,17 @@ def node_type_ports(request: Request, name: str, version: int) -> Response:
     outputs = node_type.outputs if problems else node_type.output_ports(config)
     return Response(
         {"inputs": describe_ports(inputs), "outputs": describe_ports(outputs), "problems": problems}
+    )
+
+
+@extend_schema(responses=SampleCase(many=True))
+@api_view(["GET"])
+def sample_cases(request: Request) -> Response:
+    """The sample case documents shipped in demo/cases, for a test run of a draft (synthetic
+    data: no patient's)."""
+    return Response(
+        [
+            {"name": path.stem, "document": json.loads(path.read_text(encoding="utf-8"))}
+            for path in sorted(SAMPLE_CASES_DIR.glob("*.json"))
+        ]
     )

@@ -110,6 +110,12 @@ class WorkflowVersion(FrozenWhenPublished):
         TemplateVersion, on_delete=models.PROTECT, related_name="workflow_versions"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Who saved the draft last: a save from a stale copy is refused naming them (409).
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # What the publisher wrote about this version ("added the Ki-67 branch").
+    publish_note = models.TextField(blank=True)
     published_from = models.ForeignKey(
         "self",
         null=True,

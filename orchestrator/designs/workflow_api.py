@@ -30,6 +30,7 @@ from orchestrator.accounts.models import User
 from orchestrator.accounts.policy import Permission, role_allows
 from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
+from orchestrator.designs import workflow_shapes as shapes
 from orchestrator.designs.models import TemplateVersion, VersionStatus, Workflow, WorkflowVersion
 from orchestrator.designs.workflow_files import (
     export_workflow,
@@ -37,6 +38,7 @@ from orchestrator.designs.workflow_files import (
     version_to_export,
 )
 from orchestrator.designs.workflows import (
+    DraftConflict,
     Validation,
     WorkflowError,
     WorkflowInvalid,
@@ -100,6 +102,21 @@ def _workflow_to_change(request: Request, slug: str, action: str) -> tuple[Workf
     return workflow, _require_admin(request, action, workflow)
 
 
+def _latest_template_version(request: Request, slug: str) -> TemplateVersion:
+    """The department template ``slug``'s latest published version, else its draft."""
+    department_id = _user(request).department_id
+    versions = TemplateVersion.objects.filter(
+        template__slug=slug, template__department_id=department_id or 0
+    ).select_related("template")
+    version = (
+        versions.filter(status=VersionStatus.PUBLISHED).order_by("-number").first()
+        or versions.order_by("-number").first()
+    )
+    if version is None:
+        raise WorkflowError(f"template '{slug}' does not exist in this department")
+    return version
+
+
 def _template_version(request: Request, pk: Any) -> TemplateVersion | None:
     department_id = _user(request).department_id
     if pk is None or department_id is None:
@@ -124,9 +141,11 @@ def version_summary(version: WorkflowVersion) -> dict[str, Any]:
         "status": version.status,
         "created_at": version.created_at,
         "updated_at": version.updated_at,
+        "updated_by": str(version.updated_by) if version.updated_by else None,
         "published_at": version.published_at,
         "created_by": version.created_by.username if version.created_by else None,
         "published_from": version.published_from.number if version.published_from else None,
+        "publish_note": version.publish_note,
         "template": {
             "id": template_version.pk,
             "slug": template_version.template.slug,
@@ -146,7 +165,7 @@ def version_detail(
 
 def _versions(workflow: Workflow) -> QuerySet[WorkflowVersion]:
     return workflow.versions.select_related(
-        "template_version__template", "published_from", "created_by"
+        "template_version__template", "published_from", "created_by", "updated_by"
     ).order_by("-number")
 
 
@@ -193,13 +212,30 @@ class WorkflowCreateSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=200)
     case_type = serializers.SlugField(max_length=64)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    template_version = serializers.IntegerField(help_text="id of the template version")
+    template_version = serializers.IntegerField(
+        required=False, help_text="id of the template version (or give `template`)"
+    )
+    template = serializers.SlugField(
+        required=False,
+        help_text="slug of a department template: its latest published version (else its draft)",
+    )
     graph = serializers.JSONField(required=False, help_text="graph spec; default: a trigger")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("template_version" in attrs) == ("template" in attrs):
+            raise serializers.ValidationError(
+                "give either 'template_version' (an id) or 'template' (a slug)"
+            )
+        return attrs
 
 
 class DraftSerializer(serializers.Serializer[Any]):
     graph = serializers.JSONField(help_text="the graph spec (workflows/spec.py)")
     template_version = serializers.IntegerField(required=False, help_text="template version id")
+    base_updated_at = serializers.DateTimeField(
+        required=False,
+        help_text="updated_at of the draft you edited: if it was saved since, 409 (no overwrite)",
+    )
 
     def validate_graph(self, value: Any) -> Any:
         # A draft may have problems, but it must be a graph document the editor can reopen.
@@ -211,6 +247,10 @@ class DraftSerializer(serializers.Serializer[Any]):
 class ValidateSerializer(serializers.Serializer[Any]):
     graph = serializers.JSONField(required=False, help_text="default: the saved draft")
     template_version = serializers.IntegerField(required=False, help_text="template version id")
+
+
+class PublishSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class RollbackSerializer(serializers.Serializer[Any]):
@@ -231,7 +271,7 @@ def _valid(serializer_class: type[serializers.Serializer[Any]], data: Any) -> di
 
 
 class WorkflowListView(APIView):
-    @extend_schema(operation_id="workflows_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(operation_id="workflows_list", responses=shapes.WorkflowSummaryShape(many=True))
     def get(self, request: Request) -> Response:
         """The department's workflows with their latest published and draft numbers."""
         rows = _workflows(request).annotate(
@@ -249,7 +289,10 @@ class WorkflowListView(APIView):
             ]
         )
 
-    @extend_schema(request=WorkflowCreateSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=WorkflowCreateSerializer,
+        responses={201: shapes.WorkflowCreatedShape, 400: shapes.DetailShape},
+    )
     def post(self, request: Request) -> Response:
         """Create a workflow and its first draft."""
         user = _require_admin(request, "create")
@@ -257,7 +300,11 @@ class WorkflowListView(APIView):
         if data["slug"] in RESERVED_SLUGS:
             return Response({"detail": f"'{data['slug']}' cannot be a workflow slug"}, status=400)
         try:
-            template_version = _template_version(request, data["template_version"])
+            template_version = (
+                _template_version(request, data["template_version"])
+                if "template_version" in data
+                else _latest_template_version(request, data["template"])
+            )
             if template_version is None or user.department is None:
                 raise WorkflowError("a template version of your department is needed")
             workflow, validation = create_workflow(
@@ -279,7 +326,7 @@ class WorkflowListView(APIView):
 
 
 class WorkflowDetailView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=shapes.WorkflowDetailShape)
     def get(self, request: Request, slug: str) -> Response:
         """A workflow with its draft (graph, problems, warnings) and its published versions."""
         workflow = _workflow(request, slug)
@@ -296,7 +343,14 @@ class WorkflowDetailView(APIView):
 
 
 class DraftView(APIView):
-    @extend_schema(request=DraftSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=DraftSerializer,
+        responses={
+            200: shapes.DraftShape,
+            400: shapes.DetailShape,
+            409: shapes.DraftConflictShape,
+        },
+    )
     def put(self, request: Request, slug: str) -> Response:
         """Save the draft, even with problems; every problem and warning comes back."""
         workflow, user = _workflow_to_change(request, slug, "save_draft")
@@ -304,7 +358,16 @@ class DraftView(APIView):
         try:
             template_version = _template_version(request, data.get("template_version"))
             draft, validation = save_draft(
-                workflow, data["graph"], template_version=template_version, user=user
+                workflow,
+                data["graph"],
+                template_version=template_version,
+                user=user,
+                expected_updated_at=data.get("base_updated_at"),
+            )
+        except DraftConflict as exc:
+            return Response(
+                {"detail": str(exc), "updated_by": exc.updated_by, "updated_at": exc.updated_at},
+                status=status.HTTP_409_CONFLICT,
             )
         except WorkflowError as exc:
             return _error(exc)
@@ -312,7 +375,10 @@ class DraftView(APIView):
 
 
 class ValidateView(APIView):
-    @extend_schema(request=ValidateSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=ValidateSerializer,
+        responses={200: shapes.ValidationShape, 400: shapes.DetailShape},
+    )
     def post(self, request: Request, slug: str) -> Response:
         """Problems and warnings of a graph (default: the draft), without saving anything."""
         workflow = _workflow(request, slug)
@@ -338,15 +404,21 @@ class ValidateView(APIView):
 
 
 class PublishView(APIView):
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=PublishSerializer,
+        responses={201: shapes.VersionSummaryShape, 400: shapes.WorkflowInvalidShape},
+    )
     def post(self, request: Request, slug: str) -> Response:
-        """Publish the draft; 400 with every problem when it has any."""
+        """Publish the draft with a note; 400 with every problem when it has any."""
         workflow, user = _workflow_to_change(request, slug, "publish")
-        return _new_version(lambda: publish_draft(workflow, user=user))
+        note = _valid(PublishSerializer, request.data)["note"]
+        return _new_version(lambda: publish_draft(workflow, user=user, note=note))
 
 
 class VersionListView(APIView):
-    @extend_schema(operation_id="workflows_versions_list", responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        operation_id="workflows_versions_list", responses=shapes.VersionSummaryShape(many=True)
+    )
     def get(self, request: Request, slug: str) -> Response:
         """Every version, newest first."""
         workflow = _workflow(request, slug)
@@ -354,7 +426,7 @@ class VersionListView(APIView):
 
 
 class VersionDetailView(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=shapes.VersionDetailShape)
     def get(self, request: Request, slug: str, number: int) -> Response:
         """One version with its graph."""
         workflow = _workflow(request, slug)
@@ -368,7 +440,7 @@ class DiffView(APIView):
             OpenApiParameter("from", int, required=True, description="older version number"),
             OpenApiParameter("to", int, required=True, description="newer version number"),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: shapes.VersionDiffShape, 400: shapes.DetailShape, 404: shapes.DetailShape},
     )
     def get(self, request: Request, slug: str) -> Response:
         """Nodes and edges added, removed or changed between two versions."""
@@ -389,7 +461,10 @@ class DiffView(APIView):
 
 
 class RollbackView(APIView):
-    @extend_schema(request=RollbackSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        request=RollbackSerializer,
+        responses={201: shapes.VersionSummaryShape, 400: shapes.WorkflowInvalidShape},
+    )
     def post(self, request: Request, slug: str) -> Response:
         """Publish an older version again as a new version."""
         workflow, user = _workflow_to_change(request, slug, "rollback")
@@ -425,7 +500,7 @@ class ImportView(APIView):
     @extend_schema(
         request={"multipart/form-data": ImportSerializer, "application/json": OpenApiTypes.OBJECT},
         parameters=[OpenApiParameter("draft", bool, description="save as the draft instead")],
-        responses=OpenApiTypes.OBJECT,
+        responses={201: shapes.ImportedShape, 400: shapes.WorkflowInvalidShape},
     )
     def post(self, request: Request) -> Response:
         """Import an export file (uploaded as `file`, or as the JSON body): a new published

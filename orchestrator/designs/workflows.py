@@ -23,6 +23,7 @@ Every change is recorded as an ``AuditEvent``, with identifiers and counts, neve
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -65,6 +66,20 @@ class WorkflowInvalid(ValueError):
         # What an import found about the file itself (older or newer schema_version).
         self.notes = notes or []
         super().__init__("; ".join(str(p) for p in problems))
+
+
+class DraftConflict(WorkflowError):
+    """The draft changed since the copy being saved was read: saving would overwrite someone's
+    work. Names who saved it last and when, so the editor can say so."""
+
+    def __init__(self, draft: WorkflowVersion) -> None:
+        self.updated_by = str(draft.updated_by) if draft.updated_by else None
+        self.updated_at = draft.updated_at
+        who = self.updated_by or "someone"
+        super().__init__(
+            f"the draft was changed by {who} at {draft.updated_at.isoformat()} since you "
+            "opened it; reload it (your changes are kept in the editor) and save again"
+        )
 
 
 def problem_dict(problem: GraphProblem) -> dict[str, str | None]:
@@ -363,44 +378,72 @@ def save_draft(
     *,
     template_version: TemplateVersion | None = None,
     user: User | None = None,
+    expected_updated_at: datetime | None = None,
 ) -> tuple[WorkflowVersion, Validation]:
     """Replace the draft's graph (creating the draft if there is none) and return what
-    validation found. Problems do not stop the save; they stop publishing."""
+    validation found. Problems do not stop the save; they stop publishing.
+
+    ``expected_updated_at`` is the ``updated_at`` of the draft the caller edited (optimistic
+    locking): if the draft has been saved since, nothing is saved and DraftConflict names who
+    saved it. Without it the save is unconditional (files, the CLI)."""
     if template_version is not None:
         _check_template(workflow.department, template_version)
     with transaction.atomic():
         Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
         draft = draft_of(workflow)
-        if draft is None:
-            if template_version is None:
-                latest = workflow.versions.order_by("-number").first()
-                if latest is None:
-                    raise WorkflowError(f"workflow '{workflow.slug}' needs a template version")
-                template_version = latest.template_version
-            draft = WorkflowVersion(
-                workflow=workflow,
-                number=_next_number(workflow),
-                template_version=template_version,
-                created_by=user,
-            )
-        elif template_version is not None:
-            draft.template_version = template_version
-        draft.spec = spec
-        draft.save()
-        validation = check_version(draft)
-        _record(
-            AuditAction.WORKFLOW_DRAFT_SAVED,
-            draft,
-            workflow,
-            user,
-            number=draft.number,
-            problems=len(validation.problems),
-        )
+        stale = draft is not None and expected_updated_at not in (None, draft.updated_at)
+        if not stale:
+            draft, validation = _write_draft(workflow, draft, spec, template_version, user)
+    if stale:
+        assert draft is not None
+        _record(AuditAction.WORKFLOW_DRAFT_CONFLICT, draft, workflow, user, number=draft.number)
+        raise DraftConflict(draft)
+    assert draft is not None
     return draft, validation
 
 
-def publish_draft(workflow: Workflow, *, user: User | None = None) -> WorkflowVersion:
-    """Publish the draft; raises WorkflowInvalid listing every problem when it has any."""
+def _write_draft(
+    workflow: Workflow,
+    draft: WorkflowVersion | None,
+    spec: Any,
+    template_version: TemplateVersion | None,
+    user: User | None,
+) -> tuple[WorkflowVersion, Validation]:
+    """Store ``spec`` in the draft (a new one if there is none); inside save_draft's lock."""
+    if draft is None:
+        if template_version is None:
+            latest = workflow.versions.order_by("-number").first()
+            if latest is None:
+                raise WorkflowError(f"workflow '{workflow.slug}' needs a template version")
+            template_version = latest.template_version
+        draft = WorkflowVersion(
+            workflow=workflow,
+            number=_next_number(workflow),
+            template_version=template_version,
+            created_by=user,
+        )
+    elif template_version is not None:
+        draft.template_version = template_version
+    draft.spec = spec
+    draft.updated_by = user
+    draft.save()
+    validation = check_version(draft)
+    _record(
+        AuditAction.WORKFLOW_DRAFT_SAVED,
+        draft,
+        workflow,
+        user,
+        number=draft.number,
+        problems=len(validation.problems),
+    )
+    return draft, validation
+
+
+def publish_draft(
+    workflow: Workflow, *, user: User | None = None, note: str = ""
+) -> WorkflowVersion:
+    """Publish the draft with the publisher's ``note``; raises WorkflowInvalid listing every
+    problem when it has any."""
     with transaction.atomic():
         Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
         draft = draft_of(workflow)
@@ -418,6 +461,7 @@ def publish_draft(workflow: Workflow, *, user: User | None = None) -> WorkflowVe
         else:
             draft.status = VersionStatus.PUBLISHED
             draft.published_at = timezone.now()
+            draft.publish_note = note
             draft.save()
             _record(AuditAction.WORKFLOW_PUBLISHED, draft, workflow, user, number=draft.number)
     if validation.problems:

@@ -14,7 +14,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action, api_view
 from rest_framework.exceptions import PermissionDenied
@@ -27,8 +27,9 @@ from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import CaseDocumentInvalid
 from orchestrator.designs.models import VersionStatus, Workflow, WorkflowVersion
+from orchestrator.designs.workflow_shapes import NodeRunResult
 from orchestrator.reports.models import Report
-from orchestrator.runs import observability
+from orchestrator.runs import api_shapes, observability
 from orchestrator.runs.models import NodeRun, Run
 from orchestrator.runs.observability import (
     ActionDenied,
@@ -76,6 +77,8 @@ class NodeRunSerializer(serializers.ModelSerializer[NodeRun]):
     class Meta:
         model = NodeRun
         fields = ["node_id", "node_type", "title", "status", "attempt", "duration_ms", "error"]
+        # Answers only: read-only fields are required in the schema (always present).
+        read_only_fields = fields
 
     def get_title(self, obj: NodeRun) -> str:
         titles: dict[str, str] = self.context.get("titles", {}).get(obj.run_id, {})
@@ -96,10 +99,13 @@ class NodeAttemptSerializer(NodeRunSerializer):
             "started_at",
             "finished_at",
         ]
+        read_only_fields = fields
 
+    @extend_schema_field(OpenApiTypes.ANY)
     def get_inputs(self, obj: NodeRun) -> Any:
         return obj.inputs if self.context.get("show_io") else None
 
+    @extend_schema_field(OpenApiTypes.ANY)
     def get_outputs(self, obj: NodeRun) -> Any:
         return obj.outputs if self.context.get("show_io") else None
 
@@ -127,10 +133,13 @@ class RunSerializer(serializers.ModelSerializer[Run]):
             "rerun_from_node",
             "node_runs",
         ]
+        read_only_fields = fields
 
+    @extend_schema_field(api_shapes.CaseRef)
     def get_case(self, obj: Run) -> dict[str, Any]:
         return {"id": obj.case_id, "accession": obj.case.accession}
 
+    @extend_schema_field(api_shapes.WorkflowRef)
     def get_workflow(self, obj: Run) -> dict[str, Any]:
         version = obj.workflow_version
         return {
@@ -139,11 +148,13 @@ class RunSerializer(serializers.ModelSerializer[Run]):
             "version": version.number,
         }
 
+    @extend_schema_field(api_shapes.ReportRef(allow_null=True))
     def get_report(self, obj: Run) -> dict[str, Any] | None:
         user = self.context["request"].user
         assert isinstance(user, User)
         return _latest_report(obj, user)
 
+    @extend_schema_field(NodeRunSerializer(many=True))
     def get_node_runs(self, obj: Run) -> list[dict[str, Any]]:
         # Only the latest attempt of each node: every attempt is in the run detail.
         latest: dict[str, NodeRun] = {}
@@ -174,7 +185,9 @@ class RunDetailSerializer(RunSerializer):
             "cancelled_by",
             "permissions",
         ]
+        read_only_fields = fields
 
+    @extend_schema_field(api_shapes.PinnedWorkflow)
     def get_workflow(self, obj: Run) -> dict[str, Any]:
         version = obj.workflow_version
         return {
@@ -183,6 +196,7 @@ class RunDetailSerializer(RunSerializer):
             "version_status": version.status,
         }
 
+    @extend_schema_field(api_shapes.PinnedTemplate)
     def get_template(self, obj: Run) -> dict[str, Any]:
         version = obj.template_version
         return {
@@ -192,6 +206,7 @@ class RunDetailSerializer(RunSerializer):
             "version_id": version.pk,
         }
 
+    @extend_schema_field(api_shapes.GraphNodeRef(many=True))
     def get_nodes(self, obj: Run) -> list[dict[str, Any]]:
         again = (
             observability.downstream_of(obj.workflow_version.spec, obj.rerun_from_node)
@@ -209,6 +224,7 @@ class RunDetailSerializer(RunSerializer):
             for n in observability.ordered_nodes(obj.workflow_version.spec)
         ]
 
+    @extend_schema_field(NodeAttemptSerializer(many=True))
     def get_node_runs(self, obj: Run) -> list[dict[str, Any]]:
         rows = sorted(obj.node_runs.all(), key=lambda r: (r.node_id, r.attempt))
         context = {
@@ -223,6 +239,7 @@ class RunDetailSerializer(RunSerializer):
     def get_cancelled_by(self, obj: Run) -> str | None:
         return str(obj.cancelled_by) if obj.cancelled_by else None
 
+    @extend_schema_field(api_shapes.RunPermissions)
     def get_permissions(self, obj: Run) -> dict[str, bool]:
         return {
             "act": bool(self.context.get("can_act")),
@@ -384,7 +401,10 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
             return self._act(run, name, exc)
         return _detail(self.request, run)
 
-    @extend_schema(request=None, responses=RunDetailSerializer)
+    @extend_schema(
+        request=None,
+        responses={200: RunDetailSerializer, 400: api_shapes.Problem, 403: api_shapes.Problem},
+    )
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Ask the run to stop: running nodes are cancelled; a queued run never starts."""
@@ -406,7 +426,10 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
             run, "review", lambda user: submit_review(run, data["node_id"], decision, user)
         )
 
-    @extend_schema(request=RerunBody, responses=RunDetailSerializer)
+    @extend_schema(
+        request=RerunBody,
+        responses={201: RunDetailSerializer, 400: api_shapes.Problem, 403: api_shapes.Problem},
+    )
     @action(detail=True, methods=["post"])
     def rerun(self, request: Request, pk: str | None = None) -> Response:
         """Start a new run that reuses every checkpoint upstream of ``from_node``."""
@@ -422,7 +445,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
 
     @extend_schema(
         parameters=[OpenApiParameter("since", str, description="cursor from the last answer")],
-        responses=OpenApiTypes.OBJECT,
+        responses={200: api_shapes.RunProgress, 400: api_shapes.Problem},
     )
     @action(detail=True, methods=["get"])
     def progress(self, request: Request, pk: str | None = None) -> Response:
@@ -557,7 +580,7 @@ def _version_to_try(workflow: Workflow, number: int | None) -> WorkflowVersion:
     return found
 
 
-@extend_schema(request=NodeRunBody, responses=OpenApiTypes.OBJECT)
+@extend_schema(request=NodeRunBody, responses={200: NodeRunResult, 400: api_shapes.Problem})
 @api_view(["POST"])
 def workflow_node_run(request: Request, slug: str, node_id: str) -> Response:
     """Run one node of the draft (or of ``version``) with pinned inputs, right now, in this

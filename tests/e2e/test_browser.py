@@ -63,7 +63,8 @@ def test_a_pathologist_sees_runs_with_their_pdf_and_the_failed_endpoint(
     with browser_page() as page:
         sign_in(page, live_server.url, "pathologist", PASSWORD)
 
-        expect(page).to_have_url(f"{live_server.url}/app/")
+        # /app/ sends a pathologist to the runs list (until the review queue exists).
+        expect(page).to_have_url(f"{live_server.url}/app/runs")
         expect(page.get_by_test_id("current-user")).to_contain_text("Li Wei")
         rows = page.get_by_test_id("run-row")
         expect(rows).to_have_count(2)
@@ -103,7 +104,7 @@ def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned
         sign_in(page, live_server.url, "pathologist", PASSWORD)
         page.get_by_test_id("run-details").first.click()
 
-        expect(page).to_have_url(f"{live_server.url}/app/#/runs/{run.pk}")
+        expect(page).to_have_url(f"{live_server.url}/app/runs/{run.pk}")
         expect(page.get_by_role("heading", name=f"Run {run.pk}")).to_be_visible()
         steps = page.get_by_test_id("detail-node")
         expect(steps).to_have_count(8)
@@ -128,5 +129,12 @@ def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned
             f"Reused from run {run.pk}"
         )
         expect(page.get_by_test_id("detail-live")).to_be_visible()
+
+        # Every screen has a real URL: reloading a run's page shows it again; an unknown URL
+        # under /app/ is a real "not found" page.
+        page.reload()
+        expect(page.get_by_role("heading", name=f"Run {run.pk + 1}")).to_be_visible()
+        page.goto(f"{live_server.url}/app/no-such-screen")
+        expect(page.get_by_test_id("not-found")).to_contain_text("/app/no-such-screen")
     # No worker here: the re-run stays queued; its message must not reach a later test's worker.
     celery_app.control.purge()

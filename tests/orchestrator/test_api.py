@@ -191,6 +191,7 @@ def test_me_names_the_user_their_department_and_role(pathologist: User) -> None:
     assert body["username"] == "pathologist"
     assert body["role"] == "pathologist"
     assert body["department"]["name"] == "Pathology"
+    assert body["department"]["code"] == "pathology"
 
 
 def test_the_openapi_schema_describes_the_api(pathologist: User) -> None:
@@ -510,3 +511,19 @@ def test_progress_returns_only_what_changed_since_the_cursor(
     bad = client.get(f"/api/v1/runs/{detailed_run.pk}/progress", {"since": "yesterday"})
     assert bad.status_code == 400
     assert "since:" in bad.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/app/", "/app/runs/7", "/app/studio/workflows/breast-fna"])
+def test_every_screen_url_serves_the_app_to_a_signed_in_user_only(
+    pathologist: User, path: str, settings: Any, tmp_path: Any
+) -> None:
+    settings.FRONTEND_DIST = tmp_path
+    (tmp_path / "index.html").write_text("<div id=root></div>")
+
+    anonymous = Client().get(path)
+    assert anonymous.status_code == 302
+    assert anonymous["Location"] == f"/accounts/login/?next={path}"
+
+    page = logged_in(pathologist).get(path)
+    assert page.status_code == 200
+    assert b"<div id=root>" in b"".join(page.streaming_content)  # type: ignore[attr-defined]

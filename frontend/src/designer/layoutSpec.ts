@@ -233,3 +233,13 @@ export function parseLayoutSpec(raw: unknown): LayoutSpec | null {
   if (!Array.isArray(rows)) return null;
   return raw as LayoutSpec;
 }
+
+/** Move a whole row (a page break, or a row of blocks) up or down by one. */
+export function moveRow(spec: LayoutSpec, rowIndex: number, by: -1 | 1): LayoutSpec {
+  const target = rowIndex + by;
+  if (target < 0 || target >= spec.rows.length) return spec;
+  const next = clone(spec);
+  const [row] = next.rows.splice(rowIndex, 1);
+  if (row) next.rows.splice(target, 0, row);
+  return next;
+}

@@ -1,5 +1,5 @@
 // Pure formatting helpers (no React, no globals).
-import type { Run } from "../api/types";
+import type { Run } from "../api/models";
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;

@@ -75,3 +75,21 @@ export function readCookie(cookieString: string, name: string): string | null {
   }
   return null;
 }
+
+/** The problems a 400 lists (`{"problems": [...]}`, a list, or DRF's field errors), as text. */
+export function problemsFromBody(body: unknown): string[] {
+  if (Array.isArray(body)) return body.map((p) => (typeof p === "string" ? p : JSON.stringify(p)));
+  if (body === null || typeof body !== "object") return [];
+  const obj = body as Record<string, unknown>;
+  if (Array.isArray(obj.problems)) {
+    return obj.problems.map((p) => (typeof p === "string" ? p : JSON.stringify(p)));
+  }
+  const fields: string[] = [];
+  for (const [key, value] of Object.entries(obj)) {
+    if (key === "detail" || key === "error" || key === "message") continue;
+    if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
+      fields.push(`${key}: ${value.join(" ")}`);
+    }
+  }
+  return fields;
+}

@@ -1,5 +1,5 @@
 // Status → presentation, and the polling rule.
-import type { NodeRunStatus, Run, RunStatus } from "../api/types";
+import type { NodeRunStatus, Run, RunStatus } from "../api/models";
 
 export const RUN_STATUSES: readonly RunStatus[] = [
   "queued",

@@ -1,4 +1,4 @@
-import type { NodeRun } from "../api/types";
+import type { NodeRun } from "../api/models";
 import { useI18n } from "../i18n";
 import { formatDuration } from "../lib/format";
 import { StatusBadge } from "./StatusBadge";

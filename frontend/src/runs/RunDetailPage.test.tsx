@@ -1,44 +1,21 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { afterEach, describe, expect, it, vi } from "vitest";
-import { App } from "../App";
-import { ApiError } from "../api/client";
-import type { ApiClient } from "../api/client";
-import type { RunDetail, RunProgress } from "../api/types";
-import { I18nProvider } from "../i18n";
-import { ME, RUN_DETAIL, runList } from "../test/fixtures";
-import { RunDetailPage } from "./RunDetailPage";
+import { describe, expect, it } from "vitest";
+import type { RunDetail, RunProgress } from "../api/models";
+import { App } from "../app/App";
+import { fail, ok } from "../test/fakeApi";
+import { fakeServer, RUN_DETAIL, runList } from "../test/fixtures";
 
-type Answer<T> = T | Error;
+const DETAIL = "GET /api/v1/runs/12/";
+const PROGRESS = "GET /api/v1/runs/12/progress/";
 
-function queue<T>(answers: Answer<T>[]) {
-  const items = [...answers];
-  return () => {
-    // The last answer repeats for any further calls.
-    const next = items.length > 1 ? items.shift() : items[0];
-    if (next === undefined) return Promise.reject(new Error("no answer queued"));
-    return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
-  };
+function serverWith(runs: RunDetail[], progress: RunProgress[] = []) {
+  const server = fakeServer().on("GET /api/v1/runs/", ok(runList())).on(DETAIL, ...runs.map(ok));
+  return progress.length ? server.on(PROGRESS, ...progress.map(ok)) : server;
 }
 
-function fakeClient(runs: Answer<RunDetail>[], progress: Answer<RunProgress>[] = []) {
-  const client = {
-    getMe: vi.fn<ApiClient["getMe"]>(() => Promise.resolve(ME)),
-    listRuns: vi.fn<ApiClient["listRuns"]>(() => Promise.resolve(runList())),
-    getRun: vi.fn<ApiClient["getRun"]>(queue(runs)),
-    getRunProgress: vi.fn<ApiClient["getRunProgress"]>(queue(progress)),
-    cancelRun: vi.fn<ApiClient["cancelRun"]>(),
-    rerunRun: vi.fn<ApiClient["rerunRun"]>(),
-  } satisfies ApiClient;
-  return client;
-}
-
-function renderDetail(client: ApiClient, props: { onNavigate?: (href: string) => void } = {}) {
-  return render(
-    <I18nProvider initial="en">
-      <RunDetailPage id={12} client={client} pollMs={10} {...props} />
-    </I18nProvider>,
-  );
+function renderDetail(server: ReturnType<typeof serverWith>, path = "/app/runs/12") {
+  return render(<App client={server.client} path={path} initialLang="en" pollMs={10} />);
 }
 
 const RUNNING: RunDetail = {
@@ -70,18 +47,24 @@ const SUCCEEDED: RunDetail = {
 };
 
 function progress(status: RunProgress["status"], changed: RunProgress["node_runs"]): RunProgress {
-  return { id: 12, status, active: status === "running", error: "", cursor: "c", node_runs: changed };
+  return {
+    id: 12,
+    status,
+    active: status === "running",
+    error: "",
+    started_at: null,
+    finished_at: null,
+    cancel_requested_at: null,
+    cursor: "c",
+    node_runs: changed,
+  };
 }
-
-afterEach(() => {
-  window.location.hash = "";
-});
 
 describe("Run detail", () => {
   it("lists the steps in order with every attempt, errors and collapsible inputs/outputs", async () => {
-    const client = fakeClient([RUN_DETAIL]);
+    const server = serverWith([RUN_DETAIL]);
     const user = userEvent.setup();
-    renderDetail(client);
+    renderDetail(server);
 
     const steps = await screen.findAllByTestId("detail-node");
     expect(steps.map((s) => s.dataset.nodeId)).toEqual(["case", "fna", "report"]);
@@ -108,7 +91,7 @@ describe("Run detail", () => {
     expect(outputs.hasAttribute("open")).toBe(true);
     expect(outputs.querySelector("pre")?.textContent).toContain('"case_type": "breast-resection"');
     expect(screen.queryByTestId("detail-live")).toBeNull();
-    expect(client.getRunProgress).not.toHaveBeenCalled();
+    expect(server.calls(PROGRESS)).toHaveLength(0);
   });
 
   it("follows a running run live and stops when it ends", async () => {
@@ -125,8 +108,8 @@ describe("Run detail", () => {
         duration_ms: 800,
       },
     ]);
-    const client = fakeClient([RUNNING, SUCCEEDED], [running, done]);
-    renderDetail(client);
+    const server = serverWith([RUNNING, SUCCEEDED], [running, done]);
+    renderDetail(server);
 
     expect(await screen.findByTestId("detail-live")).toBeTruthy();
     await waitFor(() => {
@@ -135,12 +118,12 @@ describe("Run detail", () => {
     expect(screen.queryByTestId("detail-live")).toBeNull();
     expect(screen.getByTestId("detail-pdf").getAttribute("href")).toBe("/api/v1/reports/5/pdf");
     // The first poll asks after the newest checkpoint shown.
-    expect(client.getRunProgress.mock.calls[0]?.[1]).toBe("2026-11-27T06:05:01.010Z");
-    expect(client.getRunProgress.mock.calls[1]?.[1]).toBe("c");
-    expect(client.getRun).toHaveBeenCalledTimes(2);
+    expect(server.calls(PROGRESS)[0]?.query.get("since")).toBe("2026-11-27T06:05:01.010Z");
+    expect(server.calls(PROGRESS)[1]?.query.get("since")).toBe("c");
+    expect(server.calls(DETAIL)).toHaveLength(2);
 
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(client.getRunProgress).toHaveBeenCalledTimes(2);
+    expect(server.calls(PROGRESS)).toHaveLength(2);
   });
 
   it("cancels an active run after confirmation", async () => {
@@ -150,13 +133,17 @@ describe("Run detail", () => {
       cancel_requested_at: "2026-11-27T06:05:05Z",
       cancelled_by: "Dr Li Wei",
     };
-    const client = fakeClient([RUNNING], [progress("running", [])]);
-    client.cancelRun.mockResolvedValue(cancelled);
+    const CANCEL = "POST /api/v1/runs/12/cancel/";
+    const server = serverWith([RUNNING]);
+    server.on(CANCEL, ok(cancelled));
+    server.on(PROGRESS, () =>
+      ok(server.calls(CANCEL).length ? { ...progress("cancelled", []), active: false } : progress("running", [])),
+    );
     const user = userEvent.setup();
-    renderDetail(client);
+    renderDetail(server);
 
     await user.click(await screen.findByRole("button", { name: "Cancel run" }));
-    expect(client.cancelRun).not.toHaveBeenCalled();
+    expect(server.calls("POST /api/v1/runs/12/cancel/")).toHaveLength(0);
     await user.click(screen.getByRole("button", { name: "Yes, cancel the run" }));
 
     await waitFor(() => {
@@ -164,29 +151,31 @@ describe("Run detail", () => {
         "Cancelled",
       );
     });
-    expect(client.cancelRun).toHaveBeenCalledWith(12);
+    expect(server.calls("POST /api/v1/runs/12/cancel/")).toHaveLength(1);
     expect(screen.queryByRole("button", { name: "Cancel run" })).toBeNull();
   });
 
   it("re-runs from a step and opens the new run", async () => {
-    const client = fakeClient([RUN_DETAIL]);
-    client.rerunRun.mockResolvedValue({ ...RUN_DETAIL, id: 13, status: "queued" });
-    const onNavigate = vi.fn();
+    const server = serverWith([RUN_DETAIL]);
+    const rerun: RunDetail = { ...RUN_DETAIL, id: 13, status: "succeeded", rerun_of: 12, rerun_from_node: "fna" };
+    server.on("POST /api/v1/runs/12/rerun/", { status: 201, body: rerun });
+    server.on("GET /api/v1/runs/13/", ok(rerun));
     const user = userEvent.setup();
-    renderDetail(client, { onNavigate });
+    renderDetail(server);
 
     const fna = (await screen.findAllByTestId("detail-node"))[1]!;
     await user.click(within(fna).getByRole("button", { name: "Re-run from step FNA classifier" }));
 
-    expect(client.rerunRun).toHaveBeenCalledWith(12, "fna");
-    await waitFor(() => expect(onNavigate).toHaveBeenCalledWith("#/runs/13"));
+    expect(server.calls("POST /api/v1/runs/12/rerun/")[0]?.body).toEqual({ from_node: "fna" });
+    expect(await screen.findByRole("heading", { name: "Run 13" })).toBeTruthy();
+    expect(screen.getByText("Re-run of run 12 from step fna").getAttribute("href")).toBe("/app/runs/12");
   });
 
   it("shows why an action was refused", async () => {
-    const client = fakeClient([RUN_DETAIL]);
-    client.rerunRun.mockRejectedValue(new ApiError(400, "run 12 is still running"));
+    const server = serverWith([RUN_DETAIL]);
+    server.on("POST /api/v1/runs/12/rerun/", fail(400, "run 12 is still running"));
     const user = userEvent.setup();
-    renderDetail(client);
+    renderDetail(server);
 
     const buttons = await screen.findAllByRole("button", { name: /^Re-run from step/ });
     await user.click(buttons[0]!);
@@ -198,10 +187,10 @@ describe("Run detail", () => {
 
   it("shows a clinician statuses without inputs, outputs or actions", async () => {
     const node_runs = RUN_DETAIL.node_runs.map((a) => ({ ...a, inputs: null, outputs: null }));
-    const client = fakeClient([
+    const server = serverWith([
       { ...RUN_DETAIL, node_runs, permissions: { act: false, see_io: false } },
     ]);
-    renderDetail(client);
+    renderDetail(server);
 
     expect(await screen.findByTestId("io-withheld")).toBeTruthy();
     expect(screen.queryAllByTestId("node-inputs")).toHaveLength(0);
@@ -209,20 +198,25 @@ describe("Run detail", () => {
     expect(screen.getAllByTestId("node-attempt")).toHaveLength(3);
   });
 
-  it("is reached from the runs list by its hash route, in Chinese too", async () => {
+  it("is reached at its own URL and from an old hash link, in Chinese too", async () => {
     window.location.hash = "#/runs/12";
-    const client = fakeClient([{ ...RUN_DETAIL, is_test: true }]);
+    const server = serverWith([{ ...RUN_DETAIL, is_test: true }]);
     const user = userEvent.setup();
-    render(<App client={client} initialLang="en" />);
+    renderDetail(server, "/app/");
 
     expect(await screen.findByTestId("test-run-tag")).toBeTruthy();
-    expect(client.getRun.mock.calls[0]?.[0]).toBe(12);
+    expect(server.calls(DETAIL)).toHaveLength(1);
     await user.selectOptions(screen.getByTestId("lang-switch"), "zh");
     expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("运行 12");
     expect(screen.getAllByRole("button", { name: /^从步骤/ })).toHaveLength(3);
 
-    window.location.hash = "#/";
-    window.dispatchEvent(new HashChangeEvent("hashchange"));
+    await user.click(screen.getByRole("link", { name: "← 全部运行记录" }));
     expect(await screen.findByTestId("runs-empty")).toBeTruthy();
+    window.location.hash = "";
+  });
+
+  it("answers a run id that is not a number with the not-found page", async () => {
+    renderDetail(serverWith([RUN_DETAIL]), "/app/runs/abc");
+    expect(await screen.findByTestId("not-found")).toBeTruthy();
   });
 });

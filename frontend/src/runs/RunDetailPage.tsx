@@ -1,26 +1,26 @@
 import { useState } from "react";
-import { api as defaultClient } from "../api/client";
-import type { ApiClient } from "../api/client";
-import type { GraphNode, RunDetail } from "../api/types";
+import { Link, useNavigate, useParams } from "react-router";
+import { dataOf, useApi } from "../api/client";
+import type { GraphNode, RunDetail } from "../api/models";
+import { NotFound } from "../app/NotFound";
 import { useI18n } from "../i18n";
 import { formatDateTime, formatDuration, runDurationMs } from "../lib/format";
 import { isActiveRunStatus } from "../lib/status";
 import { LiveTag, NotReady } from "./LoadStateView";
-import { LIST_HREF, runHref } from "./route";
+import { LIST_PATH, parseRunId, runPath } from "./route";
 import { RunSteps } from "./RunSteps";
 import { StatusBadge } from "./StatusBadge";
 import { useRunDetail } from "./useRunDetail";
 
 export interface RunDetailPageProps {
   id: number;
-  client?: ApiClient;
-  pollMs?: number | undefined;
-  /** Where a re-run goes; by default the browser follows the new run's hash route. */
-  onNavigate?: (href: string) => void;
 }
 
-function navigate(href: string): void {
-  window.location.hash = href.slice(1);
+/** The page at /app/runs/:id (keyed by id: another run starts from a clean state). */
+export function RunDetailRoute() {
+  const id = parseRunId(useParams().id);
+  if (id === null) return <NotFound />;
+  return <RunDetailPage key={id} id={id} />;
 }
 
 function Facts({ run, nowMs }: { run: RunDetail; nowMs: number }) {
@@ -94,14 +94,11 @@ function CancelButton({ onConfirm, busy }: { onConfirm: () => void; busy: boolea
   );
 }
 
-export function RunDetailPage({
-  id,
-  client = defaultClient,
-  pollMs,
-  onNavigate = navigate,
-}: RunDetailPageProps) {
+export function RunDetailPage({ id }: RunDetailPageProps) {
   const { t } = useI18n();
-  const { state, replace, reload } = useRunDetail(client, id, pollMs);
+  const api = useApi();
+  const navigate = useNavigate();
+  const { state, replace, reload } = useRunDetail(id);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
 
@@ -128,8 +125,13 @@ export function RunDetailPage({
     const ended = !active && run.status !== "waiting_review";
     const rerun = (node: GraphNode) =>
       void perform(async () => {
-        const created = await client.rerunRun(run.id, node.node_id);
-        onNavigate(runHref(created.id));
+        const created = dataOf(
+          await api.POST("/api/v1/runs/{id}/rerun/", {
+            params: { path: { id: String(run.id) } },
+            body: { from_node: node.node_id },
+          }),
+        );
+        void navigate(runPath(created.id));
       });
     body = (
       <>
@@ -147,9 +149,9 @@ export function RunDetailPage({
         </div>
         {run.rerun_of ? (
           <p className="muted">
-            <a href={runHref(run.rerun_of)}>
-              {t("detail.rerunOf", { id: run.rerun_of, node: run.rerun_from_node ?? "" })}
-            </a>
+            <Link to={runPath(run.rerun_of)}>
+              {t("detail.rerunOf", { id: run.rerun_of, node: run.rerun_from_node })}
+            </Link>
           </p>
         ) : null}
         <Facts run={run} nowMs={state.fetchedAt} />
@@ -164,7 +166,13 @@ export function RunDetailPage({
               busy={busy}
               onConfirm={() =>
                 void perform(async () => {
-                  replace(await client.cancelRun(run.id));
+                  replace(
+                    dataOf(
+                      await api.POST("/api/v1/runs/{id}/cancel/", {
+                        params: { path: { id: String(run.id) } },
+                      }),
+                    ),
+                  );
                 })
               }
             />
@@ -189,9 +197,9 @@ export function RunDetailPage({
 
   return (
     <section aria-labelledby="detail-heading" className="runs-page run-detail-page">
-      <a className="back" href={LIST_HREF}>
+      <Link className="back" to={LIST_PATH}>
         {t("detail.back")}
-      </a>
+      </Link>
       {body}
     </section>
   );

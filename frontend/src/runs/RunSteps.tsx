@@ -1,4 +1,4 @@
-import type { GraphNode, NodeAttempt, RunDetail } from "../api/types";
+import type { GraphNode, NodeAttempt, RunDetail } from "../api/models";
 import { useI18n } from "../i18n";
 import { formatDuration } from "../lib/format";
 import { attemptsOf, childAttemptsOf } from "./progress";

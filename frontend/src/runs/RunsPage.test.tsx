@@ -1,38 +1,36 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it, vi } from "vitest";
-import { App } from "../App";
-import { ApiError } from "../api/client";
-import type { ApiClient } from "../api/client";
-import type { RunList } from "../api/types";
+import { describe, expect, it } from "vitest";
+import type { RunList } from "../api/models";
+import { App } from "../app/App";
+import type { AppProps } from "../app/App";
 import { LANG_STORAGE_KEY } from "../i18n";
+import { fail, ok } from "../test/fakeApi";
+import type { Answer } from "../test/fakeApi";
 import {
   FAILED_RUN,
-  ME,
   MODEL_DOWN,
-  NO_RUN_DETAIL,
   RUNNING_RUN,
   SUCCEEDED_RUN,
+  fakeServer,
   runList,
 } from "../test/fixtures";
 
-function fakeClient(...responses: (RunList | Error)[]) {
-  const queue = [...responses];
-  const listRuns = vi.fn<ApiClient["listRuns"]>(() => {
-    // The last response repeats for any further calls.
-    const next = queue.length > 1 ? queue.shift() : queue[0];
-    if (next === undefined) throw new Error("no response queued");
-    return next instanceof Error ? Promise.reject(next) : Promise.resolve(next);
-  });
-  const getMe = vi.fn<ApiClient["getMe"]>(() => Promise.resolve(ME));
-  return { client: { ...NO_RUN_DETAIL, listRuns, getMe } satisfies ApiClient, listRuns, getMe };
+const LIST = "GET /api/v1/runs/";
+
+function serverWith(...answers: (RunList | Answer)[]) {
+  return fakeServer().on(LIST, ...answers.map((a) => ("results" in a ? ok(a) : a)));
+}
+
+function renderRuns(server: ReturnType<typeof serverWith>, props: Partial<AppProps> = {}) {
+  return render(<App client={server.client} path="/app/runs" initialLang="en" {...props} />);
 }
 
 describe("Runs page", () => {
   it("renders runs, the PDF link, a failed node's error and Chinese labels", async () => {
-    const { client } = fakeClient(runList(SUCCEEDED_RUN, FAILED_RUN));
+    const server = serverWith(runList(SUCCEEDED_RUN, FAILED_RUN));
     const user = userEvent.setup();
-    render(<App client={client} initialLang="en" />);
+    renderRuns(server);
 
     expect(screen.getByTestId("runs-loading")).toHaveProperty("textContent", "Loading runs…");
     const table = await screen.findByTestId("runs-table");
@@ -56,7 +54,7 @@ describe("Runs page", () => {
     expect(screen.queryAllByTestId("node-run")).toHaveLength(0);
     await user.click(rows[1]!);
     const nodes = screen.getAllByTestId("node-run");
-    expect(nodes.map((n) => n.dataset.status)).toEqual(["failed", "pending"]);
+    expect(nodes.map((n) => n.dataset.status)).toEqual(["failed", "cancelled"]);
     const nodeError = within(nodes[0]!).getByText(MODEL_DOWN);
     expect(nodeError.className).toContain("error-text");
     expect(nodes[0]?.textContent).toContain("FNA classifier");
@@ -79,7 +77,8 @@ describe("Runs page", () => {
     expect(screen.getByRole("columnheader", { name: "工作流" })).toBeTruthy();
     expect(within(rows[0]!).getByText("成功")).toBeTruthy();
     expect(within(rows[1]!).getByText("失败")).toBeTruthy();
-    expect(within(screen.getAllByTestId("node-run")[1]!).getByText("等待中")).toBeTruthy();
+    expect(within(screen.getAllByTestId("node-run")[1]!).getByText("已取消")).toBeTruthy();
+    expect(screen.getByRole("link", { name: "运行记录" }).getAttribute("aria-current")).toBe("page");
     expect(screen.getByRole("button", { name: "退出登录" })).toBeTruthy();
     expect(window.localStorage.getItem(LANG_STORAGE_KEY)).toBe("zh");
     expect(document.documentElement.lang).toBe("zh-CN");
@@ -87,72 +86,65 @@ describe("Runs page", () => {
 
   it("uses the stored language on start", async () => {
     window.localStorage.setItem(LANG_STORAGE_KEY, "zh");
-    const { client } = fakeClient(runList());
-    render(<App client={client} />);
+    render(<App client={serverWith(runList()).client} path="/app/runs" />);
     expect(await screen.findByTestId("runs-empty")).toHaveProperty("textContent", "暂无运行记录");
     expect(screen.getByTestId<HTMLSelectElement>("lang-switch").value).toBe("zh");
   });
 
   it("shows the empty state", async () => {
-    const { client } = fakeClient(runList());
-    render(<App client={client} initialLang="en" />);
+    renderRuns(serverWith(runList()));
     expect(await screen.findByTestId("runs-empty")).toHaveProperty("textContent", "No runs yet");
     expect(screen.queryByTestId("runs-table")).toBeNull();
   });
 
   it("shows the server's error message and can retry", async () => {
-    const { client, listRuns } = fakeClient(
-      new ApiError(500, "database is locked"),
-      runList(SUCCEEDED_RUN),
-    );
+    const server = serverWith(fail(500, "database is locked"), runList(SUCCEEDED_RUN));
     const user = userEvent.setup();
-    render(<App client={client} initialLang="en" />);
+    renderRuns(server);
     const error = await screen.findByTestId("runs-error");
     expect(error.getAttribute("role")).toBe("alert");
     expect(error.textContent).toContain("database is locked");
 
     await user.click(within(error).getByRole("button", { name: "Try again" }));
     expect(await screen.findByTestId("runs-table")).toBeTruthy();
-    expect(listRuns).toHaveBeenCalledTimes(2);
+    expect(server.calls(LIST)).toHaveLength(2);
   });
 
   it("does not show an error while redirecting to the login page", async () => {
-    const { client } = fakeClient(new ApiError(401, "Authentication credentials were not provided."));
-    render(<App client={client} initialLang="en" />);
+    const server = serverWith(fail(401, "Authentication credentials were not provided."));
+    renderRuns(server);
     expect(await screen.findByText("Redirecting to sign in…")).toBeTruthy();
+    expect(server.onUnauthorized).toHaveBeenCalled();
     expect(screen.queryByTestId("runs-error")).toBeNull();
   });
 
   it("polls while a run is active and stops when none is", async () => {
     const finished = { ...RUNNING_RUN, status: "succeeded" as const, finished_at: "2026-11-27T06:10:09Z" };
-    const { client, listRuns } = fakeClient(
-      runList(RUNNING_RUN),
-      runList(RUNNING_RUN),
-      runList(finished),
-    );
-    render(<App client={client} initialLang="en" pollMs={10} />);
+    const server = serverWith(runList(RUNNING_RUN), runList(RUNNING_RUN), runList(finished));
+    renderRuns(server, { pollMs: 10 });
 
     expect(await screen.findByTestId("runs-polling")).toBeTruthy();
     await waitFor(() => {
       expect(screen.getByTestId("run-row").dataset.status).toBe("succeeded");
     });
-    expect(listRuns).toHaveBeenCalledTimes(3);
+    expect(server.calls(LIST)).toHaveLength(3);
+    expect(server.calls(LIST)[0]?.query.get("limit")).toBe("50");
     expect(screen.queryByTestId("runs-polling")).toBeNull();
     expect(screen.getByTestId("run-row").textContent).toContain("8.0 s");
 
     await new Promise((resolve) => setTimeout(resolve, 60));
-    expect(listRuns).toHaveBeenCalledTimes(3);
+    expect(server.calls(LIST)).toHaveLength(3);
   });
 
   it("announces a failed refresh, keeps the list and keeps trying", async () => {
-    const { client, listRuns } = fakeClient(
+    const server = serverWith(
       runList(RUNNING_RUN),
-      new ApiError(502, "orchestrator unavailable"),
+      fail(502, "orchestrator unavailable"),
       runList({ ...RUNNING_RUN, status: "failed", error: "boom", finished_at: "2026-11-27T06:10:05Z" }),
     );
-    render(<App client={client} initialLang="en" pollMs={10} />);
+    renderRuns(server, { pollMs: 10 });
 
-    const live = screen.getByTestId("runs-refresh-error");
+    const live = await screen.findByTestId("runs-refresh-error");
     expect(live.getAttribute("aria-live")).toBe("polite");
     await waitFor(() => {
       expect(live.textContent).toBe("Refresh failed: orchestrator unavailable");
@@ -163,13 +155,12 @@ describe("Runs page", () => {
       expect(screen.getByTestId("run-row").dataset.status).toBe("failed");
     });
     expect(live.textContent).toBe("");
-    expect(listRuns).toHaveBeenCalledTimes(3);
+    expect(server.calls(LIST)).toHaveLength(3);
   });
 
   it("signs out with a POST carrying the CSRF token from the cookie", async () => {
     document.cookie = "csrftoken=tok-123";
-    const { client } = fakeClient(runList());
-    render(<App client={client} initialLang="en" />);
+    renderRuns(serverWith(runList()));
     await screen.findByTestId("runs-empty");
 
     const button = screen.getByRole("button", { name: "Sign out" });
@@ -179,5 +170,16 @@ describe("Runs page", () => {
     fireEvent.submit(form);
     const token = form.querySelector<HTMLInputElement>('input[name="csrfmiddlewaretoken"]');
     expect(token?.value).toBe("tok-123");
+  });
+
+  it("sends /app/ to the runs list and shows a real page for unknown URLs", async () => {
+    const server = serverWith(runList(SUCCEEDED_RUN));
+    const { unmount } = render(<App client={server.client} path="/app/" initialLang="en" />);
+    expect(await screen.findByTestId("runs-table")).toBeTruthy();
+    unmount();
+
+    render(<App client={server.client} path="/app/no/such/page" initialLang="en" />);
+    expect((await screen.findByTestId("not-found")).textContent).toContain("/app/no/such/page");
+    expect(screen.getByRole("heading", { level: 1 }).textContent).toBe("Page not found");
   });
 });

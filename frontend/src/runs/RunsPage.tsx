@@ -1,32 +1,15 @@
-import { api as defaultClient } from "../api/client";
-import type { ApiClient } from "../api/client";
+import { useMe } from "../app/useMe";
 import { useI18n } from "../i18n";
 import { shouldPoll } from "../lib/status";
 import { LiveTag, NotReady } from "./LoadStateView";
-import { useHashRoute } from "./route";
-import { RunDetailPage } from "./RunDetailPage";
 import { RunsTable } from "./RunsTable";
 import { useRuns } from "./useRuns";
 
-export interface RunsPageProps {
-  client?: ApiClient;
-  departmentName?: string | undefined;
-  pollMs?: number;
-}
-
-/** The runs list at "#/", a run's detail at "#/runs/{id}". */
-export function RunsPage(props: RunsPageProps) {
-  const route = useHashRoute();
-  if (route.kind === "run") {
-    // Keyed by id: another run starts from a clean state.
-    return <RunDetailPage key={route.id} id={route.id} client={props.client} />;
-  }
-  return <RunsList {...props} />;
-}
-
-function RunsList({ client = defaultClient, departmentName, pollMs }: RunsPageProps) {
+/** The runs list at /app/runs. */
+export function RunsPage() {
   const { t } = useI18n();
-  const { state, reload } = useRuns(client, { pollMs });
+  const departmentName = useMe()?.department?.name;
+  const { state, reload } = useRuns();
   const caption = departmentName
     ? t("runs.caption", { department: departmentName })
     : t("runs.captionNoDept");

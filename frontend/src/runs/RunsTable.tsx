@@ -1,10 +1,11 @@
 import { Fragment, useState } from "react";
 import type { MouseEvent } from "react";
-import type { Run } from "../api/types";
+import { Link } from "react-router";
+import type { Run } from "../api/models";
 import { useI18n } from "../i18n";
 import { formatDateTime, formatDuration, runDurationMs } from "../lib/format";
 import { NodeRunsTable } from "./NodeRunsTable";
-import { runHref } from "./route";
+import { runPath } from "./route";
 import { StatusBadge } from "./StatusBadge";
 
 const COLUMNS = 6;
@@ -77,14 +78,14 @@ export function RunsTable({ runs, nowMs, caption }: RunsTableProps) {
                     </span>
                   </button>
                   <span className="accession">{run.case.accession}</span>{" "}
-                  <a
-                    href={runHref(run.id)}
+                  <Link
+                    to={runPath(run.id)}
                     data-testid="run-details"
                     aria-label={t("runs.detailsLabel", { id: run.id, accession: run.case.accession })}
                     onClick={stop}
                   >
                     {t("runs.details")}
-                  </a>
+                  </Link>
                 </th>
                 <td>
                   {run.workflow.name}{" "}

@@ -1,6 +1,6 @@
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApiError } from "../api/client";
-import { effectLoop, failedLoad, messageOf } from "./loadState";
+import { failedLoad, loadStateOf, messageOf } from "./loadState";
 import type { LoadState } from "./loadState";
 
 type State = LoadState<{ items: number[] }>;
@@ -32,24 +32,34 @@ describe("messageOf", () => {
   });
 });
 
-describe("effectLoop", () => {
-  it("runs work later until stopped; stopping aborts its requests and drops the timer", () => {
-    vi.useFakeTimers();
-    try {
-      const loop = effectLoop();
-      const work = vi.fn();
-      loop.later(work, 1000);
-      vi.advanceTimersByTime(1000);
-      expect(work).toHaveBeenCalledTimes(1);
-      loop.later(work, 1000);
-      expect(loop.stopped).toBe(false);
-      loop.stop();
-      vi.advanceTimersByTime(5000);
-      expect(work).toHaveBeenCalledTimes(1);
-      expect(loop.stopped).toBe(true);
-      expect(loop.signal.aborted).toBe(true);
-    } finally {
-      vi.useRealTimers();
-    }
+describe("loadStateOf", () => {
+  const items = (data: number[]) => ({ items: data });
+
+  it("is loading, then ready with the time the data arrived", () => {
+    expect(loadStateOf({ data: undefined, error: null, dataUpdatedAt: 0, isFetching: true }, items))
+      .toEqual({ kind: "loading" });
+    expect(loadStateOf({ data: [1], error: null, dataUpdatedAt: 5, isFetching: false }, items))
+      .toEqual(ready);
+  });
+
+  it("keeps the data shown when a refresh fails, and shows loading while retrying an error", () => {
+    expect(
+      loadStateOf({ data: [1], error: new Error("boom"), dataUpdatedAt: 5, isFetching: false }, items),
+    ).toEqual({ ...ready, refreshError: "boom" });
+    expect(
+      loadStateOf({ data: undefined, error: new Error("boom"), dataUpdatedAt: 0, isFetching: false }, items),
+    ).toEqual({ kind: "error", message: "boom" });
+    expect(
+      loadStateOf({ data: undefined, error: new Error("boom"), dataUpdatedAt: 0, isFetching: true }, items),
+    ).toEqual({ kind: "loading" });
+  });
+
+  it("is redirecting when the session is gone", () => {
+    expect(
+      loadStateOf(
+        { data: [1], error: new ApiError(403, "no"), dataUpdatedAt: 5, isFetching: false },
+        items,
+      ),
+    ).toEqual({ kind: "redirecting" });
   });
 });

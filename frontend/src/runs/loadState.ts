@@ -1,6 +1,4 @@
-// What the runs hooks share: the states of something loaded and kept fresh, and how a failed
-// load or refresh changes them.
-import { useCallback, useState } from "react";
+// What the runs screens share: the states of something loaded (and kept fresh) by a query.
 import { ApiError } from "../api/client";
 
 /** Loading, sent to sign in, or failed before anything arrived. */
@@ -39,34 +37,25 @@ export function failedLoad<Ready>(prev: LoadState<Ready>, err: unknown): LoadSta
   return prev.kind === "ready" ? { ...prev, refreshError: message } : { kind: "error", message };
 }
 
-/** The state, starting as loading, and a generation that loading effects depend on: ``reload``
- * starts another (back to loading after an error; what is shown stays while it refreshes). */
-export function useLoadState<Ready>() {
-  const [state, setState] = useState<LoadState<Ready>>({ kind: "loading" });
-  const [generation, setGeneration] = useState(0);
-  const reload = useCallback(() => {
-    setState((prev) => (prev.kind === "error" ? { kind: "loading" } : prev));
-    setGeneration((n) => n + 1);
-  }, []);
-  return { state, setState, generation, setGeneration, reload };
+/** The parts of a TanStack query that decide what a screen shows. */
+export interface QueryView<Data> {
+  data: Data | undefined;
+  error: unknown;
+  dataUpdatedAt: number;
+  isFetching: boolean;
 }
 
-/** The plumbing of a loading effect: one abort signal for its requests, at most one pending
- * timer, ``stopped`` once ``stop`` (the effect's cleanup) has run. */
-export function effectLoop() {
-  const controller = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return {
-    signal: controller.signal,
-    get stopped(): boolean {
-      return controller.signal.aborted;
-    },
-    later(work: () => void, ms: number): void {
-      timer = setTimeout(work, ms);
-    },
-    stop: (): void => {
-      controller.abort();
-      if (timer !== undefined) clearTimeout(timer);
-    },
-  };
+/** A query as a load state: its data when it has some (with the last refresh's error noted),
+ * else loading, the error, or on the way to sign in. A retry after an error shows loading. */
+export function loadStateOf<Data, Ready>(
+  query: QueryView<Data>,
+  ready: (data: Data) => Ready,
+): LoadState<Ready> {
+  const shown: LoadState<Ready> =
+    query.data === undefined
+      ? { kind: "loading" }
+      : { kind: "ready", fetchedAt: query.dataUpdatedAt, refreshError: null, ...ready(query.data) };
+  if (!query.error) return shown;
+  if (shown.kind === "loading" && query.isFetching && !isAuthFailure(query.error)) return shown;
+  return failedLoad(shown, query.error);
 }

@@ -1,5 +1,5 @@
 // Pure helpers for the run detail's live updates.
-import type { NodeAttempt, RunDetail, RunProgress } from "../api/types";
+import type { NodeAttempt, RunDetail, RunProgress } from "../api/models";
 
 /** The latest checkpoint time in a run detail: the cursor to ask for progress after it. */
 export function cursorOf(run: Pick<RunDetail, "node_runs">): string | null {

@@ -1,23 +1,23 @@
 import { describe, expect, it } from "vitest";
+import type { RunProgress } from "../api/models";
 import { RUN_DETAIL } from "../test/fixtures";
 import { attemptsOf, childAttemptsOf, cursorOf, progressChanges } from "./progress";
-import { parseHash, runHref } from "./route";
+import { parseRunId, runPath } from "./route";
 
-describe("hash routes", () => {
+describe("run URLs", () => {
   it.each([
-    ["#/runs/7", { kind: "run", id: 7 }],
-    ["#/runs/7/", { kind: "run", id: 7 }],
-    ["#/runs/0", { kind: "list" }],
-    ["#/runs/abc", { kind: "list" }],
-    ["#/runs/7/../8", { kind: "list" }],
-    ["", { kind: "list" }],
-    ["#/", { kind: "list" }],
-  ])("reads %s", (hash, route) => {
-    expect(parseHash(hash)).toEqual(route);
+    ["7", 7],
+    ["0", null],
+    ["abc", null],
+    ["7x", null],
+    ["99999999999999999999", null],
+    [undefined, null],
+  ])("reads the run id %s", (param, id) => {
+    expect(parseRunId(param)).toBe(id);
   });
 
   it("links a run", () => {
-    expect(parseHash(runHref(42))).toEqual({ kind: "run", id: 42 });
+    expect(runPath(42)).toBe("/runs/42");
   });
 });
 
@@ -28,11 +28,14 @@ describe("progress helpers", () => {
   });
 
   it("sees a change in run status or in any attempt, not in repeats", () => {
-    const same = {
+    const same: RunProgress = {
       id: 12,
       status: RUN_DETAIL.status,
       active: false,
       error: RUN_DETAIL.error,
+      started_at: RUN_DETAIL.started_at,
+      finished_at: RUN_DETAIL.finished_at,
+      cancel_requested_at: null,
       cursor: null,
       node_runs: RUN_DETAIL.node_runs.map((a) => ({ ...a })),
     };

@@ -1,30 +1,14 @@
-// Hash routes inside /app/ (Django serves one page): "#/" the runs list, "#/runs/7" a run.
-import { useEffect, useState } from "react";
+// The runs screens' URLs under /app/: "/runs" the list, "/runs/7" a run.
 
-export type Route = { kind: "list" } | { kind: "run"; id: number };
+export const LIST_PATH = "/runs";
 
-export function parseHash(hash: string): Route {
-  const match = /^#\/runs\/(\d+)\/?$/.exec(hash);
-  if (match?.[1]) {
-    const id = Number(match[1]);
-    if (Number.isSafeInteger(id) && id > 0) return { kind: "run", id };
-  }
-  return { kind: "list" };
+export function runPath(id: number): string {
+  return `/runs/${id}`;
 }
 
-export function runHref(id: number): string {
-  return `#/runs/${id}`;
-}
-
-export const LIST_HREF = "#/";
-
-/** The current hash route, following back/forward and link clicks. */
-export function useHashRoute(): Route {
-  const [route, setRoute] = useState<Route>(() => parseHash(window.location.hash));
-  useEffect(() => {
-    const onChange = () => setRoute(parseHash(window.location.hash));
-    window.addEventListener("hashchange", onChange);
-    return () => window.removeEventListener("hashchange", onChange);
-  }, []);
-  return route;
+/** The run id of a "/runs/:id" URL, or null when it is not a positive whole number. */
+export function parseRunId(param: string | undefined): number | null {
+  if (!param || !/^\d+$/.test(param)) return null;
+  const id = Number(param);
+  return Number.isSafeInteger(id) && id > 0 ? id : null;
 }

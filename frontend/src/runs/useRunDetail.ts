@@ -1,10 +1,13 @@
 // Loads one run and, while it is queued or running, polls its progress feed every second;
 // when the feed shows a change, the detail (with inputs and outputs) is fetched again.
-import { useCallback, useEffect, useRef } from "react";
-import type { ApiClient } from "../api/client";
-import type { RunDetail } from "../api/types";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useRef } from "react";
+import { dataOf, useApi } from "../api/client";
+import type { Api } from "../api/client";
+import type { RunDetail } from "../api/models";
+import { usePollMs } from "../app/settings";
 import { isActiveRunStatus } from "../lib/status";
-import { effectLoop, failedLoad, isAuthFailure, useLoadState } from "./loadState";
+import { isAuthFailure, loadStateOf, messageOf } from "./loadState";
 import type { LoadState } from "./loadState";
 import { cursorOf, progressChanges } from "./progress";
 
@@ -12,71 +15,74 @@ export const DETAIL_POLL_MS = 1000;
 
 export type RunDetailState = LoadState<{ run: RunDetail }>;
 
-export function useRunDetail(client: ApiClient, id: number, pollMs: number = DETAIL_POLL_MS) {
-  const { state, setState, generation, setGeneration, reload } = useLoadState<{ run: RunDetail }>();
-  // The run as an action returned it, shown at once while the effect restarts.
-  const given = useRef<RunDetail | null>(null);
+export const runKey = (id: number) => ["run", id] as const;
 
-  useEffect(() => {
-    const loop = effectLoop();
-    let run: RunDetail | null = null;
-    let cursor: string | null = null;
+export async function fetchRun(api: Api, id: number, signal?: AbortSignal): Promise<RunDetail> {
+  return dataOf(await api.GET("/api/v1/runs/{id}/", { params: { path: { id: String(id) } }, signal }));
+}
 
-    const show = (next: RunDetail) => {
-      run = next;
-      cursor = cursorOf(next);
-      setState({ kind: "ready", run: next, fetchedAt: Date.now(), refreshError: null });
-    };
-    const schedule = () => {
-      if (!loop.stopped && run && isActiveRunStatus(run.status)) {
-        loop.later(() => void poll(), pollMs);
+export function useRunDetail(id: number) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const pollMs = usePollMs(DETAIL_POLL_MS);
+  // The progress cursor: the newest checkpoint seen, reset when a fresh detail is shown.
+  const cursor = useRef<string | null>(null);
+  // Bumped when an action's answer is shown: a poll that started before it must not undo it.
+  const shownByAction = useRef(0);
+
+  const detail = useQuery({
+    queryKey: runKey(id),
+    queryFn: async ({ signal }) => {
+      const run = await fetchRun(api, id, signal);
+      cursor.current = cursorOf(run);
+      return run;
+    },
+  });
+  const active = detail.data !== undefined && isActiveRunStatus(detail.data.status);
+
+  const progress = useQuery({
+    queryKey: [...runKey(id), "progress"],
+    enabled: active,
+    refetchInterval: (q) => (isAuthFailure(q.state.error) ? false : pollMs),
+    queryFn: async ({ signal }) => {
+      const generation = shownByAction.current;
+      const shown = queryClient.getQueryData<RunDetail>(runKey(id));
+      const since = cursor.current ?? (shown ? cursorOf(shown) : null);
+      const answer = dataOf(
+        await api.GET("/api/v1/runs/{id}/progress/", {
+          params: { path: { id: String(id) }, query: since ? { since } : {} },
+          signal,
+        }),
+      );
+      if (shown && progressChanges(shown, answer)) {
+        const fresh = await fetchRun(api, id, signal);
+        // An action's answer shown meanwhile (cancel) wins over this poll.
+        if (signal.aborted || generation !== shownByAction.current) return answer;
+        cursor.current = cursorOf(fresh);
+        queryClient.setQueryData(runKey(id), fresh);
+      } else if (answer.cursor) {
+        cursor.current = answer.cursor;
       }
-    };
-    const failed = (err: unknown) => {
-      if (loop.stopped) return;
-      setState((prev) => failedLoad(prev, err));
-    };
+      return answer;
+    },
+  });
 
-    async function poll(): Promise<void> {
-      try {
-        const progress = await client.getRunProgress(id, cursor, loop.signal);
-        if (loop.stopped || !run) return;
-        if (progressChanges(run, progress)) {
-          const fresh = await client.getRun(id, loop.signal);
-          if (loop.stopped) return;
-          show(fresh);
-        } else if (progress.cursor) {
-          cursor = progress.cursor;
-          setState((prev) => (prev.kind === "ready" ? { ...prev, refreshError: null } : prev));
-        }
-      } catch (err) {
-        failed(err);
-        if (isAuthFailure(err)) return;
-      }
-      schedule();
-    }
+  let state: RunDetailState = loadStateOf(detail, (run) => ({ run }));
+  if (state.kind === "ready" && active && progress.error) {
+    state = isAuthFailure(progress.error)
+      ? { kind: "redirecting" }
+      : { ...state, refreshError: messageOf(progress.error) };
+  }
 
-    async function load(): Promise<void> {
-      try {
-        const first = given.current ?? (await client.getRun(id, loop.signal));
-        given.current = null;
-        if (loop.stopped) return;
-        show(first);
-        schedule();
-      } catch (err) {
-        failed(err);
-      }
-    }
+  /** Show a run an action returned (and follow it live again if it is active). */
+  const replace = useCallback(
+    (run: RunDetail) => {
+      shownByAction.current += 1;
+      cursor.current = cursorOf(run);
+      queryClient.setQueryData(runKey(id), run);
+    },
+    [queryClient, id],
+  );
 
-    void load();
-    return loop.stop;
-  }, [client, id, pollMs, generation, setState]);
-
-  /** Show a run an action returned and follow it live again if it is active. */
-  const replace = useCallback((run: RunDetail) => {
-    given.current = run;
-    setGeneration((n) => n + 1);
-  }, [setGeneration]);
-
-  return { state, replace, reload };
+  return { state, replace, reload: () => void detail.refetch() };
 }

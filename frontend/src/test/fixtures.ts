@@ -1,10 +1,10 @@
-import type { ApiClient } from "../api/client";
-import type { Me, Run, RunDetail, RunList } from "../api/types";
+import type { Me, Run, RunDetail, RunList } from "../api/models";
+import { fakeApi, ok } from "./fakeApi";
 
 export const ME: Me = {
   username: "pathologist",
   display_name: "Dr Li Wei",
-  department: { id: 1, name: "Pathology" },
+  department: { id: 1, code: "pathology", name: "Pathology" },
   role: "pathologist",
 };
 
@@ -12,6 +12,9 @@ export const ME: Me = {
 export const SUCCEEDED_RUN: Run = {
   id: 7,
   status: "succeeded",
+  is_test: false,
+  rerun_of: null,
+  rerun_from_node: "",
   case: { id: 3, accession: "S26-00001" },
   workflow: { slug: "breast-fna-ihc", name: "Breast FNA + Ki-67", version: 1 },
   created_at: "2026-11-27T06:00:00Z",
@@ -52,6 +55,9 @@ export const MODEL_DOWN = "model endpoint http://127.0.0.1:9001/predict: connect
 export const FAILED_RUN: Run = {
   id: 8,
   status: "failed",
+  is_test: false,
+  rerun_of: null,
+  rerun_from_node: "",
   case: { id: 4, accession: "S26-00002" },
   workflow: { slug: "breast-fna-ihc", name: "Breast FNA + Ki-67", version: 2 },
   created_at: "2026-11-27T06:05:00Z",
@@ -73,7 +79,7 @@ export const FAILED_RUN: Run = {
       node_id: "ihc",
       node_type: "model_call",
       title: "Ki-67 index",
-      status: "pending",
+      status: "cancelled",
       attempt: 0,
       duration_ms: null,
       error: "",
@@ -84,6 +90,9 @@ export const FAILED_RUN: Run = {
 export const RUNNING_RUN: Run = {
   id: 9,
   status: "running",
+  is_test: false,
+  rerun_of: null,
+  rerun_from_node: "",
   case: { id: 5, accession: "S26-00003" },
   workflow: { slug: "breast-fna-ihc", name: "Breast FNA + Ki-67", version: 2 },
   created_at: "2026-11-27T06:10:00Z",
@@ -108,18 +117,10 @@ export function runList(...runs: Run[]): RunList {
   return { count: runs.length, results: runs };
 }
 
-function notExpected(name: string) {
-  return () => Promise.reject(new Error(`${name} was not expected in this test`));
+/** A fake server that knows who is signed in (every screen's header asks). */
+export function fakeServer(me: Me = ME) {
+  return fakeApi().on("GET /api/v1/me", ok(me));
 }
-
-/** Run-detail methods for fake clients of tests that never open a run. */
-export const NO_RUN_DETAIL: Pick<ApiClient, "getRun" | "getRunProgress" | "cancelRun" | "rerunRun"> =
-  {
-    getRun: notExpected("getRun"),
-    getRunProgress: notExpected("getRunProgress"),
-    cancelRun: notExpected("cancelRun"),
-    rerunRun: notExpected("rerunRun"),
-  };
 
 /** A run detail as GET /api/v1/runs/12/ returns it: one step retried, one not reached. */
 export const RUN_DETAIL: RunDetail = {

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("designs", "0002_workflow_drafts_and_rollbacks"),
+        ("designs", "0003_workflow_draft_editor_and_publish_note"),
     ]
 
     operations = [

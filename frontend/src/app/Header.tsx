@@ -1,11 +1,13 @@
 import { useRef } from "react";
-import type { Me } from "../api/types";
+import { NavLink } from "react-router";
+import type { Me } from "../api/models";
 import { LANGS, isLang, useI18n } from "../i18n";
 import { readCookie } from "../lib/http";
+import { navFor } from "./routes";
 
 const LOGOUT_URL = "/accounts/logout/";
 
-export function Header({ me }: { me: Me | null }) {
+export function Header({ me }: { me: Me | undefined }) {
   const { t, lang, setLang } = useI18n();
   const csrfInput = useRef<HTMLInputElement>(null);
 
@@ -15,6 +17,13 @@ export function Header({ me }: { me: Me | null }) {
         <span className="brand-name">{t("app.title")}</span>
         <span className="brand-tagline">{t("app.tagline")}</span>
       </div>
+      <nav className="app-nav" aria-label={t("nav.label")}>
+        {navFor(me?.role).map((entry) => (
+          <NavLink key={entry.to} to={entry.to} data-testid={`nav-${entry.to.slice(1).replace(/\//g, "-")}`}>
+            {t(entry.label)}
+          </NavLink>
+        ))}
+      </nav>
       <div className="header-tools">
         <label className="lang">
           <span className="visually-hidden">{t("lang.label")}</span>
