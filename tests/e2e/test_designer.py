@@ -74,9 +74,9 @@ def drag(page: Page, item: Locator, target: Locator) -> None:
     """Drag ``item`` by its handle with the mouse as a person would (dnd-kit starts a drag after
     a few pixels), bringing its middle onto the target."""
     handle = item.locator(".drag-handle").first
-    # Both ends on screen (the mouse cannot drag to where the page is scrolled away): the
-    # target, which is above the item, near the top.
-    target.evaluate("e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -100); }")
+    # Both ends on screen (the mouse cannot drag to where the page is scrolled away) and out of
+    # the top and bottom fifths, where dnd-kit scrolls the page while a drag hovers.
+    target.evaluate("e => { e.scrollIntoView({block: 'start'}); window.scrollBy(0, -300); }")
     grip, box = handle.bounding_box(), item.bounding_box()
     assert grip is not None
     assert box is not None
@@ -187,6 +187,7 @@ def design_template(page: Page, base: str, slug: str, ui: dict[str, str], shots:
     last_page = page.get_by_test_id("preview-text").inner_text().split("\n")[-1]
     assert ui["not_signed"] in last_page
     if shots:
+        page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(SCREENSHOTS / "designer-layout.png"))
 
     page.get_by_role("button", name=ui["save"]).click()
@@ -245,6 +246,7 @@ def test_an_admin_designs_a_template_and_registers_an_endpoint_in_the_browser(
     assert added["id"] == "perineural_invasion"
     assert added["visible_if"] == "histologic_type == 'invasive_nst'"
     assert added["label"] == {"zh": "神经周围侵犯", "en": "Perineural invasion"}
+    assert version.layout_spec is not None
     rows = version.layout_spec["rows"]
     patient_row = next(r for r in rows if "columns" in r and {"type": "patient"} in r["columns"][0])
     assert patient_row["columns"][1] == [{"type": "specimens"}]
