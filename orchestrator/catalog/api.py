@@ -55,6 +55,13 @@ class CatalogEntrySerializer(serializers.ModelSerializer[ModelEndpoint]):
         help_text="NAME of the environment variable holding the secret on the workers",
     )
 
+    outputs = serializers.DictField(
+        child=serializers.DictField(child=serializers.CharField()),
+        required=False,
+        help_text='what each output measures, e.g. {"ki67_index": {"marker": "Ki-67", '
+        '"stain": "IHC", "unit": "%"}}',
+    )
+
     class Meta:
         model = ModelEndpoint
         fields = [
@@ -66,6 +73,7 @@ class CatalogEntrySerializer(serializers.ModelSerializer[ModelEndpoint]):
             "model_name",
             "secret_ref",
             "timeout_s",
+            "outputs",
             "enabled",
             "created_at",
             "updated_at",

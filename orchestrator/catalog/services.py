@@ -27,7 +27,7 @@ from orchestrator.accounts.models import Department, User
 from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
-from orchestrator.catalog.models import ModelEndpoint
+from orchestrator.catalog.models import ModelEndpoint, output_measures_problems
 from orchestrator.designs.models import VersionStatus, WorkflowVersion
 from orchestrator.runs.bridge import DjangoServices
 from orchestrator.runs.models import Run
@@ -51,7 +51,7 @@ MAX_TIMEOUT_S = 300.0
 TEST_CALL_MAX_SECONDS = 30.0
 # Protocols whose calls name a model on the server (http_json posts to a path instead).
 NEEDS_MODEL_NAME = frozenset({"open_inference_v2", "openai_chat"})
-EDITABLE = ("name", "protocol", "base_url", "model_name", "secret_ref", "timeout_s")
+EDITABLE = ("name", "protocol", "base_url", "model_name", "secret_ref", "timeout_s", "outputs")
 
 
 class CatalogInvalid(ValueError):
@@ -104,6 +104,7 @@ def check_entry(values: dict[str, Any]) -> None:
             "secret_ref: give the NAME of the environment variable that holds the secret "
             "(capital letters, digits and _, e.g. BREAST_FNA_TOKEN), never the secret itself"
         )
+    problems += [f"outputs: {p}" for p in output_measures_problems(values.get("outputs", {}))]
     timeout = values.get("timeout_s", 30.0)
     if not 0 < timeout <= MAX_TIMEOUT_S:
         problems.append(f"timeout_s: must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds")

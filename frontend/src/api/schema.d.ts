@@ -4,13 +4,18 @@
  */
 
 export interface paths {
+<<<<<<< HEAD
     "/api/v1/catalog/endpoints/": {
+=======
+    "/api/v1/cases/{case}/slides": {
+>>>>>>> main
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+<<<<<<< HEAD
         /** @description The catalog of the signed-in admin's department. */
         get: operations["catalog_endpoints_list"];
         put?: never;
@@ -117,6 +122,13 @@ export interface paths {
         };
         /** @description The protocols an entry may have, from the engine's registries. */
         get: operations["catalog_protocols_list"];
+=======
+        /**
+         * @description The whole-slide images the case's specimens reference, with their Deep Zoom and overlay
+         *     URLs; audited.
+         */
+        get: operations["case_slides"];
+>>>>>>> main
         put?: never;
         post?: never;
         delete?: never;
@@ -206,8 +218,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description Cases of your department whose accession or patient identifier is ``q`` (exact,
-         *     case-insensitive).
+         * @description Cases of your department whose accession or patient identifier is exactly ``q``
+         *     (both indexed per department).
          */
         get: operations["portal_search"];
         put?: never;
@@ -491,14 +503,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/v1/template-library/": {
+=======
+    "/api/v1/specimens/{specimen}/slides/{index}.dzi": {
+>>>>>>> main
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+<<<<<<< HEAD
         get: operations["template_library_list"];
+=======
+        /** @description The Deep Zoom descriptor of a specimen's slide (opened by OpenSeadragon); audited. */
+        get: operations["slide_dzi"];
+>>>>>>> main
         put?: never;
         post?: never;
         delete?: never;
@@ -507,16 +528,47 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+<<<<<<< HEAD
     "/api/v1/template-library/{slug}/clone/": {
+=======
+    "/api/v1/specimens/{specimen}/slides/{index}/overlay": {
+>>>>>>> main
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+<<<<<<< HEAD
         get?: never;
         put?: never;
         post: operations["template_library_clone_create"];
+=======
+        /**
+         * @description DAB-positive and negative nuclei (the IHC analysis) inside a region of the slide;
+         *     every problem of a bad region is listed.
+         */
+        get: operations["slide_overlay"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/specimens/{specimen}/slides/{index}_files/{level}/{col}_{row}.jpeg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One Deep Zoom tile (254 px + 1 px overlap) as JPEG; a tile outside the pyramid is 404. */
+        get: operations["slide_tile"];
+        put?: never;
+        post?: never;
+>>>>>>> main
         delete?: never;
         options?: never;
         head?: never;
@@ -932,12 +984,18 @@ export interface components {
     schemas: {
         AmendBody: {
             password: string;
+<<<<<<< HEAD
             kind: components["schemas"]["AmendBodyKindEnum"];
+=======
+            /** @description amended, corrected or addendum */
+            kind: string;
+>>>>>>> main
             reason: string;
             changes?: {
                 [key: string]: unknown;
             };
         };
+<<<<<<< HEAD
         /**
          * @description * `amended` - amended
          *     * `corrected` - corrected
@@ -945,6 +1003,14 @@ export interface components {
          * @enum {string}
          */
         AmendBodyKindEnum: "amended" | "corrected" | "addendum";
+=======
+        Answer: {
+            code: string;
+            labels: {
+                [key: string]: string;
+            };
+        };
+>>>>>>> main
         BatchBody: {
             password: string;
             reports: number[];
@@ -960,7 +1026,12 @@ export interface components {
         };
         CaseReports: {
             case: components["schemas"]["PortalCase"];
-            versions: components["schemas"]["Version"][];
+            versions: components["schemas"]["ReportVersion"][];
+        };
+        CaseSlides: {
+            case: number;
+            accession: string;
+            slides: components["schemas"]["SlideSummary"][];
         };
         CatalogEntry: {
             slug: string;
@@ -1242,6 +1313,40 @@ export interface components {
             changed: components["schemas"]["ChangedNode"][];
             moved: string[];
         };
+        NucleusFeature: {
+            type: components["schemas"]["NucleusFeatureTypeEnum"];
+            geometry: components["schemas"]["Point"];
+            properties: components["schemas"]["NucleusProperties"];
+        };
+        /**
+         * @description * `Feature` - Feature
+         * @enum {string}
+         */
+        NucleusFeatureTypeEnum: "Feature";
+        NucleusProperties: {
+            /** @description mean nuclear DAB OD above the threshold */
+            positive: boolean;
+            area_px: number;
+            /** Format: double */
+            mean_dab_od: number;
+        };
+        /** @description A GeoJSON FeatureCollection of nuclei, in level-0 slide pixels (y down). */
+        Overlay: {
+            type: components["schemas"]["OverlayTypeEnum"];
+            /** @description [x, y, w, h] */
+            region: number[];
+            method: string;
+            /** Format: double */
+            dab_positive_od: number;
+            positive_nuclei: number;
+            total_nuclei: number;
+            features: components["schemas"]["NucleusFeature"][];
+        };
+        /**
+         * @description * `FeatureCollection` - FeatureCollection
+         * @enum {string}
+         */
+        OverlayTypeEnum: "FeatureCollection";
         Override: {
             element: string;
             old_value: unknown;
@@ -1348,14 +1453,37 @@ export interface components {
             version_id: number;
             version_status: components["schemas"]["VersionStatusEnum"];
         };
+        Point: {
+            type: components["schemas"]["PointTypeEnum"];
+            /** @description [x, y] in level-0 slide pixels */
+            coordinates: number[];
+        };
+        /**
+         * @description * `Point` - Point
+         * @enum {string}
+         */
+        PointTypeEnum: "Point";
         PortShape: {
             name: string;
-            type: components["schemas"]["TypeEnum"];
+            type: components["schemas"]["PortShapeTypeEnum"];
             required: boolean;
             /** @description more than one edge may arrive at this input */
             multiple: boolean;
             title: string;
         };
+        /**
+         * @description * `any` - any
+         *     * `json` - json
+         *     * `number` - number
+         *     * `string` - string
+         *     * `boolean` - boolean
+         *     * `image` - image
+         *     * `case` - case
+         *     * `findings` - findings
+         *     * `report` - report
+         * @enum {string}
+         */
+        PortShapeTypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
         PortalCase: {
             case_id: number;
             accession: string;
@@ -1474,6 +1602,25 @@ export interface components {
             readonly draft: number | null;
             readonly version_count: number;
         };
+        ReportVersion: {
+            report_id: number;
+            version: number;
+            status: string;
+            signed: boolean;
+            recalled: boolean;
+            signed_by: string | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            reason: string;
+            supersedes: number | null;
+            replaces_version: number | null;
+            changes: {
+                [key: string]: unknown;
+            }[];
+            pdf_url: string;
+            /** Format: date-time */
+            created_at: string;
+        };
         RerunBody: {
             from_node: string;
         };
@@ -1486,17 +1633,24 @@ export interface components {
             /** @default  */
             comment: string;
         };
+        ReviewCase: {
+            id: number;
+            accession: string;
+            case_type: string;
+            priority: string;
+            patient_name: string;
+            patient_mrn: string;
+            clinical_info: string;
+            /** Format: date-time */
+            received_at: string;
+        };
         ReviewDetail: {
             report_id: number;
             version: number;
             status: string;
             signed: boolean;
-            template: {
-                [key: string]: unknown;
-            };
-            case: {
-                [key: string]: unknown;
-            };
+            template: components["schemas"]["ReviewTemplate"];
+            case: components["schemas"]["ReviewCase"];
             elements: components["schemas"]["ReviewField"][];
             problems: string[];
             overrides: components["schemas"]["Override"][];
@@ -1513,9 +1667,7 @@ export interface components {
             type: string;
             is_required: boolean;
             unit: string;
-            answers: {
-                [key: string]: unknown;
-            }[];
+            answers: components["schemas"]["Answer"][];
             value: unknown;
             ai_value: unknown;
             differs_from_ai: boolean;
@@ -1524,6 +1676,12 @@ export interface components {
             }[];
             /** Format: double */
             confidence: number | null;
+        };
+        ReviewTemplate: {
+            name: {
+                [key: string]: string;
+            };
+            version: number;
         };
         /**
          * @description * `admin` - Department admin
@@ -1635,6 +1793,31 @@ export interface components {
             pdf_url: string;
             next_report_id: number | null;
         };
+        SlideOverlayProblems: {
+            problems: string[];
+        };
+        SlideProblem: {
+            detail: string;
+        };
+        SlideSummary: {
+            specimen: number;
+            specimen_label: string;
+            /** @description position of the reference in the specimen's tiles */
+            index: number;
+            name: string;
+            stain: string;
+            /** @description [x, y, w, h] in level-0 pixels that the workflow's models read, if any */
+            region: number[] | null;
+            width: number | null;
+            height: number | null;
+            /** Format: double */
+            microns_per_pixel: number | null;
+            dzi_url: string;
+            /** @description add ?x=&y=&width=&height= */
+            overlay_url: string;
+            /** @description why the slide cannot be shown */
+            error: string | null;
+        };
         TemplateChange: {
             to: string;
             from: string;
@@ -1705,6 +1888,7 @@ export interface components {
             case?: number;
             case_document?: unknown;
         };
+<<<<<<< HEAD
         /**
          * @description * `any` - any
          *     * `json` - json
@@ -1728,6 +1912,8 @@ export interface components {
             /** @description node ids naming it */
             nodes: string[];
         };
+=======
+>>>>>>> main
         Validate: {
             /** @description default: the saved draft */
             graph?: unknown;
@@ -1738,25 +1924,6 @@ export interface components {
             valid: boolean;
             problems: components["schemas"]["GraphProblemShape"][];
             warnings: components["schemas"]["GraphProblemShape"][];
-        };
-        Version: {
-            report_id: number;
-            version: number;
-            status: string;
-            signed: boolean;
-            recalled: boolean;
-            signed_by: string | null;
-            /** Format: date-time */
-            signed_at: string | null;
-            reason: string;
-            supersedes: number | null;
-            replaces_version: number | null;
-            changes: {
-                [key: string]: unknown;
-            }[];
-            pdf_url: string;
-            /** Format: date-time */
-            created_at: string;
         };
         VersionDetailShape: {
             number: number;
@@ -1866,6 +2033,7 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+<<<<<<< HEAD
     catalog_endpoints_list: {
         parameters: {
             query?: {
@@ -1925,11 +2093,18 @@ export interface operations {
         };
     };
     catalog_endpoints_retrieve: {
+=======
+    case_slides: {
+>>>>>>> main
         parameters: {
             query?: never;
             header?: never;
             path: {
+<<<<<<< HEAD
                 slug: string;
+=======
+                case: number;
+>>>>>>> main
             };
             cookie?: never;
         };
@@ -1940,6 +2115,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["CatalogEntry"];
                 };
             };
@@ -2093,6 +2269,25 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Protocol"][];
+=======
+                    "application/json": components["schemas"]["CaseSlides"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+>>>>>>> main
                 };
             };
         };
@@ -2741,11 +2936,22 @@ export interface operations {
             };
         };
     };
+<<<<<<< HEAD
     template_library_list: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
+=======
+    slide_dzi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                specimen: number;
+            };
+>>>>>>> main
             cookie?: never;
         };
         requestBody?: never;
@@ -2755,6 +2961,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["LibraryTemplate"][];
                 };
             };
@@ -2778,11 +2985,65 @@ export interface operations {
         };
         responses: {
             201: {
+=======
+                    "application/xml": string;
+                };
+            };
+            /** @description No response body */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+>>>>>>> main
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["TemplateVersionDetail"];
+=======
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
+    slide_overlay: {
+        parameters: {
+            query: {
+                height: number;
+                width: number;
+                /** @description left edge, level-0 pixels */
+                x: number;
+                /** @description top edge, level-0 pixels */
+                y: number;
+            };
+            header?: never;
+            path: {
+                index: number;
+                specimen: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overlay"];
+>>>>>>> main
                 };
             };
             400: {
@@ -2790,7 +3051,75 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+<<<<<<< HEAD
                     "application/json": components["schemas"]["LibraryProblems"];
+=======
+                    "application/json": components["schemas"]["SlideOverlayProblems"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
+    slide_tile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                col: number;
+                index: number;
+                level: number;
+                row: number;
+                specimen: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description No response body */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+>>>>>>> main
                 };
             };
         };

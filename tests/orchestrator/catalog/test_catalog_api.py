@@ -270,3 +270,15 @@ def test_another_departments_admin_cannot_see_or_call_our_endpoint(
     assert called.status_code == 404
     assert post_json(client, f"{API}breast-fna/disable/").status_code == 404
     assert ModelEndpoint.objects.get(slug="breast-fna").enabled is True
+
+
+def test_an_admin_declares_what_each_output_measures(admin: User) -> None:
+    client = logged_in(admin)
+    measures = {"ki67_index": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}}
+    created = post_json(client, API, breast_fna("http://127.0.0.1:9", outputs=measures))
+    assert created.status_code == 201, created.json()
+    assert created.json()["outputs"] == measures
+    wrong = patch_json(client, f"{API}breast-fna/", {"outputs": {"ki67_index": {"colour": "x"}}})
+    assert wrong.status_code == 400
+    assert "'colour' is not one of marker, stain, unit" in wrong.json()["problems"][0]
+    assert ModelEndpoint.objects.get(slug="breast-fna").outputs == measures
