@@ -45,6 +45,7 @@ UI: dict[str, dict[str, str]] = {
         "page_break": "Add a page break",
         "answered": "Answered in",
         "not_signed": "Not signed",
+        "add_output": "Add output",
     },
     "zh": {
         "locale": "zh-CN",
@@ -66,6 +67,7 @@ UI: dict[str, dict[str, str]] = {
         "page_break": "添加分页",
         "answered": "毫秒应答",
         "not_signed": "未签发",
+        "add_output": "添加输出",
     },
 }
 
@@ -207,12 +209,19 @@ def register_and_test_call(
     form.locator("select[name=protocol]").select_option("open_inference_v2")
     form.locator("input[name=base_url]").fill(url)
     form.locator("input[name=model_name]").fill("breast-fna")
+    form.get_by_role("button", name=ui["add_output"]).click()
+    output = form.get_by_test_id("output-row")
+    for index, text in enumerate(["predict_proba", "FNA malignancy", "Papanicolaou", "1"]):
+        output.locator("input").nth(index).fill(text)
     form.get_by_role("button", name=ui["create"], exact=True).click()
     expect(page.locator("[data-testid=catalog-entry][data-slug=breast-fna]")).to_be_visible()
+    expect(page.get_by_test_id("entry-outputs")).to_contain_text(
+        "predict_proba: FNA malignancy · Papanicolaou · 1"
+    )
 
     panel = page.locator("section.test-call")
     panel.locator("textarea[name=request]").fill(json.dumps(fna_request(), indent=2))
-    panel.locator("textarea[name=case]").fill(json.dumps(case_document("breast-malignant")))
+    panel.locator("textarea[name=case]").fill(json.dumps(case_document("breast-fna-malignant")))
     panel.get_by_role("button", name=ui["call"]).click()
     result = page.get_by_test_id("test-call-result")
     expect(result).to_contain_text("predict_proba", timeout=30_000)
@@ -251,4 +260,8 @@ def test_an_admin_designs_a_template_and_registers_an_endpoint_in_the_browser(
     patient_row = next(r for r in rows if "columns" in r and {"type": "patient"} in r["columns"][0])
     assert patient_row["columns"][1] == [{"type": "specimens"}]
     assert {"page_break": True} in rows
-    assert ModelEndpoint.objects.get(department=department, slug="breast-fna").enabled
+    endpoint = ModelEndpoint.objects.get(department=department, slug="breast-fna")
+    assert endpoint.enabled
+    assert endpoint.outputs == {
+        "predict_proba": {"marker": "FNA malignancy", "stain": "Papanicolaou", "unit": "1"}
+    }

@@ -4,18 +4,33 @@
  */
 
 export interface paths {
-<<<<<<< HEAD
-    "/api/v1/catalog/endpoints/": {
-=======
     "/api/v1/cases/{case}/slides": {
->>>>>>> main
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-<<<<<<< HEAD
+        /**
+         * @description The whole-slide images the case's specimens reference, with their Deep Zoom and overlay
+         *     URLs; audited.
+         */
+        get: operations["case_slides"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         /** @description The catalog of the signed-in admin's department. */
         get: operations["catalog_endpoints_list"];
         put?: never;
@@ -122,13 +137,6 @@ export interface paths {
         };
         /** @description The protocols an entry may have, from the engine's registries. */
         get: operations["catalog_protocols_list"];
-=======
-        /**
-         * @description The whole-slide images the case's specimens reference, with their Deep Zoom and overlay
-         *     URLs; audited.
-         */
-        get: operations["case_slides"];
->>>>>>> main
         put?: never;
         post?: never;
         delete?: never;
@@ -503,23 +511,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
-    "/api/v1/template-library/": {
-=======
     "/api/v1/specimens/{specimen}/slides/{index}.dzi": {
->>>>>>> main
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-<<<<<<< HEAD
-        get: operations["template_library_list"];
-=======
         /** @description The Deep Zoom descriptor of a specimen's slide (opened by OpenSeadragon); audited. */
         get: operations["slide_dzi"];
->>>>>>> main
         put?: never;
         post?: never;
         delete?: never;
@@ -528,22 +528,13 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-<<<<<<< HEAD
-    "/api/v1/template-library/{slug}/clone/": {
-=======
     "/api/v1/specimens/{specimen}/slides/{index}/overlay": {
->>>>>>> main
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-<<<<<<< HEAD
-        get?: never;
-        put?: never;
-        post: operations["template_library_clone_create"];
-=======
         /**
          * @description DAB-positive and negative nuclei (the IHC analysis) inside a region of the slide;
          *     every problem of a bad region is listed.
@@ -568,7 +559,38 @@ export interface paths {
         get: operations["slide_tile"];
         put?: never;
         post?: never;
->>>>>>> main
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/template-library/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["template_library_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/template-library/{slug}/clone/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["template_library_clone_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -984,33 +1006,19 @@ export interface components {
     schemas: {
         AmendBody: {
             password: string;
-<<<<<<< HEAD
-            kind: components["schemas"]["AmendBodyKindEnum"];
-=======
             /** @description amended, corrected or addendum */
             kind: string;
->>>>>>> main
             reason: string;
             changes?: {
                 [key: string]: unknown;
             };
         };
-<<<<<<< HEAD
-        /**
-         * @description * `amended` - amended
-         *     * `corrected` - corrected
-         *     * `addendum` - addendum
-         * @enum {string}
-         */
-        AmendBodyKindEnum: "amended" | "corrected" | "addendum";
-=======
         Answer: {
             code: string;
             labels: {
                 [key: string]: string;
             };
         };
->>>>>>> main
         BatchBody: {
             password: string;
             reports: number[];
@@ -1049,6 +1057,12 @@ export interface components {
             secret_ref?: string;
             /** Format: double */
             timeout_s?: number;
+            /** @description what each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}} */
+            outputs?: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
             readonly enabled: boolean;
             /** Format: date-time */
             readonly created_at: string;
@@ -1203,6 +1217,12 @@ export interface components {
             workflow: components["schemas"]["WorkflowSummaryShape"];
             version: components["schemas"]["VersionSummaryShape"];
         };
+        /**
+         * @description * `model` - model
+         *     * `destination` - destination
+         * @enum {string}
+         */
+        KindEnum: "model" | "destination";
         /**
          * @description * `zh` - zh
          *     * `en` - en
@@ -1434,6 +1454,12 @@ export interface components {
             secret_ref?: string;
             /** Format: double */
             timeout_s?: number;
+            /** @description what each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}} */
+            outputs?: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
             readonly enabled?: boolean;
             /** Format: date-time */
             readonly created_at?: string;
@@ -1549,14 +1575,8 @@ export interface components {
              *     * `model` - model
              *     * `destination` - destination
              */
-            kind: components["schemas"]["ProtocolKindEnum"];
+            kind: components["schemas"]["KindEnum"];
         };
-        /**
-         * @description * `model` - model
-         *     * `destination` - destination
-         * @enum {string}
-         */
-        ProtocolKindEnum: "model" | "destination";
         Publish: {
             /** @default  */
             note: string;
@@ -1888,20 +1908,6 @@ export interface components {
             case?: number;
             case_document?: unknown;
         };
-<<<<<<< HEAD
-        /**
-         * @description * `any` - any
-         *     * `json` - json
-         *     * `number` - number
-         *     * `string` - string
-         *     * `boolean` - boolean
-         *     * `image` - image
-         *     * `case` - case
-         *     * `findings` - findings
-         *     * `report` - report
-         * @enum {string}
-         */
-        TypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
         Use: {
             /** @description the workflow's slug */
             workflow: string;
@@ -1912,8 +1918,6 @@ export interface components {
             /** @description node ids naming it */
             nodes: string[];
         };
-=======
->>>>>>> main
         Validate: {
             /** @description default: the saved draft */
             graph?: unknown;
@@ -2033,7 +2037,43 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-<<<<<<< HEAD
+    case_slides: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseSlides"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
     catalog_endpoints_list: {
         parameters: {
             query?: {
@@ -2093,18 +2133,11 @@ export interface operations {
         };
     };
     catalog_endpoints_retrieve: {
-=======
-    case_slides: {
->>>>>>> main
         parameters: {
             query?: never;
             header?: never;
             path: {
-<<<<<<< HEAD
                 slug: string;
-=======
-                case: number;
->>>>>>> main
             };
             cookie?: never;
         };
@@ -2115,7 +2148,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
                     "application/json": components["schemas"]["CatalogEntry"];
                 };
             };
@@ -2269,25 +2301,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Protocol"][];
-=======
-                    "application/json": components["schemas"]["CaseSlides"];
-                };
-            };
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SlideProblem"];
-                };
-            };
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SlideProblem"];
->>>>>>> main
                 };
             };
         };
@@ -2936,13 +2949,6 @@ export interface operations {
             };
         };
     };
-<<<<<<< HEAD
-    template_library_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-=======
     slide_dzi: {
         parameters: {
             query?: never;
@@ -2951,7 +2957,6 @@ export interface operations {
                 index: number;
                 specimen: number;
             };
->>>>>>> main
             cookie?: never;
         };
         requestBody?: never;
@@ -2961,31 +2966,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
-                    "application/json": components["schemas"]["LibraryTemplate"][];
-                };
-            };
-        };
-    };
-    template_library_clone_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Clone"];
-                "application/x-www-form-urlencoded": components["schemas"]["Clone"];
-                "multipart/form-data": components["schemas"]["Clone"];
-            };
-        };
-        responses: {
-            201: {
-=======
                     "application/xml": string;
                 };
             };
@@ -2997,14 +2977,10 @@ export interface operations {
                 content?: never;
             };
             403: {
->>>>>>> main
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
-                    "application/json": components["schemas"]["TemplateVersionDetail"];
-=======
                     "application/json": components["schemas"]["SlideProblem"];
                 };
             };
@@ -3043,7 +3019,6 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Overlay"];
->>>>>>> main
                 };
             };
             400: {
@@ -3051,9 +3026,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-<<<<<<< HEAD
-                    "application/json": components["schemas"]["LibraryProblems"];
-=======
                     "application/json": components["schemas"]["SlideOverlayProblems"];
                 };
             };
@@ -3119,7 +3091,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SlideProblem"];
->>>>>>> main
+                };
+            };
+        };
+    };
+    template_library_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryTemplate"][];
+                };
+            };
+        };
+    };
+    template_library_clone_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Clone"];
+                "application/x-www-form-urlencoded": components["schemas"]["Clone"];
+                "multipart/form-data": components["schemas"]["Clone"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateVersionDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryProblems"];
                 };
             };
         };

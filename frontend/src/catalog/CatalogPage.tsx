@@ -57,6 +57,14 @@ function EntryDetail({ entry, onEdit }: { entry: CatalogEntry; onEdit: () => voi
           <dd>{entry.secret_ref ? <code>{entry.secret_ref}</code> : "—"}</dd>
           <dt>{t("catalog.form.timeout")}</dt>
           <dd>{entry.timeout_s}</dd>
+          <dt>{t("catalog.outputs.heading")}</dt>
+          <dd data-testid="entry-outputs">
+            {Object.keys(entry.outputs ?? {}).length === 0
+              ? t("catalog.outputs.none")
+              : Object.entries(entry.outputs ?? {})
+                  .map(([name, m]) => `${name}: ${[m.marker, m.stain, m.unit].filter(Boolean).join(" · ")}`)
+                  .join("; ")}
+          </dd>
         </dl>
         <div className="actions">
           <button type="button" onClick={onEdit}>

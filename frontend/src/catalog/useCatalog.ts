@@ -5,7 +5,7 @@ import type { CatalogEntry } from "./types";
 
 export type EntryValues = Pick<
   CatalogEntry,
-  "name" | "protocol" | "base_url" | "model_name" | "secret_ref" | "timeout_s"
+  "name" | "protocol" | "base_url" | "model_name" | "secret_ref" | "timeout_s" | "outputs"
 >;
 
 const ENTRIES = ["catalog", "entries"] as const;

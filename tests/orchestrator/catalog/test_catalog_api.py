@@ -15,7 +15,6 @@ from orchestrator.accounts.models import Department, User
 from orchestrator.audit.models import AuditEvent
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData
-from orchestrator.designs.models import VersionStatus
 from tests.conftest import ModelServices, case_document
 
 pytestmark = pytest.mark.django_db
@@ -79,7 +78,7 @@ def test_an_admin_registers_the_breast_fna_endpoint_and_test_calls_it(
     assert created.status_code == 201, created.json()
     assert created.json()["kind"] == "model"
     assert created.json()["enabled"] is True
-    sample = case_document("breast-malignant")
+    sample = case_document("breast-fna-malignant")
     answer = post_json(
         client, f"{API}breast-fna/test-call/", {"request": fna_request(), "case": sample}
     )
@@ -104,7 +103,7 @@ def test_an_unreachable_server_gives_a_clear_error(admin: User) -> None:
     result = post_json(
         client,
         f"{API}breast-fna/test-call/",
-        {"request": fna_request(), "case": case_document("breast-malignant")},
+        {"request": fna_request(), "case": case_document("breast-fna-malignant")},
     ).json()
     assert result["ok"] is False
     assert "cannot connect" in result["error"]
@@ -116,7 +115,7 @@ def test_a_wrong_model_name_shows_the_servers_answer(
 ) -> None:
     client = logged_in(admin)
     post_json(client, API, breast_fna(model_services.url, model_name="no-such-model"))
-    sample = case_document("breast-malignant")
+    sample = case_document("breast-fna-malignant")
     result = post_json(
         client, f"{API}breast-fna/test-call/", {"request": fna_request(), "case": sample}
     ).json()
@@ -193,7 +192,7 @@ def test_a_secret_reference_not_set_on_the_server_is_named_in_the_test_call(admi
     result = post_json(
         client,
         f"{API}breast-fna/test-call/",
-        {"request": fna_request(), "case": case_document("breast-malignant")},
+        {"request": fna_request(), "case": case_document("breast-fna-malignant")},
     ).json()
     assert result["ok"] is False
     assert "PATHFLOW_TEST_UNSET_SECRET is not set" in result["error"]
@@ -233,17 +232,20 @@ def test_the_list_answers_in_a_fixed_number_of_queries(
 def test_used_by_names_the_workflows_and_nodes_that_call_an_endpoint(demo: DemoData) -> None:
     admin = User.objects.get(username="admin")
     client = logged_in(admin)
-    uses = client.get(f"{API}breast-fna/used-by/").json()
-    assert uses == [
+    fna = demo.fna_workflow_version
+    assert client.get(f"{API}breast-fna/used-by/").json() == [
         {
-            "workflow": demo.workflow_version.workflow.slug,
-            "name": demo.workflow_version.workflow.name,
-            "version": demo.workflow_version.number,
-            "status": VersionStatus.PUBLISHED,
+            "workflow": fna.workflow.slug,
+            "name": fna.workflow.name,
+            "version": fna.number,
+            "status": "published",
             "nodes": ["fna"],
         }
     ]
-    assert [u["nodes"] for u in client.get(f"{API}ihc-dab/used-by/").json()] == [["ihc"]]
+    ihc = client.get(f"{API}ihc-dab/used-by/").json()
+    assert [(u["workflow"], u["nodes"]) for u in ihc] == [
+        (demo.workflow_version.workflow.slug, ["ihc"])
+    ]
 
 
 def test_a_clinician_and_a_pathologist_are_refused_and_audited(
