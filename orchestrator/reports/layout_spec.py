@@ -12,14 +12,17 @@ A layout spec (stored with a template version as ``layout_spec``)::
 Block types (``BLOCK_TYPES``): ``letterhead``, ``patient``, ``specimens``, ``diagnosis`` (chosen
 ``elements`` in a summary box, optional ``title`` {zh, en}), ``section`` (one synoptic
 section by id), ``figures`` (AI figures, e.g. the IHC tile), ``provenance`` (AI sources),
-``comment`` (one text ``element`` as a paragraph), ``signatures``.
+``comment`` (one text ``element`` as a paragraph), ``ai_values`` (the model-sourced values,
+printed apart from the pathologist's determinations), ``signatures``.
 
 Rules (``layout_spec_problems`` lists every broken one): the letterhead, patient block and
 signatures appear exactly once — a report always names its patient and who signed it — and
 every section of the dataset is placed exactly once, so no element is silently left out of the
-printed report. The generated layout extends ``templates/_base/layout/page.html.j2`` and
-includes one partial per block from ``templates/_base/blocks/``; it holds no text from the spec
-except ids already checked against the dataset, so a spec cannot inject template code. The
+printed report; a dataset with model-sourced elements needs the ``ai_values`` block once (the
+sections leave those elements out). The generated layout extends
+``templates/_base/layout/page.html.j2`` and includes one partial per block from
+``templates/_base/blocks/``; the spec's values enter it only as escaped string literals, so a
+spec cannot inject template code. The
 watermark of unsigned reports, the amendment banner and the running page header and footer are
 the page's, not blocks: no layout can drop them.
 """
@@ -41,6 +44,7 @@ BLOCK_TYPES = (
     "figures",
     "provenance",
     "comment",
+    "ai_values",
     "signatures",
 )
 REQUIRED_ONCE = ("letterhead", "patient", "signatures")
@@ -57,6 +61,7 @@ def default_layout_spec(dataset: Dataset) -> dict[str, Any]:
         {"type": "patient"},
         {"type": "specimens"},
         *({"type": "section", "section": section.id} for section in dataset.sections),
+        {"type": "ai_values"},
         {"type": "figures"},
         {"type": "provenance"},
         {"type": "signatures"},
@@ -165,6 +170,14 @@ def layout_spec_problems(spec: Any, dataset: Dataset) -> list[str]:
             problems.append(
                 f"layout: the {kind} block must appear once ({counts.get(kind, 0)} found)"
             )
+    ai_values = counts.get("ai_values", 0)
+    if any(element.model_sourced for element in dataset.elements()) and ai_values != 1:
+        problems.append(
+            f"layout: the ai_values block must appear once ({ai_values} found): the dataset "
+            "has model-sourced elements, which print only there"
+        )
+    elif ai_values > 1:
+        problems.append(f"layout: the ai_values block may appear once ({ai_values} found)")
     for section in dataset.sections:
         placed = counts.get(f"section:{section.id}", 0)
         if placed != 1:

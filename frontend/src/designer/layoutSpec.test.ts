@@ -31,9 +31,10 @@ describe("layout spec", () => {
       "§specimen@3.0",
       "§tumour@4.0",
       "§margins@5.0",
-      "figures@6.0",
-      "provenance@7.0",
-      "signatures@8.0",
+      "ai_values@6.0",
+      "figures@7.0",
+      "provenance@8.0",
+      "signatures@9.0",
     ]);
     expect(layoutProblems(spec, SECTIONS)).toEqual([]);
   });
@@ -69,7 +70,7 @@ describe("layout spec", () => {
     expect(spec.rows[5]).toEqual({ page_break: true });
     expect(order(spec)).toContain("§margins@6.0");
     expect(layoutProblems(spec, SECTIONS)).toEqual([]);
-    expect(removeRow(spec, 5).rows).toHaveLength(9);
+    expect(removeRow(spec, 5).rows).toHaveLength(10);
   });
 
   it("follows the dataset: a new section before the signatures, a removed one dropped", () => {
@@ -81,6 +82,7 @@ describe("layout spec", () => {
       "specimens",
       "§tumour",
       "§margins",
+      "ai_values",
       "figures",
       "provenance",
       "§nodes",
@@ -91,7 +93,7 @@ describe("layout spec", () => {
 
   it("names what the server will refuse", () => {
     let spec = defaultLayoutSpec(SECTIONS);
-    spec = removeRow(spec, 8); // the signatures row: its block moves to the row before
+    spec = removeRow(spec, 9); // the signatures row: its block moves to the row before
     expect(layoutProblems(spec, SECTIONS)).toEqual([]);
     const broken: LayoutSpec = { schema_version: 1, rows: spec.rows.slice(0, 4) };
     expect(layoutProblems(broken, SECTIONS)).toEqual([
@@ -99,6 +101,11 @@ describe("layout spec", () => {
       "section tumour: must be placed once (0)",
       "section margins: must be placed once (0)",
     ]);
-    expect(missingSingleBlocks(broken)).toEqual(["figures", "provenance", "signatures"]);
+    expect(missingSingleBlocks(broken)).toEqual([
+      "ai_values",
+      "figures",
+      "provenance",
+      "signatures",
+    ]);
   });
 });

@@ -10,6 +10,7 @@ export type BlockType =
   | "figures"
   | "provenance"
   | "comment"
+  | "ai_values"
   | "signatures";
 
 export interface Block {
@@ -49,6 +50,7 @@ export const BLOCK_TYPES: readonly BlockType[] = [
   "figures",
   "provenance",
   "comment",
+  "ai_values",
   "signatures",
 ];
 export const REQUIRED_ONCE: readonly BlockType[] = ["letterhead", "patient", "signatures"];
@@ -57,6 +59,7 @@ export const SINGLE_BLOCKS: readonly BlockType[] = [
   "letterhead",
   "patient",
   "specimens",
+  "ai_values",
   "figures",
   "provenance",
   "signatures",
@@ -78,6 +81,7 @@ export function defaultLayoutSpec(sectionIds: readonly string[]): LayoutSpec {
     { type: "patient" },
     { type: "specimens" },
     ...sectionIds.map((section): Block => ({ type: "section", section })),
+    { type: "ai_values" },
     { type: "figures" },
     { type: "provenance" },
     { type: "signatures" },

@@ -158,3 +158,32 @@ def test_a_spec_and_a_custom_layout_together_are_refused(admin: User) -> None:
     response = preview(client, default_layout_spec(BREAST), layout_html="<p>mine</p>")
     assert response.status_code == 400
     assert any("not both" in p for p in response.json()["problems"])
+
+
+def test_model_sourced_values_need_their_own_block() -> None:
+    spec = default_layout_spec(BREAST)
+    assert {"columns": [[{"type": "ai_values"}]]} in spec["rows"]
+    spec["rows"].remove({"columns": [[{"type": "ai_values"}]]})
+    problems = layout_spec_problems(spec, BREAST)
+    assert any("ai_values block must appear once (0 found)" in p for p in problems)
+
+
+@pytest.mark.django_db
+def test_the_ai_values_block_prints_the_model_values_apart(admin: User) -> None:
+    client = Client()
+    client.force_login(admin)
+    values = {**SAMPLE, "ki67_index": 23.5}
+    response = client.post(
+        URL,
+        {
+            "dataset": DATASET,
+            "layout_spec": two_column_spec(),
+            "values": values,
+            "language": "en",
+            "format": "pdf",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    text = text_of(read_pdf(response.content))
+    assert "23.5" in text
