@@ -9,7 +9,7 @@ import type { Lang } from "../i18n";
 import { drawPdf } from "./pdfPreview";
 import type { Content } from "./useTemplates";
 
-export const PREVIEW_DEBOUNCE_MS = 400;
+export const PREVIEW_DEBOUNCE_MS = 250;
 
 interface Props {
   content: Content;
