@@ -18,7 +18,7 @@ from django.db import transaction
 
 from orchestrator.accounts.models import Department, Role, User
 from orchestrator.cases.slide_pyramid import DEMO_MODEL_REGION, ensure_demo_slide
-from orchestrator.catalog.models import ModelEndpoint, Protocol
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.designs.models import TemplateVersion, WorkflowVersion
 from orchestrator.designs.services import import_template_dir, import_workflow
 from orchestrator.designs.workflow_files import read_export
@@ -70,6 +70,15 @@ def _import_demo_workflow(
     )
 
 
+# What each demo model's outputs measure, so that validation warns when a workflow maps one into
+# a report element measuring something else. Units are left out: the outputs are fractions that
+# the workflows turn into the elements' percentages.
+ENDPOINT_OUTPUTS: dict[str, dict[str, dict[str, str]]] = {
+    "breast-fna": {"predict_proba": {"marker": "malignancy probability"}},
+    "ihc-dab": {"positive_fraction": {"marker": "Ki-67", "stain": "IHC"}},
+}
+
+
 def ensure_endpoints(department: Department, base_url: str) -> None:
     for slug, name in (
         ("breast-fna", "Breast FNA cytology classifier"),
@@ -80,10 +89,11 @@ def ensure_endpoints(department: Department, base_url: str) -> None:
             slug=slug,
             defaults={
                 "name": name,
-                "protocol": Protocol.OPEN_INFERENCE_V2,
+                "protocol": "open_inference_v2",
                 "base_url": base_url,
                 "model_name": slug,
                 "timeout_s": 60.0,
+                "outputs": ENDPOINT_OUTPUTS[slug],
             },
         )
 

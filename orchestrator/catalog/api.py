@@ -37,6 +37,7 @@ from orchestrator.catalog.services import CatalogInvalid
 
 class ProtocolSerializer(serializers.Serializer[Any]):
     name = serializers.CharField()
+    title = serializers.CharField()
     kind = serializers.ChoiceField(
         choices=[services.MODEL, services.DESTINATION],
         help_text="model: called by model-call and map nodes; destination: receives reports",

@@ -27,7 +27,13 @@ from orchestrator.accounts.models import Department, User
 from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
-from orchestrator.catalog.models import ModelEndpoint, output_measures_problems
+from orchestrator.catalog.models import (
+    ModelEndpoint,
+    address_problems,
+    endpoint_kinds,
+    is_destination_kind,
+    output_measures_problems,
+)
 from orchestrator.designs.models import VersionStatus, WorkflowVersion
 from orchestrator.runs.bridge import DjangoServices
 from orchestrator.runs.models import Run
@@ -35,9 +41,7 @@ from workflows.context import RunContext
 from workflows.errors import NodeError
 from workflows.executor import json_safe
 from workflows.http import new_client
-from workflows.nodes.deliver import CHANNELS
 from workflows.nodes.model_call import call_model, call_problems
-from workflows.protocols import PROTOCOLS
 from workflows.registry import REGISTRY
 
 logger = logging.getLogger(__name__)
@@ -68,18 +72,17 @@ class Kind:
 
     name: str
     kind: str  # MODEL or DESTINATION
+    title: str
 
 
 def catalog_kinds() -> list[Kind]:
-    """Every protocol on offer, from the engine's registries (model protocols, then the
-    protocols delivery channels send to)."""
-    models = [Kind(name, MODEL) for name in sorted(PROTOCOLS)]
-    destinations = sorted({channel.destination_protocol for channel in CHANNELS.values()})
-    return [*models, *(Kind(name, DESTINATION) for name in destinations if name not in PROTOCOLS)]
+    """Every protocol on offer, from the engine's registries (model protocols, then delivery
+    channels), as the catalog model computes them."""
+    return [Kind(name, kind_of(name), title) for name, title in endpoint_kinds()]
 
 
 def kind_of(protocol: str) -> str:
-    return MODEL if protocol in PROTOCOLS else DESTINATION
+    return DESTINATION if is_destination_kind(protocol) else MODEL
 
 
 def department_entries(department_id: int) -> QuerySet[ModelEndpoint]:
@@ -96,6 +99,10 @@ def check_entry(values: dict[str, Any]) -> None:
     protocol = values.get("protocol", "")
     if protocol not in known:
         problems.append(f"protocol: {protocol!r} is not one of {', '.join(sorted(known))}")
+    else:
+        problems += [
+            f"base_url: {p}" for p in address_problems(protocol, values.get("base_url", ""))
+        ]
     if protocol in NEEDS_MODEL_NAME and not values.get("model_name"):
         problems.append(f"model_name: a {protocol} endpoint needs the model's name on the server")
     secret_ref = values.get("secret_ref", "")

@@ -26,7 +26,7 @@ def slide_case(transactional_db: None) -> Case:
     """The demo department (no model server needed) and a case whose specimen has the demo
     whole-slide image."""
     demo = load_demo_data(PASSWORD, "http://127.0.0.1:9")
-    return create_case(demo.department, with_demo_slide(case_document("breast-malignant")))
+    return create_case(demo.department, with_demo_slide(case_document("breast-resection")))
 
 
 def wait_until(page: Page, condition: Callable[[], bool], what: str, seconds: float = 20) -> None:

@@ -32,10 +32,10 @@ export interface paths {
             cookie?: never;
         };
         /** @description The catalog of the signed-in admin's department. */
-        get: operations["catalog_endpoints_list"];
+        get: operations["api_v1_catalog_endpoints_list"];
         put?: never;
         /** @description The catalog of the signed-in admin's department. */
-        post: operations["catalog_endpoints_create"];
+        post: operations["api_v1_catalog_endpoints_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -50,14 +50,14 @@ export interface paths {
             cookie?: never;
         };
         /** @description The catalog of the signed-in admin's department. */
-        get: operations["catalog_endpoints_retrieve"];
+        get: operations["api_v1_catalog_endpoints_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         /** @description The catalog of the signed-in admin's department. */
-        patch: operations["catalog_endpoints_partial_update"];
+        patch: operations["api_v1_catalog_endpoints_partial_update"];
         trace?: never;
     };
     "/api/v1/catalog/endpoints/{slug}/disable/": {
@@ -70,7 +70,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description The catalog of the signed-in admin's department. */
-        post: operations["catalog_endpoints_disable_create"];
+        post: operations["api_v1_catalog_endpoints_disable_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -87,7 +87,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description The catalog of the signed-in admin's department. */
-        post: operations["catalog_endpoints_enable_create"];
+        post: operations["api_v1_catalog_endpoints_enable_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -104,7 +104,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description The catalog of the signed-in admin's department. */
-        post: operations["catalog_endpoints_test_call_create"];
+        post: operations["api_v1_catalog_endpoints_test_call_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -119,7 +119,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The catalog of the signed-in admin's department. */
-        get: operations["catalog_endpoints_used_by_list"];
+        get: operations["api_v1_catalog_endpoints_used_by_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -136,13 +136,137 @@ export interface paths {
             cookie?: never;
         };
         /** @description The protocols an entry may have, from the engine's registries. */
-        get: operations["catalog_protocols_list"];
+        get: operations["api_v1_catalog_protocols_list"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
         patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Deliveries of the user's department, newest first. */
+        get: operations["api_v1_deliveries_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deliveries/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Deliveries of the user's department, newest first. */
+        get: operations["api_v1_deliveries_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deliveries/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Resend a delivery: a new one, linked to the original (audited). */
+        post: operations["api_v1_deliveries_resend_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/delivery-queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per destination of the department: queue depth and the age of the oldest undelivered. */
+        get: operations["api_v1_delivery_queues_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/delivery-routes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        get: operations["api_v1_delivery_routes_list"];
+        put?: never;
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        post: operations["api_v1_delivery_routes_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/delivery-routes/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        get: operations["api_v1_delivery_routes_retrieve"];
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        put: operations["api_v1_delivery_routes_update"];
+        post?: never;
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        delete: operations["api_v1_delivery_routes_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        patch: operations["api_v1_delivery_routes_partial_update"];
         trace?: never;
     };
     "/api/v1/me": {
@@ -152,7 +276,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["me_retrieve"];
+        get: operations["api_v1_me_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -169,7 +293,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The node-type palette: names, versions, config JSON Schemas and typed ports. */
-        get: operations["node_types_list"];
+        get: operations["api_v1_node_types_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -191,7 +315,7 @@ export interface paths {
          * @description The ports a node of this type has with the posted ``config`` (e.g. one output per
          *     switch case), and the config's problems; the editor asks when ``ports_from_config``.
          */
-        post: operations["node_types_ports_create"];
+        post: operations["api_v1_node_types_ports_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -266,7 +390,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The PDF of one report version, for users of the case's department; audited. */
-        get: operations["reports_pdf_retrieve"];
+        get: operations["api_v1_reports_pdf_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -394,7 +518,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Runs of the signed-in user's department, newest first. */
-        get: operations["runs_list"];
+        get: operations["api_v1_runs_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -411,7 +535,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Runs of the signed-in user's department, newest first. */
-        get: operations["runs_retrieve"];
+        get: operations["api_v1_runs_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -430,7 +554,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Ask the run to stop: running nodes are cancelled; a queued run never starts. */
-        post: operations["runs_cancel_create"];
+        post: operations["api_v1_runs_cancel_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -448,7 +572,7 @@ export interface paths {
          * @description Status and node attempts changed since the cursor: cheap enough to poll every second.
          *     Carries no inputs or outputs (so it is not audited as a view of the run's details).
          */
-        get: operations["runs_progress_retrieve"];
+        get: operations["api_v1_runs_progress_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -467,7 +591,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Start a new run that reuses every checkpoint upstream of ``from_node``. */
-        post: operations["runs_rerun_create"];
+        post: operations["api_v1_runs_rerun_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -484,7 +608,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Submit the decision of a review node that parks the run; the run resumes. */
-        post: operations["runs_review_create"];
+        post: operations["api_v1_runs_review_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -502,7 +626,7 @@ export interface paths {
          * @description The sample case documents shipped in demo/cases, for a test run of a draft (synthetic
          *     data: no patient's).
          */
-        get: operations["sample_cases_list"];
+        get: operations["api_v1_sample_cases_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -572,7 +696,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["template_library_list"];
+        get: operations["api_v1_template_library_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -590,7 +714,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        post: operations["template_library_clone_create"];
+        post: operations["api_v1_template_library_clone_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -605,10 +729,10 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_list"];
+        get: operations["api_v1_templates_list"];
         put?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        post: operations["templates_create"];
+        post: operations["api_v1_templates_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -623,7 +747,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_retrieve"];
+        get: operations["api_v1_templates_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -640,7 +764,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_diff_retrieve"];
+        get: operations["api_v1_templates_diff_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -658,10 +782,10 @@ export interface paths {
         };
         get?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        put: operations["templates_draft_update"];
+        put: operations["api_v1_templates_draft_update"];
         post?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        delete: operations["templates_draft_destroy"];
+        delete: operations["api_v1_templates_draft_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -675,7 +799,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_versions_list"];
+        get: operations["api_v1_templates_versions_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -692,7 +816,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_versions_retrieve"];
+        get: operations["api_v1_templates_versions_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -711,7 +835,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        post: operations["templates_versions_new_draft_create"];
+        post: operations["api_v1_templates_versions_new_draft_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -728,7 +852,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        post: operations["templates_versions_publish_create"];
+        post: operations["api_v1_templates_versions_publish_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -745,7 +869,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        post: operations["templates_versions_validate_create"];
+        post: operations["api_v1_templates_versions_validate_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -762,7 +886,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Render a template version with sample values, exactly as a report would be rendered. */
-        post: operations["templates_preview_create"];
+        post: operations["api_v1_templates_preview_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -780,7 +904,7 @@ export interface paths {
         get: operations["workflows_list"];
         put?: never;
         /** @description Create a workflow and its first draft. */
-        post: operations["workflows_create"];
+        post: operations["api_v1_workflows_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -795,7 +919,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description A workflow with its draft (graph, problems, warnings) and its published versions. */
-        get: operations["workflows_retrieve"];
+        get: operations["api_v1_workflows_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -812,7 +936,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Nodes and edges added, removed or changed between two versions. */
-        get: operations["workflows_diff_retrieve"];
+        get: operations["api_v1_workflows_diff_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -830,7 +954,7 @@ export interface paths {
         };
         get?: never;
         /** @description Save the draft, even with problems; every problem and warning comes back. */
-        put: operations["workflows_draft_update"];
+        put: operations["api_v1_workflows_draft_update"];
         post?: never;
         delete?: never;
         options?: never;
@@ -846,7 +970,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The export file of a version, as a JSON download. */
-        get: operations["workflows_export_retrieve"];
+        get: operations["api_v1_workflows_export_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -868,7 +992,7 @@ export interface paths {
          * @description Run one node of the draft (or of ``version``) with pinned inputs, right now, in this
          *     process; returns its outputs or its error. Nothing is stored except an audit event.
          */
-        post: operations["workflows_nodes_run_create"];
+        post: operations["api_v1_workflows_nodes_run_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -885,7 +1009,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Publish the draft with a note; 400 with every problem when it has any. */
-        post: operations["workflows_publish_create"];
+        post: operations["api_v1_workflows_publish_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -902,7 +1026,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Publish an older version again as a new version. */
-        post: operations["workflows_rollback_create"];
+        post: operations["api_v1_workflows_rollback_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -922,7 +1046,7 @@ export interface paths {
          * @description Run the workflow's draft on a case or on a sample case made from a case document: a test
          *     run (``is_test``) that never delivers and whose report stays a draft.
          */
-        post: operations["workflows_test_run_create"];
+        post: operations["api_v1_workflows_test_run_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -939,7 +1063,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Problems and warnings of a graph (default: the draft), without saving anything. */
-        post: operations["workflows_validate_create"];
+        post: operations["api_v1_workflows_validate_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -971,7 +1095,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description One version with its graph. */
-        get: operations["workflows_versions_retrieve"];
+        get: operations["api_v1_workflows_versions_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -993,7 +1117,39 @@ export interface paths {
          * @description Import an export file (uploaded as `file`, or as the JSON body): a new published
          *     version, or with `?draft=true` the draft.
          */
-        post: operations["workflows_import_create"];
+        post: operations["api_v1_workflows_import_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/DiagnosticReport": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["fhir_diagnostic_report_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/DiagnosticReport/{resource_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["fhir_diagnostic_report_read"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1018,6 +1174,19 @@ export interface components {
             labels: {
                 [key: string]: string;
             };
+        };
+        Attempt: {
+            /** Format: int64 */
+            number: number;
+            worker: string;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /** @description sending, accepted, retry, rejected or interrupted */
+            readonly verdict: string;
+            summary?: string;
+            answer?: string;
         };
         BatchBody: {
             password: string;
@@ -1046,12 +1215,9 @@ export interface components {
             name: string;
             readonly kind: string;
             protocol: string;
-            /**
-             * Format: uri
-             * @description e.g. http://127.0.0.1:8091; for a webhook, the full URL that receives reports
-             */
+            /** @description a model server's URL, e.g. http://127.0.0.1:8091; for a webhook the URL that receives reports, for FHIR the server's base URL, for HL7 MLLP host:port */
             base_url: string;
-            /** @description name on the server (not used by webhooks) */
+            /** @description name on the server (not used by destinations) */
             model_name?: string;
             /** @description NAME of the environment variable holding the secret on the workers */
             secret_ref?: string;
@@ -1082,6 +1248,109 @@ export interface components {
             /** @description the new template's slug */
             slug: string;
             name: string;
+        };
+        Delivery: {
+            readonly id: number;
+            /** @description queued, sending, delivered, failed, stopped or withdrawn */
+            readonly status: string;
+            channel: string;
+            destination: string;
+            accession: string;
+            mrn: string;
+            report: number;
+            report_version: number;
+            report_status: string;
+            event: string;
+            control_id: string;
+            idempotency_key: string;
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: date-time */
+            queued_at: string;
+            /** Format: date-time */
+            next_attempt_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            last_error?: string;
+            resend_of?: number | null;
+            released?: boolean;
+            run?: number | null;
+            node_id?: string;
+            route?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        DeliveryAlert: {
+            id: number;
+            kind: string;
+            summary: string;
+            /** Format: date-time */
+            opened_at: string;
+        };
+        DeliveryDetail: {
+            readonly id: number;
+            /** @description queued, sending, delivered, failed, stopped or withdrawn */
+            readonly status: string;
+            channel: string;
+            destination: string;
+            accession: string;
+            mrn: string;
+            report: number;
+            report_version: number;
+            report_status: string;
+            event: string;
+            control_id: string;
+            idempotency_key: string;
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: date-time */
+            queued_at: string;
+            /** Format: date-time */
+            next_attempt_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            last_error?: string;
+            resend_of?: number | null;
+            released?: boolean;
+            run?: number | null;
+            node_id?: string;
+            route?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            content_type?: string;
+            message?: string;
+            /** @description the message's structure: HL7 segments with their fields, or the JSON; base64 payloads shown by size */
+            readonly parsed: unknown;
+            attempt_log: components["schemas"]["Attempt"][];
+            readonly resends: number[];
+        };
+        DeliveryQueue: {
+            destination: string;
+            name: string;
+            channel: string;
+            enabled: boolean;
+            depth: number;
+            /** Format: date-time */
+            oldest_undelivered_at: string | null;
+            /** Format: double */
+            oldest_age_s: number | null;
+            held: boolean;
+            alert: components["schemas"]["DeliveryAlert"] | null;
+        };
+        DeliveryRoute: {
+            readonly id: number;
+            destination: string;
+            case_types?: string[];
+            report_statuses: components["schemas"]["ReportStatusEnum"][];
+            include_pdf?: boolean;
+            enabled?: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        DeliverySearchProblems: {
+            problems: string[];
         };
         DepartmentRef: {
             id: number;
@@ -1143,6 +1412,40 @@ export interface components {
         EdgesDiff: {
             added: components["schemas"]["EdgeShape"][];
             removed: components["schemas"]["EdgeShape"][];
+        };
+        FhirDiagnosticReport: {
+            resourceType: string;
+            id: string;
+            status: string;
+            identifier: {
+                [key: string]: unknown;
+            }[];
+            subject: {
+                [key: string]: unknown;
+            };
+            contained: {
+                [key: string]: unknown;
+            }[];
+            result: {
+                [key: string]: unknown;
+            }[];
+            presentedForm: {
+                [key: string]: unknown;
+            }[];
+        };
+        FhirOperationOutcome: {
+            resourceType: string;
+            issue: {
+                [key: string]: unknown;
+            }[];
+        };
+        FhirSearchBundle: {
+            resourceType: string;
+            type: string;
+            total: number;
+            entry: {
+                [key: string]: unknown;
+            }[];
         };
         FieldBody: {
             element: string;
@@ -1390,6 +1693,36 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["CatalogEntry"][];
         };
+        PaginatedDeliveryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Delivery"][];
+        };
+        PaginatedDeliveryRouteList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["DeliveryRoute"][];
+        };
         PaginatedReportTemplateList: {
             /** @example 123 */
             count: number;
@@ -1443,12 +1776,9 @@ export interface components {
             name?: string;
             readonly kind?: string;
             protocol?: string;
-            /**
-             * Format: uri
-             * @description e.g. http://127.0.0.1:8091; for a webhook, the full URL that receives reports
-             */
+            /** @description a model server's URL, e.g. http://127.0.0.1:8091; for a webhook the URL that receives reports, for FHIR the server's base URL, for HL7 MLLP host:port */
             base_url?: string;
-            /** @description name on the server (not used by webhooks) */
+            /** @description name on the server (not used by destinations) */
             model_name?: string;
             /** @description NAME of the environment variable holding the secret on the workers */
             secret_ref?: string;
@@ -1461,6 +1791,18 @@ export interface components {
                 };
             };
             readonly enabled?: boolean;
+            /** Format: date-time */
+            readonly created_at?: string;
+            /** Format: date-time */
+            readonly updated_at?: string;
+        };
+        PatchedDeliveryRoute: {
+            readonly id?: number;
+            destination?: string;
+            case_types?: string[];
+            report_statuses?: components["schemas"]["ReportStatusEnum"][];
+            include_pdf?: boolean;
+            enabled?: boolean;
             /** Format: date-time */
             readonly created_at?: string;
             /** Format: date-time */
@@ -1569,6 +1911,7 @@ export interface components {
         };
         Protocol: {
             name: string;
+            title: string;
             /**
              * @description model: called by model-call and map nodes; destination: receives reports
              *
@@ -1643,6 +1986,9 @@ export interface components {
         };
         RerunBody: {
             from_node: string;
+        };
+        ResendRefused: {
+            detail: string;
         };
         ReviewBody: {
             node_id: string;
@@ -2074,7 +2420,7 @@ export interface operations {
             };
         };
     };
-    catalog_endpoints_list: {
+    api_v1_catalog_endpoints_list: {
         parameters: {
             query?: {
                 kind?: "destination" | "model";
@@ -2099,7 +2445,7 @@ export interface operations {
             };
         };
     };
-    catalog_endpoints_create: {
+    api_v1_catalog_endpoints_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2132,7 +2478,7 @@ export interface operations {
             };
         };
     };
-    catalog_endpoints_retrieve: {
+    api_v1_catalog_endpoints_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -2153,7 +2499,7 @@ export interface operations {
             };
         };
     };
-    catalog_endpoints_partial_update: {
+    api_v1_catalog_endpoints_partial_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -2188,7 +2534,7 @@ export interface operations {
             };
         };
     };
-    catalog_endpoints_disable_create: {
+    api_v1_catalog_endpoints_disable_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2209,7 +2555,7 @@ export interface operations {
             };
         };
     };
-    catalog_endpoints_enable_create: {
+    api_v1_catalog_endpoints_enable_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2230,7 +2576,7 @@ export interface operations {
             };
         };
     };
-    catalog_endpoints_test_call_create: {
+    api_v1_catalog_endpoints_test_call_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2265,7 +2611,7 @@ export interface operations {
             };
         };
     };
-    catalog_endpoints_used_by_list: {
+    api_v1_catalog_endpoints_used_by_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -2286,7 +2632,7 @@ export interface operations {
             };
         };
     };
-    catalog_protocols_list: {
+    api_v1_catalog_protocols_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -2305,7 +2651,281 @@ export interface operations {
             };
         };
     };
-    me_retrieve: {
+    api_v1_deliveries_list: {
+        parameters: {
+            query?: {
+                /** @description case accession (exact) */
+                accession?: string;
+                /** @description message control id (MSH-10) */
+                control_id?: string;
+                /** @description destination slug */
+                destination?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description patient MRN (exact) */
+                mrn?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /** @description queued on or after (date or date-time) */
+                since?: string;
+                /** @description queued, sending, delivered, failed, stopped, withdrawn */
+                status?: string;
+                /** @description queued on or before (date or date-time) */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeliveryList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliverySearchProblems"];
+                };
+            };
+        };
+    };
+    api_v1_deliveries_retrieve: {
+        parameters: {
+            query?: {
+                /** @description case accession (exact) */
+                accession?: string;
+                /** @description message control id (MSH-10) */
+                control_id?: string;
+                /** @description destination slug */
+                destination?: string;
+                /** @description patient MRN (exact) */
+                mrn?: string;
+                /** @description queued on or after (date or date-time) */
+                since?: string;
+                /** @description queued, sending, delivered, failed, stopped, withdrawn */
+                status?: string;
+                /** @description queued on or before (date or date-time) */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryDetail"];
+                };
+            };
+        };
+    };
+    api_v1_deliveries_resend_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryDetail"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResendRefused"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_queues_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryQueue"][];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeliveryRouteList"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveryRoute"];
+                "application/x-www-form-urlencoded": components["schemas"]["DeliveryRoute"];
+                "multipart/form-data": components["schemas"]["DeliveryRoute"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveryRoute"];
+                "application/x-www-form-urlencoded": components["schemas"]["DeliveryRoute"];
+                "multipart/form-data": components["schemas"]["DeliveryRoute"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    api_v1_delivery_routes_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedDeliveryRoute"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedDeliveryRoute"];
+                "multipart/form-data": components["schemas"]["PatchedDeliveryRoute"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+        };
+    };
+    api_v1_me_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -2324,7 +2944,7 @@ export interface operations {
             };
         };
     };
-    node_types_list: {
+    api_v1_node_types_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -2343,7 +2963,7 @@ export interface operations {
             };
         };
     };
-    node_types_ports_create: {
+    api_v1_node_types_ports_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2479,7 +3099,7 @@ export interface operations {
             };
         };
     };
-    reports_pdf_retrieve: {
+    api_v1_reports_pdf_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -2694,7 +3314,7 @@ export interface operations {
             };
         };
     };
-    runs_list: {
+    api_v1_runs_list: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2726,7 +3346,7 @@ export interface operations {
             };
         };
     };
-    runs_retrieve: {
+    api_v1_runs_retrieve: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2756,7 +3376,7 @@ export interface operations {
             };
         };
     };
-    runs_cancel_create: {
+    api_v1_runs_cancel_create: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2802,7 +3422,7 @@ export interface operations {
             };
         };
     };
-    runs_progress_retrieve: {
+    api_v1_runs_progress_retrieve: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2842,7 +3462,7 @@ export interface operations {
             };
         };
     };
-    runs_rerun_create: {
+    api_v1_runs_rerun_create: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2894,7 +3514,7 @@ export interface operations {
             };
         };
     };
-    runs_review_create: {
+    api_v1_runs_review_create: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2930,7 +3550,7 @@ export interface operations {
             };
         };
     };
-    sample_cases_list: {
+    api_v1_sample_cases_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -3095,7 +3715,7 @@ export interface operations {
             };
         };
     };
-    template_library_list: {
+    api_v1_template_library_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -3114,7 +3734,7 @@ export interface operations {
             };
         };
     };
-    template_library_clone_create: {
+    api_v1_template_library_clone_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3149,7 +3769,7 @@ export interface operations {
             };
         };
     };
-    templates_list: {
+    api_v1_templates_list: {
         parameters: {
             query?: {
                 /** @description Number of results to return per page. */
@@ -3173,7 +3793,7 @@ export interface operations {
             };
         };
     };
-    templates_create: {
+    api_v1_templates_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3206,7 +3826,7 @@ export interface operations {
             };
         };
     };
-    templates_retrieve: {
+    api_v1_templates_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -3227,7 +3847,7 @@ export interface operations {
             };
         };
     };
-    templates_diff_retrieve: {
+    api_v1_templates_diff_retrieve: {
         parameters: {
             query: {
                 from: number;
@@ -3261,7 +3881,7 @@ export interface operations {
             };
         };
     };
-    templates_draft_update: {
+    api_v1_templates_draft_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -3304,7 +3924,7 @@ export interface operations {
             };
         };
     };
-    templates_draft_destroy: {
+    api_v1_templates_draft_destroy: {
         parameters: {
             query?: never;
             header?: never;
@@ -3332,7 +3952,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_list: {
+    api_v1_templates_versions_list: {
         parameters: {
             query?: {
                 /** @description Number of results to return per page. */
@@ -3358,7 +3978,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_retrieve: {
+    api_v1_templates_versions_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -3380,7 +4000,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_new_draft_create: {
+    api_v1_templates_versions_new_draft_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3410,7 +4030,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_publish_create: {
+    api_v1_templates_versions_publish_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3440,7 +4060,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_validate_create: {
+    api_v1_templates_versions_validate_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3468,7 +4088,7 @@ export interface operations {
             };
         };
     };
-    templates_preview_create: {
+    api_v1_templates_preview_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3521,7 +4141,7 @@ export interface operations {
             };
         };
     };
-    workflows_create: {
+    api_v1_workflows_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3554,7 +4174,7 @@ export interface operations {
             };
         };
     };
-    workflows_retrieve: {
+    api_v1_workflows_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -3575,7 +4195,7 @@ export interface operations {
             };
         };
     };
-    workflows_diff_retrieve: {
+    api_v1_workflows_diff_retrieve: {
         parameters: {
             query: {
                 /** @description older version number */
@@ -3617,7 +4237,7 @@ export interface operations {
             };
         };
     };
-    workflows_draft_update: {
+    api_v1_workflows_draft_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -3660,7 +4280,7 @@ export interface operations {
             };
         };
     };
-    workflows_export_retrieve: {
+    api_v1_workflows_export_retrieve: {
         parameters: {
             query?: {
                 /** @description default: latest published */
@@ -3686,7 +4306,7 @@ export interface operations {
             };
         };
     };
-    workflows_nodes_run_create: {
+    api_v1_workflows_nodes_run_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3722,7 +4342,7 @@ export interface operations {
             };
         };
     };
-    workflows_publish_create: {
+    api_v1_workflows_publish_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3757,7 +4377,7 @@ export interface operations {
             };
         };
     };
-    workflows_rollback_create: {
+    api_v1_workflows_rollback_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3792,7 +4412,7 @@ export interface operations {
             };
         };
     };
-    workflows_test_run_create: {
+    api_v1_workflows_test_run_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3819,7 +4439,7 @@ export interface operations {
             };
         };
     };
-    workflows_validate_create: {
+    api_v1_workflows_validate_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3875,7 +4495,7 @@ export interface operations {
             };
         };
     };
-    workflows_versions_retrieve: {
+    api_v1_workflows_versions_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -3897,7 +4517,7 @@ export interface operations {
             };
         };
     };
-    workflows_import_create: {
+    api_v1_workflows_import_create: {
         parameters: {
             query?: {
                 /** @description save as the draft instead */
@@ -3930,6 +4550,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowInvalidShape"];
+                };
+            };
+        };
+    };
+    fhir_diagnostic_report_search: {
+        parameters: {
+            query?: {
+                /** @description at most 100 (default 50) */
+                _count?: number;
+                format?: "fhir" | "json";
+                /** @description accession, or system|accession */
+                identifier?: string;
+                /** @description the patient's MRN */
+                patient?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirSearchBundle"];
+                    "application/json": components["schemas"]["FhirSearchBundle"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+                    "application/json": components["schemas"]["FhirOperationOutcome"];
+                };
+            };
+        };
+    };
+    fhir_diagnostic_report_read: {
+        parameters: {
+            query?: {
+                format?: "fhir" | "json";
+            };
+            header?: never;
+            path: {
+                resource_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirDiagnosticReport"];
+                    "application/json": components["schemas"]["FhirDiagnosticReport"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+                    "application/json": components["schemas"]["FhirOperationOutcome"];
                 };
             };
         };

@@ -107,12 +107,12 @@ export function EntryForm({ entry, protocols, onDone }: Props) {
         <select name="protocol" value={form.protocol} onChange={(e) => set("protocol")(e.target.value)}>
           {protocols.map((p) => (
             <option key={p.name} value={p.name}>
-              {p.name} — {t(p.kind === "model" ? "catalog.kind.model" : "catalog.kind.destination")}
+              {p.name} — {p.title}
             </option>
           ))}
         </select>
       </label>
-      {field("base_url", t("catalog.form.url"), { required: true, type: "url" })}
+      {field("base_url", t("catalog.form.url"), { required: true })}
       {field("model_name", t("catalog.form.modelName"))}
       {field("secret_ref", t("catalog.form.secretRef"), { pattern: "[A-Z][A-Z0-9_]*" })}
       <p className="hint">{t("catalog.form.secretHelp")}</p>

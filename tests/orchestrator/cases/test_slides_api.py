@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def case(department: Department, demo_slide: str) -> Case:
-    return create_case(department, with_demo_slide(case_document("breast-malignant")))
+    return create_case(department, with_demo_slide(case_document("breast-resection")))
 
 
 @pytest.fixture

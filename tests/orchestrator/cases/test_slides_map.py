@@ -58,7 +58,7 @@ def test_the_map_node_over_slide_regions_matches_the_same_pixels_as_plain_tiles(
             },
             {"uri": f"file:{file_name}"},
         ]
-    document = with_demo_slide(case_document("breast-malignant"))
+    document = with_demo_slide(case_document("breast-resection"))
     document["specimens"][0]["tiles"] += tiles
     case = create_case(demo.department, document)
 
@@ -81,7 +81,7 @@ def test_the_map_node_over_slide_regions_matches_the_same_pixels_as_plain_tiles(
 def test_a_whole_slide_without_a_region_fails_the_run_saying_how_to_fix_it(
     demo: DemoData, celery_worker: devstack.ManagedProcess
 ) -> None:
-    document = case_document("breast-malignant")
+    document = case_document("breast-resection")
     document["specimens"][0]["tiles"] = [{"uri": "slide:demo/ihc-ki67.tiff"}]
     case = create_case(demo.department, document)
 

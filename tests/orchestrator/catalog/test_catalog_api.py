@@ -68,6 +68,8 @@ def test_the_protocols_on_offer_come_from_the_engine_registries(admin: User) -> 
     assert kinds["openai_chat"] == "model"
     assert kinds["http_json"] == "model"
     assert kinds["webhook"] == "destination"
+    assert kinds["hl7_mllp"] == "destination"
+    assert kinds["fhir_rest"] == "destination"
 
 
 def test_an_admin_registers_the_breast_fna_endpoint_and_test_calls_it(
@@ -284,3 +286,14 @@ def test_an_admin_declares_what_each_output_measures(admin: User) -> None:
     assert wrong.status_code == 400
     assert "'colour' is not one of marker, stain, unit" in wrong.json()["problems"][0]
     assert ModelEndpoint.objects.get(slug="breast-fna").outputs == measures
+
+
+def test_an_hl7_destination_takes_host_and_port_not_a_url(admin: User) -> None:
+    client = logged_in(admin)
+    body = {"slug": "lis", "name": "LIS results", "protocol": "hl7_mllp"}
+    wrong = post_json(client, API, {**body, "base_url": "http://10.1.2.3:2575/"})
+    assert wrong.status_code == 400
+    assert wrong.json()["problems"][0].startswith("base_url: ")
+    right = post_json(client, API, {**body, "base_url": "10.1.2.3:2575"})
+    assert right.status_code == 201, right.json()
+    assert right.json()["kind"] == "destination"

@@ -37,7 +37,7 @@ def wait_for_status(run_id: int, status: str, timeout: float = 120.0) -> Run:
 def test_a_run_parked_at_review_is_signed_and_resumed_by_the_worker(
     demo: DemoData, celery_worker: devstack.ManagedProcess, pathologist: User
 ) -> None:
-    graph = json.loads((DEMO_DIR / "workflows" / "breast-fna-ihc.json").read_text())
+    graph = json.loads((DEMO_DIR / "workflows" / "breast-fna-cytology.json").read_text())["graph"]
     graph["nodes"].append(
         {"id": "signout", "type": "review", "type_version": 1, "config": {"title": "Sign-out"}}
     )
@@ -53,11 +53,11 @@ def test_a_run_parked_at_review_is_signed_and_resumed_by_the_worker(
     version = import_workflow(
         demo.department,
         graph,
-        demo.workflow_version.template_version,
+        demo.fna_workflow_version.template_version,
         slug="breast-signout",
-        case_type="breast-resection",
+        case_type="breast-fna",
     )
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-fna-malignant"))
     pathologist.refresh_from_db()
 
     run = wait_for_status(start_run(case, version).pk, RunStatus.WAITING_REVIEW)
