@@ -167,6 +167,43 @@ export function ElementEditor({ element, earlier, onChange }: Props) {
           </button>
         </fieldset>
       )}
+      <div className="grid4">
+        <label className="field">
+          <span>{t("element.source")}</span>
+          <select
+            name="source"
+            value={element.source ?? "pathologist"}
+            onChange={(e) => {
+              const source = e.target.value as NonNullable<DatasetElement["source"]>;
+              set({
+                source: source === "pathologist" ? undefined : source,
+                ...(source === "pathologist" ? { measures: undefined } : {}),
+              });
+            }}
+          >
+            {(["pathologist", "model", "model_confirmed"] as const).map((s) => (
+              <option key={s} value={s}>
+                {t(`element.source.${s}`)}
+              </option>
+            ))}
+          </select>
+        </label>
+        {element.source && element.source !== "pathologist" &&
+          (["marker", "stain", "unit"] as const).map((key) => (
+            <label className="field" key={key}>
+              <span>{t(`element.measures.${key}`)}</span>
+              <input
+                name={`measures_${key}`}
+                value={element.measures?.[key] ?? ""}
+                onChange={(e) => {
+                  const measures = { ...element.measures, [key]: e.target.value || undefined };
+                  const kept = Object.fromEntries(Object.entries(measures).filter(([, v]) => v));
+                  set({ measures: Object.keys(kept).length ? kept : undefined });
+                }}
+              />
+            </label>
+          ))}
+      </div>
       <VisibleIfBuilder
         expression={element.visible_if ?? ""}
         earlier={earlier}

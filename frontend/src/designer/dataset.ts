@@ -35,6 +35,10 @@ export interface DatasetElement {
   answers?: Answer[];
   visible_if?: string;
   when_hidden?: "omit" | "not_applicable";
+  /** Who determines the value; model values print apart from the pathologist's. */
+  source?: "pathologist" | "model" | "model_confirmed";
+  /** What a model-filled element measures. */
+  measures?: { marker?: string; stain?: string; unit?: string };
   [other: string]: unknown;
 }
 
