@@ -54,8 +54,8 @@ describe("visible_if builder", () => {
 
   it("reads a simple expression back into the builder, in Chinese too", () => {
     render(<Harness initial="histologic_type in ['invasive_nst', 'lobular']" lang="zh" />);
-    expect((screen.getByLabelText("运算 1") as HTMLSelectElement).value).toBe("in");
-    const chosen = Array.from((screen.getByLabelText("值 1") as HTMLSelectElement).selectedOptions);
+    expect(screen.getByLabelText<HTMLSelectElement>("运算 1").value).toBe("in");
+    const chosen = Array.from(screen.getByLabelText<HTMLSelectElement>("值 1").selectedOptions);
     expect(chosen.map((o) => o.value)).toEqual(["invasive_nst", "lobular"]);
   });
 
