@@ -3,6 +3,9 @@ import type * as PdfJs from "pdfjs-dist";
 import type { PDFDocumentProxy } from "pdfjs-dist";
 
 let loaded: Promise<typeof PdfJs> | null = null;
+// One worker for every preview: starting pdf.js's worker (a 1.2 MB script) per document would
+// cost more than drawing the pages.
+let worker: PdfJs.PDFWorker | null = null;
 
 async function pdfjs(): Promise<typeof PdfJs> {
   loaded ??= Promise.all([
@@ -33,7 +36,8 @@ export async function drawPdf(
   width: number,
 ): Promise<DrawnPdf> {
   const lib = await pdfjs();
-  const document = await lib.getDocument({ data: new Uint8Array(bytes) }).promise;
+  worker ??= new lib.PDFWorker();
+  const document = await lib.getDocument({ data: new Uint8Array(bytes), worker }).promise;
   try {
     const canvases: HTMLCanvasElement[] = [];
     const texts: string[] = [];
