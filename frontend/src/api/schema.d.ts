@@ -886,12 +886,25 @@ export interface components {
         };
         PortShape: {
             name: string;
-            type: components["schemas"]["TypeEnum"];
+            type: components["schemas"]["PortTypeEnum"];
             required: boolean;
             /** @description more than one edge may arrive at this input */
             multiple: boolean;
             title: string;
         };
+        /**
+         * @description * `any` - ANY
+         *     * `json` - JSON
+         *     * `number` - NUMBER
+         *     * `string` - STRING
+         *     * `boolean` - BOOLEAN
+         *     * `image` - IMAGE
+         *     * `case` - CASE
+         *     * `findings` - FINDINGS
+         *     * `report` - REPORT
+         * @enum {string}
+         */
+        PortTypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
         Preview: {
             /** @description id of a saved template version of your department */
             template_version?: number;
@@ -1118,19 +1131,6 @@ export interface components {
             case?: number;
             case_document?: unknown;
         };
-        /**
-         * @description * `any` - any
-         *     * `json` - json
-         *     * `number` - number
-         *     * `string` - string
-         *     * `boolean` - boolean
-         *     * `image` - image
-         *     * `case` - case
-         *     * `findings` - findings
-         *     * `report` - report
-         * @enum {string}
-         */
-        TypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
         Validate: {
             /** @description default: the saved draft */
             graph?: unknown;
