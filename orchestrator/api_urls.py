@@ -7,6 +7,16 @@ from orchestrator.designs.api import node_type_ports, node_types, sample_cases
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
 from orchestrator.reports.api import report_pdf, template_preview
+from orchestrator.reports.portal_api import PortalCaseReportsView, PortalSearchView
+from orchestrator.reports.review_api import (
+    AmendView,
+    RecallView,
+    ReviewDetailView,
+    ReviewFieldView,
+    ReviewQueueView,
+    SignBatchView,
+    SignView,
+)
 from orchestrator.runs.api import (
     RunActionsWithoutSlash,
     RunViewSet,
@@ -50,6 +60,15 @@ urlpatterns = [
     # After the explicit workflows/<slug>/... run routes above.
     *workflow_urls,
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
+    path("reports/<int:pk>/recall", RecallView.as_view(), name="report-recall"),
+    path("reports/<int:pk>/amend", AmendView.as_view(), name="report-amend"),
+    path("review/queue", ReviewQueueView.as_view(), name="review-queue"),
+    path("review/sign-batch", SignBatchView.as_view(), name="review-sign-batch"),
+    path("review/reports/<int:pk>", ReviewDetailView.as_view(), name="review-report"),
+    path("review/reports/<int:pk>/fields", ReviewFieldView.as_view(), name="review-fields"),
+    path("review/reports/<int:pk>/sign", SignView.as_view(), name="review-sign"),
+    path("portal/search", PortalSearchView.as_view(), name="portal-search"),
+    path("portal/cases/<int:pk>/reports", PortalCaseReportsView.as_view(), name="portal-case"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,
 ]

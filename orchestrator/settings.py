@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_prometheus",
     "orchestrator.apps.OrchestratorConfig",  # project-wide commands (demo, load_demo, run_case)
     "orchestrator.accounts",
     "orchestrator.audit",
@@ -63,9 +64,11 @@ INSTALLED_APPS = [
     "orchestrator.runs",
     "orchestrator.reports",
     "orchestrator.integrations",
+    "axes",  # login lockout after repeated failures (AXES_* below)
 ]
 
 MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -75,6 +78,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "orchestrator.audit.context.AuditContextMiddleware",  # client address for audit events
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 ROOT_URLCONF = "orchestrator.urls"
@@ -121,6 +127,27 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/app/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# django-axes first: it refuses a locked-out username/address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Lockout: after this many failed logins of one username from one address, that pair is locked
+# for PATHFLOW_LOGIN_LOCKOUT_MINUTES (an admin can unlock earlier: `manage.py axes_reset`).
+AXES_FAILURE_LIMIT = env_int("PATHFLOW_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("PATHFLOW_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# Sessions end this long after sign-in (not renewed per request: that would be a database write
+# on every API call) and when the browser closes.
+SESSION_COOKIE_AGE = env_int("PATHFLOW_SESSION_SECONDS", 8 * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Sign-out: how long the signer may take a sign-out back; deliveries wait until it has passed.
+SIGNOUT_RECALL_SECONDS = env_int("PATHFLOW_SIGNOUT_RECALL_SECONDS", 60)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
@@ -150,6 +177,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # A signed report changed through any path answers 409 (orchestrator.reports.errors).
+    "EXCEPTION_HANDLER": "orchestrator.reports.errors.exception_handler",
     "PAGE_SIZE": 50,
 }
 SPECTACULAR_SETTINGS = {
@@ -212,6 +241,16 @@ MODEL_SERVICES_URL = env_str(
 WEB_PORT = env_int("PATHFLOW_WEB_PORT", 8000)
 WORKER_CONCURRENCY = env_int("PATHFLOW_WORKER_CONCURRENCY", 2)
 
+# --- Operational metrics (/metrics, orchestrator/metrics.py) ---------------------------------
+# Who may scrape: the monitoring network (default: this machine only).
+METRICS_ALLOWED_NETWORKS = env_list(
+    "PATHFLOW_METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"]
+)
+# Node and render duration histograms cover attempts that ended within this window.
+METRICS_WINDOW_SECONDS = env_int("PATHFLOW_METRICS_WINDOW_SECONDS", 3600)
+# Celery queues whose depth is exported.
+METRICS_QUEUES = env_list("PATHFLOW_METRICS_QUEUES", [CELERY_TASK_DEFAULT_QUEUE])
+
 # --- Logging: never patient data; messages name ids, not names or values -----------------------
 LOGGING = {
     "version": 1,
@@ -223,6 +262,7 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
         "weasyprint": {"level": "ERROR"},
         "fontTools": {"level": "ERROR"},
+        "axes": {"level": "WARNING"},  # a line per sign-in otherwise
     },
 }
 

@@ -1,13 +1,14 @@
-"""Differences between two versions of a report dataset: sections and elements added or removed,
-and per element which properties changed (label, type, required, unit, range, precision,
-visible_if, help, section, answers added/removed/relabelled)."""
+"""Differences between two versions of a report dataset: sections, elements and rules added or
+removed, per element which properties changed (label, type, required, unit, range, precision,
+visible_if, help, source, measures, section, answers added/removed/relabelled), and per rule
+which of its fields changed (kind, elements, check, value, answers, when, message)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from workflows.datasets import Dataset, Element
+from workflows.datasets import Dataset, Element, Rule
 
 _COMPARED = (
     "type",
@@ -20,13 +21,16 @@ _COMPARED = (
     "visible_if",
     "help",
     "when_hidden",
+    "source",
+    "measures",
 )
+_RULE_FIELDS = ("kind", "element", "elements", "check", "value", "answers", "when", "message")
 _FIELD_NAMES = {"minimum": "min", "maximum": "max"}
 
 
 @dataclass(frozen=True)
 class Change:
-    """One changed property: ``kind`` is ``element``, ``section`` or ``dataset``."""
+    """One changed property: ``kind`` is ``element``, ``section``, ``rule`` or ``dataset``."""
 
     kind: str
     id: str
@@ -49,6 +53,8 @@ class DatasetDiff:
     sections_removed: tuple[str, ...] = ()
     elements_added: tuple[str, ...] = ()
     elements_removed: tuple[str, ...] = ()
+    rules_added: tuple[str, ...] = ()
+    rules_removed: tuple[str, ...] = ()
     changes: tuple[Change, ...] = field(default_factory=tuple)
 
     @property
@@ -58,6 +64,8 @@ class DatasetDiff:
             or self.sections_removed
             or self.elements_added
             or self.elements_removed
+            or self.rules_added
+            or self.rules_removed
             or self.changes
         )
 
@@ -67,6 +75,8 @@ class DatasetDiff:
         lines += [f"section {s!r} removed" for s in self.sections_removed]
         lines += [f"element {e!r} added" for e in self.elements_added]
         lines += [f"element {e!r} removed" for e in self.elements_removed]
+        lines += [f"rule {r!r} added" for r in self.rules_added]
+        lines += [f"rule {r!r} removed" for r in self.rules_removed]
         return lines + [str(change) for change in self.changes] or ["no changes"]
 
     def as_dict(self) -> dict[str, Any]:
@@ -106,6 +116,14 @@ def _element_changes(
     return changes + _answer_changes(new.id, old, new)
 
 
+def _rule_changes(old: Rule, new: Rule) -> list[Change]:
+    return [
+        Change("rule", new.id, name, getattr(old, name), getattr(new, name))
+        for name in _RULE_FIELDS
+        if getattr(old, name) != getattr(new, name)
+    ]
+
+
 def diff_datasets(old: Dataset, new: Dataset) -> DatasetDiff:
     """What changed from ``old`` to ``new``: sections and elements added or removed (by id), and
     every changed property of the elements and sections both have."""
@@ -127,10 +145,17 @@ def diff_datasets(old: Dataset, new: Dataset) -> DatasetDiff:
         if element_id in old_elements:
             was, old_section = old_elements[element_id]
             changes.extend(_element_changes(was, element, old_section, section_id))
+    old_rules = {r.id: r for r in old.rules}
+    new_rules = {r.id: r for r in new.rules}
+    for rule_id, rule in new_rules.items():
+        if rule_id in old_rules:
+            changes.extend(_rule_changes(old_rules[rule_id], rule))
     return DatasetDiff(
         sections_added=tuple(s for s in new_sections if s not in old_sections),
         sections_removed=tuple(s for s in old_sections if s not in new_sections),
         elements_added=tuple(e for e in new_elements if e not in old_elements),
         elements_removed=tuple(e for e in old_elements if e not in new_elements),
+        rules_added=tuple(r for r in new_rules if r not in old_rules),
+        rules_removed=tuple(r for r in old_rules if r not in new_rules),
         changes=tuple(changes),
     )

@@ -12,6 +12,18 @@ class Sex(models.TextChoices):
     UNKNOWN = "U", "Unknown"
 
 
+class Priority(models.TextChoices):
+    """How soon the ordering physician needs the report (HL7 v2 ORC-7 / OBR-27: S, A, R)."""
+
+    STAT = "stat", "Stat"
+    URGENT = "urgent", "Urgent"
+    ROUTINE = "routine", "Routine"
+
+
+# Sorting the review queue: most urgent first.
+PRIORITY_RANK = {Priority.STAT: 0, Priority.URGENT: 1, Priority.ROUTINE: 2}
+
+
 class Case(models.Model):
     department = models.ForeignKey(
         "accounts.Department", on_delete=models.PROTECT, related_name="cases"
@@ -25,6 +37,7 @@ class Case(models.Model):
     clinical_info = models.TextField(blank=True)
     ordering_physician = models.CharField(max_length=200, blank=True)
     source = models.CharField(max_length=20, default="rest")
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.ROUTINE)
     # Answers the lab has already entered (gross and microscopic findings), keyed by the
     # element ids of the report template; a workflow may start its report from them.
     findings = models.JSONField(default=dict, blank=True)

@@ -8,8 +8,9 @@ from typing import Any
 from django.db import transaction
 
 from orchestrator.accounts.models import Department
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
-from orchestrator.cases.models import Case, Sex, Specimen
+from orchestrator.cases.models import Case, Priority, Sex, Specimen
 
 
 class CaseDocumentInvalid(ValueError):
@@ -81,6 +82,9 @@ def parse_case_document(doc: Any) -> dict[str, Any]:
         "ordering_physician": _text(doc, "ordering_physician", problems, required=False),
         "findings": doc.get("findings", {}),
     }
+    fields["priority"] = doc.get("priority", Priority.ROUTINE)
+    if fields["priority"] not in Priority.values:
+        problems.append(f"priority: must be one of {', '.join(Priority.values)}")
     fields["patient_sex"] = patient.get("sex", Sex.UNKNOWN)
     if fields["patient_sex"] not in Sex.values:
         problems.append(f"patient.sex: must be one of {', '.join(Sex.values)}")
@@ -106,5 +110,5 @@ def create_case(department: Department, doc: Any, *, source: str = "rest") -> Ca
     with transaction.atomic():
         case = Case.objects.create(department=department, source=source, **fields)
         Specimen.objects.bulk_create(Specimen(case=case, **s) for s in specimens)
-        record_event("case.created", case, actor_label=source, department=department)
+        record_event(AuditAction.CASE_CREATED, case, actor_label=source, department=department)
     return case

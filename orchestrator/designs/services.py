@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from orchestrator.accounts.models import Department, User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import (
     TemplateVersion,
@@ -75,5 +76,5 @@ def import_workflow(
         if latest and latest.spec == document and latest.template_version == template_version:
             return latest
         version = publish_copy(workflow, document, template_version, user=user)
-        record_event("workflow.imported", version, actor=user, department=department)
+        record_event(AuditAction.WORKFLOW_IMPORTED, version, actor=user, department=department)
     return version

@@ -33,7 +33,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orchestrator.accounts.models import Role, User
+from orchestrator.accounts.models import User
+from orchestrator.accounts.policy import Permission, role_allows
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
 from orchestrator.designs.templates import (
@@ -62,15 +64,14 @@ class TemplatePermission(BasePermission):
         if not isinstance(user, User) or user.department_id is None:
             return False
         action = getattr(view, "action", None)
-        if request.method in SAFE_METHODS or action in READ_ACTIONS:
-            allowed = user.role in (Role.ADMIN, Role.PATHOLOGIST)
-        else:
-            allowed = user.role == Role.ADMIN
+        reading = request.method in SAFE_METHODS or action in READ_ACTIONS
+        needed = Permission.DESIGN_READ if reading else Permission.DESIGN_CHANGE
+        allowed = role_allows(user.role, needed)
         if not allowed:
             department = user.department
             assert department is not None
             record_event(
-                "template.denied",
+                AuditAction.TEMPLATE_DENIED,
                 department,
                 actor=user,
                 department=department,
@@ -144,7 +145,23 @@ class NewReportTemplateSerializer(TemplateContentSerializer):
 class FilledValuesSerializer(serializers.Serializer[dict[str, Any]]):
     values = serializers.DictField()
     complete = serializers.BooleanField(
-        default=False, help_text="also require every applicable required element (sign-out)"
+        default=False,
+        help_text="also require every applicable required element and every element a rule "
+        "requires (sign-out)",
+    )
+    language = serializers.ChoiceField(
+        choices=["zh", "en"], default="en", help_text="language of the rules' messages"
+    )
+
+
+class FindingsProblemSerializer(serializers.Serializer[dict[str, Any]]):
+    """One problem with filled values: an element's answer, or a violated cross-field rule."""
+
+    element_id = serializers.CharField(help_text="the element (a rule's first element)")
+    reason = serializers.CharField(help_text="what is wrong; a rule's message in the language")
+    rule_id = serializers.CharField(allow_null=True, help_text="the violated rule, if any")
+    elements = serializers.ListField(
+        child=serializers.CharField(), help_text="every element the problem concerns"
     )
 
 
@@ -155,9 +172,7 @@ _VALIDATION = inline_serializer(
     "FilledValuesValidation",
     {
         "valid": serializers.BooleanField(),
-        "problems": serializers.ListField(
-            child=serializers.DictField(child=serializers.CharField())
-        ),
+        "problems": FindingsProblemSerializer(many=True),
     },
 )
 _NUMBER = OpenApiParameter("number", OpenApiTypes.INT, OpenApiParameter.PATH)
@@ -315,11 +330,9 @@ class ReportTemplateViewSet(
             serializer.validated_data["values"],
             complete=serializer.validated_data["complete"],
         )
+        language = serializer.validated_data["language"]
         return Response(
-            {
-                "valid": not problems,
-                "problems": [{"element_id": p.element_id, "reason": p.reason} for p in problems],
-            }
+            {"valid": not problems, "problems": [p.as_dict(language) for p in problems]}
         )
 
     @extend_schema(

@@ -30,6 +30,7 @@ from jinja2 import TemplateSyntaxError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from orchestrator.accounts.models import Department, User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
 from workflows.dataset_diff import DatasetDiff, diff_datasets
@@ -185,7 +186,7 @@ def _locked(template: ReportTemplate) -> ReportTemplate:
 
 
 def _audit(
-    action: str, version: TemplateVersion, user: User | None, via: str = "", **detail: Any
+    action: AuditAction, version: TemplateVersion, user: User | None, via: str = "", **detail: Any
 ) -> None:
     template = version.template
     record_event(
@@ -217,7 +218,7 @@ def create_template(
         version = TemplateVersion.objects.create(
             template=template, number=1, created_by=user, **content.fields()
         )
-        _audit("template.created", version, user)
+        _audit(AuditAction.TEMPLATE_CREATED, version, user)
     return version
 
 
@@ -238,7 +239,7 @@ def save_draft(
         for key, value in content.fields().items():
             setattr(draft, key, value)
         draft.save()
-        _audit("template.draft_saved", draft, user, created=created)
+        _audit(AuditAction.TEMPLATE_DRAFT_SAVED, draft, user, created=created)
     return draft, created
 
 
@@ -251,7 +252,7 @@ def publish_version(version: TemplateVersion, *, user: User | None = None) -> Te
         version.status = VersionStatus.PUBLISHED
         version.published_at = timezone.now()
         version.save(update_fields=["status", "published_at"])
-        _audit("template.published", version, user)
+        _audit(AuditAction.TEMPLATE_PUBLISHED, version, user)
     return version
 
 
@@ -270,7 +271,7 @@ def new_draft_from(version: TemplateVersion, *, user: User | None = None) -> Tem
             created_by=user,
             **TemplateContent.of(version).fields(),
         )
-        _audit("template.draft_created", draft, user, from_version=version.number)
+        _audit(AuditAction.TEMPLATE_DRAFT_CREATED, draft, user, from_version=version.number)
     return draft
 
 
@@ -282,7 +283,7 @@ def discard_draft(version: TemplateVersion, *, user: User | None = None) -> None
         raise TemplateInvalid([f"{version} is used by a workflow version and cannot be discarded"])
     try:
         with transaction.atomic():
-            _audit("template.draft_discarded", version, user)
+            _audit(AuditAction.TEMPLATE_DRAFT_DISCARDED, version, user)
             version.delete()
     except ProtectedError:
         raise TemplateInvalid(
@@ -340,7 +341,7 @@ def export_version(
         else:
             # A layout left over from an earlier export would be imported with this version.
             path.unlink(missing_ok=True)
-    _audit("template.exported", version, user, via, files=[p.name for p in written])
+    _audit(AuditAction.TEMPLATE_EXPORTED, version, user, via, files=[p.name for p in written])
     return written
 
 
@@ -474,7 +475,14 @@ def import_template_folder(
         )
         version, outcome = _import_into(_locked(template), read.content, user, publish)
         if outcome != "reused":
-            _audit("template.imported", version, user, via, outcome=outcome, folder=folder.name)
+            _audit(
+                AuditAction.TEMPLATE_IMPORTED,
+                version,
+                user,
+                via,
+                outcome=outcome,
+                folder=folder.name,
+            )
     return ImportResult(version, outcome, tuple(read.warnings))
 
 

@@ -26,7 +26,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orchestrator.accounts.models import Role, User
+from orchestrator.accounts.models import User
+from orchestrator.accounts.policy import Permission, role_allows
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs import workflow_shapes as shapes
 from orchestrator.designs.models import TemplateVersion, VersionStatus, Workflow, WorkflowVersion
@@ -51,7 +53,6 @@ from orchestrator.designs.workflows import (
     save_draft,
 )
 
-READERS = frozenset({Role.ADMIN, Role.PATHOLOGIST})
 # Path segments under workflows/ that are routes, not slugs.
 RESERVED_SLUGS = frozenset({"import"})
 
@@ -68,7 +69,7 @@ def _user(request: Request) -> User:
 def _workflows(request: Request) -> QuerySet[Workflow]:
     """The workflows this user may read: their department's, if their role reads designs."""
     user = _user(request)
-    if user.role not in READERS:
+    if not role_allows(user.role, Permission.DESIGN_READ):
         raise PermissionDenied("your role cannot see workflow designs")
     if user.department_id is None:
         return Workflow.objects.none()
@@ -82,10 +83,10 @@ def _workflow(request: Request, slug: str) -> Workflow:
 
 def _require_admin(request: Request, action: str, workflow: Workflow | None = None) -> User:
     user = _user(request)
-    if user.role != Role.ADMIN:
+    if not role_allows(user.role, Permission.DESIGN_CHANGE):
         if workflow is not None:
             record_event(
-                "workflow.denied",
+                AuditAction.WORKFLOW_DENIED,
                 workflow,
                 actor=user,
                 department=workflow.department,

@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 
 from orchestrator.accounts.models import Department, User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, Workflow, WorkflowVersion
 from orchestrator.designs.workflows import (
@@ -65,7 +66,7 @@ def export_workflow(
 ) -> dict[str, Any]:
     version = version_to_export(workflow, number)
     record_event(
-        "workflow.exported",
+        AuditAction.WORKFLOW_EXPORTED,
         version,
         actor=user,
         actor_label="" if user else "cli",
@@ -214,7 +215,7 @@ def import_workflow_file(
                 workflow, exported.graph, template_version=template_version, user=user
             )
         record_event(
-            "workflow.imported",
+            AuditAction.WORKFLOW_IMPORTED,
             version,
             actor=user,
             actor_label="" if user else "cli",

@@ -31,6 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from orchestrator.accounts.models import Department, User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import (
     TemplateVersion,
@@ -343,7 +344,7 @@ def create_workflow(
             case_type=case_type,
             description=description,
         )
-        record_event("workflow.created", workflow, actor=user, department=department)
+        record_event(AuditAction.WORKFLOW_CREATED, workflow, actor=user, department=department)
         _, validation = save_draft(
             workflow,
             spec or starter_graph(name, case_type),
@@ -354,7 +355,11 @@ def create_workflow(
 
 
 def _record(
-    action: str, version: WorkflowVersion, workflow: Workflow, user: User | None, **detail: Any
+    action: AuditAction,
+    version: WorkflowVersion,
+    workflow: Workflow,
+    user: User | None,
+    **detail: Any,
 ) -> None:
     """Audit ``action`` on a version of ``workflow``, in its department, naming the workflow."""
     record_event(
@@ -391,7 +396,7 @@ def save_draft(
             draft, validation = _write_draft(workflow, draft, spec, template_version, user)
     if stale:
         assert draft is not None
-        _record("workflow.draft_conflict", draft, workflow, user, number=draft.number)
+        _record(AuditAction.WORKFLOW_DRAFT_CONFLICT, draft, workflow, user, number=draft.number)
         raise DraftConflict(draft)
     assert draft is not None
     return draft, validation
@@ -424,7 +429,7 @@ def _write_draft(
     draft.save()
     validation = check_version(draft)
     _record(
-        "workflow.draft_saved",
+        AuditAction.WORKFLOW_DRAFT_SAVED,
         draft,
         workflow,
         user,
@@ -447,14 +452,18 @@ def publish_draft(
         validation = publish_problems(draft.template_version, check_version(draft))
         if validation.problems:
             _record(
-                "workflow.publish_refused", draft, workflow, user, problems=len(validation.problems)
+                AuditAction.WORKFLOW_PUBLISH_REFUSED,
+                draft,
+                workflow,
+                user,
+                problems=len(validation.problems),
             )
         else:
             draft.status = VersionStatus.PUBLISHED
             draft.published_at = timezone.now()
             draft.publish_note = note
             draft.save()
-            _record("workflow.published", draft, workflow, user, number=draft.number)
+            _record(AuditAction.WORKFLOW_PUBLISHED, draft, workflow, user, number=draft.number)
     if validation.problems:
         raise WorkflowInvalid(validation.problems, validation.warnings)
     return draft
@@ -503,7 +512,7 @@ def rollback_to(workflow: Workflow, number: int, *, user: User | None = None) ->
             workflow, old.spec, old.template_version, published_from=old, user=user
         )
         _record(
-            "workflow.rolled_back",
+            AuditAction.WORKFLOW_ROLLED_BACK,
             version,
             workflow,
             user,

@@ -18,10 +18,12 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from orchestrator.accounts.models import Role, User
+from orchestrator.accounts.models import User
+from orchestrator.accounts.policy import Permission, can, role_allows
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import TemplateVersion
-from orchestrator.reports.models import Report
+from orchestrator.reports.models import Report, ReportSignature
 from orchestrator.reports.services import PreviewRejected, preview_report
 
 # The preview HTML is the designer's own layout: show it, but never let it run scripts, load
@@ -29,6 +31,10 @@ from orchestrator.reports.services import PreviewRejected, preview_report
 PREVIEW_HTML_POLICY = (
     "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:"
 )
+
+
+def _recalled(report: Report) -> bool:
+    return ReportSignature.objects.filter(report=report, recalled_at__isnull=False).exists()
 
 
 @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
@@ -40,20 +46,24 @@ def report_pdf(request: Request, pk: int) -> FileResponse:
     report = Report.objects.select_related("case").filter(pk=pk).first()
     readable = (
         report is not None
-        and report.case.department_id == user.department_id
+        and can(user, Permission.REPORT_READ_SIGNED, report).allowed
         and report.readable_by_role(user.role)
+        # A recalled sign-out never left: only those who read drafts see it.
+        and (not _recalled(report) or role_allows(user.role, Permission.REPORT_READ_DRAFT))
     )
     if report is None or not readable or not report.pdf:
         if report is not None:
             record_event(
-                "report.download_denied",
+                AuditAction.REPORT_DOWNLOAD_DENIED,
                 report,
                 actor=user,
                 department=user.department,
                 status=report.status,
             )
         raise Http404("no such report")
-    record_event("report.downloaded", report, actor=user, department=report.case.department)
+    record_event(
+        AuditAction.REPORT_DOWNLOADED, report, actor=user, department=report.case.department
+    )
     response = FileResponse(
         report.pdf.open("rb"),
         content_type="application/pdf",
@@ -110,10 +120,10 @@ def template_preview(request: Request) -> HttpResponse | Response:
     user = request.user
     assert isinstance(user, User)
     department = user.department
-    if department is None or user.role not in (Role.ADMIN, Role.PATHOLOGIST):
+    if department is None or not role_allows(user.role, Permission.DESIGN_READ):
         # Audited like every other refused template action (``template.denied``).
         record_event(
-            "template.denied",
+            AuditAction.TEMPLATE_DENIED,
             department or user,
             actor=user,
             department=department,
@@ -139,7 +149,9 @@ def template_preview(request: Request) -> HttpResponse | Response:
         )
         if version is None or version.template.department_id != department.pk:
             if version is not None:
-                record_event("template.preview_denied", version, actor=user, department=department)
+                record_event(
+                    AuditAction.TEMPLATE_PREVIEW_DENIED, version, actor=user, department=department
+                )
             raise Http404("no such template version")
         audited: Any = version
     else:
@@ -154,7 +166,7 @@ def template_preview(request: Request) -> HttpResponse | Response:
         )
     except PreviewRejected as exc:
         record_event(
-            "template.preview_refused",
+            AuditAction.TEMPLATE_PREVIEW_REFUSED,
             audited,
             actor=user,
             department=department,
@@ -162,7 +174,9 @@ def template_preview(request: Request) -> HttpResponse | Response:
             **detail,
         )
         return _problems(exc.problems)
-    record_event("template.previewed", audited, actor=user, department=department, **detail)
+    record_event(
+        AuditAction.TEMPLATE_PREVIEWED, audited, actor=user, department=department, **detail
+    )
     response = HttpResponse(preview.content, content_type=preview.content_type)
     if body["format"] == "html":
         response["Content-Security-Policy"] = PREVIEW_HTML_POLICY

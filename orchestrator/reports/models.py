@@ -22,13 +22,13 @@ SIGNED_STATUSES = frozenset(
 )
 
 
-# Who may read unsigned versions (drafts, preliminary): the people who review and sign them.
-# Everyone else of the department — clinicians, integration engineers — reads signed versions.
-DRAFT_READERS = frozenset({"admin", "pathologist"})
-
-
 class SignedReportImmutable(Exception):
-    """Raised when code tries to change a signed report version in place."""
+    """Raised when code tries to change a signed report version in place; the API answers
+    409 and audits the attempt (``orchestrator.reports.errors``)."""
+
+    def __init__(self, message: str, report: Report | None = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class Report(models.Model):
@@ -55,6 +55,12 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     signed_at = models.DateTimeField(null=True, blank=True)
+    # Who made this version (None for an AI draft stored by a worker) and why it replaces the
+    # one it supersedes (an amendment's or correction's reason, an addendum's text, a recall).
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(blank=True)
 
     class Meta:
         ordering = ["case", "-version_no"]
@@ -69,11 +75,69 @@ class Report(models.Model):
         if self.pk is not None:
             stored = type(self).objects.filter(pk=self.pk).values_list("status", flat=True).first()
             if stored in SIGNED_STATUSES:
-                raise SignedReportImmutable(f"{self} is signed; amend it with a new version")
+                raise SignedReportImmutable(f"{self} is signed; amend it with a new version", self)
         super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        if self.status in SIGNED_STATUSES:
+            raise SignedReportImmutable(f"{self} is signed and kept for ever", self)
+        return super().delete(*args, **kwargs)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.status in SIGNED_STATUSES
 
     def readable_by_role(self, role: str) -> bool:
         """Whether a user of this role in the case's department may read this version: an
         unsigned version (an AI draft) only those who review and sign it; signed ones all staff.
         The department is the caller's check (its query is department-scoped)."""
-        return self.status in SIGNED_STATUSES or role in DRAFT_READERS
+        from orchestrator.accounts.policy import Permission, role_allows
+
+        permission = Permission.REPORT_READ_SIGNED
+        if self.status not in SIGNED_STATUSES:
+            permission = Permission.REPORT_READ_DRAFT
+        return role_allows(role, permission)
+
+
+SIGNATURE_MEANING = "authored and signed"
+
+
+class ReportSignature(models.Model):
+    """The electronic signature of one signed report version (21 CFR 11.50-style manifest):
+    who signed, when, what the signature means, and the SHA-256 of exactly the PDF signed.
+
+    Only the recall fields ever change, once, within the recall window (``recall_until``):
+    a recalled sign-out left nothing outside (its deliveries were held until then)."""
+
+    report = models.OneToOneField(Report, on_delete=models.PROTECT, related_name="signature")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField()
+    meaning = models.CharField(max_length=100, default=SIGNATURE_MEANING)
+    pdf_sha256 = models.CharField(max_length=64)
+    # Deliveries of this version wait until then; the signer may recall it before.
+    recall_until = models.DateTimeField()
+    recalled_at = models.DateTimeField(null=True, blank=True)
+    recalled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"signature of report {self.report_id} by {self.signer_id}"
+
+
+class FieldOverride(models.Model):
+    """A person changed one field of a draft at review: the value before and after, who, when.
+    The draft's provenance for the field becomes ``{"kind": "person", ...}``."""
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="overrides")
+    element = models.CharField(max_length=100)
+    old_value = models.JSONField(null=True)
+    new_value = models.JSONField(null=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["report", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.element} of report {self.report_id} by {self.user_id}"

@@ -14,6 +14,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from orchestrator.accounts.models import Department
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.designs.models import TemplateVersion
@@ -332,7 +333,10 @@ def preview_report(
         dataset = check_content(TemplateContent.of(template_version))
     except TemplateInvalid as exc:
         raise PreviewRejected([*exc.problems, *problems]) from None
-    problems.extend(f"values: {p}" for p in findings_problems(dataset, values, complete=False))
+    problems.extend(
+        f"values: {p.describe(language)}"
+        for p in findings_problems(dataset, values, complete=False)
+    )
     if problems:
         raise PreviewRejected(problems)
     header = preview_header(department, language)
@@ -389,7 +393,7 @@ def create_draft_report(
         )
         report.save()
         record_event(
-            "report.drafted",
+            AuditAction.REPORT_DRAFTED,
             report,
             actor_label="worker",
             department=case.department,

@@ -22,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orchestrator.accounts.models import User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import CaseDocumentInvalid
@@ -354,7 +355,7 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
             if found is not None:
                 user = _user(self.request)
                 record_event(
-                    f"run.{self.action}_denied",
+                    AuditAction(f"run.{self.action}_denied"),
                     found,
                     actor=user,
                     department=user.department,
@@ -365,14 +366,18 @@ class RunViewSet(viewsets.ReadOnlyModelViewSet[Run]):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         run = self.get_object()
         user = _user(request)
-        record_event("run.viewed", run, actor=user, department=run.case.department)
+        record_event(AuditAction.RUN_VIEWED, run, actor=user, department=run.case.department)
         context = {**self.get_serializer_context(), "can_act": can_act(user)}
         return Response(RunDetailSerializer(run, context=context).data)
 
     def _act(self, run: Run, name: str, exc: ActionDenied | RunRejected) -> Response:
         user = _user(self.request)
         record_event(
-            f"run.{name}_denied", run, actor=user, department=run.case.department, reason=str(exc)
+            AuditAction(f"run.{name}_denied"),
+            run,
+            actor=user,
+            department=run.case.department,
+            reason=str(exc),
         )
         return _refused(exc)
 
@@ -479,7 +484,7 @@ def _workflow(request: Request, slug: str, action_name: str) -> Workflow:
     if workflow is None or workflow.department_id != user.department_id:
         if workflow is not None:
             record_event(
-                f"workflow.{action_name}_denied",
+                AuditAction(f"workflow.{action_name}_denied"),
                 workflow,
                 actor=user,
                 department=user.department,
@@ -490,7 +495,7 @@ def _workflow(request: Request, slug: str, action_name: str) -> Workflow:
         observability.check_can_act(user, _WORKFLOW_ACTIONS[action_name])
     except ActionDenied as exc:
         record_event(
-            f"workflow.{action_name}_denied",
+            AuditAction(f"workflow.{action_name}_denied"),
             workflow,
             actor=user,
             department=workflow.department,
@@ -536,12 +541,15 @@ def workflow_test_run(request: Request, slug: str) -> Response:
         )
     except CaseDocumentInvalid as exc:
         record_event(
-            "workflow.test_run_denied", workflow, actor=user, department=workflow.department
+            AuditAction.WORKFLOW_TEST_RUN_DENIED,
+            workflow,
+            actor=user,
+            department=workflow.department,
         )
         return Response({"detail": str(exc), "problems": exc.problems}, status=400)
     except (ActionDenied, RunRejected) as exc:
         record_event(
-            "workflow.test_run_denied",
+            AuditAction.WORKFLOW_TEST_RUN_DENIED,
             workflow,
             actor=user,
             department=workflow.department,
@@ -588,7 +596,7 @@ def workflow_node_run(request: Request, slug: str, node_id: str) -> Response:
         )
     except (ActionDenied, RunRejected, SingleNodeRejected) as exc:
         record_event(
-            "workflow.node_run_denied",
+            AuditAction.WORKFLOW_NODE_RUN_DENIED,
             workflow,
             actor=user,
             department=workflow.department,

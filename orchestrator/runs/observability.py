@@ -23,6 +23,8 @@ from django.db.models import Q
 
 import workflows.nodes  # noqa: F401  (registers the node types)
 from orchestrator.accounts.models import Role, User
+from orchestrator.accounts.policy import Permission, role_allows
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import create_case
@@ -38,11 +40,6 @@ from workflows.registry import REGISTRY, NodeType
 from workflows.spec import NodeSpec, read_graph
 
 logger = logging.getLogger(__name__)
-
-# Roles that start, cancel, review and re-run runs, and see node inputs and outputs (which hold
-# case data and unsigned AI drafts). Clinicians receive signed reports (PRODUCT.md): in the run
-# screens they see statuses, timings and errors, never inputs, outputs or test runs.
-ACTING_ROLES = frozenset({Role.ADMIN, Role.PATHOLOGIST})
 
 # A single-node run happens inside a web request: never longer than this, whatever the node says.
 SINGLE_NODE_MAX_SECONDS = 30.0
@@ -69,11 +66,15 @@ class ActionDenied(PermissionError):
 
 
 def can_act(user: User) -> bool:
-    return user.role in ACTING_ROLES
+    """Start, cancel, review and re-run runs (the policy's ``run.act``)."""
+    return role_allows(user.role, Permission.RUN_ACT)
 
 
 def can_see_io(user: User) -> bool:
-    return user.role in ACTING_ROLES
+    """Node inputs and outputs hold case data and unsigned AI drafts: only those who act on
+    runs see them. Clinicians receive signed reports (PRODUCT.md): in the run screens they see
+    statuses, timings and errors, never inputs, outputs or test runs."""
+    return role_allows(user.role, Permission.RUN_ACT)
 
 
 def check_can_act(user: User, action: str) -> None:
@@ -175,7 +176,7 @@ def rerun_from_node(run: Run, from_node: str, user: User, *, enqueue: bool = Tru
         )
         reused = _copy_checkpoints(run, rerun, again)
         record_event(
-            "run.rerun_started",
+            AuditAction.RUN_RERUN_STARTED,
             rerun,
             actor=user,
             department=run.case.department,
@@ -395,7 +396,7 @@ def run_single_node(
         error = f"internal error: {type(exc).__name__}: {exc}"
     duration_ms = int((time.monotonic() - started) * 1000)
     record_event(
-        "workflow.node_run",
+        AuditAction.WORKFLOW_NODE_RUN,
         version,
         actor=user,
         department=department,

@@ -25,6 +25,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from orchestrator.accounts.models import User
+from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.designs.models import VersionStatus, WorkflowVersion
@@ -83,7 +84,7 @@ def start_run(
             is_test=workflow_version.status != VersionStatus.PUBLISHED,
         )
         record_event(
-            "run.started",
+            AuditAction.RUN_STARTED,
             run,
             actor=requested_by,
             department=case.department,
@@ -173,7 +174,7 @@ def cancel_run(run: Run, user: User) -> Run:
                 run.refresh_from_db()
                 raise RunRejected(f"run {run.pk} has already finished ({run.status})")
         record_event(
-            "run.cancelled" if idle else "run.cancel_requested",
+            AuditAction.RUN_CANCELLED if idle else AuditAction.RUN_CANCEL_REQUESTED,
             run,
             actor=user,
             department=run.case.department,
@@ -227,7 +228,7 @@ def submit_review(run: Run, node_id: str, decision: dict[str, Any], user: User) 
         # Re-queued for a worker; the resumed run skips every node that finished.
         Run.objects.filter(pk=run.pk).update(status=RunStatus.QUEUED)
         record_event(
-            "run.review_submitted",
+            AuditAction.RUN_REVIEW_SUBMITTED,
             locked,
             actor=user,
             department=run.case.department,
@@ -547,7 +548,11 @@ def _finish(run_id: int, owner: str, outcome: RunOutcome) -> Run | None:
         return run
     detail: dict[str, Any] = {"waiting": list(outcome.waiting)} if outcome.waiting else {}
     record_event(
-        f"run.{status}", run, actor_label="worker", department=run.case.department, **detail
+        AuditAction(f"run.{status}"),
+        run,
+        actor_label="worker",
+        department=run.case.department,
+        **detail,
     )
     logger.info("run %s: %s", run_id, status)
     return run

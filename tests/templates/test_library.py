@@ -1,10 +1,11 @@
 """The report template library: every folder in templates/ with a dataset.json is checked.
 
-For each template: the dataset parses, the sample case validates completely, the shipped
-expected text is what the synoptic pipeline says, and the real report pipeline prints every
-applicable label followed by its answer, the page marker and the signature block in zh and en.
-PDF text is compared with all whitespace removed, since long labels and answers wrap.
-New folders are picked up without editing this file.
+For each template: the dataset parses, the sample case validates completely, every cross-field
+rule holds for the sample and a mutation of the sample that breaks it is refused with the
+rule's message (one test per rule), the shipped expected text is what the synoptic pipeline
+says, and the real report pipeline prints every applicable label followed by its answer, the
+page marker and the signature block in zh and en. PDF text is compared with all whitespace
+removed, since long labels and answers wrap. New folders are picked up without editing this file.
 """
 
 from __future__ import annotations
@@ -24,9 +25,12 @@ from orchestrator.designs.models import TemplateVersion
 from orchestrator.reports.rendering import ATTACHMENT_NAME
 from orchestrator.reports.services import ReportHeader, render_report_pdf
 from orchestrator.reports.strings import REPORT_STRINGS
+from tests.templates.rule_mutations import rule_problems, violating_mutation
+from tests.workflows.datasets.support_rules import ruled_document, ruled_sample
 from workflows.datasets import (
     LANGUAGES,
     Dataset,
+    DatasetInvalid,
     display_value,
     findings_problems,
     parse_dataset,
@@ -218,3 +222,52 @@ def test_the_pdf_carries_the_report_data_as_its_json_attachment(slug: str, langu
         "values": values,
         "provenance": ai_provenance(slug, values),
     }
+
+
+# --- cross-field rules: one test per rule ------------------------------------------------------
+
+# The engine's own example (one rule of each kind) runs through the same generated test, so the
+# mutation generators are themselves checked and the list of cases is never empty.
+ENGINE_EXAMPLE = "engine-example"
+
+
+def rule_subject(source: str) -> tuple[Dataset, dict[str, Any]]:
+    if source == ENGINE_EXAMPLE:
+        return parse_dataset(ruled_document()), ruled_sample()
+    return dataset(source), sample(source)
+
+
+def rule_cases() -> list[Any]:
+    cases = []
+    for source in [ENGINE_EXAMPLE, *SLUGS]:
+        try:
+            parsed = rule_subject(source)[0]
+        except (DatasetInvalid, OSError, ValueError):
+            continue  # a template that does not parse fails its own test above
+        cases += [pytest.param(source, r.id, id=f"{source}:{r.id}") for r in parsed.rules]
+    return cases
+
+
+@pytest.mark.parametrize(("source", "rule_id"), rule_cases())
+def test_the_sample_keeps_the_rule_and_a_mutation_breaking_it_is_refused_with_its_message(
+    source: str, rule_id: str
+) -> None:
+    parsed, values = rule_subject(source)
+    rule = next(r for r in parsed.rules if r.id == rule_id)
+    broken = rule_problems(parsed, values, rule)
+    assert not broken, f"{source}: the sample case violates rule {rule_id!r}: {broken}"
+
+    found = violating_mutation(parsed, rule, values)
+
+    assert found is not None, (
+        f"{source}: no small change to the sample violates rule {rule_id!r} ({rule.kind}); "
+        "the rule can never fail, or the sample never reaches it (for a requires rule, does "
+        "the sample meet its condition?)"
+    )
+    mutated, problem = found
+    assert findings_problems(parsed, mutated, complete=True), "the mutated case is refused"
+    for language in LANGUAGES:
+        assert problem.text(language).startswith(rule.message[language])
+        assert rule.message[language] in problem.describe(language)
+    assert problem.elements
+    assert set(problem.elements) <= set(rule.concerns())

@@ -57,6 +57,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/portal/cases/{id}/reports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description A case's report versions you may read, newest first, with what each amendment or
+         *     correction changed and why; every earlier version stays downloadable.
+         */
+        get: operations["portal_case_reports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/portal/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Cases of your department whose accession or patient identifier is ``q`` (exact,
+         *     case-insensitive).
+         */
+        get: operations["portal_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{id}/amend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Amend, correct or add an addendum to a signed report: a new signed version with its
+         *     reason in the banner; the original stays reachable.
+         */
+        post: operations["report_amend"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/{id}/pdf": {
         parameters: {
             query?: never;
@@ -68,6 +128,117 @@ export interface paths {
         get: operations["reports_pdf_retrieve"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{id}/recall": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Take your sign-out back inside the recall window: nothing was delivered; a new draft
+         *     with the same values is opened.
+         */
+        post: operations["report_recall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Drafts waiting for review in your department (the newest version of each case). */
+        get: operations["review_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/reports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One draft (or signed version) as the cockpit shows it. */
+        get: operations["review_report"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/reports/{id}/fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description A person's value for one field of the draft (null clears it): old value, new value,
+         *     who and when are recorded; the field's provenance becomes the person.
+         */
+        post: operations["review_override_field"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/reports/{id}/sign": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Sign out the draft: your password again is the electronic signature. */
+        post: operations["review_sign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/review/sign-batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Sign several drafts with one password entry; each gets its own signature record.
+         *     A blocked one is answered with its problems, the others are signed.
+         */
+        post: operations["review_sign_batch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -606,9 +777,30 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        AmendBody: {
+            password: string;
+            kind: components["schemas"]["KindEnum"];
+            reason: string;
+            changes?: {
+                [key: string]: unknown;
+            };
+        };
+        BatchBody: {
+            password: string;
+            reports: number[];
+        };
+        BatchResult: {
+            report_id: number;
+            signed: components["schemas"]["Signed"] | null;
+            problems: string[];
+        };
         CaseRef: {
             id: number;
             accession: string;
+        };
+        CaseReports: {
+            case: components["schemas"]["PortalCase"];
+            versions: components["schemas"]["Version"][];
         };
         ChangedNode: {
             id: string;
@@ -677,21 +869,42 @@ export interface components {
             added: components["schemas"]["EdgeShape"][];
             removed: components["schemas"]["EdgeShape"][];
         };
+        FieldBody: {
+            element: string;
+            value: unknown;
+        };
         FilledValues: {
             values: {
                 [key: string]: unknown;
             };
             /**
-             * @description also require every applicable required element (sign-out)
+             * @description also require every applicable required element and every element a rule requires (sign-out)
              * @default false
              */
             complete: boolean;
+            /**
+             * @description language of the rules' messages
+             *
+             *     * `zh` - zh
+             *     * `en` - en
+             * @default en
+             */
+            language: components["schemas"]["LanguageEnum"];
         };
         FilledValuesValidation: {
             valid: boolean;
-            problems: {
-                [key: string]: string;
-            }[];
+            problems: components["schemas"]["FindingsProblem"][];
+        };
+        /** @description One problem with filled values: an element's answer, or a violated cross-field rule. */
+        FindingsProblem: {
+            /** @description the element (a rule's first element) */
+            element_id: string;
+            /** @description what is wrong; a rule's message in the language */
+            reason: string;
+            /** @description the violated rule, if any */
+            rule_id: string | null;
+            /** @description every element the problem concerns */
+            elements: string[];
         };
         /**
          * @description * `html` - html
@@ -729,6 +942,13 @@ export interface components {
             workflow: components["schemas"]["WorkflowSummaryShape"];
             version: components["schemas"]["VersionSummaryShape"];
         };
+        /**
+         * @description * `amended` - amended
+         *     * `corrected` - corrected
+         *     * `addendum` - addendum
+         * @enum {string}
+         */
+        KindEnum: "amended" | "corrected" | "addendum";
         /**
          * @description * `zh` - zh
          *     * `en` - en
@@ -826,6 +1046,14 @@ export interface components {
             changed: components["schemas"]["ChangedNode"][];
             moved: string[];
         };
+        Override: {
+            element: string;
+            old_value: unknown;
+            new_value: unknown;
+            user: string;
+            /** Format: date-time */
+            at: string;
+        };
         PaginatedReportTemplateList: {
             /** @example 123 */
             count: number;
@@ -871,6 +1099,9 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["TemplateVersion"][];
         };
+        PasswordBody: {
+            password: string;
+        };
         PinnedTemplate: {
             slug: string;
             name: string;
@@ -905,6 +1136,17 @@ export interface components {
          * @enum {string}
          */
         PortTypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
+        PortalCase: {
+            case_id: number;
+            accession: string;
+            case_type: string;
+            patient_name: string;
+            patient_mrn: string;
+            /** Format: date-time */
+            received_at: string;
+            /** @description versions you may read */
+            reports: number;
+        };
         Preview: {
             /** @description id of a saved template version of your department */
             template_version?: number;
@@ -933,6 +1175,10 @@ export interface components {
             detail: string;
             problems?: string[];
         };
+        Problems: {
+            detail: string;
+            problems: string[];
+        };
         ProgressAttempt: {
             node_id: string;
             node_type: string;
@@ -948,6 +1194,23 @@ export interface components {
         Publish: {
             /** @default  */
             note: string;
+        };
+        QueueItem: {
+            report_id: number;
+            version: number;
+            status: string;
+            accession: string;
+            case_id: number;
+            case_type: string;
+            priority: string;
+            template: string;
+            /** Format: date-time */
+            created_at: string;
+            age_seconds: number;
+            /** Format: double */
+            triage: number | null;
+            run_id: number | null;
+            run_status: string | null;
         };
         ReportRef: {
             id: number;
@@ -984,6 +1247,45 @@ export interface components {
             };
             /** @default  */
             comment: string;
+        };
+        ReviewDetail: {
+            report_id: number;
+            version: number;
+            status: string;
+            signed: boolean;
+            template: {
+                [key: string]: unknown;
+            };
+            case: {
+                [key: string]: unknown;
+            };
+            elements: components["schemas"]["ReviewField"][];
+            problems: string[];
+            overrides: components["schemas"]["Override"][];
+            pdf_url: string;
+        };
+        ReviewField: {
+            id: string;
+            section: {
+                [key: string]: string;
+            };
+            labels: {
+                [key: string]: string;
+            };
+            type: string;
+            is_required: boolean;
+            unit: string;
+            answers: {
+                [key: string]: unknown;
+            }[];
+            value: unknown;
+            ai_value: unknown;
+            differs_from_ai: boolean;
+            provenance: {
+                [key: string]: unknown;
+            }[];
+            /** Format: double */
+            confidence: number | null;
         };
         /**
          * @description * `admin` - Department admin
@@ -1082,6 +1384,19 @@ export interface components {
             /** @description a case document, as test-run's case_document */
             document: unknown;
         };
+        Signed: {
+            report_id: number;
+            version: number;
+            status: string;
+            signed_by: string;
+            /** Format: date-time */
+            signed_at: string;
+            sha256: string;
+            /** Format: date-time */
+            recall_until: string;
+            pdf_url: string;
+            next_report_id: number | null;
+        };
         TemplateChange: {
             to: string;
             from: string;
@@ -1141,6 +1456,25 @@ export interface components {
             valid: boolean;
             problems: components["schemas"]["GraphProblemShape"][];
             warnings: components["schemas"]["GraphProblemShape"][];
+        };
+        Version: {
+            report_id: number;
+            version: number;
+            status: string;
+            signed: boolean;
+            recalled: boolean;
+            signed_by: string | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            reason: string;
+            supersedes: number | null;
+            replaces_version: number | null;
+            changes: {
+                [key: string]: unknown;
+            }[];
+            pdf_url: string;
+            /** Format: date-time */
+            created_at: string;
         };
         VersionDetailShape: {
             number: number;
@@ -1338,6 +1672,92 @@ export interface operations {
             };
         };
     };
+    portal_case_reports: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseReports"];
+                };
+            };
+        };
+    };
+    portal_search: {
+        parameters: {
+            query: {
+                /** @description accession or MRN */
+                q: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalCase"][];
+                };
+            };
+        };
+    };
+    report_amend: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AmendBody"];
+                "application/x-www-form-urlencoded": components["schemas"]["AmendBody"];
+                "multipart/form-data": components["schemas"]["AmendBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Signed"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+        };
+    };
     reports_pdf_retrieve: {
         parameters: {
             query?: never;
@@ -1355,6 +1775,200 @@ export interface operations {
                 };
                 content: {
                     "application/pdf": string;
+                };
+            };
+        };
+    };
+    report_recall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDetail"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+        };
+    };
+    review_queue: {
+        parameters: {
+            query?: {
+                case_type?: string;
+                /** @description AI triage value at least */
+                min_triage?: number;
+                ordering?: "-age" | "-triage" | "age" | "case_type" | "priority" | "triage";
+                priority?: "routine" | "stat" | "urgent";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["QueueItem"][];
+                };
+            };
+        };
+    };
+    review_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDetail"];
+                };
+            };
+        };
+    };
+    review_override_field: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FieldBody"];
+                "application/x-www-form-urlencoded": components["schemas"]["FieldBody"];
+                "multipart/form-data": components["schemas"]["FieldBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReviewDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+        };
+    };
+    review_sign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordBody"];
+                "application/x-www-form-urlencoded": components["schemas"]["PasswordBody"];
+                "multipart/form-data": components["schemas"]["PasswordBody"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Signed"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
+                };
+            };
+        };
+    };
+    review_sign_batch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchBody"];
+                "application/x-www-form-urlencoded": components["schemas"]["BatchBody"];
+                "multipart/form-data": components["schemas"]["BatchBody"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BatchResult"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problems"];
                 };
             };
         };

@@ -219,12 +219,15 @@ def test_a_pathologist_validates_filled_values_and_gets_every_problem(
     complete = post_json(logged_in(pathologist), url, {"values": values, "complete": True}).json()
 
     assert draft["valid"] is False
-    assert draft["problems"] == [
-        {"element_id": "colour", "reason": "is not an element of this template"},
-        {"element_id": "procedure_date", "reason": "'2025-02-30' is not a real date"},
-        {"element_id": "tumour_size_mm", "reason": "18.25 mm has 2 decimal places; none allowed"},
-        {"element_id": "dcis_present", "reason": "'no' is not true or false"},
+    assert [(p["element_id"], p["reason"]) for p in draft["problems"]] == [
+        ("colour", "is not an element of this template"),
+        ("procedure_date", "'2025-02-30' is not a real date"),
+        ("tumour_size_mm", "18.25 mm has 2 decimal places; none allowed"),
+        ("dcis_present", "'no' is not true or false"),
     ]
+    assert {(p["rule_id"], tuple(p["elements"])) for p in draft["problems"][:1]} == {
+        (None, ("colour",))
+    }
     missing = {p["element_id"] for p in complete["problems"] if p["reason"] == "is required"}
     assert "specimen_laterality" in missing
     assert "dcis_nuclear_grade" not in missing  # undecided while dcis_present is invalid
@@ -301,5 +304,7 @@ def test_validating_a_number_beyond_float_range_is_a_problem(
         {
             "element_id": "tumour_size_mm",
             "reason": "10000000000000000000…(401 characters) is too large a number",
+            "rule_id": None,
+            "elements": ["tumour_size_mm"],
         }
     ]

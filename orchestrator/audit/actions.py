@@ -1,0 +1,94 @@
+"""Every audit action name, in one enum: the audit trail's vocabulary.
+
+Values are ``<object>.<what happened>``; an action ending in ``denied`` records a refused access
+(its outcome is ``denied``), one ending in ``refused`` a request turned down for what it asked
+(``refused``); every other action is a ``success``. Add a member here before recording a new
+kind of event: ``record_event`` accepts members of this enum only.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    # Access control (the policy's audited permission class)
+    ACCESS_DENIED = "access.denied"
+    LOGIN_LOCKED_OUT = "access.locked_out"
+
+    # Cases
+    CASE_CREATED = "case.created"
+    CASE_LISTED = "case.listed"
+    CASE_SEARCHED = "case.searched"
+
+    # Report templates
+    TEMPLATE_CREATED = "template.created"
+    TEMPLATE_DRAFT_SAVED = "template.draft_saved"
+    TEMPLATE_PUBLISHED = "template.published"
+    TEMPLATE_DRAFT_CREATED = "template.draft_created"
+    TEMPLATE_DRAFT_DISCARDED = "template.draft_discarded"
+    TEMPLATE_EXPORTED = "template.exported"
+    TEMPLATE_IMPORTED = "template.imported"
+    TEMPLATE_DENIED = "template.denied"
+    TEMPLATE_PREVIEWED = "template.previewed"
+    TEMPLATE_PREVIEW_DENIED = "template.preview_denied"
+    TEMPLATE_PREVIEW_REFUSED = "template.preview_refused"
+
+    # Workflows
+    WORKFLOW_CREATED = "workflow.created"
+    WORKFLOW_DRAFT_SAVED = "workflow.draft_saved"
+    WORKFLOW_DRAFT_CONFLICT = "workflow.draft_conflict"
+    WORKFLOW_PUBLISHED = "workflow.published"
+    WORKFLOW_PUBLISH_REFUSED = "workflow.publish_refused"
+    WORKFLOW_ROLLED_BACK = "workflow.rolled_back"
+    WORKFLOW_EXPORTED = "workflow.exported"
+    WORKFLOW_IMPORTED = "workflow.imported"
+    WORKFLOW_DENIED = "workflow.denied"
+    WORKFLOW_NODE_RUN = "workflow.node_run"
+    WORKFLOW_NODE_RUN_DENIED = "workflow.node_run_denied"
+    WORKFLOW_TEST_RUN_DENIED = "workflow.test_run_denied"
+
+    # Runs
+    RUN_STARTED = "run.started"
+    RUN_VIEWED = "run.viewed"
+    RUN_CANCELLED = "run.cancelled"
+    RUN_CANCEL_REQUESTED = "run.cancel_requested"
+    RUN_REVIEW_SUBMITTED = "run.review_submitted"
+    RUN_RERUN_STARTED = "run.rerun_started"
+    RUN_SUCCEEDED = "run.succeeded"
+    RUN_FAILED = "run.failed"
+    RUN_WAITING_REVIEW = "run.waiting_review"
+    RUN_RETRIEVE_DENIED = "run.retrieve_denied"
+    RUN_CANCEL_DENIED = "run.cancel_denied"
+    RUN_REVIEW_DENIED = "run.review_denied"
+    RUN_RERUN_DENIED = "run.rerun_denied"
+    RUN_PROGRESS_DENIED = "run.progress_denied"
+
+    # Reports: the lifecycle
+    REPORT_DRAFTED = "report.drafted"
+    REPORT_VIEWED = "report.viewed"
+    REPORT_LISTED = "report.listed"
+    REPORT_DOWNLOADED = "report.downloaded"
+    REPORT_DOWNLOAD_DENIED = "report.download_denied"
+    REPORT_FIELD_OVERRIDDEN = "report.field_overridden"
+    REPORT_EDIT_REFUSED = "report.edit_refused"
+    REPORT_SIGNED = "report.signed"
+    REPORT_SIGN_REFUSED = "report.sign_refused"
+    REPORT_SIGNATURE_DENIED = "report.signature_denied"
+    REPORT_RECALLED = "report.recalled"
+    REPORT_RECALL_REFUSED = "report.recall_refused"
+    REPORT_AMENDED = "report.amended"
+    REPORT_QUEUE_LISTED = "report.queue_listed"
+    REPORT_DELIVERIES_QUEUED = "report.deliveries_queued"
+
+    # The audit trail itself
+    AUDIT_VERIFIED = "audit.verified"
+
+    @property
+    def outcome(self) -> str:
+        """``denied``, ``refused`` or ``success``: what the action name says happened."""
+        if self.value.endswith("denied") or self is AuditAction.LOGIN_LOCKED_OUT:
+            return "denied"
+        if self.value.endswith("refused"):
+            return "refused"
+        return "success"

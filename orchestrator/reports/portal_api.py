@@ -1,0 +1,198 @@
+"""The clinician portal's API: find a patient's cases, see their reports and what changed.
+
+    GET portal/search?q=          cases whose accession or patient identifier is ``q``
+    GET portal/cases/{id}/reports every version the user may read, newest first, each amended
+                                  or corrected one with what changed (old → new) and why
+
+Clinicians see signed versions only (a recalled sign-out never left, so it is not shown);
+pathologists and admins see drafts too. PDFs are downloaded through ``reports/{id}/pdf``
+(audited). Everything is department-scoped and audited.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from orchestrator.accounts.models import User
+from orchestrator.accounts.policy import Permission, PolicyPermission, enforce, role_allows, scoped
+from orchestrator.audit.actions import AuditAction
+from orchestrator.audit.services import record_event
+from orchestrator.cases.models import Case
+from orchestrator.reports.lifecycle import value_changes
+from orchestrator.reports.models import SIGNED_STATUSES, Report
+
+SEARCH_LIMIT = 50
+
+
+def _user(request: Request) -> User:
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def visible_versions(user: User, case: Case) -> list[Report]:
+    """The versions of ``case`` that ``user`` may read, newest first: signed and not recalled
+    for everyone; unsigned and recalled ones too for those who read drafts."""
+    reports: QuerySet[Report] = case.reports.select_related(
+        "signature__signer", "author", "template_version"
+    ).order_by("-version_no")
+    if not role_allows(user.role, Permission.REPORT_READ_DRAFT):
+        reports = reports.filter(status__in=SIGNED_STATUSES, signature__recalled_at__isnull=True)
+    return list(reports)
+
+
+def _labels(report: Report) -> dict[str, dict[str, str]]:
+    elements = [
+        e
+        for s in report.template_version.dataset.get("sections", [])
+        for e in s.get("elements", [])
+    ]
+    return {str(e.get("id")): dict(e.get("label", {})) for e in elements if isinstance(e, dict)}
+
+
+def version_entry(report: Report, previous_signed: Report | None) -> dict[str, Any]:
+    signature = getattr(report, "signature", None)
+    changes: list[dict[str, Any]] = []
+    if previous_signed is not None and report.is_signed:
+        labels = _labels(report)
+        changes = [
+            {**c, "label": labels.get(c["element"], {})}
+            for c in value_changes(previous_signed.data, report.data)
+        ]
+    return {
+        "report_id": report.pk,
+        "version": report.version_no,
+        "status": report.status,
+        "signed": report.is_signed,
+        "recalled": signature is not None and signature.recalled_at is not None,
+        "signed_by": str(signature.signer) if signature else None,
+        "signed_at": signature.signed_at if signature else None,
+        "reason": report.reason,
+        "supersedes": report.supersedes_id,
+        "replaces_version": previous_signed.version_no if previous_signed else None,
+        "changes": changes,
+        "pdf_url": f"/api/v1/reports/{report.pk}/pdf",
+        "created_at": report.created_at,
+    }
+
+
+def version_entries(versions: list[Report]) -> list[dict[str, Any]]:
+    """Each version with what changed since the signed version before it (oldest first in
+    the walk, newest first in the answer)."""
+    entries = []
+    previous: Report | None = None
+    for report in sorted(versions, key=lambda r: r.version_no):
+        recalled = hasattr(report, "signature") and report.signature.recalled_at is not None
+        entries.append(version_entry(report, previous if report.is_signed else None))
+        if report.is_signed and not recalled:
+            previous = report
+    return list(reversed(entries))
+
+
+class VersionSerializer(serializers.Serializer[Any]):
+    report_id = serializers.IntegerField()
+    version = serializers.IntegerField()
+    status = serializers.CharField()
+    signed = serializers.BooleanField()
+    recalled = serializers.BooleanField()
+    signed_by = serializers.CharField(allow_null=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+    supersedes = serializers.IntegerField(allow_null=True)
+    replaces_version = serializers.IntegerField(allow_null=True)
+    changes = serializers.ListField(child=serializers.DictField())
+    pdf_url = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class PortalCaseSerializer(serializers.Serializer[Any]):
+    case_id = serializers.IntegerField()
+    accession = serializers.CharField()
+    case_type = serializers.CharField()
+    patient_name = serializers.CharField()
+    patient_mrn = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    reports = serializers.IntegerField(help_text="versions you may read")
+
+
+class CaseReportsSerializer(serializers.Serializer[Any]):
+    case = PortalCaseSerializer()
+    versions = VersionSerializer(many=True)
+
+
+def _case_entry(case: Case, count: int) -> dict[str, Any]:
+    return {
+        "case_id": case.pk,
+        "accession": case.accession,
+        "case_type": case.case_type,
+        "patient_name": case.patient_name,
+        "patient_mrn": case.patient_mrn,
+        "received_at": case.created_at,
+        "reports": count,
+    }
+
+
+class PortalSearchView(APIView):
+    permission_classes = [PolicyPermission]
+    policy = Permission.PORTAL_SEARCH
+
+    @extend_schema(
+        operation_id="portal_search",
+        parameters=[OpenApiParameter("q", str, required=True, description="accession or MRN")],
+        responses=PortalCaseSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        """Cases of your department whose accession or patient identifier is ``q`` (exact,
+        case-insensitive)."""
+        user = _user(request)
+        query = request.query_params.get("q", "").strip()
+        if not query:
+            return Response({"detail": "q: give an accession or a patient identifier"}, 400)
+        cases = scoped(Case.objects.all(), user).filter(
+            Q(accession__iexact=query) | Q(patient_mrn__iexact=query)
+        )
+        found = list(cases.order_by("-created_at")[:SEARCH_LIMIT])
+        entries = [_case_entry(c, len(visible_versions(user, c))) for c in found]
+        assert user.department is not None
+        record_event(
+            AuditAction.CASE_SEARCHED,
+            user.department,
+            actor=user,
+            department=user.department,
+            matches=len(found),
+            cases=[c.pk for c in found],
+        )
+        return Response(PortalCaseSerializer(entries, many=True).data)
+
+
+class PortalCaseReportsView(APIView):
+    permission_classes = [PolicyPermission]
+    policy = Permission.REPORT_READ_SIGNED
+
+    @extend_schema(operation_id="portal_case_reports", responses=CaseReportsSerializer)
+    def get(self, request: Request, pk: int) -> Response:
+        """A case's report versions you may read, newest first, with what each amendment or
+        correction changed and why; every earlier version stays downloadable."""
+        user = _user(request)
+        case = Case.objects.select_related("department").filter(pk=pk).first()
+        if case is None:
+            raise NotFound("no such case")
+        enforce(user, Permission.REPORT_READ_SIGNED, case, attempted=f"GET {request.path}")
+        versions = visible_versions(user, case)
+        record_event(
+            AuditAction.REPORT_LISTED,
+            case,
+            actor=user,
+            department=case.department,
+            versions=[r.version_no for r in versions],
+        )
+        answer = {"case": _case_entry(case, len(versions)), "versions": version_entries(versions)}
+        return Response(CaseReportsSerializer(answer).data)

@@ -1,0 +1,84 @@
+"""Drafts parked at a review node, as a run leaves them: a Run waiting for review, its review
+node waiting, and a draft report rendered by the real renderer from the case's findings and a
+model's values (with their provenance)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.test import Client
+
+from orchestrator.accounts.models import Department, User
+from orchestrator.cases.services import create_case
+from orchestrator.demo_data import DemoData
+from orchestrator.reports.models import Report
+from orchestrator.reports.services import create_draft_report
+from orchestrator.runs.models import NodeRun, Run, RunStatus
+from tests.conftest import case_document
+from workflows.nodes.review import review_request
+
+
+def model_source(run: Run, confidence: float | None = None) -> list[dict[str, Any]]:
+    source: dict[str, Any] = {
+        "kind": "model",
+        "node": "fna",
+        "endpoint": "breast-fna",
+        "model_name": "breast-fna",
+        "model_version": "1",
+        "run": str(run.pk),
+    }
+    if confidence is not None:
+        source["confidence"] = confidence
+    return [source]
+
+
+def parked_draft(
+    demo: DemoData,
+    accession: str,
+    *,
+    department: Department | None = None,
+    probability: float = 87.5,
+    priority: str = "routine",
+    missing: tuple[str, ...] = (),
+    case_type: str = "breast-resection",
+) -> Report:
+    """A draft of ``accession`` whose run waits at its review node ``review``."""
+    document = case_document(
+        "breast-malignant", accession=accession, priority=priority, case_type=case_type
+    )
+    case = create_case(department or demo.department, document)
+    run = Run.objects.create(
+        case=case,
+        workflow_version=demo.workflow_version,
+        template_version=demo.workflow_version.template_version,
+        status=RunStatus.WAITING_REVIEW,
+    )
+    NodeRun.objects.create(
+        run=run,
+        node_id="fna",
+        node_type="model_call",
+        status="succeeded",
+        final=True,
+        outputs={"result": {"predict_proba": [[1 - probability / 100, probability / 100]]}},
+    )
+    request = review_request({"title": "Sign-out", "fields": []}, {})
+    NodeRun.objects.create(
+        run=run,
+        node_id="review",
+        node_type="review",
+        status="waiting",
+        outputs={"waiting": request},
+    )
+    values = {k: v for k, v in case.findings.items() if k not in missing}
+    provenance: dict[str, Any] = {k: [{"kind": "case", "run": str(run.pk)}] for k in values}
+    if "fna_malignancy_probability" not in missing:
+        values["fna_malignancy_probability"] = probability
+        provenance["fna_malignancy_probability"] = model_source(run, probability / 100)
+    report, _ = create_draft_report(run, values, provenance, "en")
+    return report
+
+
+def logged_in(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
