@@ -251,6 +251,11 @@ def test_an_admin_builds_tests_and_publishes_a_workflow_in_the_editor(
     click_node(page, "ihc")
     expect(page.get_by_test_id("bench-node")).to_have_attribute("data-node-id", "ihc")
     expect(page.get_by_test_id("bench-outputs").first).to_contain_text("positive_fraction")
+    # One node again, alone, with the inputs it had (pinned) and its upstream nodes' outputs.
+    click_node(page, "malignant")
+    page.get_by_test_id("bench-node").locator("details.pinned > summary").click()
+    page.get_by_test_id("run-one").click()
+    expect(page.get_by_test_id("run-one-result")).to_contain_text('"true"')
     pdf_url = page.get_by_test_id("bench-pdf").get_attribute("href")
     response = page.request.get(f"{live_server.url}{pdf_url}")
     assert response.status == 200
@@ -325,3 +330,56 @@ def test_a_stale_draft_save_from_a_second_browser_gets_the_conflict(
     expect(node(mine, "fna")).to_contain_text("FNA classifier (theirs)")
     save(mine)
     expect(mine.get_by_test_id("save-conflict")).to_have_count(0)
+
+
+def test_shortcuts_copy_paste_undo_diff_and_rollback_in_the_editor(
+    demo: DemoData, live_server: LiveServer, browser: Browser
+) -> None:
+    page = new_page(browser, "en")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, live_server.url, "admin", PASSWORD)
+    page.get_by_role("link", name="Breast FNA + Ki-67").click()
+    expect(node(page, "ki67")).to_be_visible()
+
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("help-overlay")).to_contain_text("Ctrl+Shift+Z")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("help-overlay")).to_have_count(0)
+
+    # Copy a node and paste it (the clipboard holds graph JSON); undo and redo the paste.
+    click_node(page, "ki67")
+    page.keyboard.press("Control+c")
+    clipboard = page.evaluate("navigator.clipboard.readText()")
+    assert json.loads(clipboard)["nodes"][0]["id"] == "ki67"
+    page.keyboard.press("Control+v")
+    expect(node(page, "ki67_2")).to_be_visible()
+    page.wait_for_timeout(300)
+    page.keyboard.press("Control+z")
+    expect(node(page, "ki67_2")).to_have_count(0)
+    page.keyboard.press("Control+Shift+z")
+    expect(node(page, "ki67_2")).to_be_visible()
+    click_node(page, "ki67_2")
+    page.keyboard.press("Delete")
+    expect(node(page, "ki67_2")).to_have_count(0)
+
+    # Find a node by name.
+    page.keyboard.press("Control+f")
+    page.get_by_test_id("find-node").locator("input").fill("merge")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("inspector")).to_have_attribute("data-node-id", "merge")
+
+    # A change, published as v2: the diff colours it and lists its config keys; v1 comes back.
+    set_config(page, "fna", {**config_of(DEMO_GRAPH, "fna"), "outputs": ["predict_proba", "x"]})
+    page.get_by_test_id("publish").click()
+    page.get_by_test_id("publish-note").fill("asks for one more output")
+    page.get_by_test_id("publish-confirm").click()
+    expect(page.get_by_test_id("published")).to_contain_text("Published version 2")
+    page.get_by_test_id("tab-history").click()
+    page.locator("[data-testid=version][data-number='2']").get_by_test_id("diff-previous").click()
+    diff = page.get_by_test_id("diff-view")
+    expect(diff.locator(".diff-node.diff--changed")).to_have_count(1)
+    expect(diff.get_by_test_id("diff-changes")).to_contain_text("fna")
+    expect(diff.get_by_test_id("diff-changes")).to_contain_text("outputs")
+    page.get_by_test_id("diff-dialog").get_by_role("button", name="Close").click()
+    page.locator("[data-testid=version][data-number='1']").get_by_test_id("rollback").click()
+    expect(page.locator("[data-testid=version][data-number='3']")).to_contain_text("republishes v1")
