@@ -97,7 +97,7 @@ export function Canvas({ readOnly, onAddAt, onRefused }: CanvasProps) {
         nodesConnectable={!readOnly}
         deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
         multiSelectionKeyCode={["Shift", "Meta", "Control"]}
-        onlyRenderVisibleElements={nodes.length > 100}
+        onlyRenderVisibleElements={nodes.length > 500}
         minZoom={0.1}
         fitView
         fitViewOptions={{ maxZoom: 1 }}

@@ -153,10 +153,15 @@ function EditorBody(props: {
     [addAt, flow],
   );
 
+  // Counted on the editor element (data-layouts), so a benchmark can tell when one is done.
+  const [layouts, setLayouts] = useState(0);
   const layout = useCallback(async () => {
     const { nodes: all, edges: links } = store.getState();
     store.getState().setPositions(await autoLayout(all, links));
-    window.requestAnimationFrame(() => void flow.fitView({ duration: 200, maxZoom: 1 }));
+    window.requestAnimationFrame(() => {
+      void flow.fitView({ maxZoom: 1 });
+      setLayouts((n) => n + 1);
+    });
   }, [store, flow]);
 
   const copy = useCallback(async () => {
@@ -233,7 +238,7 @@ function EditorBody(props: {
   const saveError = draft.save.error && !draft.conflict ? draft.save.error.message : null;
 
   return (
-    <div className="editor" data-testid="editor">
+    <div className="editor" data-testid="editor" data-layouts={layouts}>
       <div className="editor-toolbar" role="toolbar" aria-label={t("studio.toolbar")}>
         <Link to="/studio/workflows" className="back">
           {t("studio.back")}

@@ -16,6 +16,9 @@ export async function autoLayout(
       "elk.direction": "RIGHT",
       "elk.spacing.nodeNode": "40",
       "elk.layered.spacing.nodeNodeBetweenLayers": "90",
+      // Large graphs: one sweep of crossing minimisation instead of seven (measured with
+      // bench/editor_load.py: about half the time on 200 nodes, edges still readable).
+      ...(nodes.length > 60 ? { "elk.layered.thoroughness": "1" } : {}),
     },
     children: nodes.map((n) => ({
       id: n.id,
