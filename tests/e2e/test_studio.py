@@ -332,8 +332,8 @@ def test_a_stale_draft_save_from_a_second_browser_gets_the_conflict(
     expect(mine.get_by_test_id("save-conflict")).to_have_count(0)
 
 
-def test_shortcuts_copy_paste_undo_diff_and_rollback_in_the_editor(
-    demo: DemoData, live_server: LiveServer, browser: Browser
+def test_shortcuts_copy_paste_undo_diff_rollback_export_and_import_in_the_editor(
+    demo: DemoData, live_server: LiveServer, browser: Browser, tmp_path: Path
 ) -> None:
     page = new_page(browser, "en")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
@@ -353,7 +353,6 @@ def test_shortcuts_copy_paste_undo_diff_and_rollback_in_the_editor(
     assert json.loads(clipboard)["nodes"][0]["id"] == "ki67"
     page.keyboard.press("Control+v")
     expect(node(page, "ki67_2")).to_be_visible()
-    page.wait_for_timeout(300)
     page.keyboard.press("Control+z")
     expect(node(page, "ki67_2")).to_have_count(0)
     page.keyboard.press("Control+Shift+z")
@@ -383,3 +382,14 @@ def test_shortcuts_copy_paste_undo_diff_and_rollback_in_the_editor(
     page.get_by_test_id("diff-dialog").get_by_role("button", name="Close").click()
     page.locator("[data-testid=version][data-number='1']").get_by_test_id("rollback").click()
     expect(page.locator("[data-testid=version][data-number='3']")).to_contain_text("republishes v1")
+
+    # Export version 1 as a file and import it back as the draft.
+    with page.expect_download() as download:
+        page.locator("[data-testid=version][data-number='1']").get_by_test_id("export").click()
+    exported = tmp_path / "breast-fna-ihc-v1.json"
+    download.value.save_as(exported)
+    assert json.loads(exported.read_text())["workflow"]["slug"] == "breast-fna-ihc"
+    page.get_by_test_id("import-file").set_input_files(str(exported))
+    expect(node(page, "ki67")).to_be_visible()
+    page.get_by_test_id("tab-history").click()
+    expect(page.locator("[data-testid=version][data-status=draft]")).to_have_count(1)

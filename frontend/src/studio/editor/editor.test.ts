@@ -1,5 +1,4 @@
-import { describe, expect, it, vi } from "vitest";
-import { leadingThrottle } from "../../lib/throttle";
+import { describe, expect, it } from "vitest";
 import { createEditorStore } from "./store";
 import type { FlowNode } from "./store";
 import { shortcutFor } from "./useShortcuts";
@@ -41,16 +40,21 @@ function flowNode(id: string, x = 0): FlowNode {
 }
 
 describe("the editor store", () => {
-  it("undoes and redoes graph changes but not selection", async () => {
+  it("undoes and redoes graph changes but not selection, and a whole drag in one step", () => {
     const store = createEditorStore();
     store.getState().load([flowNode("case")], []);
     store.temporal.getState().clear();
-    await new Promise((r) => setTimeout(r, 300));
 
     store.getState().addNode(flowNode("fields", 200));
-    await new Promise((r) => setTimeout(r, 300)); // one undo step per gesture (throttled)
     store.getState().select(new Set(["case"]));
     expect(store.temporal.getState().pastStates).toHaveLength(1);
+    for (const x of [210, 220, 230]) {
+      store.getState().onNodesChange([{ type: "position", id: "fields", position: { x, y: 0 }, dragging: true }]);
+    }
+    store.getState().onNodesChange([{ type: "position", id: "fields", position: { x: 240, y: 0 }, dragging: false }]);
+    expect(store.temporal.getState().pastStates).toHaveLength(2);
+    store.temporal.getState().undo();
+    expect(store.getState().nodes[1]?.position).toEqual({ x: 200, y: 0 });
 
     store.temporal.getState().undo();
     expect(store.getState().nodes.map((n) => n.id)).toEqual(["case"]);
@@ -70,21 +74,5 @@ describe("the editor store", () => {
     store.getState().removeSelected();
     expect(store.getState().nodes.map((n) => n.id)).toEqual(["b"]);
     expect(store.getState().edges).toEqual([]);
-  });
-});
-
-describe("leadingThrottle", () => {
-  it("passes the first call of a burst and drops the rest", () => {
-    let now = 0;
-    const fn = vi.fn();
-    const throttled = leadingThrottle(fn, 100, () => now);
-    throttled(1);
-    now = 50;
-    throttled(2);
-    now = 120;
-    throttled(3);
-    now = 300;
-    throttled(4);
-    expect(fn.mock.calls).toEqual([[1], [4]]);
   });
 });

@@ -8,7 +8,6 @@ import type { TemporalState } from "zundo";
 import { createStore, useStore } from "zustand";
 import type { StoreApi } from "zustand";
 import type { PathflowNodeData } from "../../lib/graph";
-import { leadingThrottle } from "../../lib/throttle";
 
 export type FlowNode = Node<PathflowNodeData, "pathflow">;
 export type FlowEdge = Edge;
@@ -46,14 +45,34 @@ export type EditorStore = StoreApi<EditorState> & {
   temporal: StoreApi<TemporalState<Tracked>>;
 };
 
+/** Whether ``changes`` move nodes by dragging (true), end a drag (false), or neither (null). */
+function dragPhase(changes: NodeChange<FlowNode>[]): boolean | null {
+  const moves = changes.filter((c) => c.type === "position");
+  if (moves.length === 0) return null;
+  return moves.some((c) => c.type === "position" && c.dragging === true);
+}
+
 export function createEditorStore(): EditorStore {
+  // A drag is one undo step: the state before it is recorded, the moves during it are not.
+  let dragging = false;
   return createStore<EditorState>()(
     temporal(
-      (set, get) => ({
+      (set, get, api) => ({
         nodes: [],
         edges: [],
         load: (nodes, edges) => set({ nodes, edges }),
-        onNodesChange: (changes) => set({ nodes: applyNodeChanges(changes, get().nodes) }),
+        onNodesChange: (changes) => {
+          const history = (api as unknown as EditorStore).temporal.getState();
+          const phase = dragPhase(changes);
+          set({ nodes: applyNodeChanges(changes, get().nodes) });
+          if (phase === true && !dragging) {
+            dragging = true;
+            history.pause();
+          } else if (phase === false && dragging) {
+            dragging = false;
+            history.resume();
+          }
+        },
         onEdgesChange: (changes) => set({ edges: applyEdgeChanges(changes, get().edges) }),
         addNode: (node) =>
           set({
@@ -104,7 +123,6 @@ export function createEditorStore(): EditorStore {
         partialize: tracked,
         equality: (a, b) => JSON.stringify(a) === JSON.stringify(b),
         limit: 200,
-        handleSet: (handleSet) => leadingThrottle(handleSet, 250),
       },
     ),
   );
