@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +22,12 @@ class Endpoint:
     max_response_bytes: int = 16 * 1024 * 1024
 
 
+# What the catalog says its model endpoints' outputs measure: endpoint slug → output name (as
+# read by ``nodes.<id>.result.<name>``) → any of marker, stain, unit. Validation compares it with
+# what the report element an output fills declares it measures.
+EndpointOutputs = Mapping[str, Mapping[str, Mapping[str, str]]]
+
+
 @dataclass(frozen=True)
 class ReportFigure:
     """A slide tile the case references, printed in the report with its caption."""
@@ -35,6 +41,24 @@ class RenderedReport:
     report_id: int
     sha256: str
     pages: int
+    # Model values left out because their element does not apply: element_id, value, reason.
+    dropped: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """What a deliver node asks the host to queue: ``report_id`` (a report this run rendered;
+    the host delivers its latest version), the channel and catalog destination, and for a
+    webhook the event name, extra ``data`` and whether to attach the PDF."""
+
+    node_id: str
+    channel: str
+    destination: str
+    report_id: int
+    idempotency_key: str
+    event: str
+    include_pdf: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
 
 
 class Services(Protocol):
@@ -60,21 +84,19 @@ class Services(Protocol):
         ...
 
     def resolve_destination(self, slug: str) -> Endpoint:
-        """A delivery destination from the catalog (e.g. protocol ``webhook``). Unlike
-        ``resolve_endpoint`` its headers carry no secret: the secret signs the body instead."""
+        """A delivery destination from the catalog; its ``protocol`` is its channel's name
+        (``webhook``, ``hl7_mllp``, ``fhir_rest``) and its headers carry no secret."""
         ...
 
-    def signing_key(self, slug: str) -> bytes | None:
-        """The secret a destination's deliveries are signed with; None when it has none."""
-        ...
-
-    async def load_report_pdf(self, report_id: int) -> bytes:
-        """The PDF bytes of a report version this run rendered."""
+    async def queue_delivery(self, request: DeliveryRequest) -> dict[str, Any]:
+        """Queue a delivery in the host's outbox — written together with the node's
+        checkpoint, sent later by the host's dispatcher — and return the receipt to record
+        (``status``, the report version it carries). Raises NodeError naming what is wrong."""
         ...
 
     def delivery_withheld(self) -> str | None:
         """Why this run must not send anything out (e.g. a test run of a draft), or None when
-        it may: a deliver node then checks and builds everything but does not send."""
+        it may: a deliver node then checks everything but queues nothing."""
         ...
 
 

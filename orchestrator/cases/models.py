@@ -49,6 +49,8 @@ class Case(models.Model):
                 fields=["department", "accession"], name="case_accession_per_dept"
             )
         ]
+        # The clinician portal finds a patient's cases by record number.
+        indexes = [models.Index(fields=["department", "patient_mrn"], name="case_patient_per_dept")]
         ordering = ["-created_at"]
 
     def __str__(self) -> str:

@@ -97,7 +97,7 @@ def version_entries(versions: list[Report]) -> list[dict[str, Any]]:
     return list(reversed(entries))
 
 
-class VersionSerializer(serializers.Serializer[Any]):
+class ReportVersionSerializer(serializers.Serializer[Any]):
     report_id = serializers.IntegerField()
     version = serializers.IntegerField()
     status = serializers.CharField()
@@ -125,7 +125,7 @@ class PortalCaseSerializer(serializers.Serializer[Any]):
 
 class CaseReportsSerializer(serializers.Serializer[Any]):
     case = PortalCaseSerializer()
-    versions = VersionSerializer(many=True)
+    versions = ReportVersionSerializer(many=True)
 
 
 def _case_entry(case: Case, count: int) -> dict[str, Any]:
@@ -150,15 +150,13 @@ class PortalSearchView(APIView):
         responses=PortalCaseSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        """Cases of your department whose accession or patient identifier is ``q`` (exact,
-        case-insensitive)."""
+        """Cases of your department whose accession or patient identifier is exactly ``q``
+        (both indexed per department)."""
         user = _user(request)
         query = request.query_params.get("q", "").strip()
         if not query:
             return Response({"detail": "q: give an accession or a patient identifier"}, 400)
-        cases = scoped(Case.objects.all(), user).filter(
-            Q(accession__iexact=query) | Q(patient_mrn__iexact=query)
-        )
+        cases = scoped(Case.objects.all(), user).filter(Q(accession=query) | Q(patient_mrn=query))
         found = list(cases.order_by("-created_at")[:SEARCH_LIMIT])
         entries = [_case_entry(c, len(visible_versions(user, c))) for c in found]
         assert user.department is not None

@@ -97,17 +97,19 @@ class QueueItem:
 
 
 def _sort_key(ordering: str) -> Any:
+    """``age``: newest first; ``-age``: oldest first; ``priority``: most urgent first, then
+    oldest first; ``triage``/``-triage``: by the AI's value (drafts without one last)."""
+
+    def order(i: QueueItem) -> tuple[Any, int]:
+        return (i.report.created_at, i.report.pk)
+
     keys: dict[str, Any] = {
-        # most urgent first, then oldest first
-        "priority": lambda i: (
-            PRIORITY_RANK.get(Priority(i.report.case.priority), 9),
-            -i.age_seconds,
-        ),
-        "age": lambda i: i.age_seconds,
-        "-age": lambda i: -i.age_seconds,
-        "triage": lambda i: (i.triage is None, i.triage or 0.0),
-        "-triage": lambda i: (i.triage is None, -(i.triage or 0.0)),
-        "case_type": lambda i: (i.report.case.case_type, -i.age_seconds),
+        "priority": lambda i: (PRIORITY_RANK.get(Priority(i.report.case.priority), 9), order(i)),
+        "age": lambda i: (-i.report.created_at.timestamp(), -i.report.pk),
+        "-age": order,
+        "triage": lambda i: (i.triage is None, i.triage or 0.0, order(i)),
+        "-triage": lambda i: (i.triage is None, -(i.triage or 0.0), order(i)),
+        "case_type": lambda i: (i.report.case.case_type, order(i)),
     }
     return keys[ordering]
 
@@ -198,7 +200,7 @@ def review_detail(report: Report) -> dict[str, Any]:
                     "type": element.type,
                     "is_required": element.required,
                     "unit": element.unit,
-                    "answers": [{"code": a.code, "label": a.label} for a in element.answers],
+                    "answers": [{"code": a.code, "labels": a.label} for a in element.answers],
                     "value": value,
                     "ai_value": ai.get(element.id),
                     "differs_from_ai": value != ai.get(element.id),

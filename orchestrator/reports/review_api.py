@@ -116,6 +116,27 @@ class QueueItemSerializer(serializers.Serializer[Any]):
     run_status = serializers.CharField(allow_null=True)
 
 
+class AnswerSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    labels = serializers.DictField(child=serializers.CharField())
+
+
+class ReviewCaseSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    accession = serializers.CharField()
+    case_type = serializers.CharField()
+    priority = serializers.CharField()
+    patient_name = serializers.CharField()
+    patient_mrn = serializers.CharField()
+    clinical_info = serializers.CharField(allow_blank=True)
+    received_at = serializers.DateTimeField()
+
+
+class ReviewTemplateSerializer(serializers.Serializer[Any]):
+    name = serializers.DictField(child=serializers.CharField())
+    version = serializers.IntegerField()
+
+
 class ReviewFieldSerializer(serializers.Serializer[Any]):
     id = serializers.CharField()
     section = serializers.DictField(child=serializers.CharField())
@@ -123,7 +144,7 @@ class ReviewFieldSerializer(serializers.Serializer[Any]):
     type = serializers.CharField()
     is_required = serializers.BooleanField()
     unit = serializers.CharField()
-    answers = serializers.ListField(child=serializers.DictField())
+    answers = AnswerSerializer(many=True)
     value = serializers.JSONField(allow_null=True)
     ai_value = serializers.JSONField(allow_null=True)
     differs_from_ai = serializers.BooleanField()
@@ -144,8 +165,8 @@ class ReviewDetailSerializer(serializers.Serializer[Any]):
     version = serializers.IntegerField()
     status = serializers.CharField()
     signed = serializers.BooleanField()
-    template = serializers.DictField()
-    case = serializers.DictField()
+    template = ReviewTemplateSerializer()
+    case = ReviewCaseSerializer()
     elements = ReviewFieldSerializer(many=True)
     problems = serializers.ListField(child=serializers.CharField())
     overrides = OverrideSerializer(many=True)
@@ -189,7 +210,7 @@ class BatchResultSerializer(serializers.Serializer[Any]):
 
 
 class AmendBody(PasswordBody):
-    kind = serializers.ChoiceField(choices=list(lifecycle.REVISION_KINDS))
+    kind = serializers.CharField(help_text="amended, corrected or addendum")
     reason = serializers.CharField(max_length=2000)
     changes = serializers.DictField(default=dict)
 

@@ -8,6 +8,7 @@ import { LANG_STORAGE_KEY } from "../i18n";
 import { fail, ok } from "../test/fakeApi";
 import type { Answer } from "../test/fakeApi";
 import {
+  ME,
   FAILED_RUN,
   MODEL_DOWN,
   RUNNING_RUN,
@@ -173,7 +174,12 @@ describe("Runs page", () => {
   });
 
   it("sends /app/ to the runs list and shows a real page for unknown URLs", async () => {
-    const server = serverWith(runList(SUCCEEDED_RUN));
+    // An integration engineer's start page is the runs list (a pathologist's is the review
+    // queue, a clinician's the portal).
+    const server = fakeServer({ ...ME, role: "integration" }).on(
+      LIST,
+      ok(runList(SUCCEEDED_RUN)),
+    );
     const { unmount } = render(<App client={server.client} path="/app/" initialLang="en" />);
     expect(await screen.findByTestId("runs-table")).toBeTruthy();
     unmount();

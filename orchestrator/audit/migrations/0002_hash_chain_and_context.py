@@ -44,12 +44,12 @@ def chain_existing_events(apps: Any, schema_editor: Any) -> None:
 
 def add_triggers(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_APPEND_ONLY)
+        schema_editor.execute(PG_APPEND_ONLY, params=None)
 
 
 def drop_triggers(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_DROP)
+        schema_editor.execute(PG_DROP, params=None)
 
 
 class Migration(migrations.Migration):

@@ -52,12 +52,12 @@ DROP FUNCTION IF EXISTS report_signature_immutable();
 
 def add_triggers(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_SIGNED_IMMUTABLE)
+        schema_editor.execute(PG_SIGNED_IMMUTABLE, params=None)
 
 
 def drop_triggers(apps: Any, schema_editor: Any) -> None:
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_DROP)
+        schema_editor.execute(PG_DROP, params=None)
 
 
 class Migration(migrations.Migration):

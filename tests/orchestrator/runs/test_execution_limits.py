@@ -56,7 +56,7 @@ def template_version(department: Department) -> TemplateVersion:
 
 @pytest.fixture
 def case(department: Department) -> Case:
-    return create_case(department, case_document("breast-malignant"))
+    return create_case(department, case_document("breast-resection"))
 
 
 def endpoints(department: Department, server: ModelServer, *slugs: str) -> None:

@@ -1,0 +1,322 @@
+"""Persona test over the whole API: for every operation in the OpenAPI schema, a person of
+another department — a pathologist, and an admin (who may do almost anything in their own
+department, so only the department rule stops them) — gets 403 or 404 for our objects, and
+lists, searches and "global" answers leak none of our identifiers.
+
+``OPERATIONS`` says, for every operation, how to aim it at our department's objects. A new
+operation without a row fails ``test_every_operation_in_the_schema_has_a_scoping_case``:
+add its row (and the scoping in the view) before it ships.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.test import Client
+from drf_spectacular.generators import SchemaGenerator
+
+from orchestrator.accounts.models import Role, User
+from orchestrator.demo_data import DemoData, load_demo_data
+from orchestrator.designs.models import TemplateVersion
+from orchestrator.reports.models import Report
+from tests.conftest import PASSWORD
+from tests.factories import UserFactory
+from tests.orchestrator.reports.drafts import logged_in, parked_draft
+
+pytestmark = [pytest.mark.service, pytest.mark.django_db]
+
+# object: aimed at one of ours → 403/404. list/global: answers about the outsider's own
+# department (or none) → no identifier of ours. create: creates something of the outsider's
+# own; refers: a creation that names one of our objects → refused (400/403/404).
+OBJECT, LIST, GLOBAL, CREATE, REFERS = "object", "list", "global", "create", "refers"
+
+
+@dataclass(frozen=True)
+class World:
+    """Our department's objects, which the outsider aims at."""
+
+    demo: DemoData
+    draft: Report
+    signed: Report
+    template_slug: str
+    template_version: TemplateVersion
+    workflow_slug: str
+    accession: str
+    mrn: str
+
+    @property
+    def run_id(self) -> int:
+        assert self.draft.run_id is not None
+        return self.draft.run_id
+
+    def markers(self) -> list[str]:
+        """Strings of ours that no answer to an outsider may contain."""
+        return [self.accession, self.mrn, self.workflow_slug, self.template_slug]
+
+
+@dataclass(frozen=True)
+class Case:
+    kind: str
+    url: Callable[[World], str]
+    body: Callable[[World], Any] = lambda w: None
+
+
+def _graph(w: World) -> dict[str, Any]:
+    return dict(w.demo.workflow_version.spec)
+
+
+R = "/api/v1"
+OPERATIONS: dict[str, Case] = {
+    "GET /api/v1/me": Case(GLOBAL, lambda w: f"{R}/me"),
+    "GET /api/v1/node-types": Case(GLOBAL, lambda w: f"{R}/node-types"),
+    "POST /api/v1/node-types/{name}/{version}/ports": Case(
+        GLOBAL, lambda w: f"{R}/node-types/switch/1/ports", lambda w: {"config": {"cases": []}}
+    ),
+    # The bundled sample case documents of the test bench: no department data.
+    "GET /api/v1/sample-cases": Case(GLOBAL, lambda w: f"{R}/sample-cases"),
+    "GET /api/v1/portal/cases/{id}/reports": Case(
+        OBJECT, lambda w: f"{R}/portal/cases/{w.draft.case_id}/reports"
+    ),
+    "GET /api/v1/portal/search": Case(LIST, lambda w: f"{R}/portal/search?q={w.accession}"),
+    "POST /api/v1/reports/{id}/amend": Case(
+        OBJECT,
+        lambda w: f"{R}/reports/{w.signed.pk}/amend",
+        lambda w: {"kind": "amended", "reason": "x", "changes": {}, "password": PASSWORD},
+    ),
+    "GET /api/v1/reports/{id}/pdf": Case(OBJECT, lambda w: f"{R}/reports/{w.signed.pk}/pdf"),
+    "POST /api/v1/reports/{id}/recall": Case(OBJECT, lambda w: f"{R}/reports/{w.signed.pk}/recall"),
+    "GET /api/v1/review/queue": Case(LIST, lambda w: f"{R}/review/queue"),
+    "GET /api/v1/review/reports/{id}": Case(OBJECT, lambda w: f"{R}/review/reports/{w.draft.pk}"),
+    "POST /api/v1/review/reports/{id}/fields": Case(
+        OBJECT,
+        lambda w: f"{R}/review/reports/{w.draft.pk}/fields",
+        lambda w: {"element": "pt_category", "value": "pT2"},
+    ),
+    "POST /api/v1/review/reports/{id}/sign": Case(
+        OBJECT, lambda w: f"{R}/review/reports/{w.draft.pk}/sign", lambda w: {"password": PASSWORD}
+    ),
+    "POST /api/v1/review/sign-batch": Case(
+        OBJECT,
+        lambda w: f"{R}/review/sign-batch",
+        lambda w: {"reports": [w.draft.pk], "password": PASSWORD},
+    ),
+    "GET /api/v1/runs/": Case(LIST, lambda w: f"{R}/runs/"),
+    "GET /api/v1/runs/{id}/": Case(OBJECT, lambda w: f"{R}/runs/{w.run_id}/"),
+    "POST /api/v1/runs/{id}/cancel/": Case(OBJECT, lambda w: f"{R}/runs/{w.run_id}/cancel/"),
+    "GET /api/v1/runs/{id}/progress/": Case(OBJECT, lambda w: f"{R}/runs/{w.run_id}/progress/"),
+    "POST /api/v1/runs/{id}/rerun/": Case(
+        OBJECT, lambda w: f"{R}/runs/{w.run_id}/rerun/", lambda w: {"from_node": "fna"}
+    ),
+    "POST /api/v1/runs/{id}/review/": Case(
+        OBJECT,
+        lambda w: f"{R}/runs/{w.run_id}/review/",
+        lambda w: {"node_id": "review", "decision": "approve"},
+    ),
+    "GET /api/v1/templates/": Case(LIST, lambda w: f"{R}/templates/"),
+    # Creating a template refers to nothing of ours; what it creates is the outsider's own.
+    "POST /api/v1/templates/": Case(
+        CREATE, lambda w: f"{R}/templates/", lambda w: {"slug": "theirs", "name": "Theirs"}
+    ),
+    "GET /api/v1/templates/{slug}/": Case(OBJECT, lambda w: f"{R}/templates/{w.template_slug}/"),
+    "GET /api/v1/templates/{slug}/diff/": Case(
+        OBJECT, lambda w: f"{R}/templates/{w.template_slug}/diff/?from=1&to=1"
+    ),
+    "PUT /api/v1/templates/{slug}/draft/": Case(
+        OBJECT,
+        lambda w: f"{R}/templates/{w.template_slug}/draft/",
+        lambda w: {"dataset": w.template_version.dataset},
+    ),
+    "DELETE /api/v1/templates/{slug}/draft/": Case(
+        OBJECT, lambda w: f"{R}/templates/{w.template_slug}/draft/"
+    ),
+    "GET /api/v1/templates/{slug}/versions/": Case(
+        OBJECT, lambda w: f"{R}/templates/{w.template_slug}/versions/"
+    ),
+    "GET /api/v1/templates/{slug}/versions/{number}/": Case(
+        OBJECT, lambda w: f"{R}/templates/{w.template_slug}/versions/1/"
+    ),
+    "POST /api/v1/templates/{slug}/versions/{number}/new-draft/": Case(
+        OBJECT, lambda w: f"{R}/templates/{w.template_slug}/versions/1/new-draft/"
+    ),
+    "POST /api/v1/templates/{slug}/versions/{number}/publish/": Case(
+        OBJECT, lambda w: f"{R}/templates/{w.template_slug}/versions/1/publish/"
+    ),
+    "POST /api/v1/templates/{slug}/versions/{number}/validate/": Case(
+        OBJECT,
+        lambda w: f"{R}/templates/{w.template_slug}/versions/1/validate/",
+        lambda w: {"values": {}},
+    ),
+    "POST /api/v1/templates/preview": Case(
+        OBJECT,
+        lambda w: f"{R}/templates/preview",
+        lambda w: {"template_version": w.template_version.pk, "format": "html"},
+    ),
+    "GET /api/v1/workflows": Case(LIST, lambda w: f"{R}/workflows"),
+    # Creating a workflow on our template version must be refused.
+    "POST /api/v1/workflows": Case(
+        REFERS,
+        lambda w: f"{R}/workflows",
+        lambda w: {
+            "slug": "theirs",
+            "name": "Theirs",
+            "case_type": "breast-resection",
+            "template_version": w.template_version.pk,
+        },
+    ),
+    "GET /api/v1/workflows/{slug}": Case(OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}"),
+    "GET /api/v1/workflows/{slug}/diff": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/diff?from=1&to=1"
+    ),
+    "PUT /api/v1/workflows/{slug}/draft": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/draft", lambda w: {"graph": _graph(w)}
+    ),
+    "GET /api/v1/workflows/{slug}/export": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/export"
+    ),
+    "POST /api/v1/workflows/{slug}/nodes/{node_id}/run": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/nodes/ki67/run", lambda w: {}
+    ),
+    "POST /api/v1/workflows/{slug}/publish": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/publish", lambda w: {}
+    ),
+    "POST /api/v1/workflows/{slug}/rollback": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/rollback", lambda w: {"version": 1}
+    ),
+    "POST /api/v1/workflows/{slug}/test-run": Case(
+        OBJECT,
+        lambda w: f"{R}/workflows/{w.workflow_slug}/test-run",
+        lambda w: {"case": w.draft.case_id},
+    ),
+    "POST /api/v1/workflows/{slug}/validate": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/validate", lambda w: {}
+    ),
+    "GET /api/v1/workflows/{slug}/versions": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/versions"
+    ),
+    "GET /api/v1/workflows/{slug}/versions/{number}": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/versions/1"
+    ),
+    # Importing a workflow file that names our template must not bind to it.
+    "POST /api/v1/workflows/import": Case(
+        REFERS,
+        lambda w: f"{R}/workflows/import",
+        lambda w: {
+            "schema_version": 1,
+            "workflow": {"slug": "theirs", "name": "Theirs", "case_type": "x"},
+            "template": {"slug": w.template_slug, "version": 1},
+            "graph": _graph(w),
+        },
+    ),
+}
+
+
+def schema_operations() -> list[str]:
+    schema = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
+    return sorted(
+        f"{method.upper()} {path}"
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in ("get", "post", "put", "patch", "delete")
+    )
+
+
+def test_every_operation_in_the_schema_has_a_scoping_case() -> None:
+    missing = [op for op in schema_operations() if op not in OPERATIONS]
+    stale = [op for op in OPERATIONS if op not in schema_operations()]
+    assert missing == [], f"operations without a scoping case in OPERATIONS: {missing}"
+    assert stale == [], f"OPERATIONS rows for operations that no longer exist: {stale}"
+
+
+@pytest.fixture
+def world(db: None, pathologist: User) -> World:
+    demo = load_demo_data(PASSWORD, "http://127.0.0.1:9")
+    pathologist.refresh_from_db()  # the demo data set its password again (a new session hash)
+    # A record number of its own (the bundled sample documents carry the demo one).
+    draft = parked_draft(demo, "S26-30001", mrn="MRN-30001")
+    to_sign = parked_draft(demo, "S26-30002")
+    signed = logged_in(pathologist).post(
+        f"/api/v1/review/reports/{to_sign.pk}/sign",
+        {"password": PASSWORD},
+        content_type="application/json",
+    )
+    template_version = demo.workflow_version.template_version
+    return World(
+        demo=demo,
+        draft=draft,
+        signed=Report.objects.get(pk=signed.json()["report_id"]),
+        template_slug=template_version.template.slug,
+        template_version=template_version,
+        workflow_slug=demo.workflow_version.workflow.slug,
+        accession="S26-30001",
+        mrn=draft.case.patient_mrn,
+    )
+
+
+@pytest.fixture(params=["pathologist", "admin"])
+def outsider(request: pytest.FixtureRequest, other_department_pathologist: User) -> User:
+    if request.param == "pathologist":
+        return other_department_pathologist
+    department = other_department_pathologist.department
+    return UserFactory.create(username="outsider-admin", department=department, role=Role.ADMIN)
+
+
+def call(client: Client, method: str, url: str, body: Any) -> Any:
+    send = getattr(client, method.lower())
+    if body is None:
+        return send(url)
+    return send(url, json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.parametrize("operation", sorted(OPERATIONS))
+def test_another_department_gets_403_or_404_and_lists_leak_nothing(
+    operation: str, world: World, outsider: User
+) -> None:
+    case = OPERATIONS[operation]
+    method = operation.split()[0]
+    before = {
+        "reports": Report.objects.filter(case__department=world.demo.department).count(),
+        "templates": TemplateVersion.objects.filter(
+            template__department=world.demo.department
+        ).count(),
+    }
+
+    url, body = case.url(world), case.body(world)
+    response = call(logged_in(outsider), method, url, body)
+
+    content = b"" if response.streaming else response.content
+    text = content.decode(errors="replace")
+    if case.kind == OBJECT:
+        assert response.status_code in (403, 404), (operation, response.status_code, text[:300])
+    elif case.kind == REFERS:
+        assert response.status_code in (400, 403, 404), (operation, text[:300])
+    else:
+        assert response.status_code < 500, (operation, text[:300])
+    # An error may echo what the outsider sent; anything else of ours is a leak.
+    sent = url + json.dumps(body)
+    leaked = [m for m in world.markers() if m in text and m not in sent]
+    assert leaked == [], f"{operation} showed {leaked} to another department"
+    after = {
+        "reports": Report.objects.filter(case__department=world.demo.department).count(),
+        "templates": TemplateVersion.objects.filter(
+            template__department=world.demo.department
+        ).count(),
+    }
+    assert after == before, f"{operation} changed another department's objects"
+
+
+def test_the_owning_department_does_see_the_objects_the_outsider_could_not(
+    world: World, pathologist: User
+) -> None:
+    """The other half: the same requests by our pathologist find the objects (so a 404 above
+    is the department rule, not a broken URL)."""
+    client = logged_in(pathologist)
+    for operation in ("GET /api/v1/review/reports/{id}", "GET /api/v1/runs/{id}/"):
+        assert client.get(OPERATIONS[operation].url(world)).status_code == 200
+    queue = client.get(OPERATIONS["GET /api/v1/review/queue"].url(world)).json()
+    assert world.accession in [item["accession"] for item in queue]
+    found = client.get(OPERATIONS["GET /api/v1/portal/search"].url(world)).json()
+    assert [c["accession"] for c in found] == [world.accession]
