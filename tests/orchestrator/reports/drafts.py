@@ -4,13 +4,16 @@ model's values (with their provenance)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.test import Client
 
 from orchestrator.accounts.models import Department, User
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DemoData
+from orchestrator.demo_data import DEMO_DIR, DemoData
+from orchestrator.designs.models import WorkflowVersion
+from orchestrator.designs.services import import_workflow
 from orchestrator.reports.models import Report
 from orchestrator.reports.services import create_draft_report
 from orchestrator.runs.models import NodeRun, Run, RunStatus
@@ -85,3 +88,28 @@ def logged_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def signout_workflow(demo: DemoData) -> WorkflowVersion:
+    """The demo graph with a review node after its render node: a run renders the AI draft,
+    then parks until a pathologist signs it out."""
+    graph = json.loads((DEMO_DIR / "workflows" / "breast-fna-ihc.json").read_text())
+    graph["nodes"].append(
+        {"id": "signout", "type": "review", "type_version": 1, "config": {"title": "Sign-out"}}
+    )
+    graph["edges"].append(
+        {
+            "id": "e-review",
+            "source": "report",
+            "source_port": "report",
+            "target": "signout",
+            "target_port": "in",
+        }
+    )
+    return import_workflow(
+        demo.department,
+        graph,
+        demo.workflow_version.template_version,
+        slug="breast-signout",
+        case_type="breast-resection",
+    )
