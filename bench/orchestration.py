@@ -216,7 +216,7 @@ def measure(repeats: int, var_dir: Path) -> dict[str, float]:
                 slug="parallel-bench",
                 case_type="breast-resection",
             )
-            document = json.loads((DEMO_DIR / "cases" / "breast-malignant.json").read_text())
+            document = json.loads((DEMO_DIR / "cases" / "breast-resection.json").read_text())
             case = create_case(data.department, document)
             worker = devstack.start_worker(logs, concurrency=1)
 

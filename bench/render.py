@@ -91,7 +91,7 @@ def case_renders() -> tuple[Callable[..., Any], Callable[..., Any]]:
     library = REPO / "templates" / "breast-carcinoma"
     template_version = TemplateVersion(dataset=json.loads((library / "dataset.json").read_text()))
     dataset = parse_dataset(template_version.dataset)
-    case = json.loads((REPO / "demo" / "cases" / "breast-malignant.json").read_text())
+    case = json.loads((REPO / "demo" / "cases" / "breast-resection.json").read_text())
     values = json.loads((library / "sample_findings.json").read_text())
     source = [
         {
@@ -102,7 +102,7 @@ def case_renders() -> tuple[Callable[..., Any], Callable[..., Any]]:
             "run": "1",
         }
     ]
-    provenance = {"ki67_index": source, "fna_malignancy_probability": source}
+    provenance = {"ki67_index": source}
     from PIL import Image
 
     with Image.open(io.BytesIO(load_tile_png({"uri": "sample:immunohistochemistry"}))) as image:

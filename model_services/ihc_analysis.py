@@ -111,17 +111,47 @@ def segment_nuclei(hematoxylin_od: NDArray[np.float64], params: IHCParams) -> La
     return _filter_by_area(labels, params.min_nucleus_area, params.max_nucleus_area)
 
 
-def analyse_tile(rgb: NDArray[np.uint8], params: IHCParams | None = None) -> IHCResult:
-    """Count nuclei and DAB-positive nuclei in an ``(H, W, 3)`` uint8 RGB tile."""
+@dataclass(frozen=True)
+class Nucleus:
+    """One segmented nucleus: centroid in tile pixels (x right, y down), area, mean DAB OD."""
+
+    x: float
+    y: float
+    area: int
+    mean_dab_od: float
+    positive: bool
+
+
+def detect_nuclei(rgb: NDArray[np.uint8], params: IHCParams | None = None) -> list[Nucleus]:
+    """Every nucleus of an ``(H, W, 3)`` uint8 RGB tile with its position and DAB positivity;
+    :func:`analyse_tile` counts exactly these, so an overlay of them matches the counts."""
     params = params or IHCParams()
     hematoxylin_od, dab_od = stain_optical_densities(rgb)
     labels = segment_nuclei(hematoxylin_od, params)
     total = int(labels.max())
     if total == 0:
-        return IHCResult(positive_nuclei=0, total_nuclei=0)
-    mean_dab = np.asarray(ndimage.mean(dab_od, labels=labels, index=np.arange(1, total + 1)))
-    positive = int(np.count_nonzero(mean_dab > params.dab_positive_od))
-    return IHCResult(positive_nuclei=positive, total_nuclei=total)
+        return []
+    index = np.arange(1, total + 1)
+    mean_dab = np.asarray(ndimage.mean(dab_od, labels=labels, index=index))
+    centroids = ndimage.center_of_mass(np.ones(labels.shape), labels=labels, index=index)
+    areas = np.bincount(labels.ravel(), minlength=total + 1)[1:]
+    return [
+        Nucleus(
+            x=float(col),
+            y=float(row),
+            area=int(area),
+            mean_dab_od=float(dab),
+            positive=bool(dab > params.dab_positive_od),
+        )
+        for (row, col), area, dab in zip(centroids, areas, mean_dab, strict=True)
+    ]
+
+
+def analyse_tile(rgb: NDArray[np.uint8], params: IHCParams | None = None) -> IHCResult:
+    """Count nuclei and DAB-positive nuclei in an ``(H, W, 3)`` uint8 RGB tile."""
+    nuclei = detect_nuclei(rgb, params)
+    positive = sum(1 for nucleus in nuclei if nucleus.positive)
+    return IHCResult(positive_nuclei=positive, total_nuclei=len(nuclei))
 
 
 def _split_touching(mask: NDArray[np.bool_], min_separation: int) -> LabelImage:

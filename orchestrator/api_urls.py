@@ -3,6 +3,7 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
+from orchestrator.cases.slides_api import case_slides, slide_dzi, slide_overlay, slide_tile
 from orchestrator.designs.api import node_type_ports, node_types, sample_cases
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
@@ -60,6 +61,17 @@ urlpatterns = [
     # After the explicit workflows/<slug>/... run routes above.
     *workflow_urls,
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
+    # Whole-slide images as Deep Zoom: OpenSeadragon derives the tile URLs from the .dzi URL.
+    path("cases/<int:case>/slides", case_slides, name="case-slides"),
+    path("specimens/<int:specimen>/slides/<int:index>.dzi", slide_dzi, name="slide-dzi"),
+    path(
+        "specimens/<int:specimen>/slides/<int:index>_files/<int:level>/<int:col>_<int:row>.jpeg",
+        slide_tile,
+        name="slide-tile",
+    ),
+    path(
+        "specimens/<int:specimen>/slides/<int:index>/overlay", slide_overlay, name="slide-overlay"
+    ),
     path("reports/<int:pk>/recall", RecallView.as_view(), name="report-recall"),
     path("reports/<int:pk>/amend", AmendView.as_view(), name="report-amend"),
     path("review/queue", ReviewQueueView.as_view(), name="review-queue"),

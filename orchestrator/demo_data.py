@@ -1,22 +1,37 @@
-"""Demo data: a department, one user per role, the reference endpoints, the breast template and
-the demo workflow. Idempotent, so ``make demo`` can run any number of times."""
+"""Demo data: a department, one user per role, the reference endpoints, the two breast templates
+and their demo workflows. Idempotent, so ``make demo`` can run any number of times.
+
+Each model feeds the report it belongs to: the FNA classifier (``breast-fna``) the AI estimate of
+the breast FNA cytology report, the Ki-67 index (``ihc-dab``) the optional AI Ki-67 of the
+breast resection report. The workflow files in ``demo/workflows/`` are ordinary export files
+(``manage.py validate_workflow`` / ``import_workflow`` read them as they are)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
 from orchestrator.accounts.models import Department, Role, User
+from orchestrator.cases.slide_pyramid import DEMO_MODEL_REGION, ensure_demo_slide
 from orchestrator.catalog.models import ModelEndpoint, Protocol
-from orchestrator.designs.models import WorkflowVersion
+from orchestrator.designs.models import TemplateVersion, WorkflowVersion
 from orchestrator.designs.services import import_template_dir, import_workflow
+from orchestrator.designs.workflow_files import read_export
 
 DEMO_DIR = settings.BASE_DIR / "demo"
-DEMO_WORKFLOW_SLUG = "breast-fna-ihc"
+# The resection workflow is the demo's main one (``make demo`` runs its case); the FNA cytology
+# workflow is the second.
+DEMO_WORKFLOW_SLUG = "breast-resection-ki67"
 DEMO_CASE_TYPE = "breast-resection"
+DEMO_CASE = "breast-resection"
+FNA_WORKFLOW_SLUG = "breast-fna-cytology"
+FNA_CASE_TYPE = "breast-fna"
+FNA_CASE = "breast-fna-malignant"
 DEMO_USERS = (
     # username, role, display name, staff (may use the Django admin)
     ("admin", Role.ADMIN, "Department admin 科室管理员", True),
@@ -29,8 +44,30 @@ DEMO_USERS = (
 @dataclass(frozen=True)
 class DemoData:
     department: Department
-    workflow_version: WorkflowVersion
+    workflow_version: WorkflowVersion  # breast resection + AI Ki-67
+    fna_workflow_version: WorkflowVersion  # breast FNA cytology + AI malignancy estimate
     logins: list[tuple[str, str, str]]
+
+
+def workflow_file(slug: str) -> dict[str, Any]:
+    """A demo workflow export file (``{schema_version, workflow, template, graph}``)."""
+    document: dict[str, Any] = json.loads((DEMO_DIR / "workflows" / f"{slug}.json").read_text())
+    return document
+
+
+def _import_demo_workflow(
+    department: Department, slug: str, template_version: TemplateVersion
+) -> WorkflowVersion:
+    """The loader path with the template version just imported (the file names version 1,
+    which is what a fresh database gets)."""
+    exported = read_export(workflow_file(slug))
+    return import_workflow(
+        department,
+        exported.graph,
+        template_version,
+        slug=exported.slug,
+        case_type=exported.case_type,
+    )
 
 
 def ensure_endpoints(department: Department, base_url: str) -> None:
@@ -51,7 +88,29 @@ def ensure_endpoints(department: Department, base_url: str) -> None:
         )
 
 
+def with_demo_slide(document: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a demo case document whose first specimen references the demo whole-slide
+    image instead of the bundled sample tile: the viewer shows the slide, and the workflow's
+    map over tiles reads the slide's top-left region, which holds the sample tile's pixels."""
+    changed = copy.deepcopy(document)
+    specimen = changed["specimens"][0]
+    specimen["tiles"] = [
+        {
+            "uri": f"slide:{ensure_demo_slide()}",
+            "stain": tile.get("stain", "Ki-67 (DAB)"),
+            "region": list(DEMO_MODEL_REGION),
+            "level": 0,
+        }
+        if tile.get("uri") == "sample:immunohistochemistry"
+        else tile
+        for tile in specimen.get("tiles", [])
+    ]
+    return changed
+
+
 def load_demo_data(password: str, model_services_url: str) -> DemoData:
+    # Built outside the transaction: it writes a file, not rows, and takes a few seconds once.
+    ensure_demo_slide()
     with transaction.atomic():
         department, _ = Department.objects.update_or_create(
             code="pathology",
@@ -70,15 +129,12 @@ def load_demo_data(password: str, model_services_url: str) -> DemoData:
             user.save()
             logins.append((username, password, role.label))
         ensure_endpoints(department, model_services_url)
-        template_version = import_template_dir(
+        resection = import_template_dir(
             department, settings.REPORT_LIBRARY_DIR / "breast-carcinoma"
         )
-        document = json.loads((DEMO_DIR / "workflows" / f"{DEMO_WORKFLOW_SLUG}.json").read_text())
-        workflow_version = import_workflow(
-            department,
-            document,
-            template_version,
-            slug=DEMO_WORKFLOW_SLUG,
-            case_type=DEMO_CASE_TYPE,
+        cytology = import_template_dir(
+            department, settings.REPORT_LIBRARY_DIR / "breast-fna-cytology"
         )
-    return DemoData(department, workflow_version, logins)
+        workflow_version = _import_demo_workflow(department, DEMO_WORKFLOW_SLUG, resection)
+        fna_workflow_version = _import_demo_workflow(department, FNA_WORKFLOW_SLUG, cytology)
+    return DemoData(department, workflow_version, fna_workflow_version, logins)

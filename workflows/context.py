@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +22,12 @@ class Endpoint:
     max_response_bytes: int = 16 * 1024 * 1024
 
 
+# What the catalog says its model endpoints' outputs measure: endpoint slug → output name (as
+# read by ``nodes.<id>.result.<name>``) → any of marker, stain, unit. Validation compares it with
+# what the report element an output fills declares it measures.
+EndpointOutputs = Mapping[str, Mapping[str, Mapping[str, str]]]
+
+
 @dataclass(frozen=True)
 class ReportFigure:
     """A slide tile the case references, printed in the report with its caption."""
@@ -35,6 +41,8 @@ class RenderedReport:
     report_id: int
     sha256: str
     pages: int
+    # Model values left out because their element does not apply: element_id, value, reason.
+    dropped: tuple[dict[str, Any], ...] = ()
 
 
 class Services(Protocol):

@@ -135,6 +135,12 @@ def referenced_nodes(source: str) -> frozenset[str]:
 
 
 @lru_cache(maxsize=1024)
+def referenced_paths(source: str) -> frozenset[tuple[str, ...]]:
+    """Attribute chains an expression reads, e.g. ``("nodes", "ki67", "result", "index")``."""
+    return frozenset(tuple(chain) for chain in _walk_getattr_chains(_parse(source)))
+
+
+@lru_cache(maxsize=1024)
 def referenced_variables(source: str) -> frozenset[str]:
     """Top-level variables an expression reads (e.g. ``case``, ``nodes``)."""
     return frozenset(meta.find_undeclared_variables(_parse(source)))

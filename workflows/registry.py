@@ -90,6 +90,13 @@ class NodeType(ABC):
         required element of the template version must be filled on some path to a render."""
         return frozenset()
 
+    def guarded(self, config: dict[str, Any]) -> frozenset[str]:
+        """Of the elements this node fills, those it fills only when they apply to the case (a
+        person who sees the form, a value the lab entered, or what the admin declares guarded by
+        a condition upstream). Validation warns about every other filled element that has a
+        ``visible_if``: on a case where it does not apply, the report would refuse it."""
+        return frozenset()
+
     def input_ports(self, config: dict[str, Any]) -> tuple[Port, ...]:
         """The input ports a node with ``config`` has; types whose ports depend on their
         config override (the class attribute is what the palette shows)."""

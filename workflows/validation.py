@@ -7,10 +7,22 @@ apply only under a condition (``visible_if``) and that no path fills come back a
 not problems: the condition may never hold for the cases the workflow sees, and the reviewing
 pathologist fills what is left. A node filling an element the template does not have is a
 problem: the render would refuse the findings.
+
+Two warnings check conditions and meaning before a case fails:
+- ``unguarded_conditional_element``: a node fills an element that has a ``visible_if`` and does
+  not declare it guarded (``NodeType.guarded``: a transform's ``guarded`` list, what the lab
+  entered, a person's review fields). A deliberately simple heuristic: the graph cannot tell
+  whether an upstream condition tests the same thing as the element's ``visible_if``, so the
+  admin says so. On a case where the element does not apply the report refuses the value, or,
+  for a model's value, drops it.
+- ``measure_mismatch``: a transform fills an element from ``nodes.<model>.result.<name>`` of a
+  model call whose catalog endpoint declares that output to measure something else (marker,
+  stain or unit) than the element declares — a Ki-67 index filling a PD-L1 element.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,8 +31,10 @@ from typing import Any
 import networkx as nx
 
 import workflows.nodes  # noqa: F401  (registers the built-in node types)
-from workflows.datasets import Dataset, Element
+from workflows.context import EndpointOutputs
+from workflows.datasets import MEASURE_KEYS, Dataset, Element
 from workflows.errors import GraphInvalid, GraphProblem
+from workflows.expressions import referenced_paths
 from workflows.ports import PortType, is_assignable
 from workflows.registry import REGISTRY, NodeRegistry, NodeType, Port
 from workflows.spec import GraphSpec, NodeSpec, OnError, read_graph
@@ -54,6 +68,23 @@ class GraphCheck:
 def _label(element: Element) -> str:
     labels = [element.label.get(lang, "") for lang in ("en", "zh")]
     return " / ".join(label for label in labels if label) or element.id
+
+
+def _measures_text(measures: Mapping[str, str]) -> str:
+    return " ".join(measures[k] for k in MEASURE_KEYS if measures.get(k)) or "nothing declared"
+
+
+def _normal(text: str) -> str:
+    return re.sub(r"[\s\-_.]", "", text).casefold()  # "Ki-67" is "ki67", "PD-L1" is "pdl1"
+
+
+def measures_differ(declared: Mapping[str, str], output: Mapping[str, str]) -> bool:
+    """Whether two declarations disagree on a marker, stain or unit that both give."""
+    return any(
+        _normal(declared[k]) != _normal(output[k])
+        for k in MEASURE_KEYS
+        if isinstance(declared.get(k), str) and isinstance(output.get(k), str)
+    )
 
 
 class _Checker:
@@ -273,6 +304,75 @@ class _Checker:
                         )
                     )
 
+    # --- conditions and meaning -----------------------------------------------------------
+
+    def unguarded_conditional_fills(self, dataset: Dataset) -> None:
+        elements = {e.id: e for e in dataset.elements()}
+        for node_id, node in self.configured.items():
+            node_type = self.types[node_id]
+            unguarded = node_type.fills(node.config) - node_type.guarded(node.config)
+            for element_id in sorted(unguarded):
+                element = elements.get(element_id)
+                if element is None or not element.visible_if:
+                    continue
+                outcome = (
+                    "its value is dropped from the report"
+                    if element.model_sourced
+                    else "the report refuses it and the case fails"
+                )
+                self.warnings.append(
+                    ElementProblem(
+                        "unguarded_conditional_element",
+                        f"fills '{element_id}' ({_label(element)}), which applies only when "
+                        f"{element.visible_if}; on other cases {outcome}. Run this node behind a "
+                        "condition testing the same thing and list the element in 'guarded'",
+                        node_id=node_id,
+                        element_id=element_id,
+                    )
+                )
+
+    def _model_outputs(self, source: str, catalog: EndpointOutputs) -> list[tuple[str, str]]:
+        """(endpoint slug, output name) pairs an expression reads: ``nodes.<model call>.result.
+        <name>``, or a map node's ``nodes.<map>.results`` with a declared output name quoted in
+        the expression (``sum(attribute='positive_fraction')``) or read from an item."""
+        found: list[tuple[str, str]] = []
+        for path in sorted(referenced_paths(source)):
+            node = self.configured.get(path[1]) if len(path) > 2 and path[0] == "nodes" else None
+            if node is None:
+                continue
+            if path[2] == "result" and len(path) > 3:
+                endpoint = node.config.get("endpoint")
+                if isinstance(endpoint, str):
+                    found.append((endpoint, path[3]))
+            elif path[2] == "results" and isinstance(node.config.get("call"), dict):
+                endpoint = node.config["call"].get("endpoint")
+                for name in catalog.get(endpoint, {}) if isinstance(endpoint, str) else ():
+                    if name in path[3:] or f"'{name}'" in source or f'"{name}"' in source:
+                        found.append((str(endpoint), name))
+        return list(dict.fromkeys(found))
+
+    def mismatched_measures(self, dataset: Dataset, catalog: EndpointOutputs) -> None:
+        elements = {e.id: e for e in dataset.elements()}
+        for node_id, node in self.configured.items():
+            for where, source in self.types[node_id].expressions(node.config):
+                element = elements.get(where.removeprefix("mapping."))
+                if not where.startswith("mapping.") or element is None or not element.measures:
+                    continue
+                for found in self._model_outputs(source, catalog):
+                    output = catalog.get(found[0], {}).get(found[1])
+                    if not output or not measures_differ(element.measures, output):
+                        continue
+                    self.warnings.append(
+                        ElementProblem(
+                            "measure_mismatch",
+                            f"fills '{element.id}' ({_label(element)}), which measures "
+                            f"{_measures_text(element.measures)}, from output '{found[1]}' of "
+                            f"endpoint '{found[0]}', which measures {_measures_text(output)}",
+                            node_id=node_id,
+                            element_id=element.id,
+                        )
+                    )
+
 
 def check_graph(
     data: Any,
@@ -280,12 +380,14 @@ def check_graph(
     *,
     dataset: Dataset | None = None,
     extra_fills: Mapping[str, frozenset[str]] | None = None,
+    endpoint_outputs: EndpointOutputs | None = None,
 ) -> GraphCheck:
     """Every problem and warning of a graph document: structure, types, config, ports,
     topology and, given the template version's ``dataset``, the template-first contract.
 
     ``extra_fills`` adds, by node id, elements a node fills that its config alone does not
     tell: what a sub-workflow node's child graph fills, which only the caller can look up.
+    ``endpoint_outputs`` is what the catalog says its endpoints' outputs measure.
     """
     spec, problems = read_graph(data)
     if spec is None:
@@ -298,6 +400,8 @@ def check_graph(
     checker.topology()
     if dataset is not None:
         checker.template_contract(dataset)
+        checker.unguarded_conditional_fills(dataset)
+        checker.mismatched_measures(dataset, endpoint_outputs or {})
     return GraphCheck(spec, checker.problems, checker.warnings)
 
 

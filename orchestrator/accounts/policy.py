@@ -43,6 +43,7 @@ class Permission(StrEnum):
     PORTAL_SEARCH = "portal.search"  # find a patient's reports by accession or patient id
     AUDIT_READ = "audit.read"
     INTEGRATION_MANAGE = "integration.manage"  # message console, outbox, destinations
+    SLIDE_VIEW = "slide.view"  # whole-slide images and the AI overlay on them
 
 
 _ALL_STAFF = {Permission.RUN_READ, Permission.REPORT_READ_SIGNED}
@@ -51,6 +52,7 @@ _HANDLES_CASES = {
     Permission.RUN_ACT,
     Permission.REPORT_READ_DRAFT,
     Permission.PORTAL_SEARCH,
+    Permission.SLIDE_VIEW,
 }
 
 ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {

@@ -20,6 +20,10 @@ class AuditAction(StrEnum):
     CASE_CREATED = "case.created"
     CASE_LISTED = "case.listed"
     CASE_SEARCHED = "case.searched"
+    CASE_SLIDES_LISTED = "case.slides_listed"
+
+    # Whole-slide images (tiles and overlay cells of a viewed slide are not audited one by one)
+    SLIDE_VIEWED = "slide.viewed"
 
     # Report templates
     TEMPLATE_CREATED = "template.created"

@@ -1,7 +1,9 @@
 """Resolving the slide/tile references a case carries into PNG bytes for model calls.
 
 References are ``{"uri": "sample:immunohistochemistry"}`` (scikit-image's bundled IHC image,
-for demos and tests) or ``{"uri": "file:<relative path>"}`` below TILE_ROOT; nothing else.
+for demos and tests), ``{"uri": "file:<relative path>"}`` below TILE_ROOT, or a region of a
+whole-slide image ``{"uri": "slide:<name>", "region": [x, y, w, h], "level": 0}`` read with
+OpenSlide (see ``slides.py``); nothing else.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 
+from orchestrator.cases.slides import SlideError, region_png
 from workflows.errors import NodeError
 
 SAMPLE_TILES = ("immunohistochemistry",)
@@ -51,4 +54,12 @@ def load_tile_png(reference: dict[str, Any]) -> bytes:
         return _sample_png(rest)
     if scheme == "file" and rest:
         return _file_png(rest)
-    raise NodeError(f"tile reference {uri!r} is not sample:<name> or file:<path>", permanent=True)
+    if scheme == "slide" and rest:
+        try:
+            return region_png(reference)
+        except SlideError as exc:
+            raise NodeError(str(exc), permanent=True) from None
+    raise NodeError(
+        f"tile reference {uri!r} is not sample:<name>, file:<path> or slide:<name>",
+        permanent=True,
+    )

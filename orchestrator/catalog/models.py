@@ -4,7 +4,29 @@ its secret (by reference) signs each delivery instead of being sent."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
 from django.db import models
+
+MEASURE_KEYS = ("marker", "stain", "unit")
+
+
+def output_measures_problems(outputs: Any) -> list[str]:
+    """Every problem of an ``outputs`` declaration: ``{name: {marker, stain, unit}}``."""
+    if not isinstance(outputs, dict):
+        return ["outputs must map output names to what each measures"]
+    problems = []
+    for name, measures in outputs.items():
+        if not isinstance(measures, dict):
+            problems.append(f"output {name!r}: must be an object with marker, stain and/or unit")
+            continue
+        for key, value in measures.items():
+            if key not in MEASURE_KEYS:
+                problems.append(f"output {name!r}: {key!r} is not one of marker, stain, unit")
+            elif not isinstance(value, str) or not value.strip():
+                problems.append(f"output {name!r}: {key} must be text")
+    return problems
 
 
 class Protocol(models.TextChoices):
@@ -30,6 +52,13 @@ class ModelEndpoint(models.Model):
     # A reference (environment variable name) to the credential, never the secret itself.
     secret_ref = models.CharField(max_length=100, blank=True)
     timeout_s = models.FloatField(default=30.0)
+    # What each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC",
+    # "unit": "%"}}: validation warns when an output fills a report element measuring another.
+    outputs = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='what each output measures: {"<output name>": {"marker", "stain", "unit"}}',
+    )
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -41,3 +70,8 @@ class ModelEndpoint(models.Model):
 
     def __str__(self) -> str:
         return f"{self.slug} ({self.get_protocol_display()})"
+
+    def clean(self) -> None:
+        super().clean()
+        if problems := output_measures_problems(self.outputs):
+            raise ValidationError({"outputs": problems})

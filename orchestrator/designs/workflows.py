@@ -33,12 +33,14 @@ from django.utils import timezone
 from orchestrator.accounts.models import Department, User
 from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
+from orchestrator.catalog.models import ModelEndpoint, output_measures_problems
 from orchestrator.designs.models import (
     TemplateVersion,
     VersionStatus,
     Workflow,
     WorkflowVersion,
 )
+from workflows.context import EndpointOutputs
 from workflows.datasets import DatasetInvalid, parse_dataset
 from workflows.errors import GraphProblem
 from workflows.registry import REGISTRY
@@ -260,11 +262,26 @@ def check_workflow_graph(
     extra_fills = None
     if dataset is not None:
         extra_fills = _sub_workflow_fills(department, document, frozenset({slug} if slug else ()))
-    check = check_graph(document, dataset=dataset, extra_fills=extra_fills)
+    check = check_graph(
+        document,
+        dataset=dataset,
+        extra_fills=extra_fills,
+        endpoint_outputs=endpoint_outputs(department) if dataset is not None else None,
+    )
     problems.extend(check.problems)
     if check.spec is not None:
         problems.extend(sub_workflow_problems(department, check.spec, slug))
     return Validation(problems, list(check.warnings))
+
+
+def endpoint_outputs(department: Department) -> EndpointOutputs:
+    """What the department's catalog endpoints declare their outputs measure."""
+    declared = ModelEndpoint.objects.filter(department=department).exclude(outputs={})
+    return {
+        slug: outputs
+        for slug, outputs in declared.values_list("slug", "outputs")
+        if not output_measures_problems(outputs)
+    }
 
 
 def check_version(version: WorkflowVersion) -> Validation:

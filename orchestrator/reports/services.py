@@ -33,9 +33,12 @@ from orchestrator.runs.models import Run
 from workflows.datasets import (
     SLUG_PATTERN,
     Dataset,
+    ai_section,
+    drop_inapplicable_model_values,
     findings_problems,
     parse_dataset,
     synoptic_sections,
+    with_derived,
 )
 
 
@@ -202,6 +205,10 @@ def build_report_context(
             "generated_at": timezone.localtime().strftime("%Y-%m-%d %H:%M"),
         },
         "sections": [asdict(section) for section in synoptic_sections(dataset, values, language)],
+        # Model-sourced values, printed apart from the pathologist's determinations.
+        "ai_block": asdict(ai)
+        if (ai := ai_section(dataset, values, language, provenance))
+        else None,
         "ai_marks": marks,
         "ai_sources": sources,
     }
@@ -215,13 +222,21 @@ def report_data(
     language: str,
     status: str,
 ) -> dict[str, Any]:
-    """The structured data embedded in the PDF as ``report-data.json``."""
+    """The structured data embedded in the PDF as ``report-data.json``: the values as printed,
+    so a derived element left empty carries its computed value (provenance kind ``derived``)."""
+    printed = with_derived(dataset, values)
+    rules = {r.element: r for r in dataset.rules if r.kind == "derived"}
+    derived = {
+        key: [{"kind": "derived", "rule": rules[key].id, "from": list(rules[key].elements)}]
+        for key in printed
+        if key not in values and key in rules
+    }
     return {
         "template": {"slug": dataset.slug, "version": template_version.number},
         "language": language,
         "status": str(status),
-        "values": values,
-        "provenance": provenance,
+        "values": printed,
+        "provenance": {**provenance, **derived} if derived else provenance,
     }
 
 
@@ -364,9 +379,13 @@ def create_draft_report(
     figures: Sequence[Figure] = (),
 ) -> tuple[Report, RenderedPdf]:
     """Validate ``values`` against the run's template version (a draft may be incomplete),
-    render it (with optional ``figures``, e.g. tiles) and store a new draft report version."""
+    render it (with optional ``figures``, e.g. tiles) and store a new draft report version.
+
+    A model's value for an element that does not apply to the case is dropped, never printed,
+    and kept with the reason in the report's provenance (``dropped_values`` reads it back)."""
     template_version = run.template_version
     dataset = parse_dataset(template_version.dataset)
+    values, provenance, _ = drop_inapplicable_model_values(dataset, values, provenance)
     problems = findings_problems(dataset, values, complete=False)
     if problems:
         raise FindingsRejected([str(p) for p in problems])

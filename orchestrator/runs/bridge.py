@@ -24,6 +24,7 @@ from orchestrator.reports.rendering import Figure, RenderedPdf
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import NodeRun, Run
 from workflows.context import Endpoint, RenderedReport, ReportFigure
+from workflows.datasets import dropped_values
 from workflows.errors import NodeError
 from workflows.executor import NodeResult
 
@@ -117,7 +118,12 @@ class DjangoServices:
             raise NodeError(
                 "the findings do not fit the template: " + "; ".join(exc.problems), permanent=True
             ) from None
-        return RenderedReport(report_id=report.pk, sha256=rendered.sha256, pages=rendered.pages)
+        return RenderedReport(
+            report_id=report.pk,
+            sha256=rendered.sha256,
+            pages=rendered.pages,
+            dropped=tuple(d.as_dict() for d in dropped_values(report.provenance)),
+        )
 
     async def load_workflow(self, slug: str, version: int | None) -> dict[str, Any]:
         return await sync_to_async(self._published_spec)(slug, version)

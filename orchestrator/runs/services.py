@@ -38,7 +38,7 @@ from orchestrator.runs.bridge import (
 )
 from orchestrator.runs.models import NodeRun, NodeRunStatus, Run, RunStatus
 from workflows.context import RunContext
-from workflows.datasets import findings_problems, parse_dataset
+from workflows.datasets import OVERRIDES, findings_problems, override_problems, parse_dataset
 from workflows.executor import RunControl, RunOutcome, execute_graph
 from workflows.http import new_client
 from workflows.nodes.review import decision_outputs, decision_problems
@@ -245,7 +245,12 @@ def _value_problems(run: Run, values: dict[str, Any]) -> list[str]:
     """Values a person entered that do not fit the run's template version."""
     dataset = parse_dataset(run.template_version.dataset)
     known = {e.id for e in dataset.elements()}
-    problems = [f"values: element '{k}' is not in the template" for k in values if k not in known]
+    problems = [
+        f"values: element '{k}' is not in the template"
+        for k in values
+        if k not in known and k != OVERRIDES
+    ]
+    problems.extend(f"values: {p}" for p in override_problems(dataset, values))
     for element in dataset.elements():
         if element.id in values:
             problems.extend(

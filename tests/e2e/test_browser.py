@@ -45,7 +45,7 @@ def test_a_pathologist_sees_runs_with_their_pdf_and_the_failed_endpoint(
     demo: DemoData, live_server: LiveServer
 ) -> None:
     good = start_run(
-        create_case(demo.department, case_document("breast-malignant")),
+        create_case(demo.department, case_document("breast-resection")),
         demo.workflow_version,
         enqueue=False,
     )
@@ -54,8 +54,8 @@ def test_a_pathologist_sees_runs_with_their_pdf_and_the_failed_endpoint(
         base_url=f"http://127.0.0.1:{devstack.free_port()}"
     )
     bad = start_run(
-        create_case(demo.department, case_document("breast-benign")),
-        demo.workflow_version,
+        create_case(demo.department, case_document("breast-fna-malignant")),
+        demo.fna_workflow_version,
         enqueue=False,
     )
     assert (execute_run(bad.pk) or bad).status == RunStatus.FAILED
@@ -96,7 +96,7 @@ def test_the_runs_page_sends_anonymous_visitors_to_sign_in(live_server: LiveServ
 def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned(
     demo: DemoData, live_server: LiveServer, broker_url: str
 ) -> None:
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-resection"))
     run = execute_run(start_run(case, demo.workflow_version, enqueue=False).pk)
     assert run is not None
     assert run.status == RunStatus.SUCCEEDED
@@ -108,14 +108,14 @@ def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned
         expect(page).to_have_url(f"{live_server.url}/app/runs/{run.pk}")
         expect(page.get_by_role("heading", name=f"Run {run.pk}")).to_be_visible()
         steps = page.get_by_test_id("detail-node")
-        expect(steps).to_have_count(8)
+        expect(steps).to_have_count(7)
         expect(steps.first).to_have_attribute("data-node-id", "case")
-        fna = page.locator("[data-testid=detail-node][data-node-id=fna]")
-        expect(fna).to_have_attribute("data-status", "succeeded")
-        outputs = fna.get_by_test_id("node-outputs")
+        ihc = page.locator("[data-testid=detail-node][data-node-id=ihc]")
+        expect(ihc).to_have_attribute("data-status", "succeeded")
+        outputs = ihc.get_by_test_id("node-outputs")
         expect(outputs.locator("pre")).not_to_be_visible()
         outputs.get_by_text("Outputs").click()
-        expect(outputs.locator("pre")).to_contain_text("predict_proba")
+        expect(outputs.locator("pre")).to_contain_text("total_nuclei")
         inputs = page.locator("[data-testid=detail-node][data-node-id=ki67]").get_by_test_id(
             "node-inputs"
         )
@@ -126,7 +126,7 @@ def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned
         page.get_by_role("button", name="Re-run from step Draft report (中文)").click()
         expect(page.get_by_role("heading", name=f"Run {run.pk + 1}")).to_be_visible()
         expect(page.get_by_text(f"Re-run of run {run.pk} from step report")).to_be_visible()
-        expect(page.locator("[data-testid=detail-node][data-node-id=fna]")).to_contain_text(
+        expect(page.locator("[data-testid=detail-node][data-node-id=ihc]")).to_contain_text(
             f"Reused from run {run.pk}"
         )
         expect(page.get_by_test_id("detail-live")).to_be_visible()

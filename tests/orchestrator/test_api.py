@@ -37,12 +37,12 @@ def make_run(demo_db: DemoData) -> Callable[..., Run]:
         n = next(counter)
         case = create_case(
             department or demo_db.department,
-            case_document("breast-malignant", accession=f"S26-9{n:04d}"),
+            case_document("breast-fna-malignant", accession=f"S26-9{n:04d}"),
         )
         run = Run.objects.create(
             case=case,
-            workflow_version=demo_db.workflow_version,
-            template_version=demo_db.workflow_version.template_version,
+            workflow_version=demo_db.fna_workflow_version,
+            template_version=demo_db.fna_workflow_version.template_version,
             status=RunStatus.FAILED,
             error="node 'fna' failed: boom",
         )
@@ -59,7 +59,7 @@ def make_run(demo_db: DemoData) -> Callable[..., Run]:
                 run=run,
                 template_version=run.template_version,
                 status=ReportStatus.DRAFT,
-                data={"ki67_index": 12.5},
+                data={"fna_malignancy_probability": 12.5},
             )
             report.pdf.save("r.pdf", ContentFile(b"%PDF-1.7 test"), save=False)
             report.save()
@@ -96,12 +96,12 @@ def test_a_run_shows_its_failed_node_and_report_link(
 
     assert body["status"] == "failed"
     assert body["workflow"] == {
-        "slug": "breast-fna-ihc",
-        "name": "Breast FNA + Ki-67",
+        "slug": "breast-fna-cytology",
+        "name": "Breast FNA cytology + AI estimate",
         "version": 1,
     }
     node = body["node_runs"][0]
-    assert node["title"] == "FNA malignancy classifier"
+    assert node["title"] == "FNA malignancy classifier (AI)"
     assert node["error"] == "endpoint 'breast-fna': cannot connect"
     report = Report.objects.get(run=run)
     assert body["report"]["pdf_url"] == f"/api/v1/reports/{report.pk}/pdf"
@@ -251,17 +251,13 @@ def test_the_run_detail_shows_every_attempt_with_inputs_outputs_and_pinned_versi
     assert [n["node_id"] for n in body["nodes"]] == [
         "case",
         "fna",
-        "triage",
-        "ihc",
-        "ki67",
         "fields",
-        "merge",
         "report",
     ]
     attempts = [(a["node_id"], a["attempt"], a["status"]) for a in body["node_runs"]]
     assert attempts == [("case", 1, "succeeded"), ("fna", 1, "failed"), ("fna", 2, "failed")]
     second = body["node_runs"][2]
-    assert second["title"] == "FNA malignancy classifier"
+    assert second["title"] == "FNA malignancy classifier (AI)"
     assert second["inputs"] == {"in": {"n": 1}}
     assert second["error"] == "endpoint 'breast-fna': HTTP 503"
     assert second["duration_ms"] == 40
@@ -269,7 +265,7 @@ def test_the_run_detail_shows_every_attempt_with_inputs_outputs_and_pinned_versi
     assert second["finished_at"]
     assert body["node_runs"][0]["outputs"] == {"case": {"accession": "S26-90001"}}
     assert body["workflow"]["version_id"] == detailed_run.workflow_version_id
-    assert body["template"]["slug"] == "breast-carcinoma"
+    assert body["template"]["slug"] == "breast-fna-cytology"
     assert body["template"]["version_id"] == detailed_run.template_version_id
     assert body["permissions"] == {"act": True, "see_io": True}
     event = AuditEvent.objects.get(action="run.viewed")
@@ -354,7 +350,7 @@ def test_the_run_list_filters_by_status_workflow_accession_and_test_flag(
     assert ids("is_test=true") == [test.pk]
     assert ids("is_test=false") == [succeeded.pk, failed.pk]
     assert ids(f"accession={failed.case.accession}") == [failed.pk]
-    assert ids("workflow=breast-fna-ihc&status=failed") == [test.pk, failed.pk]
+    assert ids("workflow=breast-fna-cytology&status=failed") == [test.pk, failed.pk]
     assert ids("workflow=no-such-workflow") == []
     assert client.get("/api/v1/runs/?is_test=maybe").status_code == 400
 
@@ -406,7 +402,12 @@ def test_a_review_decision_resumes_a_parked_run(
         status="waiting",
         outputs={
             "waiting": review_request(
-                {"title": "Check", "fields": ["ki67_index"], "decisions": ["approve"]}, {}
+                {
+                    "title": "Check",
+                    "fields": ["fna_malignancy_probability"],
+                    "decisions": ["approve"],
+                },
+                {},
             )
         },
     )
@@ -419,7 +420,7 @@ def test_a_review_decision_resumes_a_parked_run(
     )
     right = client.post(
         f"/api/v1/runs/{run.pk}/review",
-        {"node_id": "check", "decision": "approve", "values": {"ki67_index": 20}},
+        {"node_id": "check", "decision": "approve", "values": {"fna_malignancy_probability": 20}},
         content_type="application/json",
     )
 
@@ -429,7 +430,7 @@ def test_a_review_decision_resumes_a_parked_run(
     assert right.json()["status"] == "queued"
     review = NodeRun.objects.get(run=run, node_id="check")
     assert review.status == "succeeded"
-    assert review.outputs["decision"]["values"] == {"ki67_index": 20}
+    assert review.outputs["decision"]["values"] == {"fna_malignancy_probability": 20}
 
 
 def test_a_rerun_reuses_the_checkpoints_upstream_of_the_chosen_node(
@@ -445,7 +446,7 @@ def test_a_rerun_reuses_the_checkpoints_upstream_of_the_chosen_node(
             status="succeeded",
             outputs={"seen": node_id},
         )
-    NodeRun.objects.create(run=run, node_id="triage", node_type="switch", status="failed")
+    NodeRun.objects.create(run=run, node_id="fields", node_type="transform", status="failed")
     # A node of a sub-workflow run inside 'fna' goes with it.
     NodeRun.objects.create(run=run, node_id="fna/inner", node_type="transform", status="succeeded")
     client = logged_in(pathologist)
@@ -466,15 +467,11 @@ def test_a_rerun_reuses_the_checkpoints_upstream_of_the_chosen_node(
     assert reused == {
         "case": True,
         "fna": False,
-        "triage": False,
-        "ihc": False,
-        "ki67": False,
         "fields": False,
-        "merge": False,
         "report": False,
     }
     assert unknown.status_code == 400
-    assert "node 'nope' is not in breast-fna-ihc v1" in unknown.json()["detail"]
+    assert "node 'nope' is not in breast-fna-cytology v1" in unknown.json()["detail"]
 
 
 def test_progress_returns_only_what_changed_since_the_cursor(

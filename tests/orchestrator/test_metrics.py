@@ -35,8 +35,8 @@ def scrape(client: Client, **extra: str) -> dict[tuple[str, tuple[tuple[str, str
 def test_it_counts_runs_by_status_and_times_nodes_and_renders(
     demo: DemoData, celery_worker: devstack.ManagedProcess
 ) -> None:
-    case = create_case(demo.department, case_document("breast-malignant"))
-    run = wait_for_run(start_run(case, demo.workflow_version).pk)
+    case = create_case(demo.department, case_document("breast-fna-malignant"))
+    run = wait_for_run(start_run(case, demo.fna_workflow_version).pk)
     assert run.status == RunStatus.SUCCEEDED, run.error
 
     metrics = scrape(Client())
@@ -58,7 +58,7 @@ def test_it_counts_runs_by_status_and_times_nodes_and_renders(
 
 
 def test_it_reports_the_age_of_the_oldest_queued_run(demo: DemoData) -> None:
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-resection"))
     run = Run.objects.create(
         case=case,
         workflow_version=demo.workflow_version,

@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
 
 def run_case(
-    env: dict[str, str], case: Path, out: Path, workflow: str = "breast-fna-ihc"
+    env: dict[str, str], case: Path, out: Path, workflow: str = "breast-resection-ki67"
 ) -> subprocess.CompletedProcess[str]:
     command = ["run_case", "--workflow", workflow, "--case", str(case), "--out", str(out)]
     return manage(env, *command, timeout=180)
@@ -32,7 +32,7 @@ def test_it_writes_the_report_pdf_with_the_model_values(
     demo: DemoData, process_env: dict[str, str], tmp_path: Path
 ) -> None:
     out = tmp_path / "out" / "report.pdf"
-    case = write_case(tmp_path, case_document("breast-malignant"))
+    case = write_case(tmp_path, case_document("breast-resection"))
 
     result = run_case(process_env, case, out)
 
@@ -40,28 +40,28 @@ def test_it_writes_the_report_pdf_with_the_model_values(
     assert str(out) in result.stdout
     report = Report.objects.get()
     text = pdf_text(out)
-    assert f"{report.data['fna_malignancy_probability']:.1f}%" in text
-    assert f"{report.data['ki67_index']:.1f}%" in text
+    assert f"{report.data['ki67_index']:.1f}%" in text  # the AI Ki-67
+    assert report.data["ki67_percent"] == 30  # the pathologist's own
     assert out.read_bytes() == Path(report.pdf.path).read_bytes()
 
 
 def test_it_names_a_missing_workflow(
     demo: DemoData, process_env: dict[str, str], tmp_path: Path
 ) -> None:
-    case = write_case(tmp_path, case_document("breast-malignant"))
+    case = write_case(tmp_path, case_document("breast-resection"))
 
     result = run_case(process_env, case, tmp_path / "r.pdf", workflow="no-such-flow")
 
     assert result.returncode != 0
     assert "workflow 'no-such-flow' does not exist" in result.stderr
-    assert "breast-fna-ihc" in result.stderr  # lists the ones that do
+    assert "breast-resection-ki67" in result.stderr  # lists the ones that do
     assert not Run.objects.exists()
 
 
 def test_it_lists_every_problem_of_an_invalid_case_file(
     demo: DemoData, process_env: dict[str, str], tmp_path: Path
 ) -> None:
-    document = case_document("breast-malignant", accession="", specimens=[{"label": "A"}])
+    document = case_document("breast-resection", accession="", specimens=[{"label": "A"}])
     del document["patient"]["mrn"]
     case = write_case(tmp_path, document)
 
@@ -88,15 +88,15 @@ def test_it_says_when_the_case_file_is_not_json(
 def test_it_fails_naming_an_unreachable_endpoint_and_writes_no_pdf(
     demo: DemoData, process_env: dict[str, str], tmp_path: Path
 ) -> None:
-    ModelEndpoint.objects.filter(slug="breast-fna").update(
+    ModelEndpoint.objects.filter(slug="ihc-dab").update(
         base_url=f"http://127.0.0.1:{devstack.free_port()}"
     )
-    case = write_case(tmp_path, case_document("breast-malignant"))
+    case = write_case(tmp_path, case_document("breast-resection"))
 
     result = run_case(process_env, case, tmp_path / "r.pdf")
 
     assert result.returncode != 0
-    assert "endpoint 'breast-fna'" in result.stderr
+    assert "endpoint 'ihc-dab'" in result.stderr
     assert "cannot connect" in result.stderr
     assert Run.objects.get().status == RunStatus.FAILED
     assert not Report.objects.exists()

@@ -15,7 +15,8 @@ from tests.conftest import PASSWORD, manage, write_json
 from workflows.datasets import parse_dataset
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
-DEMO_GRAPH = DEMO_DIR / "workflows" / "breast-fna-ihc.json"
+DEMO_FILE = DEMO_DIR / "workflows" / "breast-resection-ki67.json"
+DEMO_FILES = sorted((DEMO_DIR / "workflows").glob("*.json"))
 
 
 @pytest.fixture
@@ -24,7 +25,7 @@ def demo_db(transactional_db: None) -> DemoData:
 
 
 def exported(env: dict[str, str], *args: str) -> dict[str, Any]:
-    result = manage(env, "export_workflow", "breast-fna-ihc", *args)
+    result = manage(env, "export_workflow", "breast-resection-ki67", *args)
     assert result.returncode == 0, result.stderr
     document: dict[str, Any] = json.loads(result.stdout)
     return document
@@ -35,17 +36,36 @@ def fields_node(document: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
-def test_a_valid_graph_file_says_valid_and_exits_0(process_env: dict[str, str]) -> None:
-    result = manage(process_env, "validate_workflow", str(DEMO_GRAPH))
+def test_a_valid_graph_file_says_valid_and_exits_0(
+    process_env: dict[str, str], tmp_path: Path
+) -> None:
+    graph = json.loads(DEMO_FILE.read_text())["graph"]
+
+    result = manage(process_env, "validate_workflow", str(write_json(tmp_path / "g.json", graph)))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "valid"
 
 
+@pytest.mark.parametrize("path", DEMO_FILES, ids=lambda p: p.name)
+def test_every_shipped_demo_workflow_file_validates_and_imports_as_written(
+    demo_db: DemoData, process_env: dict[str, str], path: Path
+) -> None:
+    """The files README names are export files that the CLI reads without any editing."""
+    checked = manage(process_env, "validate_workflow", str(path))
+    imported = manage(process_env, "import_workflow", str(path))
+
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    template = json.loads(path.read_text())["template"]["slug"]
+    assert checked.stdout.strip() == f"valid (template {template} v1 checked)"
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert "nothing imported" in imported.stdout + imported.stderr  # the demo loaded it already
+
+
 def test_it_prints_every_problem_one_per_line_and_exits_1(
     process_env: dict[str, str], tmp_path: Path
 ) -> None:
-    document = json.loads(DEMO_GRAPH.read_text())
+    document = json.loads(DEMO_FILE.read_text())["graph"]
     document["nodes"][-1]["config"]["language"] = "fr"
     document["edges"].append({"id": "e9", "source": "fields", "target": "nowhere"})
     document["edges"][1]["source_port"] = "results"
@@ -57,7 +77,7 @@ def test_it_prints_every_problem_one_per_line_and_exits_1(
     assert result.returncode == 1
     assert result.stdout.splitlines() == [
         "node 'report': config['language']: 'fr' is not one of ['zh', 'en']",
-        "edge 'e2', port 'results': node 'fna' has no output port 'results'",
+        "edge 'e2', port 'results': node 'triage' has no output port 'results'",
         "edge 'e9': target node 'nowhere' does not exist",
     ]
     assert "bad.json: 3 problem(s)" in result.stderr
@@ -68,9 +88,7 @@ def test_an_export_file_is_checked_against_the_template_it_names(
 ) -> None:
     document = exported(process_env)
     assert document["template"] == {"slug": "breast-carcinoma", "version": 1}
-    fields_node(document)["config"] = {
-        "mapping": {"fna_malignancy_probability": "nodes.fna.result.predict_proba[0][1] * 100"}
-    }
+    fields_node(document)["config"] = {"mapping": {"staging_edition": "'ajcc_8'"}}
 
     result = manage(
         process_env, "validate_workflow", str(write_json(tmp_path / "x.json", document))
@@ -81,7 +99,7 @@ def test_an_export_file_is_checked_against_the_template_it_names(
     unfilled = [
         e
         for e in dataset.elements()
-        if e.required and not e.visible_if and e.id != "fna_malignancy_probability"
+        if e.required and not e.visible_if and e.id != "staging_edition"
     ]
     problems = [line for line in result.stdout.splitlines() if not line.startswith("warning:")]
     assert problems == [
@@ -117,8 +135,8 @@ def test_import_publishes_a_complete_graph_and_refuses_an_incomplete_one(
     result = manage(process_env, "import_workflow", str(write_json(tmp_path / "ok.json", document)))
 
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.splitlines()[0] == "breast-fna-ihc v2 (published)"
-    workflow = Workflow.objects.get(slug="breast-fna-ihc")
+    assert result.stdout.splitlines()[0] == "breast-resection-ki67 v2 (published)"
+    workflow = Workflow.objects.get(slug="breast-resection-ki67")
     assert workflow.published_version() == workflow.versions.get(number=2)
     assert workflow.versions.get(number=2).spec == document["graph"]
 
@@ -134,9 +152,10 @@ def test_import_as_draft_saves_it_with_its_problems(
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[0] == "breast-fna-ihc v2 (draft)"
+    assert result.stdout.splitlines()[0] == "breast-resection-ki67 v2 (draft)"
     assert "problem: node 'report': required element 'procedure'" in result.stdout
-    assert Workflow.objects.get().versions.get(number=2).status == VersionStatus.DRAFT
+    workflow = Workflow.objects.get(slug="breast-resection-ki67")
+    assert workflow.versions.get(number=2).status == VersionStatus.DRAFT
 
 
 def test_import_names_a_template_that_does_not_exist(
@@ -155,4 +174,6 @@ def test_export_names_an_unknown_workflow(demo_db: DemoData, process_env: dict[s
     result = manage(process_env, "export_workflow", "no-such-flow")
 
     assert result.returncode == 1
-    assert "workflow 'no-such-flow' does not exist (known: breast-fna-ihc)" in result.stderr
+    assert "workflow 'no-such-flow' does not exist (known: " in result.stderr
+    assert "breast-fna-cytology" in result.stderr
+    assert "breast-resection-ki67" in result.stderr

@@ -18,7 +18,7 @@ from workflows.datasets import OVERRIDES, Dataset, Element, Rule, findings_probl
 from workflows.datasets.model import FieldProblem
 from workflows.expressions import referenced_variables
 
-MAX_CANDIDATES = 5000
+MAX_CANDIDATES = 20_000
 
 
 def _numbers(element: Element, value: Any) -> list[Any]:
@@ -57,7 +57,7 @@ def alternatives(element: Element, value: Any) -> list[Any]:
 def _changes(
     dataset: Dataset, sample: dict[str, Any], ids: tuple[str, ...]
 ) -> Iterator[dict[str, Any]]:
-    """One element changed, then two together."""
+    """One element changed, then two together (an absent one is given each of its answers)."""
     options = {
         i: alternatives(e, sample.get(i)) for i in ids if (e := dataset.element(i)) is not None
     }
@@ -69,8 +69,46 @@ def _changes(
             yield {**sample, a: va, b: vb}
 
 
+def _enablers(dataset: Dataset, ids: tuple[str, ...]) -> tuple[str, ...]:
+    """The elements the conditions of ``ids`` read, and those theirs read, nearest first."""
+    found: list[str] = []
+    queue = list(ids)
+    while queue:
+        element = dataset.element(queue.pop(0))
+        condition = element.visible_if if element else ""
+        for name in sorted(referenced_variables(condition)) if condition else ():
+            if name not in ids and name not in found:
+                found.append(name)
+                queue.append(name)
+    return tuple(found)
+
+
+def _filled(
+    dataset: Dataset, state: dict[str, Any], ids: tuple[str, ...], limit: int = 400
+) -> Iterator[dict[str, Any]]:
+    """``state`` with ``ids`` given each combination of their answers (the current one first)."""
+    options = []
+    for element_id in ids:
+        element = dataset.element(element_id)
+        current = [state[element_id]] if element_id in state else []
+        options.append(current + (alternatives(element, state.get(element_id)) if element else []))
+    for combo in itertools.islice(itertools.product(*options), limit):
+        yield {**state, **dict(zip(ids, combo, strict=True))}
+
+
+def _reachable(
+    dataset: Dataset, sample: dict[str, Any], ids: tuple[str, ...], enable: tuple[str, ...] = ()
+) -> Iterator[dict[str, Any]]:
+    """States where ``ids`` vary: small changes to the sample first, then, for elements the
+    sample leaves out because they do not apply (a TURBT has no node counts), the elements
+    their conditions read changed so that they do, with ``ids`` filled in."""
+    yield from _changes(dataset, sample, ids)
+    for state in _changes(dataset, sample, _enablers(dataset, (*ids, *enable))):
+        yield from _filled(dataset, state, ids)
+
+
 def _constraint(dataset: Dataset, rule: Rule, sample: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    yield from _changes(dataset, sample, rule.elements)
+    yield from _reachable(dataset, sample, rule.elements)
 
 
 def _derived(dataset: Dataset, rule: Rule, sample: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -78,23 +116,27 @@ def _derived(dataset: Dataset, rule: Rule, sample: dict[str, Any]) -> Iterator[d
     element = dataset.element(rule.element)
     if element is None:
         return
-    for value in alternatives(element, sample.get(rule.element)):
-        yield {**base, rule.element: value}
+    states = itertools.chain([base], _reachable(dataset, base, rule.elements, (rule.element,)))
+    for state in states:
+        for value in alternatives(element, state.get(rule.element)):
+            yield {**state, rule.element: value}
 
 
 def _exclusive(dataset: Dataset, rule: Rule, sample: dict[str, Any]) -> Iterator[dict[str, Any]]:
     element = dataset.element(rule.element)
     if element is None:
         return
-    chosen = sample.get(rule.element)
-    chosen = chosen if isinstance(chosen, list) else []
     codes = [a.code for a in element.answers]
-    for alone in rule.answers:
-        if alone in chosen:
-            for other in (c for c in codes if c not in chosen):
-                yield {**sample, rule.element: [*chosen, other]}
-        for other in (c for c in codes if c != alone):
-            yield {**sample, rule.element: [alone, other]}
+    enabled = _changes(dataset, sample, _enablers(dataset, (rule.element,)))
+    for state in itertools.chain([sample], enabled):
+        chosen = state.get(rule.element)
+        chosen = chosen if isinstance(chosen, list) else []
+        for alone in rule.answers:
+            if alone in chosen:
+                for other in (c for c in codes if c not in chosen):
+                    yield {**state, rule.element: [*chosen, other]}
+            for other in (c for c in codes if c != alone):
+                yield {**state, rule.element: [alone, other]}
 
 
 def _requires(dataset: Dataset, rule: Rule, sample: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -102,13 +144,13 @@ def _requires(dataset: Dataset, rule: Rule, sample: dict[str, Any]) -> Iterator[
         for element_id in rule.elements:
             if element_id in values:
                 yield {k: v for k, v in values.items() if k != element_id}
+        yield {k: v for k, v in values.items() if k not in rule.elements}
 
     yield from cleared(sample)
     # The sample may not meet the condition: change what it reads, then clear.
     read = tuple(sorted(referenced_variables(rule.when)))
-    for changed in _changes(dataset, sample, read):
+    for changed in _reachable(dataset, sample, read):
         yield from cleared(changed)
-        yield {k: v for k, v in changed.items() if k not in rule.elements}
 
 
 GENERATORS = {

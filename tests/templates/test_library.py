@@ -28,7 +28,9 @@ from orchestrator.reports.strings import REPORT_STRINGS
 from tests.templates.rule_mutations import rule_problems, violating_mutation
 from tests.workflows.datasets.support_rules import ruled_document, ruled_sample
 from workflows.datasets import (
+    AI_TITLE,
     LANGUAGES,
+    MODEL_SOURCES,
     Dataset,
     DatasetInvalid,
     display_value,
@@ -92,12 +94,13 @@ def sample(slug: str) -> dict[str, Any]:
 
 
 def ai_provenance(slug: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The AI-analysis answers marked as model output, as a workflow run would record them."""
+    """The model-sourced answers (and those of an AI-analysis section) marked as model output,
+    as a workflow run would record them."""
     ai_ids = {
         e["id"]
         for s in document(slug)["sections"]
-        if s.get("id") == AI_SECTION
         for e in s["elements"]
+        if s.get("id") == AI_SECTION or e.get("source") in MODEL_SOURCES
     }
     return {k: [MODEL_SOURCE] for k in values if k in ai_ids}
 
@@ -187,12 +190,13 @@ def test_the_report_prints_every_value_label_page_marker_and_signature_block(
     shown = visibility(parsed, values)
 
     # Each applicable element prints as a row: its label, then its answer (a dash while
-    # unanswered). Checking the pair catches a value printed under the wrong label too.
+    # unanswered). Checking the pair catches a value printed under the wrong label too. A
+    # model output nobody produced is left out (it is optional by definition).
     rows = {
         e.id: e.label[language]
         + (display_value(e, values[e.id], language) if e.id in values else "—")
         for e in parsed.elements()
-        if shown[e.id]
+        if shown[e.id] and (e.id in values or e.source != "model")
     }
     missing = {k: row for k, row in rows.items() if squeeze(row) not in flat}
     assert not missing, f"{slug} {language}: rows not printed as label then answer: {missing}"
@@ -222,6 +226,27 @@ def test_the_pdf_carries_the_report_data_as_its_json_attachment(slug: str, langu
         "values": values,
         "provenance": ai_provenance(slug, values),
     }
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("slug", SLUGS)
+def test_ai_sourced_values_print_only_in_their_labelled_block(slug: str, language: str) -> None:
+    flat = squeeze(rendered(slug, language)[0])
+    parsed, values = dataset(slug), sample(slug)
+    title = squeeze(AI_TITLE[language])
+    model_rows = [
+        squeeze(e.label[language] + display_value(e, values[e.id], language))
+        for e in parsed.elements()
+        if e.model_sourced and e.id in values and visibility(parsed, values)[e.id]
+    ]
+    if not model_rows:
+        assert title not in flat, f"{slug}: an AI block without model-sourced values"
+        return
+    assert flat.count(title) == 1, f"{slug} {language}: the AI block is printed once"
+    before, block = flat.split(title)
+    for row in model_rows:
+        assert row in block, f"{slug} {language}: {row} not in the AI block"
+        assert row not in before, f"{slug} {language}: {row} printed among the pathologist's rows"
 
 
 # --- cross-field rules: one test per rule ------------------------------------------------------

@@ -243,7 +243,12 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 
 def demo_case(name: str = "breast-malignant") -> dict[str, Any]:
-    case: dict[str, Any] = json.loads((ROOT / "demo" / "cases" / f"{name}.json").read_text())
+    """A case for the engine's own tests: FNA features and a Ki-67 tile on one specimen, as the
+    foundation graph (tests/data/breast-fna-ihc-foundation.json) reads them. The shipped demo
+    keeps the FNA and the resection as separate cases (demo/cases/)."""
+    case: dict[str, Any] = json.loads(
+        (ROOT / "tests" / "data" / "engine-cases" / f"{name}.json").read_text()
+    )
     return case
 
 
@@ -360,8 +365,10 @@ def demo_graph() -> dict[str, Any]:
     return document
 
 
-def shipped_demo_graph() -> dict[str, Any]:
+def shipped_demo_graph(slug: str = "breast-resection-ki67") -> dict[str, Any]:
+    """The graph of a shipped demo workflow file (an export file: the graph is one part)."""
     document: dict[str, Any] = json.loads(
-        (ROOT / "demo" / "workflows" / "breast-fna-ihc.json").read_text()
+        (ROOT / "demo" / "workflows" / f"{slug}.json").read_text()
     )
-    return document
+    graph: dict[str, Any] = document["graph"]
+    return graph

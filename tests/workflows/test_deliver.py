@@ -381,7 +381,7 @@ def test_a_run_delivers_its_rendered_pdf_signed_with_the_catalog_secret(
         demo.department, document, demo.workflow_version.template_version,
         slug="deliver-to-lis", case_type="breast-resection",
     )  # fmt: skip
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-resection"))
 
     run = start_run(case, version, enqueue=False)
     execute_run(run.pk)

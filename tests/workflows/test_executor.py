@@ -129,7 +129,7 @@ async def test_the_demo_graph_runs_from_case_to_draft_report(
     assert outcome.results["report"].outputs["report"]["report_id"] == 1
 
 
-async def test_the_shipped_demo_graph_fills_the_same_fields_from_a_map_over_tiles(
+async def test_the_shipped_resection_graph_fills_the_ai_ki67_from_a_map_over_tiles(
     context: RunContext,
     checkpoints: RecordingCheckpoints,
     model_server: ModelServer,
@@ -141,15 +141,38 @@ async def test_the_shipped_demo_graph_fills_the_same_fields_from_a_map_over_tile
 
     assert outcome.status == "succeeded", outcome.error
     assert statuses(outcome) == dict.fromkeys(
-        ["case", "fna", "triage", "ihc", "ki67", "fields", "merge", "report"], "succeeded"
+        ["case", "triage", "ihc", "ki67", "fields", "merge", "report"], "succeeded"
     )
-    assert outcome.results["triage"].outputs == {"malignant": True}
+    assert outcome.results["triage"].outputs == {"ki67_slide": True}
     [(findings, provenance, _)] = services.rendered
-    # ki67_index is the mean over the case's one tile.
-    assert {name: findings[name] for name in DEMO_FINDINGS} == DEMO_FINDINGS
+    # ki67_index is the mean over the case's one tile; the rest are the pathologist's.
+    assert (findings["ki67_index"], findings["procedure"]) == (28.5, "lumpectomy")
     assert provenance["ki67_index"] == KI67_PROVENANCE
+    assert "fna_malignancy_probability" not in findings  # the FNA belongs to its own report
     keys = {c.model: c.headers["idempotency-key"] for c in model_server.calls}
-    assert keys == {"breast-fna": "run-1:fna", "ihc-dab": "run-1:ihc:0"}
+    assert keys == {"ihc-dab": "run-1:ihc:0"}
+
+
+async def test_the_shipped_fna_graph_fills_the_ai_estimate_of_the_cytology_report(
+    context: RunContext,
+    checkpoints: RecordingCheckpoints,
+    model_server: ModelServer,
+    services: FakeServices,
+) -> None:
+    script_demo_models(model_server, malignant=0.93)
+    context.case["case_type"] = "breast-fna"
+
+    outcome = await run(
+        validate_graph(shipped_demo_graph("breast-fna-cytology")), context, checkpoints
+    )
+
+    assert outcome.status == "succeeded", outcome.error
+    assert statuses(outcome) == dict.fromkeys(["case", "fna", "fields", "report"], "succeeded")
+    [(findings, provenance, _)] = services.rendered
+    assert findings["fna_malignancy_probability"] == 93.0
+    assert provenance["fna_malignancy_probability"][0]["endpoint"] == "breast-fna"
+    assert "ki67_index" not in findings
+    assert [c.model for c in model_server.calls] == ["breast-fna"]
 
 
 async def test_it_sends_an_idempotency_key_per_run_and_node(

@@ -148,7 +148,7 @@ async def test_an_approved_review_resumes_into_the_approved_branch_with_the_pers
     [(findings, provenance, _)] = library.rendered
     assert findings == {"histologic_grade": "2"}
     assert provenance["histologic_grade"] == [
-        {"kind": "person", "user": 7, "at": "2026-11-27T08:00:00+00:00"}
+        {"kind": "person", "user": 7, "name": "Dr Li", "at": "2026-11-27T08:00:00+00:00"}
     ]
     # Nothing before the review ran again.
     assert {node for node, _ in checkpoints.started} == {"approved_report"}
@@ -186,6 +186,20 @@ def test_a_decision_is_checked_against_the_review_listing_every_problem() -> Non
         "unknown keys x",
     ]
     assert decision_problems(request, {"decision": "approve"}) == []
+
+
+def test_a_reviewer_may_keep_a_value_of_a_derived_field_with_a_reason() -> None:
+    request = {"kind": "review", "fields": ["histologic_grade"], "decisions": ["approve"]}
+    reason = {"reason": "mitoses counted in a second block"}
+    values = {"histologic_grade": "grade_3", "_overrides": {"histologic_grade": reason}}
+
+    assert decision_problems(request, {"decision": "approve", "values": values}) == []
+    assert decision_problems(
+        request, {"decision": "approve", "values": {"_overrides": {"ki67_index": reason}}}
+    ) == ["values: _overrides: element 'ki67_index' is not one this review asks for"]
+    outputs = decision_outputs({"decision": "approve", "values": values}, REVIEWER, "now")
+    assert outputs["findings"]["values"]["_overrides"] == {"histologic_grade": reason}
+    assert set(outputs["findings"]["provenance"]) == {"histologic_grade"}
 
 
 def test_the_fields_a_review_asks_for_count_as_filled_for_the_template() -> None:

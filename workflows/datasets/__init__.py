@@ -51,8 +51,11 @@ Synoptic view ("Element: response" rows, in dataset order):
 from workflows.datasets.definition import definition_problems, parse_dataset
 from workflows.datasets.findings import (
     Assessment,
+    Dropped,
     assess,
     decimal_places,
+    drop_inapplicable_model_values,
+    dropped_values,
     visibility,
 )
 from workflows.datasets.model import (
@@ -60,6 +63,7 @@ from workflows.datasets.model import (
     ELEMENT_TYPES,
     LANGUAGES,
     MAX_PRECISION,
+    MEASURE_KEYS,
     MODEL_SOURCES,
     NOT_APPLICABLE,
     OVERRIDES,
@@ -79,20 +83,24 @@ from workflows.datasets.model import (
     Section,
 )
 from workflows.datasets.problems import findings_problems
-from workflows.datasets.rules import override_reasons, with_derived
+from workflows.datasets.rules import override_problems, override_reasons, with_derived
 from workflows.datasets.synoptic import (
+    AI_TITLE,
     SynopticRow,
     SynopticSection,
+    ai_section,
     display_value,
     synoptic_sections,
     synoptic_text,
 )
 
 __all__ = [
+    "AI_TITLE",
     "DATASET_SCHEMA_VERSION",
     "ELEMENT_TYPES",
     "LANGUAGES",
     "MAX_PRECISION",
+    "MEASURE_KEYS",
     "MODEL_SOURCES",
     "NOT_APPLICABLE",
     "OVERRIDES",
@@ -106,6 +114,7 @@ __all__ = [
     "Assessment",
     "Dataset",
     "DatasetInvalid",
+    "Dropped",
     "Element",
     "ElementType",
     "FieldProblem",
@@ -113,11 +122,15 @@ __all__ = [
     "Section",
     "SynopticRow",
     "SynopticSection",
+    "ai_section",
     "assess",
     "decimal_places",
     "definition_problems",
     "display_value",
+    "drop_inapplicable_model_values",
+    "dropped_values",
     "findings_problems",
+    "override_problems",
     "override_reasons",
     "parse_dataset",
     "synoptic_sections",

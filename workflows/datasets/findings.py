@@ -114,3 +114,71 @@ def assess(dataset: Dataset, values: dict[str, Any]) -> Assessment:
 def visibility(dataset: Dataset, values: dict[str, Any]) -> dict[str, bool]:
     """Which elements apply. A condition over answers not given yet (or not valid) does not."""
     return {k: v is True for k, v in assess(dataset, values).applies.items()}
+
+
+@dataclass(frozen=True)
+class Dropped:
+    """A model's value left out of a report because its element does not apply to the case."""
+
+    element_id: str
+    value: Any
+    reason: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"element_id": self.element_id, "value": self.value, "reason": self.reason}
+
+
+def _from_models_only(sources: Any) -> bool:
+    return (
+        isinstance(sources, list)
+        and bool(sources)
+        and all(isinstance(s, dict) and s.get("kind") == "model" for s in sources)
+    )
+
+
+def drop_inapplicable_model_values(
+    dataset: Dataset, values: dict[str, Any], provenance: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any], list[Dropped]]:
+    """Leave out the values a model gave for elements that do not apply to this case.
+
+    A workflow whose model fills a conditional element (an AI PD-L1 score where PD-L1 was not
+    tested) must not fail the case, and the value must never print: it is dropped with the
+    reason, and its provenance becomes ``[{"kind": "dropped", "value", "reason", "sources"}]``
+    so the report keeps what was left out and why. A value is a model's when its element is
+    model-sourced or every recorded source of the value is a model; anything else a person or
+    the lab entered where it does not apply stays a problem for them to fix.
+    Returns the kept values, the provenance and what was dropped."""
+    applies = assess(dataset, values).applies
+    dropped: list[Dropped] = []
+    for element in dataset.elements():
+        if element.id not in values or applies[element.id] is not False:
+            continue
+        if element.model_sourced or _from_models_only(provenance.get(element.id)):
+            reason = f"does not apply here ({element.visible_if})"
+            dropped.append(Dropped(element.id, values[element.id], reason))
+    if not dropped:
+        return values, provenance, []
+    gone = {d.element_id: d for d in dropped}
+    kept = {k: v for k, v in values.items() if k not in gone}
+    marked = dict(provenance)
+    for element_id, item in gone.items():
+        marked[element_id] = [
+            {
+                "kind": "dropped",
+                "value": item.value,
+                "reason": item.reason,
+                "sources": provenance.get(element_id, []),
+            }
+        ]
+    return kept, marked, dropped
+
+
+def dropped_values(provenance: dict[str, Any]) -> list[Dropped]:
+    """What ``drop_inapplicable_model_values`` left out of a report, read back from its
+    provenance."""
+    found = []
+    for element_id, sources in provenance.items():
+        first = sources[0] if isinstance(sources, list) and sources else None
+        if isinstance(first, dict) and first.get("kind") == "dropped":
+            found.append(Dropped(element_id, first.get("value"), str(first.get("reason", ""))))
+    return found

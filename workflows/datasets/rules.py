@@ -19,6 +19,8 @@ that reads an element it does not wait for would see it missing and mean somethi
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections import Counter
 from typing import Any
@@ -32,6 +34,7 @@ from workflows.datasets.model import (
     Element,
     FieldProblem,
     Rule,
+    finite,
     labels,
     short,
 )
@@ -170,6 +173,9 @@ def parse_rules(raw: Any, known: dict[str, Element], problems: list[str]) -> tup
     for rule_id, count in Counter(r.id for r in rules).items():
         if count > 1 and rule_id:
             problems.append(f"rule {rule_id!r}: {count} rules share this id")
+    for rule in rules:
+        if rule.kind == "requires" and rule.when:
+            problems.extend(_unreachable_requirements(rule, known))
     targets = Counter(r.element for r in rules if r.kind == "derived" and r.element)
     for target, count in targets.items():
         if count > 1:
@@ -177,6 +183,49 @@ def parse_rules(raw: Any, known: dict[str, Element], problems: list[str]) -> tup
                 f"element {target!r} is the target of {count} derived rules; one value, one rule"
             )
     return tuple(rules)
+
+
+def _domain(element: Element | None) -> list[Any] | None:
+    if element is not None and element.type == "single_select":
+        return [a.code for a in element.answers]
+    if element is not None and element.type == "boolean":
+        return [True, False]
+    return None  # numbers, text, multi-selects: too many answers to try them all
+
+
+def _true(expression: str, variables: dict[str, Any]) -> bool:
+    try:
+        result = evaluate(expression, variables)
+    except ExpressionError:
+        return False
+    return bool(result) and not is_undefined(result)
+
+
+def _unreachable_requirements(rule: Rule, known: dict[str, Element]) -> list[str]:
+    """A requires rule asking for an element whose ``visible_if`` can never hold when the
+    rule's condition does, so no case could ever satisfy it. Decided by trying every answer
+    when both conditions read only single-selects and booleans (few enough combinations);
+    otherwise left to the check of filled data, which names it there."""
+    problems = []
+    for element_id in rule.elements:
+        element = known.get(element_id)
+        if element is None or not element.visible_if:
+            continue
+        names = sorted(referenced_variables(rule.when) | referenced_variables(element.visible_if))
+        domains = [_domain(known.get(name)) for name in names]
+        if any(d is None for d in domains) or math.prod(len(d or ()) for d in domains) > 4096:
+            continue
+        holding = [
+            dict(zip(names, combo, strict=True))
+            for combo in itertools.product(*(d or () for d in domains))
+            if _true(rule.when, dict(zip(names, combo, strict=True)))
+        ]
+        if holding and not any(_true(element.visible_if, answers) for answers in holding):
+            problems.append(
+                f"rule {rule.id!r}: requires {element_id!r} when {rule.when}, but "
+                f"{element_id!r} applies only when {element.visible_if}, which never holds then"
+            )
+    return problems
 
 
 # --- derived values -----------------------------------------------------------------------------
@@ -191,14 +240,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _computed(rule: Rule, valid: dict[str, Any]) -> tuple[Any, str]:
-    """The derived value (or None) and, when it cannot be computed, why."""
+def _computed(rule: Rule, valid: dict[str, Any], element: Element) -> tuple[Any, str]:
+    """The derived value (or None) and, when it cannot be computed, why. A number is rounded
+    to the target's precision (a ratio of 2.1666… is entered and printed as 2.17)."""
     try:
         result = evaluate(rule.value, {k: valid[k] for k in rule.elements})
     except ExpressionError as exc:
         return None, f"could not compute {rule.element!r}: {exc.reason}"
     if is_undefined(result) or result is None:
         return None, f"{rule.value!r} gives no value for {rule.element!r}"
+    if element.type == "number" and is_number(result) and finite(result):
+        rounded = round(result, element.precision)
+        return (int(rounded) if element.precision == 0 else rounded), ""
     return _plain(result), ""
 
 
@@ -224,7 +277,7 @@ def with_derived(dataset: Dataset, values: dict[str, Any]) -> dict[str, Any]:
                 continue
             if not all(k in judged.valid for k in rule.elements):
                 continue
-            value, _reason = _computed(rule, judged.valid)
+            value, _reason = _computed(rule, judged.valid, element)
             if value is not None and value_problem(element, value) is None:
                 filled[rule.element] = value
                 added = True
@@ -235,7 +288,7 @@ def with_derived(dataset: Dataset, values: dict[str, Any]) -> dict[str, Any]:
 
 def _same(element: Element, entered: Any, derived: Any) -> bool:
     if element.type == "number" and is_number(entered) and is_number(derived):
-        return bool(round(derived, element.precision) == entered)
+        return bool(derived == entered)  # both at the element's precision
     if element.type == "multi_select" and isinstance(entered, list) and isinstance(derived, list):
         return sorted(map(str, entered)) == sorted(map(str, derived))
     return bool(entered == derived)
@@ -305,7 +358,7 @@ def _derived(
     element = dataset.element(rule.element)
     if element is None or not rule.value or not all(k in judged.valid for k in rule.elements):
         return None
-    computed, reason = _computed(rule, judged.valid)
+    computed, reason = _computed(rule, judged.valid, element)
     if reason:
         return _violation(rule, reason)
     if problem := value_problem(element, computed):

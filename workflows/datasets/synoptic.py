@@ -1,8 +1,16 @@
-"""The synoptic view: "Element: response" rows in dataset order, and their plain text."""
+"""The synoptic view: "Element: response" rows in dataset order, and their plain text.
+
+Values of model-sourced elements (``source`` ``model`` or ``model_confirmed``) are never
+printed among the pathologist's determinations: they come after them in one labelled block
+("AI-derived values — not the pathologist's determination"), each row noting the model and
+version that produced it or, for a value a person accepted, "AI, verified by <name>" (before
+that, "AI, not yet verified"). An empty ``model`` element is left out of the block (a model
+output is optional); an empty ``model_confirmed`` one shows the dash like any other.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -12,6 +20,13 @@ from workflows.datasets.rules import with_derived
 from workflows.expressions import is_number
 
 _BOOLEAN = {"zh": ("是", "否"), "en": ("Yes", "No")}
+AI_SECTION_ID = "ai_derived"
+AI_TITLE = {
+    "zh": "AI 辅助分析结果（非病理医师判读）",
+    "en": "AI-derived values — not the pathologist's determination",
+}
+AI_VERIFIED = {"zh": "AI，经 {name} 复核", "en": "AI, verified by {name}"}
+AI_UNVERIFIED = {"zh": "AI，尚未复核", "en": "AI, not yet verified"}
 
 
 def display_value(element: Element, value: Any, language: str) -> str:
@@ -43,6 +58,8 @@ class SynopticRow:
     filled: bool
     # False for a "Not applicable" row (an element with "when_hidden": "not_applicable").
     applicable: bool = True
+    # Rows of the AI block: which model produced the value, or who verified it.
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,18 +96,82 @@ def synoptic_sections(
         rows = tuple(
             row
             for e in section.elements
-            if (row := _row(e, values, applies[e.id], language)) is not None
+            if not e.model_sourced and (row := _row(e, values, applies[e.id], language)) is not None
         )
         if rows:
             sections.append(SynopticSection(section.id, section.title[language], rows))
     return sections
 
 
-def synoptic_text(dataset: Dataset, values: dict[str, Any], language: str) -> str:
+def _person(sources: list[Any]) -> str | None:
+    """The name of the person who accepted a value, if a person did."""
+    for source in sources:
+        if isinstance(source, dict) and source.get("kind") == "person":
+            name = source.get("name") or source.get("username") or f"user {source.get('user')}"
+            return str(name)
+    return None
+
+
+def _models(sources: list[Any]) -> str:
+    names = [
+        " ".join(filter(None, [str(s.get("model_name", "")), str(s.get("model_version", ""))]))
+        for s in sources
+        if isinstance(s, dict) and s.get("kind") == "model"
+    ]
+    return "; ".join(dict.fromkeys(n for n in names if n))
+
+
+def ai_note(element: Element, provenance: dict[str, Any], language: str) -> str:
+    """How an AI row is marked: verified by whom, or not yet; and the model and version."""
+    sources = provenance.get(element.id)
+    sources = sources if isinstance(sources, list) else []
+    if (name := _person(sources)) is not None:
+        return AI_VERIFIED[language].format(name=name)
+    models = _models(sources)
+    if element.source == "model_confirmed":
+        return " · ".join(filter(None, [AI_UNVERIFIED[language], models]))
+    return models
+
+
+def ai_section(
+    dataset: Dataset,
+    values: dict[str, Any],
+    language: str,
+    provenance: dict[str, Any] | None = None,
+) -> SynopticSection | None:
+    """The labelled block of model-sourced values (None when there is none to print)."""
+    model_elements = [e for e in dataset.elements() if e.model_sourced]
+    if not model_elements:
+        return None
+    values = with_derived(dataset, values)
+    applies = assess(dataset, values).applies
+    rows = []
+    for element in model_elements:
+        if element.source == "model" and element.id not in values:
+            continue
+        row = _row(element, values, applies[element.id], language)
+        if row is not None:
+            note = ai_note(element, provenance or {}, language) if row.filled else ""
+            rows.append(replace(row, note=note))
+    return SynopticSection(AI_SECTION_ID, AI_TITLE[language], tuple(rows)) if rows else None
+
+
+def synoptic_text(
+    dataset: Dataset,
+    values: dict[str, Any],
+    language: str,
+    provenance: dict[str, Any] | None = None,
+) -> str:
     """The report's synoptic content as plain text, one "Label: response" line per row under its
-    section title: the expected rendered text a library template ships."""
+    section title, the AI block last: the expected rendered text a library template ships."""
     lines = [dataset.title[language]]
-    for section in synoptic_sections(dataset, values, language):
+    sections = synoptic_sections(dataset, values, language)
+    if (ai := ai_section(dataset, values, language, provenance)) is not None:
+        sections.append(ai)
+    for section in sections:
         lines.extend(["", section.title])
-        lines.extend(f"{row.label}: {row.response}" for row in section.rows)
+        lines.extend(
+            f"{row.label}: {row.response}" + (f" ({row.note})" if row.note else "")
+            for row in section.rows
+        )
     return "\n".join(lines) + "\n"

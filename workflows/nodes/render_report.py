@@ -1,5 +1,8 @@
 """Render the run's report template version, filled with findings, as a draft PDF.
 
+A model's value for an element that does not apply to the case is dropped by the host, never
+printed; the node's ``report`` output then lists it under ``dropped`` and ``warnings``.
+
 Optional ``figures`` print slide tiles the case references (e.g. the tile a Ki-67 model
 analysed) with a caption. A figure whose tile expression has no value for a case (a specimen
 without tiles) is left out: it illustrates the report, it is not one of its findings.
@@ -71,13 +74,20 @@ class RenderReport(NodeType):
         rendered = await context.services.render_report(
             values, provenance, config["language"], self._figures(context, config)
         )
-        return {
-            "report": {
-                "report_id": rendered.report_id,
-                "sha256": rendered.sha256,
-                "pages": rendered.pages,
-            }
+        report: dict[str, Any] = {
+            "report_id": rendered.report_id,
+            "sha256": rendered.sha256,
+            "pages": rendered.pages,
         }
+        if rendered.dropped:
+            # Shown in the run: a model filled an element that does not apply to this case.
+            report["dropped"] = [dict(d) for d in rendered.dropped]
+            report["warnings"] = [
+                f"{d['element_id']}: the model's value {d['value']!r} was dropped, not printed: "
+                f"it {d['reason']}"
+                for d in rendered.dropped
+            ]
+        return {"report": report}
 
     @staticmethod
     def _figures(context: RunContext, config: dict[str, Any]) -> list[ReportFigure]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from workflows.context import RunContext
+from workflows.datasets import OVERRIDES
 from workflows.errors import AwaitingPerson
 from workflows.ports import PortType
 from workflows.registry import NodeType, Port, register
@@ -62,8 +63,19 @@ def decision_problems(request: dict[str, Any], decision: Any) -> list[str]:
             f"values: element '{key}' is not one this review asks for "
             f"({', '.join(fields) or 'none'})"
             for key in values
-            if key not in fields
+            if key not in fields and key != OVERRIDES
         )
+        # A reviewer may keep their value of a derived field with a reason (``_overrides``),
+        # for the fields this review asks for.
+        overrides = values.get(OVERRIDES, {})
+        if not isinstance(overrides, dict):
+            problems.append(f'values: {OVERRIDES} must map element ids to {{"reason": text}}')
+        else:
+            problems.extend(
+                f"values: {OVERRIDES}: element '{key}' is not one this review asks for"
+                for key in overrides
+                if key not in fields
+            )
     if not isinstance(decision.get("comment", ""), str):
         problems.append("'comment' must be text")
     unknown = set(decision) - {"decision", "values", "comment"}
@@ -77,8 +89,15 @@ def decision_outputs(
 ) -> dict[str, Any]:
     """The review node's outputs once a person decided; ``decision`` was checked first."""
     values = dict(decision.get("values") or {})
-    source = {"kind": "person", "user": reviewer.get("id"), "at": decided_at}
-    findings = {"values": values, "provenance": {key: [source] for key in values}}
+    source = {
+        "kind": "person",
+        "user": reviewer.get("id"),
+        # The name prints in the report ("AI, verified by <name>") as it was when decided.
+        "name": reviewer.get("name") or reviewer.get("username", ""),
+        "at": decided_at,
+    }
+    provenance = {key: [source] for key in values if key != OVERRIDES}
+    findings = {"values": values, "provenance": provenance}
     # The decision port carries the person's findings too, so that e.g. a render node fed from
     # `approved` runs only on approval and shows who filled what.
     record = {
@@ -142,6 +161,10 @@ class Review(NodeType):
 
     def fills(self, config: dict[str, Any]) -> frozenset[str]:
         return frozenset(config.get("fields", []))
+
+    def guarded(self, config: dict[str, Any]) -> frozenset[str]:
+        """A person fills the fields, seeing which apply."""
+        return self.fills(config)
 
     async def run(
         self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]

@@ -57,6 +57,17 @@ class Transform(NodeType):
                 ),
                 "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
             },
+            "guarded": {
+                "type": "array",
+                "uniqueItems": True,
+                "title": "Fields filled only where they apply",
+                "description": (
+                    "mapped element ids with a visible_if that this node fills only on cases "
+                    "where the element applies (e.g. it runs behind a condition testing the "
+                    "same thing); validation warns about every other conditional element"
+                ),
+                "items": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$"},
+            },
             "mapping": {
                 "type": "object",
                 "minProperties": 1,
@@ -83,6 +94,21 @@ class Transform(NodeType):
     def fills(self, config: dict[str, Any]) -> frozenset[str]:
         """The mapping's keys, plus the ``base_fields`` the admin declares the base provides."""
         return frozenset(config.get("mapping", {})) | frozenset(config.get("base_fields", []))
+
+    def config_problems(self, config: dict[str, Any]) -> list[str]:
+        problems = super().config_problems(config)
+        if problems:
+            return problems
+        mapped = config["mapping"]
+        return [
+            f"config['guarded']: {element!r} is not a field of the mapping"
+            for element in config.get("guarded", [])
+            if element not in mapped
+        ]
+
+    def guarded(self, config: dict[str, Any]) -> frozenset[str]:
+        """What the admin declares guarded, and the fields the lab entered (``base_fields``)."""
+        return frozenset(config.get("guarded", [])) | frozenset(config.get("base_fields", []))
 
     async def run(
         self, context: RunContext, inputs: dict[str, Any], config: dict[str, Any]

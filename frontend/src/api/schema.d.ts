@@ -4,6 +4,26 @@
  */
 
 export interface paths {
+    "/api/v1/cases/{case}/slides": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The whole-slide images the case's specimens reference, with their Deep Zoom and overlay
+         *     URLs; audited.
+         */
+        get: operations["case_slides"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -362,6 +382,60 @@ export interface paths {
          *     data: no patient's).
          */
         get: operations["sample_cases_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/specimens/{specimen}/slides/{index}.dzi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The Deep Zoom descriptor of a specimen's slide (opened by OpenSeadragon); audited. */
+        get: operations["slide_dzi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/specimens/{specimen}/slides/{index}/overlay": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description DAB-positive and negative nuclei (the IHC analysis) inside a region of the slide;
+         *     every problem of a bad region is listed.
+         */
+        get: operations["slide_overlay"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/specimens/{specimen}/slides/{index}_files/{level}/{col}_{row}.jpeg": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description One Deep Zoom tile (254 px + 1 px overlap) as JPEG; a tile outside the pyramid is 404. */
+        get: operations["slide_tile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -809,6 +883,11 @@ export interface components {
             case: components["schemas"]["PortalCase"];
             versions: components["schemas"]["ReportVersion"][];
         };
+        CaseSlides: {
+            case: number;
+            accession: string;
+            slides: components["schemas"]["SlideSummary"][];
+        };
         ChangedNode: {
             id: string;
             fields: string[];
@@ -1046,6 +1125,40 @@ export interface components {
             changed: components["schemas"]["ChangedNode"][];
             moved: string[];
         };
+        NucleusFeature: {
+            type: components["schemas"]["NucleusFeatureTypeEnum"];
+            geometry: components["schemas"]["Point"];
+            properties: components["schemas"]["NucleusProperties"];
+        };
+        /**
+         * @description * `Feature` - Feature
+         * @enum {string}
+         */
+        NucleusFeatureTypeEnum: "Feature";
+        NucleusProperties: {
+            /** @description mean nuclear DAB OD above the threshold */
+            positive: boolean;
+            area_px: number;
+            /** Format: double */
+            mean_dab_od: number;
+        };
+        /** @description A GeoJSON FeatureCollection of nuclei, in level-0 slide pixels (y down). */
+        Overlay: {
+            type: components["schemas"]["OverlayTypeEnum"];
+            /** @description [x, y, w, h] */
+            region: number[];
+            method: string;
+            /** Format: double */
+            dab_positive_od: number;
+            positive_nuclei: number;
+            total_nuclei: number;
+            features: components["schemas"]["NucleusFeature"][];
+        };
+        /**
+         * @description * `FeatureCollection` - FeatureCollection
+         * @enum {string}
+         */
+        OverlayTypeEnum: "FeatureCollection";
         Override: {
             element: string;
             old_value: unknown;
@@ -1115,14 +1228,37 @@ export interface components {
             version_id: number;
             version_status: components["schemas"]["VersionStatusEnum"];
         };
+        Point: {
+            type: components["schemas"]["PointTypeEnum"];
+            /** @description [x, y] in level-0 slide pixels */
+            coordinates: number[];
+        };
+        /**
+         * @description * `Point` - Point
+         * @enum {string}
+         */
+        PointTypeEnum: "Point";
         PortShape: {
             name: string;
-            type: components["schemas"]["TypeEnum"];
+            type: components["schemas"]["PortShapeTypeEnum"];
             required: boolean;
             /** @description more than one edge may arrive at this input */
             multiple: boolean;
             title: string;
         };
+        /**
+         * @description * `any` - any
+         *     * `json` - json
+         *     * `number` - number
+         *     * `string` - string
+         *     * `boolean` - boolean
+         *     * `image` - image
+         *     * `case` - case
+         *     * `findings` - findings
+         *     * `report` - report
+         * @enum {string}
+         */
+        PortShapeTypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
         PortalCase: {
             case_id: number;
             accession: string;
@@ -1414,6 +1550,31 @@ export interface components {
             pdf_url: string;
             next_report_id: number | null;
         };
+        SlideOverlayProblems: {
+            problems: string[];
+        };
+        SlideProblem: {
+            detail: string;
+        };
+        SlideSummary: {
+            specimen: number;
+            specimen_label: string;
+            /** @description position of the reference in the specimen's tiles */
+            index: number;
+            name: string;
+            stain: string;
+            /** @description [x, y, w, h] in level-0 pixels that the workflow's models read, if any */
+            region: number[] | null;
+            width: number | null;
+            height: number | null;
+            /** Format: double */
+            microns_per_pixel: number | null;
+            dzi_url: string;
+            /** @description add ?x=&y=&width=&height= */
+            overlay_url: string;
+            /** @description why the slide cannot be shown */
+            error: string | null;
+        };
         TemplateChange: {
             to: string;
             from: string;
@@ -1463,19 +1624,6 @@ export interface components {
             case?: number;
             case_document?: unknown;
         };
-        /**
-         * @description * `any` - any
-         *     * `json` - json
-         *     * `number` - number
-         *     * `string` - string
-         *     * `boolean` - boolean
-         *     * `image` - image
-         *     * `case` - case
-         *     * `findings` - findings
-         *     * `report` - report
-         * @enum {string}
-         */
-        TypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
         Validate: {
             /** @description default: the saved draft */
             graph?: unknown;
@@ -1595,6 +1743,43 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    case_slides: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseSlides"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
     me_retrieve: {
         parameters: {
             query?: never;
@@ -2235,6 +2420,152 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SampleCase"][];
+                };
+            };
+        };
+    };
+    slide_dzi: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                index: number;
+                specimen: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/xml": string;
+                };
+            };
+            /** @description No response body */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
+    slide_overlay: {
+        parameters: {
+            query: {
+                height: number;
+                width: number;
+                /** @description left edge, level-0 pixels */
+                x: number;
+                /** @description top edge, level-0 pixels */
+                y: number;
+            };
+            header?: never;
+            path: {
+                index: number;
+                specimen: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Overlay"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideOverlayProblems"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
+    slide_tile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                col: number;
+                index: number;
+                level: number;
+                row: number;
+                specimen: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": string;
+                };
+            };
+            /** @description No response body */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlideProblem"];
                 };
             };
         };

@@ -14,7 +14,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from orchestrator import devstack
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DEMO_DIR, DemoData, load_demo_data
+from orchestrator.demo_data import (
+    DEMO_CASE,
+    DEMO_DIR,
+    FNA_CASE,
+    DemoData,
+    load_demo_data,
+    with_demo_slide,
+)
+from orchestrator.designs.models import WorkflowVersion
 from orchestrator.env import env_str
 from orchestrator.runs.models import Run, RunStatus
 from orchestrator.runs.services import start_run
@@ -59,8 +67,9 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         try:
             self._start(stack)
-            report_path = self._run_demo_case(data)
-            self._announce(data, report_path)
+            report_path = self._run_demo_case(data, DEMO_CASE, data.workflow_version)
+            fna_path = self._run_demo_case(data, FNA_CASE, data.fna_workflow_version)
+            self._announce(data, report_path, fna_path)
             while not stopping and not options["no_serve"]:
                 if dead := stack.dead():
                     raise CommandError(
@@ -88,12 +97,14 @@ class Command(BaseCommand):
         stack.add(devstack.start_worker(log_dir, concurrency=settings.WORKER_CONCURRENCY))
         stack.add(devstack.start_web(settings.WEB_PORT, log_dir))
 
-    def _run_demo_case(self, data: DemoData) -> str:
-        document = json.loads((DEMO_DIR / "cases" / "breast-malignant.json").read_text())
+    def _run_demo_case(self, data: DemoData, name: str, version: WorkflowVersion) -> str:
+        # The resection case's IHC tile is read from the demo whole-slide image (the viewer
+        # shows the slide); with_demo_slide leaves cases without that tile as they are.
+        document = with_demo_slide(json.loads((DEMO_DIR / "cases" / f"{name}.json").read_text()))
         case = Case.objects.filter(
             department=data.department, accession=document["accession"]
         ).first() or create_case(data.department, document, source="demo")
-        run = start_run(case, data.workflow_version)
+        run = start_run(case, version)
         self.stdout.write(f"Demo case {case.accession}: run {run.pk} queued for the worker…")
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -108,7 +119,7 @@ class Command(BaseCommand):
             raise CommandError("the demo run produced no report")
         return str(report.pdf.path)
 
-    def _announce(self, data: DemoData, report_path: str) -> None:
+    def _announce(self, data: DemoData, report_path: str, fna_path: str) -> None:
         url = f"http://127.0.0.1:{settings.WEB_PORT}/"
         lines = [
             "",
@@ -118,5 +129,10 @@ class Command(BaseCommand):
             "  Logins (user / password, role):",
         ]
         lines += [f"    {user} / {password}  ({role})" for user, password, role in data.logins]
-        lines += [f"  Demo report PDF: {report_path}", "", "Press Ctrl-C to stop."]
+        lines += [
+            f"  Demo report PDF: {report_path}",
+            f"  Demo FNA cytology report PDF: {fna_path}",
+            "",
+            "Press Ctrl-C to stop.",
+        ]
         self.stdout.write("\n".join(lines))

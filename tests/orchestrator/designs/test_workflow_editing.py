@@ -148,5 +148,11 @@ def test_a_workflow_is_created_from_a_template_slug_or_refused_naming_it(
 
 def test_the_test_bench_offers_the_sample_cases(pathologist: User) -> None:
     cases = logged_in(pathologist).get("/api/v1/sample-cases").json()
-    assert [c["name"] for c in cases] == ["breast-benign", "breast-malignant"]
-    assert cases[1]["document"]["case_type"] == "breast-resection"
+    assert [c["name"] for c in cases] == [
+        "breast-fna-benign",
+        "breast-fna-malignant",
+        "breast-resection-no-ki67-slide",  # files sorted by name: "-" before "."
+        "breast-resection",
+    ]
+    assert cases[1]["document"]["case_type"] == "breast-fna"
+    assert cases[3]["document"]["case_type"] == "breast-resection"

@@ -1,6 +1,6 @@
 """Drafts parked at a review node, as a run leaves them: a Run waiting for review, its review
-node waiting, and a draft report rendered by the real renderer from the case's findings and a
-model's values (with their provenance)."""
+node waiting, and a draft report rendered by the real renderer from the case's findings (a breast
+resection) and the AI Ki-67 index of the Ki-67 model (with its provenance)."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ from workflows.nodes.review import review_request
 def model_source(run: Run, confidence: float | None = None) -> list[dict[str, Any]]:
     source: dict[str, Any] = {
         "kind": "model",
-        "node": "fna",
-        "endpoint": "breast-fna",
-        "model_name": "breast-fna",
+        "node": "ihc",
+        "endpoint": "ihc-dab",
+        "model_name": "ihc-dab",
         "model_version": "1",
         "run": str(run.pk),
     }
@@ -40,7 +40,7 @@ def parked_draft(
     accession: str,
     *,
     department: Department | None = None,
-    probability: float = 87.5,
+    ai_ki67: float = 87.5,
     priority: str = "routine",
     missing: tuple[str, ...] = (),
     case_type: str = "breast-resection",
@@ -48,7 +48,7 @@ def parked_draft(
 ) -> Report:
     """A draft of ``accession`` whose run waits at its review node ``review``."""
     document = case_document(
-        "breast-malignant", accession=accession, priority=priority, case_type=case_type
+        "breast-resection", accession=accession, priority=priority, case_type=case_type
     )
     if mrn:
         document["patient"] = {**document["patient"], "mrn": mrn}
@@ -61,11 +61,11 @@ def parked_draft(
     )
     NodeRun.objects.create(
         run=run,
-        node_id="fna",
-        node_type="model_call",
+        node_id="ihc",
+        node_type="map",
         status="succeeded",
         final=True,
-        outputs={"result": {"predict_proba": [[1 - probability / 100, probability / 100]]}},
+        outputs={"results": [{"positive_fraction": ai_ki67 / 100}]},
     )
     request = review_request({"title": "Sign-out", "fields": []}, {})
     NodeRun.objects.create(
@@ -77,9 +77,9 @@ def parked_draft(
     )
     values = {k: v for k, v in case.findings.items() if k not in missing}
     provenance: dict[str, Any] = {k: [{"kind": "case", "run": str(run.pk)}] for k in values}
-    if "fna_malignancy_probability" not in missing:
-        values["fna_malignancy_probability"] = probability
-        provenance["fna_malignancy_probability"] = model_source(run, probability / 100)
+    if "ki67_index" not in missing:
+        values["ki67_index"] = ai_ki67
+        provenance["ki67_index"] = model_source(run, ai_ki67 / 100)
     report, _ = create_draft_report(run, values, provenance, "en")
     return report
 

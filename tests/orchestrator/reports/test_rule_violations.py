@@ -1,26 +1,36 @@
-"""Violated cross-field rules refuse a preview and a draft report, each rule named with its
-message in the report's language."""
+"""Violated cross-field rules refuse a preview, the draft a render node stores and sign-out, each
+rule named with its message (in the report's language for the preview)."""
 
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pytest
 from django.test import Client
 from pypdf import PdfReader
 
-from orchestrator.accounts.models import User
+from orchestrator.accounts.models import Role, User
+from orchestrator.cases.services import create_case
+from orchestrator.demo_data import DemoData
+from orchestrator.designs.templates import TemplateContent, create_template, publish_version
+from orchestrator.reports.lifecycle import SignOutBlocked, check_sign_out
+from orchestrator.reports.models import Report
+from orchestrator.reports.rendering import ATTACHMENT_NAME
+from orchestrator.reports.services import FindingsRejected, create_draft_report
+from orchestrator.runs.models import Run, RunStatus
 from tests.orchestrator.reports.conftest import text_of
 from tests.workflows.datasets.support_rules import (
     MESSAGES,
     VIOLATING,
+    ai_document,
+    ruled_case_document,
     ruled_document,
     ruled_sample,
 )
 
 URL = "/api/v1/templates/preview"
-pytestmark = pytest.mark.django_db
 
 
 def preview(user: User, values: dict[str, Any], language: str, output: str = "pdf") -> Any:
@@ -30,6 +40,7 @@ def preview(user: User, values: dict[str, Any], language: str, output: str = "pd
     return client.post(URL, body, content_type="application/json")
 
 
+@pytest.mark.django_db
 def test_the_preview_lists_every_violated_rule_in_the_language_of_the_report(
     pathologist: User,
 ) -> None:
@@ -50,6 +61,7 @@ def test_the_preview_lists_every_violated_rule_in_the_language_of_the_report(
     ]
 
 
+@pytest.mark.django_db
 def test_the_preview_prints_a_derived_value_the_pathologist_left_empty(
     pathologist: User,
 ) -> None:
@@ -59,5 +71,60 @@ def test_the_preview_prints_a_derived_value_the_pathologist_left_empty(
     response = preview(pathologist, values, "en")
 
     assert response.status_code == 200, response.content
-    text = text_of(PdfReader(io.BytesIO(response.content)))
+    reader = PdfReader(io.BytesIO(response.content))
+    text = text_of(reader)
     assert "GradeGrade2" in "".join(text.split()), text
+    # The attached data carries the value as printed, and says where it came from.
+    attached = json.loads(reader.attachments[ATTACHMENT_NAME][0])
+    assert attached["values"]["grade"] == "grade_2"
+    assert attached["provenance"]["grade"] == [
+        {"kind": "derived", "rule": "grade_from_scores", "from": ["tubules", "nuclei", "mitoses"]}
+    ]
+
+
+# --- the draft a render node stores, and sign-out ------------------------------------------------
+
+
+@pytest.fixture
+def ruled_run(demo: DemoData) -> Run:
+    """A run of the demo workflow pinned to the ruled template (as a render node would see it)."""
+    template = publish_version(
+        create_template(demo.department, "ruled", "Ruled", TemplateContent(ai_document()))
+    )
+    case = create_case(demo.department, ruled_case_document("S26-07001"))
+    return Run.objects.create(
+        case=case,
+        workflow_version=demo.workflow_version,
+        template_version=template,
+        status=RunStatus.RUNNING,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_draft_with_violated_rules_is_refused_naming_every_rule(ruled_run: Run) -> None:
+    with pytest.raises(FindingsRejected) as refused:
+        create_draft_report(ruled_run, VIOLATING, {}, "en")
+
+    assert [p.split(":")[0] for p in refused.value.problems] == [
+        "rule ln_involved_within_examined (ln_involved, ln_examined)",
+        "rule grade_from_scores (grade, tubules, nuclei, mitoses)",
+        "rule nodal_none_alone (nodal_procedure)",
+    ]
+    assert not Report.objects.filter(run=ruled_run).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_out_is_blocked_while_a_rule_is_violated(ruled_run: Run, demo: DemoData) -> None:
+    values = ruled_sample()
+    del values["margin_distance_mm"]  # a draft may leave it; a signed report may not
+    report, _ = create_draft_report(ruled_run, values, {}, "en")
+    signer = User.objects.filter(department=demo.department, role=Role.PATHOLOGIST).first()
+    assert signer is not None
+
+    with pytest.raises(SignOutBlocked) as blocked:
+        check_sign_out(report, signer)
+
+    assert blocked.value.problems == [
+        "rule distance_when_negative (margin_distance_mm): A negative margin needs its distance "
+        "(margin_distance_mm not filled)"
+    ]

@@ -94,15 +94,13 @@ def test_sign_out_asks_for_the_password_again_and_a_wrong_one_signs_nothing(
 def test_sign_out_is_blocked_while_required_elements_are_missing_listing_every_one(
     demo_db: DemoData, pathologist: User
 ) -> None:
-    draft = parked_draft(
-        demo_db, "S26-10003", missing=("fna_malignancy_probability", "pt_category")
-    )
+    draft = parked_draft(demo_db, "S26-10003", missing=("procedure", "pt_category"))
 
     response = sign(logged_in(pathologist), draft)
 
     assert response.status_code == 400
     assert sorted(response.json()["problems"]) == [
-        "fna_malignancy_probability: is required",
+        "procedure: is required",
         "pt_category: is required",
     ]
     assert Report.objects.filter(case=draft.case).count() == 1
@@ -113,17 +111,17 @@ def test_sign_out_is_blocked_while_required_elements_are_missing_listing_every_o
 def test_an_override_records_old_and_new_value_who_and_when_and_differs_from_the_ai(
     demo_db: DemoData, pathologist: User
 ) -> None:
-    draft = parked_draft(demo_db, "S26-10004", probability=87.5)
+    draft = parked_draft(demo_db, "S26-10004", ai_ki67=87.5)
     client = logged_in(pathologist)
 
     response = client.post(
         f"/api/v1/review/reports/{draft.pk}/fields",
-        {"element": "fna_malignancy_probability", "value": 91.0},
+        {"element": "ki67_index", "value": 91.0},
         content_type="application/json",
     )
 
     assert response.status_code == 200, response.json()
-    field = next(e for e in response.json()["elements"] if e["id"] == "fna_malignancy_probability")
+    field = next(e for e in response.json()["elements"] if e["id"] == "ki67_index")
     assert (field["value"], field["ai_value"], field["differs_from_ai"]) == (91.0, 87.5, True)
     assert field["provenance"][0]["kind"] == "person"
     assert field["provenance"][0]["user"] == pathologist.pk
@@ -139,7 +137,7 @@ def test_an_override_records_old_and_new_value_who_and_when_and_differs_from_the
     assert bad.json()["problems"][0].startswith("pt_category:")
     signed = sign(client, draft).json()
     final = Report.objects.get(pk=signed["report_id"])
-    assert final.data["fna_malignancy_probability"] == 91.0
+    assert final.data["ki67_index"] == 91.0
     assert "91.0" in pdf_text(final.pdf.path)
 
 

@@ -55,12 +55,12 @@ def slow_server() -> Iterator[ModelServer]:
 
 def crash_workflow() -> dict[str, Any]:
     """The demo's FNA model call (MLServer), then a slow model call, then a mapping."""
-    demo = json.loads((DEMO_DIR / "workflows" / "breast-fna-ihc.json").read_text())
-    fna = next(n for n in demo["nodes"] if n["id"] == "fna")
+    demo = json.loads((DEMO_DIR / "workflows" / "breast-fna-cytology.json").read_text())
+    fna = next(n for n in demo["graph"]["nodes"] if n["id"] == "fna")
     fields = {
         "id": "fields",
         "type": "transform",
-        "config": {"mapping": {"ki67_index": "nodes.slow.result.p * 100"}},
+        "config": {"mapping": {"fna_malignancy_probability": "nodes.slow.result.p * 100"}},
     }
     return graph(
         [trigger(), fna, model_call("slow", retry={"max_attempts": 2}), fields],
@@ -104,11 +104,11 @@ def test_a_run_resumes_after_its_worker_is_killed_and_no_finished_node_runs_twic
     version = import_workflow(
         demo.department,
         crash_workflow(),
-        demo.workflow_version.template_version,
+        demo.fna_workflow_version.template_version,
         slug="crash-test",
-        case_type="breast-resection",
+        case_type="breast-fna",
     )
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-fna-malignant"))
     fna_before = fna_requests(model_services)
     first = start_crash_worker(tmp_path, "crash-a", worker_env)
     second: devstack.ManagedProcess | None = None
@@ -151,7 +151,9 @@ def test_a_run_resumes_after_its_worker_is_killed_and_no_finished_node_runs_twic
     assert NodeRun.objects.get(run=run, node_id="slow", attempt=1).error.startswith(
         "interrupted: the worker running this attempt stopped"
     )
-    assert NodeRun.objects.get(run=run, node_id="fields").outputs["result"] == {"ki67_index": 50.0}
+    assert NodeRun.objects.get(run=run, node_id="fields").outputs["result"] == {
+        "fna_malignancy_probability": 50.0
+    }
     # The second worker resumed it.
     assert second is not None
     assert "runs.execute_run[" in second.log_since_start()

@@ -56,7 +56,7 @@ def template_version(department: Department) -> TemplateVersion:
 
 @pytest.fixture
 def case(department: Department) -> Case:
-    return create_case(department, case_document("breast-malignant"))
+    return create_case(department, case_document("breast-resection"))
 
 
 def endpoints(department: Department, server: ModelServer, *slugs: str) -> None:
@@ -380,7 +380,8 @@ def test_a_review_parks_the_run_and_a_decision_resumes_it_to_a_report(
         {"decision": "approve", "values": {"histologic_grade": "grade_2"}},
         pathologist,
     )
-    assert queued.status == RunStatus.QUEUED
+    # Re-queued; a worker of this session may already have taken it up.
+    assert queued.status in (RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.SUCCEEDED)
     event = AuditEvent.objects.get(action="run.review_submitted", object_id=str(run.pk))
     assert event.actor == pathologist
     assert event.detail == {"node": "review", "decision": "approve", "fields": ["histologic_grade"]}

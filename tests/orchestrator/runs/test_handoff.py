@@ -26,7 +26,7 @@ print(run.pk)
 def test_a_run_started_while_the_queue_is_down_stays_queued_and_runs_once_it_is_back(
     demo: DemoData, worker_env: dict[str, str], tmp_path: Path
 ) -> None:
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-resection"))
     dead_queue = f"redis+socket://{tmp_path / 'no-broker.sock'}"
 
     # A web or CLI process whose broker is unreachable starts a run.

@@ -28,26 +28,34 @@ from tests.loopback import LoopbackServer, Request
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
 
+RESECTION = "breast-resection-ki67"
+FNA = "breast-fna-cytology"
+
+
 def logged_in(username: str) -> Client:
     client = Client()
     client.force_login(User.objects.get(username=username))
     return client
 
 
-def make_draft(demo: DemoData, **node_changes: dict[str, Any]) -> WorkflowVersion:
-    """The demo graph as the workflow's draft, with some nodes' fields replaced."""
-    spec = dict(demo.workflow_version.spec)
+def make_draft(
+    demo: DemoData, published: WorkflowVersion | None = None, **node_changes: dict[str, Any]
+) -> WorkflowVersion:
+    """A demo graph (the resection one unless ``published`` says) as its workflow's draft, with
+    some nodes' fields replaced."""
+    published = published or demo.workflow_version
+    spec = dict(published.spec)
     spec["nodes"] = [{**n, **node_changes.get(n["id"], {})} for n in spec["nodes"]]
     return WorkflowVersion.objects.create(
-        workflow=demo.workflow_version.workflow,
-        number=demo.workflow_version.number + 1,
+        workflow=published.workflow,
+        number=published.number + 1,
         spec=spec,
-        template_version=demo.workflow_version.template_version,
+        template_version=published.template_version,
         status=VersionStatus.DRAFT,
     )
 
 
-def finished_run(demo: DemoData, document: str = "breast-malignant") -> Run:
+def finished_run(demo: DemoData, document: str = "breast-resection") -> Run:
     case = create_case(demo.department, case_document(document))
     run = execute_run(start_run(case, demo.workflow_version, enqueue=False).pk)
     assert run is not None
@@ -100,7 +108,7 @@ def test_a_test_run_of_the_draft_on_a_sample_case_runs_on_the_worker_and_never_d
         "edges": [
             *draft.spec["edges"],
             {
-                "id": "e7",
+                "id": "e_send",
                 "source": "report",
                 "source_port": "report",
                 "target": "send",
@@ -111,8 +119,8 @@ def test_a_test_run_of_the_draft_on_a_sample_case_runs_on_the_worker_and_never_d
     draft.save()
 
     response = logged_in("admin").post(
-        "/api/v1/workflows/breast-fna-ihc/test-run",
-        {"case_document": case_document("breast-malignant")},
+        "/api/v1/workflows/breast-resection-ki67/test-run",
+        {"case_document": case_document("breast-resection")},
         content_type="application/json",
     )
 
@@ -135,21 +143,21 @@ def test_a_test_run_of_the_draft_on_a_sample_case_runs_on_the_worker_and_never_d
     assert send.outputs["delivery"]["status"] == "not sent"
     assert received == []
     # A real case with the document's own accession can still arrive later.
-    create_case(demo.department, case_document("breast-malignant"))
+    create_case(demo.department, case_document("breast-resection"))
 
 
 def test_a_test_run_needs_a_draft_and_an_acting_role(demo: DemoData) -> None:
-    case = create_case(demo.department, case_document("breast-benign"))
+    case = create_case(demo.department, case_document("breast-resection-no-ki67-slide"))
 
     no_draft = logged_in("admin").post(
-        "/api/v1/workflows/breast-fna-ihc/test-run", {"case": case.pk}, "application/json"
+        "/api/v1/workflows/breast-resection-ki67/test-run", {"case": case.pk}, "application/json"
     )
     make_draft(demo)
     clinician = logged_in("clinician").post(
-        "/api/v1/workflows/breast-fna-ihc/test-run", {"case": case.pk}, "application/json"
+        "/api/v1/workflows/breast-resection-ki67/test-run", {"case": case.pk}, "application/json"
     )
     bad_document = logged_in("admin").post(
-        "/api/v1/workflows/breast-fna-ihc/test-run",
+        "/api/v1/workflows/breast-resection-ki67/test-run",
         {"case_document": {"accession": "X1"}},
         "application/json",
     )
@@ -177,14 +185,14 @@ def test_a_rerun_reuses_upstream_checkpoints_so_a_broken_model_server_does_not_m
 
     from_fields = rerun_from_node(original, "fields", admin, enqueue=False)
     from_fields = execute_run(from_fields.pk) or from_fields
-    from_fna = rerun_from_node(original, "fna", admin, enqueue=False)
-    from_fna = execute_run(from_fna.pk) or from_fna
+    from_ihc = rerun_from_node(original, "ihc", admin, enqueue=False)
+    from_ihc = execute_run(from_ihc.pk) or from_ihc
 
     assert from_fields.status == RunStatus.SUCCEEDED, from_fields.error
     assert (from_fields.rerun_of_id, from_fields.rerun_from_node) == (original.pk, "fields")
     before = {r.node_id: r for r in NodeRun.objects.filter(run=original)}
     after = {r.node_id: r for r in NodeRun.objects.filter(run=from_fields)}
-    for reused in ("case", "fna", "triage", "ihc", "ki67"):
+    for reused in ("case", "triage", "ihc", "ki67"):
         assert after[reused].outputs == before[reused].outputs
         assert after[reused].started_at == before[reused].started_at
     rendered, refilled = before["report"].finished_at, after["fields"].started_at
@@ -195,17 +203,17 @@ def test_a_rerun_reuses_upstream_checkpoints_so_a_broken_model_server_does_not_m
     assert new_report.pk != old_report.pk
     assert new_report.data == old_report.data
     # From the model call on, the broken server is called again and the run fails naming it.
-    assert from_fna.status == RunStatus.FAILED
-    assert dead_url in from_fna.error
-    assert "cannot connect" in from_fna.error
+    assert from_ihc.status == RunStatus.FAILED
+    assert dead_url in from_ihc.error
+    assert "cannot connect" in from_ihc.error
 
 
 def test_a_running_run_cannot_be_rerun(demo: DemoData) -> None:
-    case = create_case(demo.department, case_document("breast-benign"))
+    case = create_case(demo.department, case_document("breast-resection-no-ki67-slide"))
     run = start_run(case, demo.workflow_version, enqueue=False)
 
     response = logged_in("pathologist").post(
-        f"/api/v1/runs/{run.pk}/rerun", {"from_node": "fna"}, "application/json"
+        f"/api/v1/runs/{run.pk}/rerun", {"from_node": "ihc"}, "application/json"
     )
 
     assert response.status_code == 400
@@ -215,16 +223,18 @@ def test_a_running_run_cannot_be_rerun(demo: DemoData) -> None:
 # --- single-node runs -------------------------------------------------------------------------
 
 
-def node_run(node_id: str, body: dict[str, Any], username: str = "admin") -> Any:
+def node_run(
+    node_id: str, body: dict[str, Any], username: str = "admin", workflow: str = FNA
+) -> Any:
     return logged_in(username).post(
-        f"/api/v1/workflows/breast-fna-ihc/nodes/{node_id}/run", body, "application/json"
+        f"/api/v1/workflows/{workflow}/nodes/{node_id}/run", body, "application/json"
     )
 
 
 def test_a_single_model_call_runs_against_the_real_model_server_and_stores_nothing(
     demo: DemoData,
 ) -> None:
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-fna-malignant"))
     runs_before = (Run.objects.count(), NodeRun.objects.count())
 
     response = node_run("fna", {"inputs": {"in": {"from": "editor"}}, "case": case.pk})
@@ -245,17 +255,17 @@ def test_a_single_model_call_runs_against_the_real_model_server_and_stores_nothi
     }
 
 
-def test_a_single_switch_reads_pinned_node_outputs(demo: DemoData) -> None:
+def test_a_single_switch_reads_the_case_it_is_given(demo: DemoData) -> None:
     make_draft(demo)
-    pinned = {"fna": {"result": {"predict_proba": [[0.9, 0.1]]}}}
+    without = create_case(demo.department, case_document("breast-resection-no-ki67-slide"))
+    scanned = create_case(demo.department, case_document("breast-resection"))
 
-    benign = node_run("triage", {"inputs": {"in": {}}, "nodes": pinned}).json()
-    pinned["fna"]["result"]["predict_proba"] = [[0.2, 0.8]]
-    malignant = node_run("triage", {"inputs": {"in": {}}, "nodes": pinned}).json()
+    skipped = node_run("triage", {"inputs": {"in": {}}, "case": without.pk}, workflow=RESECTION)
+    chosen = node_run("triage", {"inputs": {"in": {}}, "case": scanned.pk}, workflow=RESECTION)
 
-    assert (benign["status"], list(benign["outputs"])) == ("succeeded", ["default"])
-    assert list(malignant["outputs"]) == ["malignant"]
-    assert malignant["version"] == 2  # the draft
+    assert (skipped.json()["status"], list(skipped.json()["outputs"])) == ("succeeded", ["default"])
+    assert list(chosen.json()["outputs"]) == ["ki67_slide"]
+    assert chosen.json()["version"] == 2  # the draft
 
 
 def test_a_single_node_run_reports_every_problem_with_the_request(demo: DemoData) -> None:
@@ -270,7 +280,7 @@ def test_a_single_node_run_reports_every_problem_with_the_request(demo: DemoData
     problems = ports.json()["problems"]
     assert any("has no input port 'image'" in p for p in problems)
     assert any(p.startswith("nodes:") for p in problems)
-    assert "node 'nope' is not in breast-fna-ihc v1" in missing.json()["detail"]
+    assert "node 'nope' is not in breast-fna-cytology v1" in missing.json()["detail"]
     assert clinician.status_code == 403
     assert not AuditEvent.objects.filter(action="workflow.node_run").exists()
     assert AuditEvent.objects.filter(action="workflow.node_run_denied").count() == 4
@@ -289,8 +299,8 @@ def hanging_server() -> Iterator[str]:
 
 def test_a_single_node_run_stops_at_the_nodes_timeout(demo: DemoData, hanging_server: str) -> None:
     ModelEndpoint.objects.filter(slug="breast-fna").update(base_url=hanging_server)
-    make_draft(demo, fna={"timeout_s": 1})
-    case = create_case(demo.department, case_document("breast-malignant"))
+    make_draft(demo, demo.fna_workflow_version, fna={"timeout_s": 1})
+    case = create_case(demo.department, case_document("breast-fna-malignant"))
 
     started = time.monotonic()
     body = node_run("fna", {"inputs": {"in": {}}, "case": case.pk}).json()
@@ -307,7 +317,7 @@ def test_a_clinician_is_refused_trying_a_workflow_even_with_a_malformed_body(
     client = logged_in("clinician")
 
     test_run = client.post(
-        "/api/v1/workflows/breast-fna-ihc/test-run", {"case": "x"}, "application/json"
+        "/api/v1/workflows/breast-resection-ki67/test-run", {"case": "x"}, "application/json"
     )
     single = node_run("fna", {"inputs": "not an object", "version": 0}, username="clinician")
 

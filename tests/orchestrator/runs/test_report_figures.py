@@ -34,7 +34,7 @@ def test_the_analysed_tile_is_printed_in_the_draft_report_with_its_caption(
         slug="breast-with-figure",
         case_type="breast-resection",
     )
-    case = create_case(demo.department, case_document("breast-malignant"))
+    case = create_case(demo.department, case_document("breast-resection"))
 
     run = execute_run(start_run(case, version, enqueue=False).pk)
 

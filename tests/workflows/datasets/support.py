@@ -9,6 +9,7 @@ from tests.workflows.conftest import ROOT
 from workflows.datasets import (
     Dataset,
     SynopticRow,
+    ai_section,
     findings_problems,
     parse_dataset,
     synoptic_sections,
@@ -30,11 +31,11 @@ def problems_by_element(dataset: Dataset, values: dict[str, Any], complete: bool
 
 
 def rows(dataset: Dataset, values: dict[str, Any], language: str) -> dict[str, SynopticRow]:
-    return {
-        row.element_id: row
-        for section in synoptic_sections(dataset, values, language)
-        for row in section.rows
-    }
+    """Every row the report prints, the AI block's included."""
+    sections = synoptic_sections(dataset, values, language)
+    if (ai := ai_section(dataset, values, language)) is not None:
+        sections.append(ai)
+    return {row.element_id: row for section in sections for row in section.rows}
 
 
 def small_dataset(*elements: dict[str, Any], **top: Any) -> dict[str, Any]:

@@ -139,3 +139,55 @@ def ruled_document() -> dict[str, Any]:
 
 def ruled_sample() -> dict[str, Any]:
     return copy.deepcopy(SAMPLE)
+
+
+AI_ELEMENTS: list[dict[str, Any]] = [
+    {"id": "ki67_ai", "type": "number", "label": _label("Ki-67 index (AI)", "Ki-67 指数（AI）"),
+     "unit": "%", "min": 0, "max": 100, "precision": 1, "source": "model",
+     "measures": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}},
+    {"id": "her2_ai", "type": "single_select",
+     "label": _label("HER2 score (AI)", "HER2 评分（AI）"),
+     "source": "model_confirmed", "measures": {"marker": "HER2", "stain": "IHC"},
+     "answers": _answers(("ihc_0", "0", "0"), ("ihc_1plus", "1+", "1+"),
+                         ("ihc_2plus", "2+", "2+"), ("ihc_3plus", "3+", "3+"))},
+    {"id": "pdl1_ai", "type": "number", "label": _label("PD-L1 TPS (AI)", "PD-L1 TPS（AI）"),
+     "unit": "%", "min": 0, "max": 100, "precision": 1, "source": "model",
+     "visible_if": "margin == 'positive'",
+     "measures": {"marker": "PD-L1", "stain": "IHC", "unit": "%"}},
+]  # fmt: skip
+MODEL = {
+    "kind": "model",
+    "endpoint": "ihc-dab",
+    "model_name": "ihc-dab",
+    "model_version": "3.1",
+    "run": "42",
+}
+
+
+def ai_document() -> dict[str, Any]:
+    """The ruled dataset with model-sourced elements in the tumour section, where a careless
+    layout would interleave them with the pathologist's determinations."""
+    document = ruled_document()
+    document["sections"][0]["elements"][5:5] = copy.deepcopy(AI_ELEMENTS)
+    return document
+
+
+def ruled_case_document(accession: str) -> dict[str, Any]:
+    """A case for the ruled template (as a LIS would send it): the lab's answers as findings
+    and one specimen with a stained tile for the AI scores."""
+    return {
+        "accession": accession,
+        "case_type": "breast-resection",
+        "patient": {"name": "王五", "mrn": "MRN-RULED", "sex": "F", "birth_date": "1968-03-01"},
+        "clinical_info": "Left breast mass",
+        "ordering_physician": "Dr Zhao",
+        "findings": ruled_sample(),
+        "specimens": [
+            {
+                "label": "A",
+                "site": "Left breast",
+                "procedure": "Lumpectomy",
+                "tiles": [{"uri": "sample:immunohistochemistry", "stain": "Ki-67 (DAB)"}],
+            }
+        ],
+    }

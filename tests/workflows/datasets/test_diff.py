@@ -51,7 +51,6 @@ def test_the_diff_lists_added_removed_and_changed_elements_and_sections() -> Non
     assert set(diff.elements_added) == {"specimen_weight_g", "oncotype_score"}
     assert set(diff.elements_removed) == {
         "tumour_focality",
-        "fna_malignancy_probability",
         "ki67_index",
     }
     changed = {(c.id, c.field): (c.before, c.after) for c in diff.changes}

@@ -45,7 +45,7 @@ def test_it_lists_every_problem_with_filled_data_at_once(
         tumour_site="upper_outer",
         nodal_procedure=["sentinel_biopsy", "telepathy"],
         pr_percent="40",
-        staging_edition="  ",
+        comment="  ",
     )
 
     problems = problems_by_element(breast, values, complete=True)
@@ -62,7 +62,7 @@ def test_it_lists_every_problem_with_filled_data_at_once(
         "tumour_site": "needs a non-empty list of answer codes",
         "nodal_procedure": "['telepathy'] not among the listed answers",
         "pr_percent": "'40' is not a number",
-        "staging_edition": "needs text",
+        "comment": "needs text",
         # lymph_nodes_involved and the elements after it depend on lymph_nodes_examined, whose
         # answer (-1) is invalid: whether they apply is undecided until it is corrected, so they
         # are neither reported as "does not apply" nor required.
@@ -113,7 +113,7 @@ def test_conditions_over_unanswered_elements_hide_their_dependants(breast: Datas
         "lymph_nodes_involved",  # lymph_nodes_examined > 0
         "er_percent",  # 'er' in biomarkers_tested
         "er_intensity",  # ... and er_percent > 0
-        "ki67_index",  # fna_malignancy_probability >= 50
+        "her2_cep17_ratio",  # 'her2_ish' in biomarkers_tested and ...
     }
     assert {element_id for element_id, applies in shown.items() if not applies} >= hidden
     assert shown["procedure"]
@@ -178,7 +178,8 @@ def test_an_out_of_range_number_does_not_decide_what_applies(breast: Dataset) ->
         ("procedure_date", 20250318, "20250318 is not a date (YYYY-MM-DD)"),
         ("procedure", ["lumpectomy"], "needs one answer code, not ['lumpectomy']"),
         ("tumour_site", ["central", "central"], "['central'] chosen more than once"),
-        ("staging_edition", 8, "needs text"),
+        ("comment", 8, "needs text"),
+        ("staging_edition", "AJCC 8", "'AJCC 8' is not one of the listed answers"),
     ],
 )
 def test_it_names_the_element_and_what_is_wrong_with_its_answer(

@@ -9,6 +9,7 @@ import pytest
 from tests.workflows.datasets.support_rules import (
     MESSAGES,
     VIOLATING,
+    ai_document,
     ruled_document,
     ruled_sample,
 )
@@ -331,3 +332,45 @@ def test_rules_added_removed_and_changed_are_diffed(ruled: Dataset) -> None:
         "rule 'ln_involved_within_examined': check changed from 'ln_involved <= ln_examined' "
         "to 'ln_involved < ln_examined + 1'",
     ]
+
+
+def test_requiring_an_element_that_cannot_apply_under_the_condition_is_a_definition_problem() -> (
+    None
+):
+    document = ai_document()
+    never = {"id": "pdl1_when_negative", "kind": "requires", "when": "margin == 'negative'",
+             "elements": ["pdl1_ai"], "message": MESSAGES["distance_when_negative"]}  # fmt: skip
+    sometimes = {**never, "id": "pdl1_when_positive", "when": "margin == 'positive'"}
+    by_number = {**never, "id": "pdl1_by_count", "when": "ln_examined > 3"}
+    document["rules"] = [never, sometimes, by_number]
+
+    assert definition_problems(document) == [
+        "rule 'pdl1_when_negative': requires 'pdl1_ai' when margin == 'negative', but 'pdl1_ai' "
+        "applies only when margin == 'positive', which never holds then"
+    ]
+    # A condition over numbers is not tried exhaustively: filled data names the problem.
+    dataset = parse_dataset({**document, "rules": [by_number]})
+    values = {**ruled_sample(), "ln_examined": 5}
+    problem = only_problem(dataset, values)
+    assert problem.reason.endswith(
+        "(pdl1_ai not filled; pdl1_ai does not apply here, so the template cannot be completed)"
+    )
+
+
+def test_a_derived_number_is_rounded_to_its_elements_precision() -> None:
+    document = ruled_document()
+    document["sections"][1]["elements"].append(
+        {"id": "node_ratio", "type": "number", "label": {"zh": "淋巴结比率", "en": "Node ratio"},
+         "precision": 2}
+    )  # fmt: skip
+    document["rules"].append(
+        {"id": "ratio_from_counts", "kind": "derived", "element": "node_ratio",
+         "elements": ["ln_involved", "ln_examined"], "value": "ln_involved / ln_examined",
+         "message": {"zh": "比率由计数得出", "en": "The ratio follows from the counts"}}
+    )  # fmt: skip
+    dataset = parse_dataset(document)
+
+    assert findings_problems(dataset, ruled_sample(), complete=True) == []
+    assert "Node ratio: 0.33" in synoptic_text(dataset, ruled_sample(), "en")
+    assert findings_problems(dataset, {**ruled_sample(), "node_ratio": 0.33}, complete=True) == []
+    assert violated(dataset, {**ruled_sample(), "node_ratio": 0.5}) == ["ratio_from_counts"]

@@ -1,0 +1,95 @@
+"""The slide viewer in a real browser: Deep Zoom tiles from the API, the AI overlay toggled."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import Page, Response, expect
+from pytest_django.live_server_helper import LiveServer
+
+from orchestrator.cases.models import Case
+from orchestrator.cases.services import create_case
+from orchestrator.demo_data import load_demo_data, with_demo_slide
+from tests.conftest import PASSWORD, case_document
+from tests.e2e.conftest import browser_page, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TILE = re.compile(r"/api/v1/specimens/\d+/slides/0_files/\d+/\d+_\d+\.jpeg$")
+OVERLAY = re.compile(r"/api/v1/specimens/\d+/slides/0/overlay\?")
+
+
+@pytest.fixture
+def slide_case(transactional_db: None) -> Case:
+    """The demo department (no model server needed) and a case whose specimen has the demo
+    whole-slide image."""
+    demo = load_demo_data(PASSWORD, "http://127.0.0.1:9")
+    return create_case(demo.department, with_demo_slide(case_document("breast-malignant")))
+
+
+def wait_until(page: Page, condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
+    """Let the browser work (its events are handled while Playwright waits) until
+    ``condition`` holds."""
+    for _ in range(int(seconds * 10)):
+        if condition():
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def zoom_in(page: Page, times: int) -> None:
+    for _ in range(times):
+        page.get_by_role("button", name="Zoom in").click()
+        page.wait_for_timeout(300)
+
+
+def test_a_pathologist_sees_slide_tiles_load_and_toggles_the_ai_overlay(
+    slide_case: Case, live_server: LiveServer
+) -> None:
+    with browser_page() as page:
+        page.set_viewport_size({"width": 1000, "height": 800})
+        tiles: list[Response] = []
+        overlays: list[Response] = []
+        page.on("response", lambda r: tiles.append(r) if TILE.search(r.url) else None)
+        page.on("response", lambda r: overlays.append(r) if OVERLAY.search(r.url) else None)
+        sign_in(
+            page, live_server.url, "pathologist", PASSWORD, f"/app/cases/{slide_case.pk}/slides"
+        )
+
+        expect(page.get_by_role("heading", name="Slides of case S26-00001")).to_be_visible()
+        viewer = page.get_by_role("region", name="Slide viewer")
+        expect(viewer).to_be_visible()
+        expect(
+            page.get_by_role("status").filter(has_text="Zoom in to see the nuclei")
+        ).to_be_visible()
+        wait_until(page, lambda: len(tiles) >= 4, "the first Deep Zoom tiles")
+        assert {r.status for r in tiles} == {200}
+        assert {r.header_value("content-type") for r in tiles} == {"image/jpeg"}
+
+        zoom_in(page, 5)
+        counts = page.get_by_role("status").filter(has_text="nuclei DAB-positive in view")
+        expect(counts).to_be_visible(timeout=60_000)
+        assert overlays
+        assert {r.status for r in overlays} == {200}
+        canvas = page.get_by_test_id("slide-overlay")
+        expect(canvas).to_be_visible()
+        assert int(canvas.get_attribute("data-points") or 0) > 50
+        toggle = page.get_by_role("button", name="Hide AI overlay")
+        expect(toggle).to_have_attribute("aria-pressed", "true")
+
+        toggle.click()
+        expect(page.get_by_role("button", name="Show AI overlay")).to_have_attribute(
+            "aria-pressed", "false"
+        )
+        expect(canvas).to_be_hidden()
+
+        # The keyboard: O inside the viewer brings the overlay back.
+        page.get_by_test_id("slide-viewer-osd").locator("canvas").first.focus()
+        page.keyboard.press("o")
+        expect(page.get_by_role("button", name="Hide AI overlay")).to_have_attribute(
+            "aria-pressed", "true"
+        )
+        expect(canvas).to_be_visible()
+        assert int(canvas.get_attribute("data-points") or 0) > 50

@@ -1,0 +1,266 @@
+"""Deep Zoom and overlay API: tiles, caching, scoping by department and role, audited denials."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.test import Client
+from PIL import Image
+
+from orchestrator.accounts.models import Department, User
+from orchestrator.audit.models import AuditEvent
+from orchestrator.cases.models import Case, Specimen
+from orchestrator.cases.services import create_case
+from orchestrator.cases.slide_pyramid import bundled_ihc_tile
+from orchestrator.demo_data import with_demo_slide
+from tests.conftest import case_document
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(department: Department, demo_slide: str) -> Case:
+    return create_case(department, with_demo_slide(case_document("breast-malignant")))
+
+
+@pytest.fixture
+def base(case: Case) -> str:
+    specimen = case.specimens.get()
+    return f"/api/v1/specimens/{specimen.pk}/slides/0"
+
+
+def client_for(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_descriptor_describes_the_pyramid_and_the_view_is_audited(
+    pathologist: User, case: Case, base: str
+) -> None:
+    response = client_for(pathologist).get(f"{base}.dzi")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml"
+    body = response.content.decode()
+    assert 'TileSize="254" Overlap="1" Format="jpeg"' in body
+    assert '<Size Width="4096" Height="4096"' in body
+    event = AuditEvent.objects.get(action="slide.viewed")
+    assert event.actor == pathologist
+    assert event.object_id == str(case.specimens.get().pk)
+    assert event.detail == {"index": 0, "slide": "demo/ihc-ki67.tiff"}
+
+
+@pytest.mark.parametrize(
+    ("level", "col", "row", "size"),
+    [
+        (12, 0, 0, (255, 255)),  # a corner tile: overlap on the inner edges only
+        (12, 5, 7, (256, 256)),  # an inner tile: 254 + 1 px overlap each side
+        (12, 16, 16, (33, 33)),  # last column and row: 4096 - 16 * 254 = 32 px + 1 overlap
+        (0, 0, 0, (1, 1)),
+    ],
+)
+def test_tiles_are_jpeg_of_254_px_plus_overlap(
+    admin: User, base: str, level: int, col: int, row: int, size: tuple[int, int]
+) -> None:
+    response = client_for(admin).get(f"{base}_files/{level}/{col}_{row}.jpeg")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    with Image.open(io.BytesIO(response.content)) as tile:
+        assert tile.format == "JPEG"
+        assert tile.size == size
+
+
+def test_a_tile_carries_an_etag_and_a_repeat_request_is_not_modified(
+    pathologist: User, base: str
+) -> None:
+    client = client_for(pathologist)
+    first = client.get(f"{base}_files/11/3_3.jpeg")
+    again = client.get(f"{base}_files/11/3_3.jpeg", HTTP_IF_NONE_MATCH=first["ETag"])
+    neighbour = client.get(f"{base}_files/11/3_4.jpeg")
+
+    assert re.fullmatch(r'"[0-9a-f]{16}-11-3-3"', first["ETag"])
+    assert first["Cache-Control"] == "private, max-age=86400"
+    assert again.status_code == 304
+    assert again.content == b""
+    assert neighbour["ETag"] != first["ETag"]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("_files/13/0_0.jpeg", "level 13 does not exist: this slide has Deep Zoom levels 0-12"),
+        (
+            "_files/12/17_0.jpeg",
+            "tile 17_0 does not exist at level 12: columns are 0-16, rows 0-16",
+        ),
+        ("_files/2/0_1.jpeg", "tile 0_1 does not exist at level 2: columns are 0-0, rows 0-0"),
+    ],
+)
+def test_a_tile_outside_the_pyramid_is_404_saying_what_exists(
+    pathologist: User, base: str, path: str, message: str
+) -> None:
+    response = client_for(pathologist).get(base + path)
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": message}
+
+
+def test_a_specimen_tile_that_is_not_a_slide_is_404(pathologist: User, case: Case) -> None:
+    specimen = case.specimens.get()
+    specimen.tiles = [{"uri": "sample:immunohistochemistry"}]
+    specimen.save()
+
+    response = client_for(pathologist).get(f"/api/v1/specimens/{specimen.pk}/slides/0.dzi")
+    missing = client_for(pathologist).get(f"/api/v1/specimens/{specimen.pk}/slides/3.dzi")
+
+    assert response.status_code == 404
+    assert "has no whole-slide image at index 0" in response.json()["detail"]
+    assert missing.status_code == 404
+
+
+def test_another_departments_slide_is_404_and_the_denial_is_audited(
+    other_department_pathologist: User, case: Case, base: str
+) -> None:
+    client = client_for(other_department_pathologist)
+
+    responses = [
+        client.get(f"{base}.dzi"),
+        client.get(f"{base}_files/12/0_0.jpeg"),
+        client.get(f"{base}/overlay?x=0&y=0&width=256&height=256"),
+        client.get(f"/api/v1/cases/{case.pk}/slides"),
+    ]
+    nonexistent = client.get("/api/v1/specimens/999999/slides/0.dzi")
+
+    assert [r.status_code for r in responses] == [404, 404, 404, 404]
+    # Exactly what a specimen that does not exist gets: the id reveals nothing.
+    assert {r.content for r in responses} == {nonexistent.content}
+    denials = AuditEvent.objects.filter(action="access.denied").order_by("pk")
+    assert [(e.object_type, e.detail["attempted"]) for e in denials] == [
+        ("cases.specimen", "GET slide descriptor"),
+        ("cases.specimen", "GET slide tile"),
+        ("cases.specimen", "GET slide overlay"),
+        ("cases.case", "GET case slides"),
+    ]
+    assert {e.actor for e in denials} == {other_department_pathologist}
+    assert {e.detail["reason"] for e in denials} == {"another department"}
+    assert {e.detail["permission"] for e in denials} == {"slide.view"}
+    assert not AuditEvent.objects.filter(action="slide.viewed").exists()
+
+
+def test_a_clinician_may_not_view_slides_and_the_refusal_is_audited(
+    clinician: User, case: Case, base: str
+) -> None:
+    client = client_for(clinician)
+
+    dzi = client.get(f"{base}.dzi")
+    listing = client.get(f"/api/v1/cases/{case.pk}/slides")
+
+    assert (dzi.status_code, listing.status_code) == (403, 403)
+    assert "your role is clinician" in dzi.json()["detail"]
+    denials = AuditEvent.objects.filter(action="access.denied", actor=clinician)
+    assert [e.outcome for e in denials] == ["denied", "denied"]
+    assert {e.detail["permission"] for e in denials} == {"slide.view"}
+
+
+def test_an_anonymous_request_gets_no_tile(case: Case, base: str) -> None:
+    assert Client().get(f"{base}_files/12/0_0.jpeg").status_code == 403
+
+
+def test_the_case_lists_its_slides_with_their_urls(
+    pathologist: User, case: Case, base: str
+) -> None:
+    response = client_for(pathologist).get(f"/api/v1/cases/{case.pk}/slides")
+
+    assert response.status_code == 200
+    specimen = case.specimens.get()
+    assert response.json() == {
+        "case": case.pk,
+        "accession": "S26-00001",
+        "slides": [
+            {
+                "specimen": specimen.pk,
+                "specimen_label": "A",
+                "index": 0,
+                "name": "demo/ihc-ki67.tiff",
+                "stain": "Ki-67 (DAB)",
+                "region": [0, 0, 512, 512],
+                "width": 4096,
+                "height": 4096,
+                "microns_per_pixel": 0.5,
+                "dzi_url": f"{base}.dzi",
+                "overlay_url": f"{base}/overlay",
+                "error": None,
+            }
+        ],
+    }
+    assert AuditEvent.objects.filter(action="case.slides_listed", actor=pathologist).count() == 1
+
+
+def test_a_missing_slide_file_is_listed_with_the_reason(pathologist: User, case: Case) -> None:
+    Specimen.objects.filter(case=case).update(tiles=[{"uri": "slide:gone.svs"}])
+
+    slides = client_for(pathologist).get(f"/api/v1/cases/{case.pk}/slides").json()["slides"]
+
+    assert slides[0]["error"] == "slide 'gone.svs' is not a file in the slide store"
+    assert slides[0]["width"] is None
+
+
+def test_the_overlay_holds_the_nuclei_the_analysis_counts(pathologist: User, base: str) -> None:
+
+    from model_services.ihc_analysis import analyse_tile
+
+    response = client_for(pathologist).get(f"{base}/overlay?x=0&y=0&width=512&height=512")
+
+    assert response.status_code == 200
+    overlay = response.json()
+    assert overlay["type"] == "FeatureCollection"
+    assert overlay["region"] == [0, 0, 512, 512]
+    points = [f["geometry"]["coordinates"] for f in overlay["features"]]
+    assert all(0 <= x < 512 and 0 <= y < 512 for x, y in points)
+    positive = [f for f in overlay["features"] if f["properties"]["positive"]]
+    assert overlay["positive_nuclei"] == len(positive) > 0
+    assert overlay["total_nuclei"] == len(points)
+    # Read with a margin, so nuclei cut by the tile edge count whole: the totals stay close to
+    # what the model service counts on the bare tile.
+    counted = analyse_tile(bundled_ihc_tile())
+    assert abs(overlay["total_nuclei"] - counted.total_nuclei) <= 0.1 * counted.total_nuclei
+
+
+def test_neighbouring_overlay_cells_never_show_a_nucleus_twice(
+    pathologist: User, base: str
+) -> None:
+    client = client_for(pathologist)
+    cells = [
+        client.get(f"{base}/overlay?x={x}&y=1024&width=256&height=256").json() for x in (1024, 1280)
+    ]
+    both = client.get(f"{base}/overlay?x=1024&y=1024&width=512&height=256").json()
+
+    left, right = ({tuple(f["geometry"]["coordinates"]) for f in c["features"]} for c in cells)
+    assert all(x < 1280 for x, _ in left)
+    assert all(x >= 1280 for x, _ in right)
+    assert not left & right
+    # The haematoxylin threshold adapts to each region read (Otsu), so two cells and the region
+    # covering both segment slightly differently; they still agree closely.
+    assert abs(len(left | right) - both["total_nuclei"]) <= 0.15 * both["total_nuclei"]
+
+
+def test_a_bad_overlay_region_is_400_listing_every_problem(pathologist: User, base: str) -> None:
+    client = client_for(pathologist)
+
+    fields = client.get(f"{base}/overlay?x=-1&width=5000&height=abc")
+    outside = client.get(f"{base}/overlay?x=4000&y=4000&width=512&height=512")
+
+    assert fields.status_code == 400
+    assert sorted(p.split(":")[0] for p in fields.json()["problems"]) == [
+        "height",
+        "width",
+        "x",
+        "y",
+    ]
+    assert outside.json() == {
+        "problems": ["region [4000, 4000, 512, 512] is not inside the slide (4096x4096)"]
+    }

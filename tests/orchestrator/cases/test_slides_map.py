@@ -1,0 +1,92 @@
+"""Models read regions of a whole-slide image through the map node, on a real Celery worker
+calling the real ihc-dab MLServer model."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from PIL import Image
+
+from orchestrator import devstack
+from orchestrator.cases.services import create_case
+from orchestrator.cases.slides import SlideRegion, open_slide, read_region_rgb
+from orchestrator.demo_data import DemoData, with_demo_slide
+from orchestrator.runs.models import NodeRun, RunStatus
+from orchestrator.runs.services import start_run
+from tests.conftest import case_document, wait_for_run
+
+pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def tile_folder() -> Iterator[str]:
+    """A folder of plain tiles in the tile store that the worker process reads too."""
+    folder = Path(settings.TILE_ROOT) / f"test-{uuid.uuid4().hex[:8]}"
+    folder.mkdir(parents=True)
+    try:
+        yield folder.name
+    finally:
+        for path in folder.iterdir():
+            path.unlink()
+        folder.rmdir()
+
+
+def test_the_map_node_over_slide_regions_matches_the_same_pixels_as_plain_tiles(
+    demo: DemoData, celery_worker: devstack.ManagedProcess, tile_folder: str
+) -> None:
+    name = "demo/ihc-ki67.tiff"
+    opened = open_slide(name)
+    regions = [
+        # A mirrored copy of the sample, at full resolution.
+        SlideRegion(x=1536, y=512, width=512, height=512, level=0),
+        # 1024 x 1024 level-0 pixels read at level 1 (downsampled by 2): 512 x 512.
+        SlideRegion(x=1024, y=2048, width=1024, height=1024, level=1),
+    ]
+    tiles = []
+    for number, region in enumerate(regions):
+        file_name = f"{tile_folder}/region-{number}.png"
+        Image.fromarray(read_region_rgb(opened, region)).save(Path(settings.TILE_ROOT) / file_name)
+        tiles += [
+            {
+                "uri": f"slide:{name}",
+                "region": [region.x, region.y, region.width, region.height],
+                "level": region.level,
+            },
+            {"uri": f"file:{file_name}"},
+        ]
+    document = with_demo_slide(case_document("breast-malignant"))
+    document["specimens"][0]["tiles"] += tiles
+    case = create_case(demo.department, document)
+
+    run = wait_for_run(start_run(case, demo.workflow_version).pk)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    results = NodeRun.objects.get(run=run, node_id="ihc", status="succeeded").outputs["results"]
+    fractions = [result["positive_fraction"] for result in results]
+    nuclei = [result["total_nuclei"] for result in results]
+    # [demo region (the sample's own pixels), slide region 1, its file, slide region 2, its file]
+    assert len(fractions) == 5
+    assert fractions[1] == fractions[2]
+    assert nuclei[1] == nuclei[2] > 0
+    assert fractions[3] == fractions[4]
+    assert nuclei[3] == nuclei[4] > 0
+    # Level 1 halves the nuclei's size, so the analysis sees a different picture.
+    assert nuclei[3] != nuclei[1]
+
+
+def test_a_whole_slide_without_a_region_fails_the_run_saying_how_to_fix_it(
+    demo: DemoData, celery_worker: devstack.ManagedProcess
+) -> None:
+    document = case_document("breast-malignant")
+    document["specimens"][0]["tiles"] = [{"uri": "slide:demo/ihc-ki67.tiff"}]
+    case = create_case(demo.department, document)
+
+    run = wait_for_run(start_run(case, demo.workflow_version).pk)
+
+    assert run.status == RunStatus.FAILED
+    assert "slide:demo/ihc-ki67.tiff is a whole slide (4096x4096 px)" in run.error
+    assert 'add "region": [x, y, width, height]' in run.error
