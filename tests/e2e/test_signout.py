@@ -29,7 +29,7 @@ def parked_runs(demo: DemoData) -> dict[str, Report]:
     version = signout_workflow(demo)
     drafts = {}
     for accession in ACCESSIONS:
-        case = create_case(demo.department, case_document("breast-malignant", accession=accession))
+        case = create_case(demo.department, case_document("breast-resection", accession=accession))
         run = execute_run(start_run(case, version, enqueue=False).pk)
         assert run is not None
         assert run.status == RunStatus.WAITING_REVIEW, run.error

@@ -4,16 +4,16 @@ resection) and the AI Ki-67 index of the Ki-67 model (with its provenance)."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.test import Client
 
 from orchestrator.accounts.models import Department, User
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DEMO_DIR, DemoData
+from orchestrator.demo_data import DEMO_WORKFLOW_SLUG, DemoData, workflow_file
 from orchestrator.designs.models import WorkflowVersion
 from orchestrator.designs.services import import_workflow
+from orchestrator.designs.workflow_files import read_export
 from orchestrator.reports.models import Report
 from orchestrator.reports.services import create_draft_report
 from orchestrator.runs.models import NodeRun, Run, RunStatus
@@ -90,26 +90,32 @@ def logged_in(user: User) -> Client:
     return client
 
 
-def signout_workflow(demo: DemoData) -> WorkflowVersion:
-    """The demo graph with a review node after its render node: a run renders the AI draft,
-    then parks until a pathologist signs it out."""
-    graph = json.loads((DEMO_DIR / "workflows" / "breast-fna-ihc.json").read_text())
-    graph["nodes"].append(
-        {"id": "signout", "type": "review", "type_version": 1, "config": {"title": "Sign-out"}}
-    )
-    graph["edges"].append(
+def signout_workflow(demo: DemoData, slug: str = DEMO_WORKFLOW_SLUG) -> WorkflowVersion:
+    """A demo workflow (the resection one by default, or the FNA cytology one) with a review
+    node after its render node: a run renders the AI draft, then parks until a pathologist
+    signs it out."""
+    exported = read_export(workflow_file(slug))
+    graph = dict(exported.graph)
+    graph["nodes"] = [
+        *graph["nodes"],
+        {"id": "signout", "type": "review", "type_version": 1, "config": {"title": "Sign-out"}},
+    ]
+    graph["edges"] = [
+        *graph["edges"],
         {
             "id": "e-review",
             "source": "report",
             "source_port": "report",
             "target": "signout",
             "target_port": "in",
-        }
-    )
+        },
+    ]
+    resection = slug == DEMO_WORKFLOW_SLUG
+    version = demo.workflow_version if resection else demo.fna_workflow_version
     return import_workflow(
         demo.department,
         graph,
-        demo.workflow_version.template_version,
-        slug="breast-signout",
-        case_type="breast-resection",
+        version.template_version,
+        slug=f"{slug}-signout",
+        case_type=exported.case_type,
     )

@@ -11,7 +11,7 @@ import pytest
 from orchestrator import devstack
 from orchestrator.accounts.models import User
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DemoData
+from orchestrator.demo_data import FNA_CASE, FNA_WORKFLOW_SLUG, DemoData
 from orchestrator.reports.models import Report, ReportSignature
 from orchestrator.runs.models import NodeRun, Run, RunStatus
 from orchestrator.runs.services import start_run
@@ -35,8 +35,9 @@ def wait_for_status(run_id: int, status: str, timeout: float = 120.0) -> Run:
 def test_a_run_parked_at_review_is_signed_and_resumed_by_the_worker(
     demo: DemoData, celery_worker: devstack.ManagedProcess, pathologist: User
 ) -> None:
-    version = signout_workflow(demo)
-    case = create_case(demo.department, case_document("breast-malignant"))
+    # The FNA cytology workflow: its classifier's probability is the queue's triage value.
+    version = signout_workflow(demo, FNA_WORKFLOW_SLUG)
+    case = create_case(demo.department, case_document(FNA_CASE))
     pathologist.refresh_from_db()
 
     run = wait_for_status(start_run(case, version).pk, RunStatus.WAITING_REVIEW)
