@@ -53,6 +53,12 @@ class World:
         assert self.draft.run_id is not None
         return self.draft.run_id
 
+    @property
+    def specimen_id(self) -> int:
+        specimen = self.draft.case.specimens.first()
+        assert specimen is not None
+        return specimen.pk
+
     def markers(self) -> list[str]:
         """Strings of ours that no answer to an outsider may contain."""
         return [self.accession, self.mrn, self.workflow_slug, self.template_slug]
@@ -75,6 +81,19 @@ OPERATIONS: dict[str, Case] = {
     "GET /api/v1/node-types": Case(GLOBAL, lambda w: f"{R}/node-types"),
     "POST /api/v1/node-types/{name}/{version}/ports": Case(
         GLOBAL, lambda w: f"{R}/node-types/switch/1/ports", lambda w: {"config": {"cases": []}}
+    ),
+    "GET /api/v1/cases/{case}/slides": Case(
+        OBJECT, lambda w: f"{R}/cases/{w.draft.case_id}/slides"
+    ),
+    "GET /api/v1/specimens/{specimen}/slides/{index}.dzi": Case(
+        OBJECT, lambda w: f"{R}/specimens/{w.specimen_id}/slides/0.dzi"
+    ),
+    "GET /api/v1/specimens/{specimen}/slides/{index}/overlay": Case(
+        OBJECT,
+        lambda w: f"{R}/specimens/{w.specimen_id}/slides/0/overlay?x=0&y=0&width=64&height=64",
+    ),
+    "GET /api/v1/specimens/{specimen}/slides/{index}_files/{level}/{col}_{row}.jpeg": Case(
+        OBJECT, lambda w: f"{R}/specimens/{w.specimen_id}/slides/0_files/0/0_0.jpeg"
     ),
     # The bundled sample case documents of the test bench: no department data.
     "GET /api/v1/sample-cases": Case(GLOBAL, lambda w: f"{R}/sample-cases"),
