@@ -10,6 +10,10 @@ Prints `name=value` lines:
   next_case_p90_ms   90th percentile of the same
   cases              how many sign-outs were measured
 
+Measured 2026-12-06 on the shared 2-core machine (six sessions working): next_case_ms=1324,
+above the goal. The server side of one sign-out is mostly the password check (PBKDF2 with
+1,000,000 iterations: ~0.4 s) and the signed PDF's render (~0.25 s).
+
 Everything runs against a fresh SQLite database in a temporary PATHFLOW_VAR_DIR, with drafts
 rendered by the real renderer (no model server: each draft carries a model's value and its
 provenance as a run would). Needs the built front end (`npm run build`; this script runs
@@ -38,12 +42,13 @@ os.environ.update(
         "PATHFLOW_LOG_LEVEL": "WARNING",
     }
 )
-os.environ.pop("CELERY_BROKER_URL", None)  # the embedded broker's socket: runs stay queued
+os.environ.pop("CELERY_BROKER_URL", None)  # the embedded broker, started below
 
 import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
@@ -126,12 +131,15 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
     drafts(args.cases)
+    # A broker as in production (sign-out hands the resumed run to it; no worker takes it).
+    broker = devstack.start_embedded_broker(settings.EMBEDDED_BROKER_SOCKET, VAR)
     port = devstack.free_port()
     web = devstack.start_web(port, VAR, env=dict(os.environ))
     try:
         times = sorted(measure(f"http://127.0.0.1:{port}", args.cases))
     finally:
         web.stop()
+        broker.stop()
     print(f"cases={len(times)}")
     print(f"next_case_ms={statistics.median(times):.0f}")
     print(f"next_case_p90_ms={times[int(len(times) * 0.9) - 1]:.0f}")
