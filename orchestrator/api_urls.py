@@ -4,7 +4,9 @@ from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
 from orchestrator.cases.slides_api import case_slides, slide_dzi, slide_overlay, slide_tile
+from orchestrator.catalog.api import CatalogEntryViewSet, CatalogProtocols
 from orchestrator.designs.api import node_type_ports, node_types, sample_cases
+from orchestrator.designs.library_api import clone_library, template_library
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
 from orchestrator.integrations.inbound_api import (
@@ -52,12 +54,16 @@ router.register("integration/inbound-messages", InboundMessageViewSet, basename=
 router.register("integration/routing-rules", RoutingRuleViewSet, basename="routing-rule")
 router.register("integration/cases", CaseViewSet, basename="integration-case")
 router.register("integration/tokens", TokenViewSet, basename="api-token")
+router.register("catalog/endpoints", CatalogEntryViewSet, basename="catalog-endpoint")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("delivery-routes", DeliveryRouteViewSet, basename="delivery-route")
 
 urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
+    path("catalog/protocols/", CatalogProtocols.as_view(), name="catalog-protocols"),
+    path("template-library/", template_library, name="template-library"),
+    path("template-library/<slug:slug>/clone/", clone_library, name="template-library-clone"),
     path("sample-cases", sample_cases, name="sample-cases"),
     # Before the templates router, so that no templates/<slug> route can shadow it.
     path("templates/preview", template_preview, name="template-preview"),

@@ -48,6 +48,14 @@ class AuditAction(StrEnum):
     TEMPLATE_PREVIEWED = "template.previewed"
     TEMPLATE_PREVIEW_DENIED = "template.preview_denied"
     TEMPLATE_PREVIEW_REFUSED = "template.preview_refused"
+    TEMPLATE_CLONED = "template.cloned"
+
+    # The endpoint catalog
+    CATALOG_REGISTERED = "catalog.registered"
+    CATALOG_UPDATED = "catalog.updated"
+    CATALOG_ENABLED = "catalog.enabled"
+    CATALOG_DISABLED = "catalog.disabled"
+    CATALOG_TEST_CALLED = "catalog.test_called"
 
     # Workflows
     WORKFLOW_CREATED = "workflow.created"

@@ -24,6 +24,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/catalog/endpoints/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The catalog of the signed-in admin's department. */
+        get: operations["api_v1_catalog_endpoints_list"];
+        put?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        post: operations["api_v1_catalog_endpoints_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The catalog of the signed-in admin's department. */
+        get: operations["api_v1_catalog_endpoints_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        patch: operations["api_v1_catalog_endpoints_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/disable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        post: operations["api_v1_catalog_endpoints_disable_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/enable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        post: operations["api_v1_catalog_endpoints_enable_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/test-call/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        post: operations["api_v1_catalog_endpoints_test_call_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/used-by/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The catalog of the signed-in admin's department. */
+        get: operations["api_v1_catalog_endpoints_used_by_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/protocols/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The protocols an entry may have, from the engine's registries. */
+        get: operations["api_v1_catalog_protocols_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deliveries/": {
         parameters: {
             query?: never;
@@ -793,6 +914,38 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/template-library/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["api_v1_template_library_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/template-library/{slug}/clone/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["api_v1_template_library_clone_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/templates/": {
         parameters: {
             query?: never;
@@ -1328,11 +1481,44 @@ export interface components {
             /** @default true */
             start_run: boolean;
         };
+        CatalogEntry: {
+            slug: string;
+            name: string;
+            readonly kind: string;
+            protocol: string;
+            /** @description a model server's URL, e.g. http://127.0.0.1:8091; for a webhook the URL that receives reports, for FHIR the server's base URL, for HL7 MLLP host:port */
+            base_url: string;
+            /** @description name on the server (not used by destinations) */
+            model_name?: string;
+            /** @description NAME of the environment variable holding the secret on the workers */
+            secret_ref?: string;
+            /** Format: double */
+            timeout_s?: number;
+            /** @description what each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}} */
+            outputs?: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            readonly enabled: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        CatalogProblems: {
+            problems: string[];
+        };
         ChangedNode: {
             id: string;
             fields: string[];
             /** @description dotted keys */
             config_keys: string[];
+        };
+        Clone: {
+            /** @description the new template's slug */
+            slug: string;
+            name: string;
         };
         Delivery: {
             readonly id: number;
@@ -1687,11 +1873,28 @@ export interface components {
             readonly ack_text: string | null;
         };
         /**
+         * @description * `model` - model
+         *     * `destination` - destination
+         * @enum {string}
+         */
+        KindEnum: "model" | "destination";
+        /**
          * @description * `zh` - zh
          *     * `en` - en
          * @enum {string}
          */
         LanguageEnum: "zh" | "en";
+        LibraryProblems: {
+            problems: string[];
+        };
+        LibraryTemplate: {
+            slug: string;
+            name: string;
+            title_zh: string;
+            title_en: string;
+            sections: number;
+            elements: number;
+        };
         Me: {
             username: string;
             display_name: string;
@@ -1704,6 +1907,8 @@ export interface components {
             layout_html: string;
             /** @default  */
             layout_css: string;
+            /** @description the designer's declarative layout (rows of one or two columns of blocks, page breaks); instead of layout_html */
+            layout_spec?: unknown;
             slug: string;
             name: string;
         };
@@ -1856,6 +2061,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["Case"][];
         };
+        PaginatedCatalogEntryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["CatalogEntry"][];
+        };
         PaginatedDeliveryList: {
             /** @example 123 */
             count: number;
@@ -1979,6 +2199,31 @@ export interface components {
         PasswordBody: {
             password: string;
         };
+        PatchedCatalogEntryChange: {
+            readonly slug?: string;
+            name?: string;
+            readonly kind?: string;
+            protocol?: string;
+            /** @description a model server's URL, e.g. http://127.0.0.1:8091; for a webhook the URL that receives reports, for FHIR the server's base URL, for HL7 MLLP host:port */
+            base_url?: string;
+            /** @description name on the server (not used by destinations) */
+            model_name?: string;
+            /** @description NAME of the environment variable holding the secret on the workers */
+            secret_ref?: string;
+            /** Format: double */
+            timeout_s?: number;
+            /** @description what each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}} */
+            outputs?: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            readonly enabled?: boolean;
+            /** Format: date-time */
+            readonly created_at?: string;
+            /** Format: date-time */
+            readonly updated_at?: string;
+        };
         PatchedDeliveryRoute: {
             readonly id?: number;
             destination?: string;
@@ -2038,25 +2283,25 @@ export interface components {
         PointTypeEnum: "Point";
         PortShape: {
             name: string;
-            type: components["schemas"]["PortShapeTypeEnum"];
+            type: components["schemas"]["PortTypeEnum"];
             required: boolean;
             /** @description more than one edge may arrive at this input */
             multiple: boolean;
             title: string;
         };
         /**
-         * @description * `any` - any
-         *     * `json` - json
-         *     * `number` - number
-         *     * `string` - string
-         *     * `boolean` - boolean
-         *     * `image` - image
-         *     * `case` - case
-         *     * `findings` - findings
-         *     * `report` - report
+         * @description * `any` - ANY
+         *     * `json` - JSON
+         *     * `number` - NUMBER
+         *     * `string` - STRING
+         *     * `boolean` - BOOLEAN
+         *     * `image` - IMAGE
+         *     * `case` - CASE
+         *     * `findings` - FINDINGS
+         *     * `report` - REPORT
          * @enum {string}
          */
-        PortShapeTypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
+        PortTypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
         PortalCase: {
             case_id: number;
             accession: string;
@@ -2079,6 +2324,8 @@ export interface components {
             layout_html: string;
             /** @default  */
             layout_css: string;
+            /** @description an unsaved designed layout */
+            layout_spec?: unknown;
             /** @description sample values by element id */
             values?: {
                 [key: string]: unknown;
@@ -2111,6 +2358,17 @@ export interface components {
             /** Format: date-time */
             finished_at: string | null;
             duration_ms: number | null;
+        };
+        Protocol: {
+            name: string;
+            title: string;
+            /**
+             * @description model: called by model-call and map nodes; destination: receives reports
+             *
+             *     * `model` - model
+             *     * `destination` - destination
+             */
+            kind: components["schemas"]["KindEnum"];
         };
         Publish: {
             /** @default  */
@@ -2442,6 +2700,8 @@ export interface components {
             layout_html: string;
             /** @default  */
             layout_css: string;
+            /** @description the designer's declarative layout (rows of one or two columns of blocks, page breaks); instead of layout_html */
+            layout_spec?: unknown;
         };
         TemplateProblems: {
             problems: string[];
@@ -2471,11 +2731,30 @@ export interface components {
             readonly dataset: unknown;
             readonly layout_html: string;
             readonly layout_css: string;
+            readonly layout_spec: unknown;
         };
         TemplateVersionRef: {
             id: number;
             slug: string;
             version: number;
+        };
+        TestCallRequest: {
+            /** @description the protocol part of a model-call node's config, e.g. for open_inference_v2 {inputs: [{name, datatype, shape, value}], outputs?}; its expressions read the sample case as case.* */
+            request: unknown;
+            /** @description sample case data the expressions read */
+            case?: unknown;
+        };
+        TestCallResult: {
+            ok: boolean;
+            /** @description the model's outputs by name (when ok) */
+            outputs: {
+                [key: string]: unknown;
+            };
+            model_name: string;
+            model_version: string;
+            /** @description what went wrong (when not ok) */
+            error: string;
+            duration_ms: number;
         };
         TestRunBody: {
             case?: number;
@@ -2491,6 +2770,16 @@ export interface components {
             /** Format: date-time */
             last_used_at?: string | null;
             readonly revoked: boolean;
+        };
+        Use: {
+            /** @description the workflow's slug */
+            workflow: string;
+            name: string;
+            version: number;
+            /** @description draft or published */
+            status: string;
+            /** @description node ids naming it */
+            nodes: string[];
         };
         Validate: {
             /** @description default: the saved draft */
@@ -2644,6 +2933,237 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_list: {
+        parameters: {
+            query?: {
+                kind?: "destination" | "model";
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCatalogEntryList"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CatalogEntry"];
+                "application/x-www-form-urlencoded": components["schemas"]["CatalogEntry"];
+                "multipart/form-data": components["schemas"]["CatalogEntry"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogProblems"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCatalogEntryChange"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedCatalogEntryChange"];
+                "multipart/form-data": components["schemas"]["PatchedCatalogEntryChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogProblems"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_disable_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_enable_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_test_call_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestCallRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TestCallRequest"];
+                "multipart/form-data": components["schemas"]["TestCallRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestCallResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogProblems"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_used_by_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Use"][];
+                };
+            };
+        };
+    };
+    api_v1_catalog_protocols_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Protocol"][];
                 };
             };
         };
@@ -4190,6 +4710,60 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
+    api_v1_template_library_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryTemplate"][];
+                };
+            };
+        };
+    };
+    api_v1_template_library_clone_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Clone"];
+                "application/x-www-form-urlencoded": components["schemas"]["Clone"];
+                "multipart/form-data": components["schemas"]["Clone"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateVersionDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryProblems"];
                 };
             };
         };
