@@ -127,7 +127,6 @@ function SearchForm({ search, onSearch }: { search: Search; onSearch: (s: Search
 interface ListState {
   isPending: boolean;
   error: Error | null;
-  count: number;
 }
 
 /** Loading / error / empty, or null when there are rows to show. */
@@ -178,7 +177,7 @@ function InboundList({ search, onPage }: { search: Search; onPage: (s: Search) =
   const back = paramsFromSearch(search).toString();
   return (
     <>
-      <ListStatus state={{ isPending: query.isPending, error: query.error, count }} rows={rows.length} />
+      <ListStatus state={{ isPending: query.isPending, error: query.error }} rows={rows.length} />
       {rows.length > 0 ? (
         <div className="table-scroll">
           <table data-testid="inbound-table">
@@ -233,7 +232,7 @@ function OutboundList({ search, onPage }: { search: Search; onPage: (s: Search) 
   const back = paramsFromSearch(search).toString();
   return (
     <>
-      <ListStatus state={{ isPending: query.isPending, error: query.error, count }} rows={rows.length} />
+      <ListStatus state={{ isPending: query.isPending, error: query.error }} rows={rows.length} />
       {rows.length > 0 ? (
         <div className="table-scroll">
           <table data-testid="outbound-table">
