@@ -9,6 +9,19 @@ from orchestrator.designs.api import node_type_ports, node_types, sample_cases
 from orchestrator.designs.library_api import clone_library, template_library
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
+from orchestrator.integrations.inbound_api import (
+    InboundMessageViewSet,
+    RoutingRuleViewSet,
+    reprocess,
+)
+from orchestrator.integrations.integrator_api import (
+    CaseViewSet,
+    TokenViewSet,
+    case_reports,
+    revoke_token,
+    submit,
+)
+from orchestrator.integrations.integrator_api import report_pdf as integration_report_pdf
 from orchestrator.integrations.outbox_api import (
     DeliveryRouteViewSet,
     DeliveryViewSet,
@@ -38,6 +51,10 @@ router.register("runs", RunViewSet, basename="run")
 # templates/{slug}/...; its slug pattern leaves "templates/preview" to the preview endpoint.
 router.register("templates", ReportTemplateViewSet, basename="template")
 router.register("catalog/endpoints", CatalogEntryViewSet, basename="catalog-endpoint")
+router.register("integration/inbound-messages", InboundMessageViewSet, basename="inbound-message")
+router.register("integration/routing-rules", RoutingRuleViewSet, basename="routing-rule")
+router.register("integration/cases", CaseViewSet, basename="integration-case")
+router.register("integration/tokens", TokenViewSet, basename="api-token")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("delivery-routes", DeliveryRouteViewSet, basename="delivery-route")
 
@@ -75,6 +92,16 @@ urlpatterns = [
     # After the explicit workflows/<slug>/... run routes above.
     *workflow_urls,
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
+    # Integration API: before the router, whose integration/cases/ GET shares the path.
+    path("integration/cases/submit", submit, name="integration-case-submit"),
+    path("integration/cases/<int:pk>/reports/", case_reports, name="integration-case-reports"),
+    path("integration/reports/<int:pk>/pdf", integration_report_pdf, name="integration-report-pdf"),
+    path(
+        "integration/inbound-messages/<int:pk>/reprocess",
+        reprocess,
+        name="inbound-message-reprocess",
+    ),
+    path("integration/tokens/<int:pk>/revoke", revoke_token, name="api-token-revoke"),
     path("deliveries/<int:pk>/resend", resend, name="delivery-resend"),
     path("delivery-queues", delivery_queues, name="delivery-queues"),
     # Whole-slide images as Deep Zoom: OpenSeadragon derives the tile URLs from the .dzi URL.
