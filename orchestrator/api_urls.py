@@ -50,11 +50,11 @@ router = SimpleRouter(trailing_slash=True)
 router.register("runs", RunViewSet, basename="run")
 # templates/{slug}/...; its slug pattern leaves "templates/preview" to the preview endpoint.
 router.register("templates", ReportTemplateViewSet, basename="template")
-router.register("catalog/endpoints", CatalogEntryViewSet, basename="catalog-endpoint")
 router.register("integration/inbound-messages", InboundMessageViewSet, basename="inbound-message")
 router.register("integration/routing-rules", RoutingRuleViewSet, basename="routing-rule")
 router.register("integration/cases", CaseViewSet, basename="integration-case")
 router.register("integration/tokens", TokenViewSet, basename="api-token")
+router.register("catalog/endpoints", CatalogEntryViewSet, basename="catalog-endpoint")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("delivery-routes", DeliveryRouteViewSet, basename="delivery-route")
 

@@ -191,6 +191,7 @@ SPECTACULAR_SETTINGS = {
         "NodeRunStatusEnum": "orchestrator.runs.models.NodeRunStatus",
         "ReportStatusEnum": "orchestrator.reports.models.ReportStatus",
         "VersionStatusEnum": "orchestrator.designs.models.VersionStatus",
+        "PortTypeEnum": "workflows.ports.PortType",
     },
 }
 

@@ -19,6 +19,7 @@ from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.designs.models import TemplateVersion
 from orchestrator.designs.templates import TemplateContent, TemplateInvalid, check_content
+from orchestrator.integrations.outbox import queue_report_deliveries
 from orchestrator.reports.layout_spec import effective_layout_html
 from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.reports.renderer.client import RendererProcess
@@ -375,6 +376,16 @@ def preview_report(
     except RenderError as exc:
         raise PreviewRejected([f"layout: {exc}"]) from None
     return Preview(pdf.content, "application/pdf", pdf.pages)
+
+
+def queue_deliveries(report: Report) -> int:
+    """Hand a signed version to the outbox: the one place sign-out and amendments do so.
+
+    Call inside the transaction that stores the version and, before this, its signature
+    record: the outbox writes its deliveries in that transaction and holds each one until the
+    signature's ``recall_until`` (a recalled sign-out's deliveries are withdrawn, never sent).
+    Returns how many deliveries the version has."""
+    return len(queue_report_deliveries(report))
 
 
 def create_draft_report(

@@ -2283,25 +2283,25 @@ export interface components {
         PointTypeEnum: "Point";
         PortShape: {
             name: string;
-            type: components["schemas"]["PortShapeTypeEnum"];
+            type: components["schemas"]["PortTypeEnum"];
             required: boolean;
             /** @description more than one edge may arrive at this input */
             multiple: boolean;
             title: string;
         };
         /**
-         * @description * `any` - any
-         *     * `json` - json
-         *     * `number` - number
-         *     * `string` - string
-         *     * `boolean` - boolean
-         *     * `image` - image
-         *     * `case` - case
-         *     * `findings` - findings
-         *     * `report` - report
+         * @description * `any` - ANY
+         *     * `json` - JSON
+         *     * `number` - NUMBER
+         *     * `string` - STRING
+         *     * `boolean` - BOOLEAN
+         *     * `image` - IMAGE
+         *     * `case` - CASE
+         *     * `findings` - FINDINGS
+         *     * `report` - REPORT
          * @enum {string}
          */
-        PortShapeTypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
+        PortTypeEnum: "any" | "json" | "number" | "string" | "boolean" | "image" | "case" | "findings" | "report";
         PortalCase: {
             case_id: number;
             accession: string;
