@@ -14,7 +14,7 @@ from workflows.ports import PortType
 
 class PortShape(serializers.Serializer[Any]):
     name = serializers.CharField()
-    type = serializers.ChoiceField(choices=[(t.value, t.value) for t in PortType])
+    type = serializers.ChoiceField(choices=[(t.value, t.name) for t in PortType])
     # DRF's metaclass takes declared fields off the class, so these names shadow nothing.
     required = serializers.BooleanField()  # type: ignore[assignment]
     multiple = serializers.BooleanField(help_text="more than one edge may arrive at this input")

@@ -41,12 +41,15 @@ def parked_draft(
     *,
     department: Department | None = None,
     ai_ki67: float = 87.5,
+    probability: float | None = None,
     priority: str = "routine",
     missing: tuple[str, ...] = (),
     case_type: str = "breast-resection",
     mrn: str = "",
 ) -> Report:
-    """A draft of ``accession`` whose run waits at its review node ``review``."""
+    """A draft of ``accession`` whose run waits at its review node ``review``: the AI Ki-67 index
+    is ``ai_ki67`` %, given by the model with confidence ``probability`` % (the queue's AI triage
+    value; by default the index itself)."""
     document = case_document(
         "breast-resection", accession=accession, priority=priority, case_type=case_type
     )
@@ -79,7 +82,8 @@ def parked_draft(
     provenance: dict[str, Any] = {k: [{"kind": "case", "run": str(run.pk)}] for k in values}
     if "ki67_index" not in missing:
         values["ki67_index"] = ai_ki67
-        provenance["ki67_index"] = model_source(run, ai_ki67 / 100)
+        confidence = ai_ki67 if probability is None else probability
+        provenance["ki67_index"] = model_source(run, confidence / 100)
     report, _ = create_draft_report(run, values, provenance, "en")
     return report
 

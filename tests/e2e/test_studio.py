@@ -1,0 +1,395 @@
+"""The workflow editor in a real browser, against the real server, a real Celery worker and the
+reference MLServer: an admin builds the breast FNA + Ki-67 application by dragging nodes from
+the palette and connecting their ports, fixes the problem the canvas shows, test-runs it on a
+sample case, publishes it and finds it in the history — in English and in Chinese; and a
+colleague's stale save is refused with the conflict named."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
+from pytest_django.live_server_helper import LiveServer
+
+from orchestrator import devstack
+from orchestrator.accounts.models import Role, User
+from orchestrator.demo_data import DemoData
+from tests.conftest import PASSWORD, pdf_text
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_GRAPH = json.loads((ROOT / "demo" / "workflows" / "breast-fna-ihc.json").read_text())
+FOUNDATION = json.loads((ROOT / "tests" / "data" / "breast-fna-ihc-foundation.json").read_text())
+
+
+def config_of(graph: dict[str, Any], node_id: str) -> dict[str, Any]:
+    config: dict[str, Any] = next(n for n in graph["nodes"] if n["id"] == node_id)["config"]
+    return config
+
+
+# What the admin types: the foundation graph's model calls, and a transform that takes what
+# the lab entered (base_fields, as the demo workflow declares them) plus the two model results.
+FNA_CONFIG = config_of(FOUNDATION, "fna")
+IHC_CONFIG = config_of(FOUNDATION, "ihc")
+FIELDS_CONFIG = {
+    "base": "case.findings",
+    "base_fields": config_of(DEMO_GRAPH, "fields")["base_fields"],
+    "mapping": {
+        "fna_malignancy_probability": "(nodes.fna.result.predict_proba[0][1] * 100) | round(1)",
+        "ki67_index": "(nodes.ihc.result.positive_fraction * 100) | round(1)",
+    },
+}
+EXPRESSION = "nodes.fna.result.predict_proba[0][1] >= 0.5"
+
+TEXT = {
+    "en": {
+        "published": "Published version 1",
+        "conflict": "changed this draft",
+        "refused": "Not connected",
+        "note": "First version: FNA triage and Ki-67",
+    },
+    "zh": {
+        "published": "已发布版本 1",
+        "conflict": "修改了此草稿",
+        "refused": "未连接",
+        "note": "第一版：细针穿刺分诊与 Ki-67",
+    },
+}
+
+
+def node(page: Page, node_id: str) -> Locator:
+    return page.locator(f".react-flow__node[data-id='{node_id}']")
+
+
+def card(page: Page, node_id: str) -> Locator:
+    """The node as the editor draws it (status and problem count as data attributes)."""
+    return node(page, node_id).get_by_test_id("canvas-node")
+
+
+def handle(page: Page, node_id: str, port: str, kind: str) -> Locator:
+    return node(page, node_id).locator(f".react-flow__handle.{kind}[data-handleid='{port}']")
+
+
+def drag_from_palette(page: Page, node_type: str, x: int, y: int) -> None:
+    page.drag_and_drop(
+        f"[data-testid=palette-item][data-type={node_type}]",
+        "[data-testid=canvas] .react-flow__pane",
+        target_position={"x": x, "y": y},
+    )
+
+
+def connect(page: Page, source: str, source_port: str, target: str, target_port: str) -> None:
+    start = handle(page, source, source_port, "source").bounding_box()
+    end = handle(page, target, target_port, "target").bounding_box()
+    assert start, f"port {source}.{source_port} is not on screen"
+    assert end, f"port {target}.{target_port} is not on screen"
+    page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
+    page.mouse.up()
+
+
+def click_node(page: Page, node_id: str) -> None:
+    page.get_by_test_id("fit-view").click()
+    page.wait_for_timeout(300)  # the fit-view animation
+    node(page, node_id).locator(".pf-node-title").click()
+
+
+def select(page: Page, node_id: str) -> None:
+    page.get_by_test_id("tab-inspector").click()
+    click_node(page, node_id)
+    expect(page.get_by_test_id("inspector")).to_have_attribute("data-node-id", node_id)
+
+
+def rename(page: Page, old: str, new: str) -> None:
+    select(page, old)
+    field = page.get_by_test_id("inspector-id")
+    field.fill(new)
+    field.press("Enter")
+    expect(node(page, new)).to_be_visible()
+
+
+def set_config(page: Page, node_id: str, config: dict[str, Any]) -> None:
+    select(page, node_id)
+    editor = page.get_by_test_id("config-json")
+    editor.locator("xpath=..").locator("summary").click()
+    editor.fill(json.dumps(config))
+    page.get_by_test_id("config-json-apply").click()
+
+
+def save(page: Page) -> None:
+    page.get_by_test_id("save").click()
+    expect(page.get_by_test_id("save-state")).not_to_have_text(re.compile("…"))
+
+
+def build_the_application(page: Page, lang: str) -> None:
+    """Drag five nodes from the palette, lay them out, name them and connect their ports."""
+    box = page.get_by_test_id("canvas").bounding_box()
+    assert box is not None
+    for index, node_type in enumerate(
+        ["model_call", "condition", "model_call", "transform", "render_report"]
+    ):
+        drag_from_palette(page, node_type, 80 + index * 60, 60 + index * 70)
+    expect(page.locator(".react-flow__node")).to_have_count(6)
+    for old, new in [
+        ("model_call", "fna"),
+        ("condition", "malignant"),
+        ("model_call_2", "ihc"),
+        ("transform", "fields"),
+        ("render_report", "report"),
+    ]:
+        rename(page, old, new)
+
+    # A report cannot go into a model call: the canvas refuses and says why.
+    page.keyboard.press("l")
+    page.wait_for_timeout(600)
+    connect(page, "case", "case", "report", "findings")
+    expect(page.get_by_test_id("connection-refused")).to_contain_text(TEXT[lang]["refused"])
+    expect(page.locator(".react-flow__edge")).to_have_count(0)
+
+    for edge in [
+        ("case", "case", "fna", "in"),
+        ("fna", "result", "malignant", "in"),
+        ("malignant", "true", "ihc", "in"),
+        ("fna", "result", "fields", "in"),
+        ("ihc", "result", "fields", "in"),
+        ("fields", "findings", "report", "findings"),
+    ]:
+        connect(page, *edge)
+    expect(page.locator(".react-flow__edge")).to_have_count(6)
+    page.keyboard.press("l")
+    page.wait_for_timeout(600)
+
+
+def open_editor(page: Page, base_url: str, slug: str) -> None:
+    page.goto(f"{base_url}/app/studio/workflows/{slug}")
+    expect(page.get_by_test_id("editor")).to_be_visible()
+
+
+@pytest.fixture
+def browser() -> Any:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def new_page(browser: Browser, lang: str) -> Page:
+    context = browser.new_context(
+        locale="zh-CN" if lang == "zh" else "en-US", viewport={"width": 1600, "height": 1000}
+    )
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    return page
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_admin_builds_tests_and_publishes_a_workflow_in_the_editor(
+    demo: DemoData,
+    live_server: LiveServer,
+    celery_worker: devstack.ManagedProcess,
+    browser: Browser,
+    lang: str,
+    tmp_path: Path,
+) -> None:
+    page = new_page(browser, lang)
+    sign_in(page, live_server.url, "admin", PASSWORD)
+    # An admin starts in the studio.
+    expect(page).to_have_url(f"{live_server.url}/app/studio/workflows")
+
+    page.get_by_test_id("create-name").fill("Breast FNA studio")
+    page.get_by_test_id("create-case-type").fill("breast-resection")
+    page.get_by_test_id("create-template").select_option("breast-carcinoma")
+    page.get_by_test_id("create-workflow").locator("button[type=submit]").click()
+    expect(page).to_have_url(f"{live_server.url}/app/studio/workflows/breast-fna-studio")
+    expect(node(page, "case")).to_be_visible()
+
+    build_the_application(page, lang)
+    set_config(page, "fna", FNA_CONFIG)
+    set_config(page, "ihc", IHC_CONFIG)
+    set_config(page, "report", {"language": lang})
+
+    # Saved without the transform's fields: the report elements it should fill are listed,
+    # each leading to the render node; the condition without its expression is marked.
+    save(page)
+    page.get_by_test_id("tab-problems").click()
+    unfilled = page.get_by_test_id("unfilled-element")
+    expect(unfilled.first).to_be_visible()
+    unfilled.first.click()
+    expect(page.get_by_test_id("inspector")).to_have_attribute("data-node-id", "report")
+    expect(card(page, "malignant")).not_to_have_attribute("data-problems", "0")
+    expect(node(page, "malignant").get_by_test_id("node-problems")).to_contain_text("expression")
+
+    # Fixed: the expression typed in the form, the transform's fields as JSON.
+    select(page, "malignant")
+    page.locator("#root_expression").fill(EXPRESSION)
+    set_config(page, "fields", FIELDS_CONFIG)
+    save(page)
+    for node_id in ["case", "fna", "malignant", "ihc", "fields", "report"]:
+        expect(card(page, node_id)).to_have_attribute("data-problems", "0")
+    page.get_by_test_id("tab-problems").click()
+    expect(page.get_by_test_id("unfilled-none")).to_be_visible()
+    expect(page.get_by_test_id("problems-none")).to_be_visible()
+
+    # Test run on the malignant sample case: every node succeeds, live on the canvas.
+    page.get_by_test_id("tab-bench").click()
+    page.get_by_test_id("bench-sample").select_option("breast-malignant")
+    page.get_by_test_id("test-run").click()
+    expect(page.get_by_test_id("bench-run")).to_have_attribute(
+        "data-status", "succeeded", timeout=120_000
+    )
+    for node_id in ["case", "fna", "malignant", "ihc", "fields", "report"]:
+        expect(card(page, node_id)).to_have_attribute("data-status", "succeeded")
+    click_node(page, "ihc")
+    expect(page.get_by_test_id("bench-node")).to_have_attribute("data-node-id", "ihc")
+    expect(page.get_by_test_id("bench-outputs").first).to_contain_text("positive_fraction")
+    # One node again, alone, with the inputs it had (pinned) and its upstream nodes' outputs.
+    click_node(page, "malignant")
+    page.get_by_test_id("bench-node").locator("details.pinned > summary").click()
+    page.get_by_test_id("run-one").click()
+    expect(page.get_by_test_id("run-one-result")).to_contain_text('"true"')
+    pdf_url = page.get_by_test_id("bench-pdf").get_attribute("href")
+    response = page.request.get(f"{live_server.url}{pdf_url}")
+    assert response.status == 200
+    (tmp_path / "report.pdf").write_bytes(response.body())
+    text = pdf_text(tmp_path / "report.pdf")
+    assert "TEST-" in text
+    assert "Ki-67" in text
+
+    # Publish with a note; version 1 is in the history with it.
+    page.get_by_test_id("publish").click()
+    page.get_by_test_id("publish-note").fill(TEXT[lang]["note"])
+    page.get_by_test_id("publish-confirm").click()
+    expect(page.get_by_test_id("published")).to_contain_text(TEXT[lang]["published"])
+    page.get_by_test_id("tab-history").click()
+    version = page.locator("[data-testid=version][data-number='1']")
+    expect(version).to_have_attribute("data-status", "published")
+    expect(version.get_by_test_id("version-note")).to_have_text(TEXT[lang]["note"])
+
+    published = page.request.get(
+        f"{live_server.url}/api/v1/workflows/breast-fna-studio/versions/1"
+    ).json()
+    assert published["status"] == "published"
+    assert [n["id"] for n in published["graph"]["nodes"]] == [
+        "case",
+        "fna",
+        "malignant",
+        "ihc",
+        "fields",
+        "report",
+    ]
+
+
+@pytest.fixture
+def colleague(demo: DemoData) -> User:
+    """A second admin of the demo department (created before any browser opens)."""
+    return User.objects.create_user(
+        "colleague",
+        password=PASSWORD,
+        department=demo.department,
+        role=Role.ADMIN,
+        display_name="Dr Chen",
+    )
+
+
+def test_a_stale_draft_save_from_a_second_browser_gets_the_conflict(
+    colleague: User, live_server: LiveServer, browser: Browser
+) -> None:
+    mine, theirs = new_page(browser, "en"), new_page(browser, "en")
+    sign_in(mine, live_server.url, "admin", PASSWORD)
+    sign_in(theirs, live_server.url, "colleague", PASSWORD)
+    expect(mine.get_by_test_id("nav-studio-workflows")).to_be_visible()
+    expect(theirs.get_by_test_id("nav-studio-workflows")).to_be_visible()
+    for page in (mine, theirs):
+        open_editor(page, live_server.url, "breast-fna-ihc")
+
+    select(theirs, "fna")
+    theirs.get_by_test_id("inspector-title").fill("FNA classifier (theirs)")
+    save(theirs)
+    expect(theirs.get_by_test_id("save-state")).to_have_text("Saved")
+
+    select(mine, "fna")
+    mine.get_by_test_id("inspector-title").fill("FNA classifier (mine)")
+    mine.get_by_test_id("save").click()
+    conflict = mine.get_by_test_id("save-conflict")
+    expect(conflict).to_contain_text("Dr Chen changed this draft")
+    saved = mine.request.get(f"{live_server.url}/api/v1/workflows/breast-fna-ihc").json()
+    fna = next(n for n in saved["draft"]["graph"]["nodes"] if n["id"] == "fna")
+    assert fna["title"] == "FNA classifier (theirs)"
+
+    # Loading their version shows their change; saving then works.
+    conflict.get_by_role("button", name="Load their version").click()
+    expect(node(mine, "fna")).to_contain_text("FNA classifier (theirs)")
+    save(mine)
+    expect(mine.get_by_test_id("save-conflict")).to_have_count(0)
+
+
+def test_shortcuts_copy_paste_undo_diff_rollback_export_and_import_in_the_editor(
+    demo: DemoData, live_server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    page = new_page(browser, "en")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, live_server.url, "admin", PASSWORD)
+    page.get_by_role("link", name="Breast FNA + Ki-67").click()
+    expect(node(page, "ki67")).to_be_visible()
+
+    page.keyboard.press("?")
+    expect(page.get_by_test_id("help-overlay")).to_contain_text("Ctrl+Shift+Z")
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("help-overlay")).to_have_count(0)
+
+    # Copy a node and paste it (the clipboard holds graph JSON); undo and redo the paste.
+    click_node(page, "ki67")
+    page.keyboard.press("Control+c")
+    clipboard = page.evaluate("navigator.clipboard.readText()")
+    assert json.loads(clipboard)["nodes"][0]["id"] == "ki67"
+    page.keyboard.press("Control+v")
+    expect(node(page, "ki67_2")).to_be_visible()
+    page.keyboard.press("Control+z")
+    expect(node(page, "ki67_2")).to_have_count(0)
+    page.keyboard.press("Control+Shift+z")
+    expect(node(page, "ki67_2")).to_be_visible()
+    click_node(page, "ki67_2")
+    page.keyboard.press("Delete")
+    expect(node(page, "ki67_2")).to_have_count(0)
+
+    # Find a node by name.
+    page.keyboard.press("Control+f")
+    page.get_by_test_id("find-node").locator("input").fill("merge")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("inspector")).to_have_attribute("data-node-id", "merge")
+
+    # A change, published as v2: the diff colours it and lists its config keys; v1 comes back.
+    set_config(page, "fna", {**config_of(DEMO_GRAPH, "fna"), "outputs": ["predict_proba", "x"]})
+    page.get_by_test_id("publish").click()
+    page.get_by_test_id("publish-note").fill("asks for one more output")
+    page.get_by_test_id("publish-confirm").click()
+    expect(page.get_by_test_id("published")).to_contain_text("Published version 2")
+    page.get_by_test_id("tab-history").click()
+    page.locator("[data-testid=version][data-number='2']").get_by_test_id("diff-previous").click()
+    diff = page.get_by_test_id("diff-view")
+    expect(diff.locator(".diff-node.diff--changed")).to_have_count(1)
+    expect(diff.get_by_test_id("diff-changes")).to_contain_text("fna")
+    expect(diff.get_by_test_id("diff-changes")).to_contain_text("outputs")
+    page.get_by_test_id("diff-dialog").get_by_role("button", name="Close").click()
+    page.locator("[data-testid=version][data-number='1']").get_by_test_id("rollback").click()
+    expect(page.locator("[data-testid=version][data-number='3']")).to_contain_text("republishes v1")
+
+    # Export version 1 as a file and import it back as the draft.
+    with page.expect_download() as download:
+        page.locator("[data-testid=version][data-number='1']").get_by_test_id("export").click()
+    exported = tmp_path / "breast-fna-ihc-v1.json"
+    download.value.save_as(exported)
+    assert json.loads(exported.read_text())["workflow"]["slug"] == "breast-fna-ihc"
+    page.get_by_test_id("import-file").set_input_files(str(exported))
+    expect(node(page, "ki67")).to_be_visible()
+    page.get_by_test_id("tab-history").click()
+    expect(page.locator("[data-testid=version][data-status=draft]")).to_have_count(1)
