@@ -1,7 +1,7 @@
 """Persona test over the whole API: for every operation in the OpenAPI schema, a person of
-another department — a pathologist, and an admin (who may do almost anything in their own
-department, so only the department rule stops them) — gets 403 or 404 for our objects, and
-lists, searches and "global" answers leak none of our identifiers.
+another department — a pathologist, an admin (who may do almost anything in their own
+department, so only the department rule stops them) and an integration client — gets 403 or
+404 for our objects, and lists, searches and "global" answers leak none of our identifiers.
 
 ``OPERATIONS`` says, for every operation, how to aim it at our department's objects. A new
 operation without a row fails ``test_every_operation_in_the_schema_has_a_scoping_case``:
@@ -451,12 +451,17 @@ def world(db: None, pathologist: User) -> World:
     )
 
 
-@pytest.fixture(params=["pathologist", "admin"])
+@pytest.fixture(params=["pathologist", "admin", "integration"])
 def outsider(request: pytest.FixtureRequest, other_department_pathologist: User) -> User:
+    """Another department's pathologist, admin, or integration client (the role the LIS's
+    API tokens act as)."""
     if request.param == "pathologist":
         return other_department_pathologist
     department = other_department_pathologist.department
-    return UserFactory.create(username="outsider-admin", department=department, role=Role.ADMIN)
+    role = Role.ADMIN if request.param == "admin" else Role.INTEGRATION
+    return UserFactory.create(
+        username=f"outsider-{request.param}", department=department, role=role
+    )
 
 
 def ours(world: World) -> dict[str, int]:
