@@ -21,7 +21,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -33,6 +38,12 @@ from orchestrator.accounts.policy import Permission, PolicyPermission
 from orchestrator.catalog import services
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.catalog.services import CatalogInvalid
+from orchestrator.runs.api_shapes import Problem
+
+# Refusals every operation may answer: not an admin of a department (403); on one entry, an
+# entry of another department or none (404).
+_DENIED = {403: Problem}
+_ENTRY = {403: Problem, 404: Problem}
 
 
 class ProtocolSerializer(serializers.Serializer[Any]):
@@ -149,11 +160,12 @@ class CatalogProtocols(APIView):
     permission_classes = [PolicyPermission]
     policy = Permission.DESIGN_CHANGE
 
-    @extend_schema(responses=ProtocolSerializer(many=True))
+    @extend_schema(responses={200: ProtocolSerializer(many=True), **_DENIED})
     def get(self, request: Request) -> Response:
         return Response(ProtocolSerializer(services.catalog_kinds(), many=True).data)
 
 
+@extend_schema_view(retrieve=extend_schema(responses={200: CatalogEntrySerializer, **_ENTRY}))
 class CatalogEntryViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet[ModelEndpoint]
 ):
@@ -176,13 +188,15 @@ class CatalogEntryViewSet(
             entries = entries.filter(protocol__in=names)
         return entries
 
-    @extend_schema(parameters=[_KIND])
+    @extend_schema(
+        parameters=[_KIND], responses={200: CatalogEntrySerializer(many=True), **_DENIED}
+    )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
         request=CatalogEntrySerializer,
-        responses={201: CatalogEntrySerializer, 400: _PROBLEMS},
+        responses={201: CatalogEntrySerializer, 400: _PROBLEMS, **_DENIED},
     )
     def create(self, request: Request) -> Response:
         serializer = CatalogEntrySerializer(data=request.data)
@@ -202,7 +216,7 @@ class CatalogEntryViewSet(
 
     @extend_schema(
         request=CatalogEntryChangeSerializer,
-        responses={200: CatalogEntrySerializer, 400: _PROBLEMS},
+        responses={200: CatalogEntrySerializer, 400: _PROBLEMS, **_ENTRY},
     )
     def partial_update(self, request: Request, slug: str) -> Response:
         entry = self.get_object()
@@ -218,13 +232,13 @@ class CatalogEntryViewSet(
             return _refused(exc)
         return Response(CatalogEntrySerializer(entry).data)
 
-    @extend_schema(request=None, responses=CatalogEntrySerializer)
+    @extend_schema(request=None, responses={200: CatalogEntrySerializer, **_ENTRY})
     @action(detail=True, methods=["post"])
     def disable(self, request: Request, slug: str) -> Response:
         entry = services.set_enabled(self.get_object(), False, _user(request))
         return Response(CatalogEntrySerializer(entry).data)
 
-    @extend_schema(request=None, responses=CatalogEntrySerializer)
+    @extend_schema(request=None, responses={200: CatalogEntrySerializer, **_ENTRY})
     @action(detail=True, methods=["post"])
     def enable(self, request: Request, slug: str) -> Response:
         entry = services.set_enabled(self.get_object(), True, _user(request))
@@ -232,7 +246,7 @@ class CatalogEntryViewSet(
 
     @extend_schema(
         request=TestCallRequestSerializer,
-        responses={200: TestCallResultSerializer, 400: _PROBLEMS},
+        responses={200: TestCallResultSerializer, 400: _PROBLEMS, **_ENTRY},
     )
     @action(detail=True, methods=["post"], url_path="test-call")
     def test_call(self, request: Request, slug: str) -> Response:
@@ -250,7 +264,7 @@ class CatalogEntryViewSet(
             return _refused(exc)
         return Response(TestCallResultSerializer(result).data)
 
-    @extend_schema(responses=UseSerializer(many=True))
+    @extend_schema(responses={200: UseSerializer(many=True), **_ENTRY})
     @action(detail=True, methods=["get"], url_path="used-by", pagination_class=None)
     def used_by(self, request: Request, slug: str) -> Response:
         return Response(UseSerializer(services.used_by(self.get_object()), many=True).data)

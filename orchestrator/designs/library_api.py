@@ -23,6 +23,7 @@ from orchestrator.designs.template_api import (
     TemplateVersionDetailSerializer,
 )
 from orchestrator.designs.templates import TemplateInvalid
+from orchestrator.runs.api_shapes import Problem
 
 
 class LibraryTemplateSerializer(serializers.Serializer[Any]):
@@ -49,7 +50,7 @@ _PROBLEMS = inline_serializer(
 )
 
 
-@extend_schema(responses=LibraryTemplateSerializer(many=True))
+@extend_schema(responses={200: LibraryTemplateSerializer(many=True), 403: Problem})
 @api_view(["GET"])
 @permission_classes([TemplatePermission])
 def template_library(request: Request) -> Response:
@@ -57,7 +58,8 @@ def template_library(request: Request) -> Response:
 
 
 @extend_schema(
-    request=CloneSerializer, responses={201: TemplateVersionDetailSerializer, 400: _PROBLEMS}
+    request=CloneSerializer,
+    responses={201: TemplateVersionDetailSerializer, 400: _PROBLEMS, 403: Problem},
 )
 @api_view(["POST"])
 @permission_classes([TemplatePermission])

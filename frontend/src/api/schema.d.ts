@@ -2960,6 +2960,14 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedCatalogEntryList"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     api_v1_catalog_endpoints_create: {
@@ -2993,6 +3001,14 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogProblems"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     api_v1_catalog_endpoints_retrieve: {
@@ -3012,6 +3028,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3049,6 +3081,22 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogProblems"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     api_v1_catalog_endpoints_disable_create: {
@@ -3070,6 +3118,22 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogEntry"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     api_v1_catalog_endpoints_enable_create: {
@@ -3089,6 +3153,22 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -3126,6 +3206,22 @@ export interface operations {
                     "application/json": components["schemas"]["CatalogProblems"];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     api_v1_catalog_endpoints_used_by_list: {
@@ -3147,6 +3243,22 @@ export interface operations {
                     "application/json": components["schemas"]["Use"][];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     api_v1_catalog_protocols_list: {
@@ -3164,6 +3276,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Protocol"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -4731,6 +4851,14 @@ export interface operations {
                     "application/json": components["schemas"]["LibraryTemplate"][];
                 };
             };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     api_v1_template_library_clone_create: {
@@ -4764,6 +4892,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LibraryProblems"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

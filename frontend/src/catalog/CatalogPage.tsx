@@ -68,7 +68,7 @@ function EntryDetail({ entry, onEdit }: { entry: CatalogEntry; onEdit: () => voi
         </dl>
         <div className="actions">
           <button type="button" onClick={onEdit}>
-            {t("catalog.form.save")}…
+            {t("catalog.edit")}
           </button>
           <button
             type="button"
