@@ -75,6 +75,7 @@ def test_a_pathologist_signs_recalls_overrides_batches_and_amends_and_the_clinic
         expect(page.get_by_role("heading", level=1)).to_contain_text("E2E-A")
         sign_with_keyboard(page, "E2E-A")
         expect(page).to_have_url(f"{live_server.url}/app/review/{b.pk}")
+        expect(page.get_by_test_id("signed-banner")).to_contain_text("Signed E2E-A")
 
         # B: one field overridden (the closest-margin distance), then signed.
         margin = page.locator("[data-testid=field-row][data-field=margin_distance_mm]")
@@ -87,6 +88,8 @@ def test_a_pathologist_signs_recalls_overrides_batches_and_amends_and_the_clinic
         expect(margin.get_by_test_id("ai-was")).to_contain_text("3.5")
         sign_with_keyboard(page, "E2E-B")
         expect(page.get_by_role("heading", level=1)).to_contain_text("E2E-C")
+        # The next case opened at once; the sign-out finishes behind it.
+        expect(page.get_by_test_id("signed-banner")).to_contain_text("Signed E2E-B")
 
         # C, D, E: a batch signed with one password entry.
         page.goto(f"{live_server.url}/app/review")

@@ -1,7 +1,7 @@
 """Persona test over the whole API: for every operation in the OpenAPI schema, a person of
-another department — a pathologist, and an admin (who may do almost anything in their own
-department, so only the department rule stops them) — gets 403 or 404 for our objects, and
-lists, searches and "global" answers leak none of our identifiers.
+another department — a pathologist, an admin (who may do almost anything in their own
+department, so only the department rule stops them) and an integration client — gets 403 or
+404 for our objects, and lists, searches and "global" answers leak none of our identifiers.
 
 ``OPERATIONS`` says, for every operation, how to aim it at our department's objects. A new
 operation without a row fails ``test_every_operation_in_the_schema_has_a_scoping_case``:
@@ -23,6 +23,8 @@ from orchestrator.accounts.models import Role, User
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData, load_demo_data
 from orchestrator.designs.models import TemplateVersion
+from orchestrator.integrations.access import do_create_token
+from orchestrator.integrations.inbound_models import ApiToken, InboundMessage, RoutingRule
 from orchestrator.integrations.outbox_models import Delivery, DeliveryRoute
 from orchestrator.reports.models import Report
 from tests.conftest import PASSWORD
@@ -52,6 +54,9 @@ class World:
     delivery_id: int
     route_id: int
     destination_slug: str
+    message_id: int
+    rule_id: int
+    token_id: int
 
     @property
     def run_id(self) -> int:
@@ -65,14 +70,14 @@ class World:
         return specimen.pk
 
     def markers(self) -> list[str]:
-        """Strings of ours that no answer to an outsider may contain."""
+        """Strings of ours that no answer to an outsider may contain (the template's slug is
+        not one: it names a folder of the public template library)."""
         return [
             self.accession,
             self.mrn,
             "S26-30002",
             "MRN-30002",
             self.workflow_slug,
-            self.template_slug,
             self.destination_slug,
         ]
 
@@ -140,6 +145,101 @@ OPERATIONS: dict[str, Case] = {
     ),
     "GET /fhir/DiagnosticReport/{resource_id}": Case(
         OBJECT, lambda w: f"/fhir/DiagnosticReport/pf-{w.signed.pk}"
+    ),
+    "GET /api/v1/catalog/protocols/": Case(GLOBAL, lambda w: f"{R}/catalog/protocols/"),
+    "GET /api/v1/catalog/endpoints/": Case(LIST, lambda w: f"{R}/catalog/endpoints/"),
+    "POST /api/v1/catalog/endpoints/": Case(
+        CREATE,
+        lambda w: f"{R}/catalog/endpoints/",
+        lambda w: {
+            "slug": "theirs",
+            "name": "Theirs",
+            "protocol": "webhook",
+            "base_url": "http://127.0.0.1:9/theirs",
+        },
+    ),
+    "GET /api/v1/catalog/endpoints/{slug}/": Case(
+        OBJECT, lambda w: f"{R}/catalog/endpoints/{w.destination_slug}/"
+    ),
+    "PATCH /api/v1/catalog/endpoints/{slug}/": Case(
+        OBJECT, lambda w: f"{R}/catalog/endpoints/{w.destination_slug}/", lambda w: {"name": "x"}
+    ),
+    "GET /api/v1/catalog/endpoints/{slug}/used-by/": Case(
+        OBJECT, lambda w: f"{R}/catalog/endpoints/{w.destination_slug}/used-by/"
+    ),
+    "POST /api/v1/catalog/endpoints/{slug}/disable/": Case(
+        OBJECT, lambda w: f"{R}/catalog/endpoints/{w.destination_slug}/disable/", lambda w: {}
+    ),
+    "POST /api/v1/catalog/endpoints/{slug}/enable/": Case(
+        OBJECT, lambda w: f"{R}/catalog/endpoints/{w.destination_slug}/enable/", lambda w: {}
+    ),
+    "POST /api/v1/catalog/endpoints/{slug}/test-call/": Case(
+        OBJECT, lambda w: f"{R}/catalog/endpoints/{w.destination_slug}/test-call/", lambda w: {}
+    ),
+    "GET /api/v1/integration/cases/": Case(LIST, lambda w: f"{R}/integration/cases/"),
+    "GET /api/v1/integration/cases/{id}/": Case(
+        OBJECT, lambda w: f"{R}/integration/cases/{w.signed.case_id}/"
+    ),
+    "GET /api/v1/integration/cases/{id}/reports/": Case(
+        OBJECT, lambda w: f"{R}/integration/cases/{w.signed.case_id}/reports/"
+    ),
+    # A case the outsider submits is their own department's.
+    "POST /api/v1/integration/cases/submit": Case(
+        CREATE,
+        lambda w: f"{R}/integration/cases/submit",
+        lambda w: {"accession": "THEIRS-1", "case_type": "breast-resection"},
+    ),
+    "GET /api/v1/integration/inbound-messages/": Case(
+        LIST, lambda w: f"{R}/integration/inbound-messages/"
+    ),
+    "GET /api/v1/integration/inbound-messages/{id}/": Case(
+        OBJECT, lambda w: f"{R}/integration/inbound-messages/{w.message_id}/"
+    ),
+    "POST /api/v1/integration/inbound-messages/{id}/reprocess": Case(
+        OBJECT, lambda w: f"{R}/integration/inbound-messages/{w.message_id}/reprocess", lambda w: {}
+    ),
+    "GET /api/v1/integration/reports/{id}/pdf": Case(
+        OBJECT, lambda w: f"{R}/integration/reports/{w.signed.pk}/pdf"
+    ),
+    "GET /api/v1/integration/routing-rules/": Case(
+        LIST, lambda w: f"{R}/integration/routing-rules/"
+    ),
+    # A routing rule starting our workflow must be refused.
+    "POST /api/v1/integration/routing-rules/": Case(
+        REFERS,
+        lambda w: f"{R}/integration/routing-rules/",
+        lambda w: {"order_code": "X", "workflow": w.workflow_slug},
+    ),
+    "GET /api/v1/integration/routing-rules/{id}/": Case(
+        OBJECT, lambda w: f"{R}/integration/routing-rules/{w.rule_id}/"
+    ),
+    "PUT /api/v1/integration/routing-rules/{id}/": Case(
+        OBJECT,
+        lambda w: f"{R}/integration/routing-rules/{w.rule_id}/",
+        lambda w: {"order_code": "X", "workflow": w.workflow_slug},
+    ),
+    "PATCH /api/v1/integration/routing-rules/{id}/": Case(
+        OBJECT, lambda w: f"{R}/integration/routing-rules/{w.rule_id}/", lambda w: {"active": False}
+    ),
+    "DELETE /api/v1/integration/routing-rules/{id}/": Case(
+        OBJECT, lambda w: f"{R}/integration/routing-rules/{w.rule_id}/"
+    ),
+    "GET /api/v1/integration/tokens/": Case(LIST, lambda w: f"{R}/integration/tokens/"),
+    "POST /api/v1/integration/tokens/": Case(
+        CREATE, lambda w: f"{R}/integration/tokens/", lambda w: {"name": "Theirs"}
+    ),
+    "GET /api/v1/integration/tokens/{id}/": Case(
+        OBJECT, lambda w: f"{R}/integration/tokens/{w.token_id}/"
+    ),
+    "POST /api/v1/integration/tokens/{id}/revoke": Case(
+        OBJECT, lambda w: f"{R}/integration/tokens/{w.token_id}/revoke", lambda w: {}
+    ),
+    # The public template library; a clone is the outsider's own template.
+    "GET /api/v1/template-library/": Case(GLOBAL, lambda w: f"{R}/template-library/"),
+    "POST /api/v1/template-library/{slug}/clone/": Case(
+        CREATE,
+        lambda w: f"{R}/template-library/breast-carcinoma/clone/",
+        lambda w: {"slug": "their-breast"},
     ),
     # The bundled sample case documents of the test bench: no department data.
     "GET /api/v1/sample-cases": Case(GLOBAL, lambda w: f"{R}/sample-cases"),
@@ -321,6 +421,18 @@ def world(db: None, pathologist: User) -> World:
     )
     template_version = demo.workflow_version.template_version
     signed_version = Report.objects.get(pk=signed.json()["report_id"])
+    message = InboundMessage.objects.create(
+        channel="mllp",
+        raw=b"MSH|^~\\&|LIS|HOSP|PATHFLOW|PATH|20261206||ORM^O01|C1|P|2.5\r",
+        department=demo.department,
+        accession="S26-30002",
+        patient_mrn="MRN-30002",
+        case=signed_version.case,
+    )
+    rule = RoutingRule.objects.create(
+        department=demo.department, order_code="BRST", workflow=demo.workflow_version.workflow
+    )
+    token, _ = do_create_token(User.objects.get(username="admin"), "Our LIS")
     return World(
         demo=demo,
         draft=draft,
@@ -333,15 +445,23 @@ def world(db: None, pathologist: User) -> World:
         delivery_id=Delivery.objects.get(report=signed_version).pk,
         route_id=route.pk,
         destination_slug=lis.slug,
+        message_id=message.pk,
+        rule_id=rule.pk,
+        token_id=token.pk,
     )
 
 
-@pytest.fixture(params=["pathologist", "admin"])
+@pytest.fixture(params=["pathologist", "admin", "integration"])
 def outsider(request: pytest.FixtureRequest, other_department_pathologist: User) -> User:
+    """Another department's pathologist, admin, or integration client (the role the LIS's
+    API tokens act as)."""
     if request.param == "pathologist":
         return other_department_pathologist
     department = other_department_pathologist.department
-    return UserFactory.create(username="outsider-admin", department=department, role=Role.ADMIN)
+    role = Role.ADMIN if request.param == "admin" else Role.INTEGRATION
+    return UserFactory.create(
+        username=f"outsider-{request.param}", department=department, role=role
+    )
 
 
 def ours(world: World) -> dict[str, int]:
@@ -352,6 +472,10 @@ def ours(world: World) -> dict[str, int]:
         "templates": TemplateVersion.objects.filter(template__department=department).count(),
         "routes": DeliveryRoute.objects.filter(department=department, enabled=True).count(),
         "deliveries": Delivery.objects.filter(department=department).count(),
+        "endpoints": ModelEndpoint.objects.filter(department=department, enabled=True).count(),
+        "rules": RoutingRule.objects.filter(department=department, active=True).count(),
+        "tokens": ApiToken.objects.filter(department=department, revoked_at=None).count(),
+        "messages": InboundMessage.objects.filter(department=department).count(),
     }
 
 

@@ -1,10 +1,18 @@
 import { render, screen, waitFor, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { App } from "../app/App";
 import { fail, ok } from "../test/fakeApi";
 import { fakeServer } from "../test/fixtures";
 import type { QueueItem, ReviewDetail, ReviewField } from "./api";
+import { useLastSigned } from "./lastSigned";
+
+const FRESH = useLastSigned.getState();
+
+beforeEach(() => {
+  // The store outlives a page (it carries a sign-out to the next case): start each test afresh.
+  useLastSigned.setState(FRESH, true);
+});
 
 const MODEL = {
   kind: "model",
@@ -119,7 +127,9 @@ describe("the sign-out cockpit", () => {
     expect(api.calls("POST /api/v1/review/reports/5/sign")[0]!.body).toEqual({
       password: "secret",
     });
-    expect(screen.getByTestId("signed-banner").textContent).toContain("Signed S26-00005");
+    expect((await screen.findByTestId("signed-banner")).textContent).toContain(
+      "Signed S26-00005",
+    );
   });
 
   it("refuses to open the signature while a field waits, and lists what blocks sign-out", async () => {
@@ -157,7 +167,7 @@ describe("the sign-out cockpit", () => {
     });
   });
 
-  it("shows a wrong password's refusal in the dialog", async () => {
+  it("opens the next case at once and reports a refused signature with a way back", async () => {
     const api = server().on(
       "POST /api/v1/review/reports/5/sign",
       fail(403, "the password is not correct: the report was not signed"),
@@ -169,10 +179,11 @@ describe("the sign-out cockpit", () => {
     await user.keyboard("As");
     await user.type(screen.getByLabelText("Password"), "wrong{Enter}");
 
-    expect((await screen.findByTestId("sign-error")).textContent).toContain(
-      "the password is not correct",
-    );
-    expect(screen.getByTestId("cockpit").dataset.report).toBe("5");
+    await waitFor(() => expect(screen.getByTestId("cockpit").dataset.report).toBe("6"));
+    const failed = await screen.findByTestId("sign-failed");
+    expect(failed.textContent).toContain("S26-00005 was not signed: the password is not correct");
+    await user.click(within(failed).getByRole("link", { name: "Open S26-00005 again" }));
+    await waitFor(() => expect(screen.getByTestId("cockpit").dataset.report).toBe("5"));
   });
 
   it("shows the case's slide beside the fields when it has one", async () => {

@@ -3,11 +3,12 @@
 // the keyboard first (see ./cockpit.ts). A signed version is shown read-only, with Amend.
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router";
-import { ApiError } from "../api/client";
+import { useQueryClient } from "@tanstack/react-query";
+import { ApiError, useApi } from "../api/client";
 import { NotFound } from "../app/NotFound";
 import { useI18n } from "../i18n";
 import { AmendDialog } from "./AmendDialog";
-import { useOverride, useQueue, useReviewReport, useSign } from "./api";
+import { QUEUE_KEY, useOverride, useQueue, useReviewReport } from "./api";
 import { CockpitSlides } from "./CockpitSlides";
 import type { ReviewDetail, ReviewField } from "./api";
 import { INITIAL, canSign, cockpitReducer, commandOfKey, undecided } from "./cockpit";
@@ -138,9 +139,11 @@ function Cockpit({ detail }: { detail: ReviewDetail }) {
   const { t, lang } = useI18n();
   const navigate = useNavigate();
   const override = useOverride(detail.report_id);
-  const sign = useSign();
+  const api = useApi();
+  const queries = useQueryClient();
   const queue = useQueue({ ordering: "priority", caseType: "", priority: "", minTriage: "" });
-  const remember = useLastSigned((s) => s.remember);
+  const signInBackground = useLastSigned((s) => s.signInBackground);
+  const submitted = useLastSigned((s) => s.submitted);
   const [state, setState] = useState<CockpitState>(INITIAL);
   // A signed version is amended: changes are kept here until the amendment is signed.
   const [changes, setChanges] = useState<Record<string, unknown>>({});
@@ -157,10 +160,13 @@ function Cockpit({ detail }: { detail: ReviewDetail }) {
     [detail.elements, blocked, changes],
   );
 
+  // The next case: the first waiting draft that is neither this one nor one being signed.
   const nextCase = useCallback(() => {
-    const next = (queue.data ?? []).find((item) => item.report_id !== detail.report_id);
+    const next = (queue.data ?? []).find(
+      (item) => item.report_id !== detail.report_id && !submitted.has(item.report_id),
+    );
     void navigate(next ? `/review/${next.report_id}` : "/review");
-  }, [queue.data, detail.report_id, navigate]);
+  }, [queue.data, detail.report_id, submitted, navigate]);
 
   const run = useCallback(
     (command: CockpitCommand) => {
@@ -198,21 +204,15 @@ function Cockpit({ detail }: { detail: ReviewDetail }) {
     );
   };
 
-  const doSign = (password: string) =>
-    sign.mutate(
-      { id: detail.report_id, password },
-      {
-        onSuccess: (signed) => {
-          remember({
-            reportId: signed.report_id,
-            accession: detail.case.accession,
-            version: signed.version,
-            recallUntil: signed.recall_until,
-          });
-          void navigate(signed.next_report_id ? `/review/${signed.next_report_id}` : "/review");
-        },
-      },
-    );
+  // The next case opens at once; the sign-out (password check, signed PDF) finishes in the
+  // background and the banner reports it — a refused one with a link back to this case.
+  const doSign = (password: string) => {
+    const draft = { reportId: detail.report_id, accession: detail.case.accession };
+    void signInBackground(api, draft, password, () => {
+      void queries.invalidateQueries({ queryKey: QUEUE_KEY });
+    });
+    nextCase();
+  };
 
   const waiting = undecided(fields, state);
   const signable = !detail.signed && canSign(fields, state, problems);
@@ -344,14 +344,10 @@ function Cockpit({ detail }: { detail: ReviewDetail }) {
       {state.signing && (
         <SignDialog
           title={t("sign.title", { accession: detail.case.accession })}
-          working={sign.isPending}
-          error={sign.error ? sign.error.message : null}
-          problems={sign.error instanceof ApiError ? sign.error.problems : []}
+          working={false}
+          error={null}
           onSubmit={doSign}
-          onCancel={() => {
-            run({ kind: "closeDialog" });
-            sign.reset();
-          }}
+          onCancel={() => run({ kind: "closeDialog" })}
         />
       )}
       {amending && (

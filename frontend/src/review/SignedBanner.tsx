@@ -1,6 +1,6 @@
 // After a sign-out: what was signed and, while the window is open, the Recall button.
 import { useEffect, useState } from "react";
-import { useNavigate } from "react-router";
+import { Link, useNavigate } from "react-router";
 import { ApiError } from "../api/client";
 import { useI18n } from "../i18n";
 import { useRecall } from "./api";
@@ -8,7 +8,7 @@ import { useLastSigned } from "./lastSigned";
 
 export function SignedBanner() {
   const { t, locale } = useI18n();
-  const { last, recalled, markRecalled, forget } = useLastSigned();
+  const { last, recalled, pending, failed, markRecalled, forget } = useLastSigned();
   const recall = useRecall();
   const navigate = useNavigate();
   const [now, setNow] = useState(() => Date.now());
@@ -24,6 +24,30 @@ export function SignedBanner() {
     if (last && !open) forget();
   }, [last, open, forget]);
 
+  if (failed) {
+    return (
+      <div role="alert" className="review-banner review-banner--error" data-testid="sign-failed">
+        <span>{t("signed.failed", { accession: failed.accession, message: failed.message })}</span>
+        {failed.problems.length > 0 && (
+          <ul>
+            {failed.problems.map((p) => (
+              <li key={p}>{p}</li>
+            ))}
+          </ul>
+        )}
+        <Link to={`/review/${failed.reportId}`}>
+          {t("signed.openAgain", { accession: failed.accession })}
+        </Link>
+      </div>
+    );
+  }
+  if (pending) {
+    return (
+      <div className="review-banner review-banner--info" role="status" data-testid="sign-pending">
+        {t("signed.pending", { accession: pending.accession })}
+      </div>
+    );
+  }
   if (recalled) {
     return (
       <div className="review-banner review-banner--info" role="status" data-testid="recalled-banner">

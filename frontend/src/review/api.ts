@@ -64,21 +64,6 @@ export function useOverride(id: number) {
   });
 }
 
-export function useSign() {
-  const api = useApi();
-  const queries = useQueryClient();
-  return useMutation({
-    mutationFn: async ({ id, password }: { id: number; password: string }) =>
-      dataOf(
-        await api.POST("/api/v1/review/reports/{id}/sign", {
-          params: { path: { id } },
-          body: { password },
-        }),
-      ),
-    onSuccess: () => queries.invalidateQueries({ queryKey: QUEUE_KEY }),
-  });
-}
-
 export function useSignBatch() {
   const api = useApi();
   const queries = useQueryClient();
