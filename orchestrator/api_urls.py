@@ -4,9 +4,24 @@ from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
 from orchestrator.cases.slides_api import case_slides, slide_dzi, slide_overlay, slide_tile
+from orchestrator.catalog.api import CatalogEntryViewSet, CatalogProtocols
 from orchestrator.designs.api import node_type_ports, node_types, sample_cases
+from orchestrator.designs.library_api import clone_library, template_library
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
+from orchestrator.integrations.inbound_api import (
+    InboundMessageViewSet,
+    RoutingRuleViewSet,
+    reprocess,
+)
+from orchestrator.integrations.integrator_api import (
+    CaseViewSet,
+    TokenViewSet,
+    case_reports,
+    revoke_token,
+    submit,
+)
+from orchestrator.integrations.integrator_api import report_pdf as integration_report_pdf
 from orchestrator.integrations.outbox_api import (
     DeliveryRouteViewSet,
     DeliveryViewSet,
@@ -35,12 +50,20 @@ router = SimpleRouter(trailing_slash=True)
 router.register("runs", RunViewSet, basename="run")
 # templates/{slug}/...; its slug pattern leaves "templates/preview" to the preview endpoint.
 router.register("templates", ReportTemplateViewSet, basename="template")
+router.register("integration/inbound-messages", InboundMessageViewSet, basename="inbound-message")
+router.register("integration/routing-rules", RoutingRuleViewSet, basename="routing-rule")
+router.register("integration/cases", CaseViewSet, basename="integration-case")
+router.register("integration/tokens", TokenViewSet, basename="api-token")
+router.register("catalog/endpoints", CatalogEntryViewSet, basename="catalog-endpoint")
 router.register("deliveries", DeliveryViewSet, basename="delivery")
 router.register("delivery-routes", DeliveryRouteViewSet, basename="delivery-route")
 
 urlpatterns = [
     path("me", me, name="me"),
     path("node-types", node_types, name="node-types"),
+    path("catalog/protocols/", CatalogProtocols.as_view(), name="catalog-protocols"),
+    path("template-library/", template_library, name="template-library"),
+    path("template-library/<slug:slug>/clone/", clone_library, name="template-library-clone"),
     path("sample-cases", sample_cases, name="sample-cases"),
     # Before the templates router, so that no templates/<slug> route can shadow it.
     path("templates/preview", template_preview, name="template-preview"),
@@ -69,6 +92,16 @@ urlpatterns = [
     # After the explicit workflows/<slug>/... run routes above.
     *workflow_urls,
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
+    # Integration API: before the router, whose integration/cases/ GET shares the path.
+    path("integration/cases/submit", submit, name="integration-case-submit"),
+    path("integration/cases/<int:pk>/reports/", case_reports, name="integration-case-reports"),
+    path("integration/reports/<int:pk>/pdf", integration_report_pdf, name="integration-report-pdf"),
+    path(
+        "integration/inbound-messages/<int:pk>/reprocess",
+        reprocess,
+        name="inbound-message-reprocess",
+    ),
+    path("integration/tokens/<int:pk>/revoke", revoke_token, name="api-token-revoke"),
     path("deliveries/<int:pk>/resend", resend, name="delivery-resend"),
     path("delivery-queues", delivery_queues, name="delivery-queues"),
     # Whole-slide images as Deep Zoom: OpenSeadragon derives the tile URLs from the .dzi URL.

@@ -22,12 +22,16 @@ from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.designs.models import TemplateVersion, WorkflowVersion
 from orchestrator.designs.services import import_template_dir, import_workflow
 from orchestrator.designs.workflow_files import read_export
+from orchestrator.integrations.models import RoutingRule
 
 DEMO_DIR = settings.BASE_DIR / "demo"
 # The resection workflow is the demo's main one (``make demo`` runs its case); the FNA cytology
 # workflow is the second.
 DEMO_WORKFLOW_SLUG = "breast-resection-ki67"
 DEMO_CASE_TYPE = "breast-resection"
+# HL7 order codes (OBR-4.1) the demo's routing table sends to the two workflows.
+DEMO_ORDER_CODE = "BREAST"
+FNA_ORDER_CODE = "BREAST-FNA"
 DEMO_CASE = "breast-resection"
 FNA_WORKFLOW_SLUG = "breast-fna-cytology"
 FNA_CASE_TYPE = "breast-fna"
@@ -70,6 +74,15 @@ def _import_demo_workflow(
     )
 
 
+# What each demo model's outputs measure, so that validation warns when a workflow maps one into
+# a report element measuring something else. Units are left out: the outputs are fractions that
+# the workflows turn into the elements' percentages.
+ENDPOINT_OUTPUTS: dict[str, dict[str, dict[str, str]]] = {
+    "breast-fna": {"predict_proba": {"marker": "malignancy probability"}},
+    "ihc-dab": {"positive_fraction": {"marker": "Ki-67", "stain": "IHC"}},
+}
+
+
 def ensure_endpoints(department: Department, base_url: str) -> None:
     for slug, name in (
         ("breast-fna", "Breast FNA cytology classifier"),
@@ -84,6 +97,7 @@ def ensure_endpoints(department: Department, base_url: str) -> None:
                 "base_url": base_url,
                 "model_name": slug,
                 "timeout_s": 60.0,
+                "outputs": ENDPOINT_OUTPUTS[slug],
             },
         )
 
@@ -137,4 +151,16 @@ def load_demo_data(password: str, model_services_url: str) -> DemoData:
         )
         workflow_version = _import_demo_workflow(department, DEMO_WORKFLOW_SLUG, resection)
         fna_workflow_version = _import_demo_workflow(department, FNA_WORKFLOW_SLUG, cytology)
+        # HL7 orders (demo/hl7/orm-breast.hl7) start the demo workflows by their order code.
+        for code, version in (
+            (DEMO_ORDER_CODE, workflow_version),
+            (FNA_ORDER_CODE, fna_workflow_version),
+        ):
+            RoutingRule.objects.get_or_create(
+                department=department,
+                order_code=code,
+                specimen_type="",
+                active=True,
+                defaults={"workflow": version.workflow},
+            )
     return DemoData(department, workflow_version, fna_workflow_version, logins)

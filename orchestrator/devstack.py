@@ -268,6 +268,29 @@ def start_web(port: int, log_dir: Path, *, env: dict[str, str] | None = None) ->
     return web
 
 
+def start_mllp_listener(
+    port: int, log_dir: Path, *, env: dict[str, str] | None = None
+) -> tuple[ManagedProcess, int]:
+    """``manage.py mllp_listener`` on 127.0.0.1 (``port`` 0: a free one); returns the process
+    and the port it listens on, read from its "MLLP listener on host:port" line."""
+    argv = [
+        sys.executable,
+        "manage.py",
+        "mllp_listener",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    listener = ManagedProcess("MLLP listener", argv, log_dir / "mllp.log", env=env or {})
+    listener.start()
+    listener.wait_ready(log_contains(listener, "MLLP listener on 127.0.0.1:"), timeout=60)
+    line = next(
+        text for text in listener.log_since_start().splitlines() if "MLLP listener on" in text
+    )
+    return listener, int(line.rsplit(":", 1)[1])
+
+
 class Stack:
     """Processes started together and stopped in reverse order."""
 

@@ -15,7 +15,7 @@ from typing import Any
 import dj_database_url
 import django_stubs_ext
 
-from orchestrator.env import env_bool, env_int, env_list, env_path, env_str, load_env_file
+from orchestrator.env import EnvError, env_bool, env_int, env_list, env_path, env_str, load_env_file
 
 # Lets Django's generic classes (ModelAdmin[...]) take type parameters at run time, for mypy
 # --strict. DRF's are patched in OrchestratorConfig.ready(): importing DRF here would freeze its
@@ -240,6 +240,34 @@ MODEL_SERVICES_URL = env_str(
 )
 WEB_PORT = env_int("PATHFLOW_WEB_PORT", 8000)
 WORKER_CONCURRENCY = env_int("PATHFLOW_WORKER_CONCURRENCY", 2)
+
+# --- HL7 v2 MLLP listener (`manage.py mllp_listener`; docs/hl7-conformance.md) --------------
+MLLP_HOST = env_str("PATHFLOW_MLLP_HOST", "127.0.0.1")
+MLLP_PORT = env_int("PATHFLOW_MLLP_PORT", 2575)
+# A larger frame is answered AR (when it has a readable MSH) and its connection closed.
+MLLP_MAX_FRAME_BYTES = env_int("PATHFLOW_MLLP_MAX_FRAME_BYTES", 1024 * 1024)
+# A frame must end this many seconds after its bytes began to arrive; an idle connection is
+# closed after PATHFLOW_MLLP_IDLE_TIMEOUT_S.
+MLLP_READ_TIMEOUT_S = env_int("PATHFLOW_MLLP_READ_TIMEOUT_S", 30)
+MLLP_IDLE_TIMEOUT_S = env_int("PATHFLOW_MLLP_IDLE_TIMEOUT_S", 600)
+MLLP_MAX_CONNECTIONS = env_int("PATHFLOW_MLLP_MAX_CONNECTIONS", 32)
+# The department (code) of orders whose MSH-6 receiving facility is empty.
+MLLP_DEFAULT_DEPARTMENT = env_str("PATHFLOW_MLLP_DEFAULT_DEPARTMENT", "")
+# How a message without MSH-18 is decoded (an HL7 table 0211 name).
+MLLP_DEFAULT_CHARSET = env_str("PATHFLOW_MLLP_DEFAULT_CHARSET", "UNICODE UTF-8")
+# MSH-11 processing ids accepted (P production, T training, D debugging).
+MLLP_PROCESSING_IDS = [p.upper() for p in env_list("PATHFLOW_MLLP_PROCESSING_IDS", ["P"])]
+# MSH-3 of our ACKs when the order's MSH-5 (receiving application) is empty.
+MLLP_APPLICATION = env_str("PATHFLOW_MLLP_APPLICATION", "PATHFLOW")
+# SQLite: FULL syncs every commit to disk before the ACK (survives power loss); NORMAL only
+# survives a crash of the process.
+MLLP_SQLITE_SYNCHRONOUS = env_str("PATHFLOW_MLLP_SQLITE_SYNCHRONOUS", "FULL").upper()
+if MLLP_SQLITE_SYNCHRONOUS not in ("FULL", "NORMAL", "EXTRA"):
+    raise EnvError("PATHFLOW_MLLP_SQLITE_SYNCHRONOUS", MLLP_SQLITE_SYNCHRONOUS, "FULL or NORMAL")
+# The listener reads the routing table again after this many seconds (0: for every message).
+MLLP_ROUTING_CACHE_S = env_int("PATHFLOW_MLLP_ROUTING_CACHE_S", 5)
+# How often the listener looks for acknowledged orders not yet made into cases.
+MLLP_SWEEP_SECONDS = env_int("PATHFLOW_MLLP_SWEEP_SECONDS", 30)
 
 # --- Operational metrics (/metrics, orchestrator/metrics.py) ---------------------------------
 # Who may scrape: the monitoring network (default: this machine only).

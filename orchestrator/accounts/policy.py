@@ -43,6 +43,9 @@ class Permission(StrEnum):
     PORTAL_SEARCH = "portal.search"  # find a patient's reports by accession or patient id
     AUDIT_READ = "audit.read"
     INTEGRATION_MANAGE = "integration.manage"  # message console, outbox, destinations
+    # Inbound messages without their raw content, and the routing table (read only).
+    MESSAGE_READ = "message.read"
+    INTEGRATION_CONFIGURE = "integration.configure"  # the routing table, API tokens
     SLIDE_VIEW = "slide.view"  # whole-slide images and the AI overlay on them
 
 
@@ -61,17 +64,20 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         | _READ_DESIGNS
         | _HANDLES_CASES
         | {Permission.DESIGN_CHANGE, Permission.AUDIT_READ, Permission.INTEGRATION_MANAGE}
+        | {Permission.MESSAGE_READ, Permission.INTEGRATION_CONFIGURE}
     ),
     # Pathologists review and sign; they read designs (to see what a template asks for).
     Role.PATHOLOGIST: frozenset(
         _ALL_STAFF
         | _READ_DESIGNS
         | _HANDLES_CASES
-        | {Permission.REPORT_REVIEW, Permission.REPORT_SIGN}
+        | {Permission.REPORT_REVIEW, Permission.REPORT_SIGN, Permission.MESSAGE_READ}
     ),
     # Clinicians receive signed reports (never unsigned AI drafts) and find them in the portal.
     Role.CLINICIAN: frozenset(_ALL_STAFF | {Permission.PORTAL_SEARCH}),
-    Role.INTEGRATION: frozenset(_ALL_STAFF | {Permission.INTEGRATION_MANAGE}),
+    Role.INTEGRATION: frozenset(
+        _ALL_STAFF | {Permission.INTEGRATION_MANAGE, Permission.MESSAGE_READ}
+    ),
     Role.MODEL_TEAM: frozenset(_ALL_STAFF),
 }
 

@@ -20,6 +20,17 @@ class AuditAction(StrEnum):
     CASE_CREATED = "case.created"
     CASE_LISTED = "case.listed"
     CASE_SEARCHED = "case.searched"
+    CASE_UPDATED = "case.updated"  # a changed HL7 order (ORC-1 XO)
+    CASE_VIEWED = "case.viewed"
+
+    # Inbound integration: messages, the routing table, API tokens
+    INBOUND_MESSAGE_VIEWED = "inbound_message.viewed"
+    INBOUND_MESSAGE_REPROCESSED = "inbound_message.reprocessed"
+    ROUTING_RULE_CREATED = "routing_rule.created"
+    ROUTING_RULE_CHANGED = "routing_rule.changed"
+    ROUTING_RULE_DELETED = "routing_rule.deleted"
+    API_TOKEN_CREATED = "api_token.created"  # noqa: S105 - an action name, not a secret
+    API_TOKEN_REVOKED = "api_token.revoked"  # noqa: S105 - an action name, not a secret
     CASE_SLIDES_LISTED = "case.slides_listed"
 
     # Whole-slide images (tiles and overlay cells of a viewed slide are not audited one by one)
@@ -37,6 +48,14 @@ class AuditAction(StrEnum):
     TEMPLATE_PREVIEWED = "template.previewed"
     TEMPLATE_PREVIEW_DENIED = "template.preview_denied"
     TEMPLATE_PREVIEW_REFUSED = "template.preview_refused"
+    TEMPLATE_CLONED = "template.cloned"
+
+    # The endpoint catalog
+    CATALOG_REGISTERED = "catalog.registered"
+    CATALOG_UPDATED = "catalog.updated"
+    CATALOG_ENABLED = "catalog.enabled"
+    CATALOG_DISABLED = "catalog.disabled"
+    CATALOG_TEST_CALLED = "catalog.test_called"
 
     # Workflows
     WORKFLOW_CREATED = "workflow.created"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from orchestrator.cases.models import Case, InboundMessage, Specimen
+from orchestrator.cases.models import Case, Specimen
 
 
 class SpecimenInline(admin.TabularInline[Specimen, Case]):
@@ -14,9 +14,3 @@ class CaseAdmin(admin.ModelAdmin[Case]):
     list_filter = ("department", "case_type", "source")
     search_fields = ("accession",)
     inlines = [SpecimenInline]
-
-
-@admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin[InboundMessage]):
-    list_display = ("id", "channel", "status", "received_at", "case")
-    list_filter = ("channel", "status")

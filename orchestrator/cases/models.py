@@ -1,4 +1,5 @@
-"""Cases as ordered by the LIS/HIS, their specimens, and raw inbound messages."""
+"""Cases as ordered by the LIS/HIS and their specimens (raw inbound messages live in
+``orchestrator.integrations``)."""
 
 from __future__ import annotations
 
@@ -75,22 +76,3 @@ class Specimen(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.accession}-{self.label}"
-
-
-class InboundMessage(models.Model):
-    """A raw message exactly as received, stored before it is acknowledged."""
-
-    class Status(models.TextChoices):
-        RECEIVED = "received", "Received"
-        PROCESSED = "processed", "Processed"
-        REJECTED = "rejected", "Rejected"
-
-    received_at = models.DateTimeField(auto_now_add=True)
-    channel = models.CharField(max_length=20)
-    raw = models.TextField()
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.RECEIVED)
-    error = models.TextField(blank=True)
-    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL)
-
-    def __str__(self) -> str:
-        return f"{self.channel} message {self.pk} ({self.status})"

@@ -11,6 +11,7 @@ from orchestrator.accounts.models import Department
 from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case, Priority, Sex, Specimen
+from orchestrator.cases.slides import slide_reference_problems
 
 
 class CaseDocumentInvalid(ValueError):
@@ -56,6 +57,12 @@ def _specimens(doc: dict[str, Any], problems: list[str]) -> list[dict[str, Any]]
             not isinstance(t, dict) or not isinstance(t.get("uri"), str) for t in spec["tiles"]
         ):
             inner.append('tiles: must be a list of {"uri": ...} references')
+        else:
+            inner.extend(
+                f"tiles[{n}]: {problem}"
+                for n, tile in enumerate(spec["tiles"])
+                for problem in slide_reference_problems(tile)
+            )
         problems.extend(f"{where}.{p}" for p in inner)
         specimens.append(spec)
     labels = [s["label"] for s in specimens]

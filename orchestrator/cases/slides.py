@@ -67,6 +67,27 @@ def slide_name(reference: dict[str, Any]) -> str | None:
     return rest if scheme == SLIDE_SCHEME else None
 
 
+def slide_reference_problems(reference: dict[str, Any]) -> list[str]:
+    """What is wrong with a slide reference's shape, before any file is read (a case may be
+    ordered before its slide is scanned); nothing for other references."""
+    name = slide_name(reference)
+    if name is None:
+        return []
+    problems = []
+    if not _NAME.match(name):
+        problems.append(f"slide name {name!r} is not a file name in the slide store")
+    region, level = reference.get("region"), reference.get("level", 0)
+    if region is not None and not (
+        isinstance(region, list)
+        and len(region) == 4
+        and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in region)
+    ):
+        problems.append("region must be [x, y, width, height] in whole level-0 pixels")
+    if isinstance(level, bool) or not isinstance(level, int) or level < 0:
+        problems.append("level must be a whole number from 0")
+    return problems
+
+
 def slide_path(name: str) -> Path:
     """The file of slide ``name`` inside the slide store; raises :class:`SlideNotFound`."""
     root = slide_root().resolve()

@@ -17,6 +17,7 @@ browser (``private``): a tile never changes while the file does not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.http import Http404, HttpResponse
@@ -60,7 +61,17 @@ def _user(request: Request) -> User:
     return user
 
 
-def _slide(request: Request, specimen_pk: int, index: int, attempted: str) -> OpenedSlide:
+@dataclass(frozen=True)
+class SpecimenSlide:
+    specimen: Specimen
+    index: int
+    name: str
+    opened: OpenedSlide
+
+
+def _slide(request: Request, specimen_pk: int, index: int, attempted: str) -> SpecimenSlide:
+    """The slide at ``index`` of the specimen's tiles, for a user the policy lets see it (404
+    for another department's specimen, 403 for a role without ``slide.view``; both audited)."""
     user = _user(request)
     specimen = Specimen.objects.select_related("case").filter(pk=specimen_pk).first()
     if specimen is None:
@@ -72,19 +83,9 @@ def _slide(request: Request, specimen_pk: int, index: int, attempted: str) -> Op
     if name is None:
         raise Http404(f"specimen {specimen_pk} has no whole-slide image at index {index}")
     try:
-        opened = open_slide(name)
+        return SpecimenSlide(specimen, index, name, open_slide(name))
     except SlideNotFound as exc:
         raise Http404(str(exc)) from None
-    if attempted == "descriptor":
-        record_event(
-            AuditAction.SLIDE_VIEWED,
-            specimen,
-            actor=user,
-            department=specimen.case.department,
-            index=index,
-            slide=name,
-        )
-    return opened
 
 
 def _problems(problems: list[str]) -> Response:
@@ -111,7 +112,16 @@ def _cached(request: Request, etag: str, content: bytes, content_type: str) -> H
 @api_view(["GET"])
 def slide_dzi(request: Request, specimen: int, index: int) -> HttpResponse:
     """The Deep Zoom descriptor of a specimen's slide (opened by OpenSeadragon); audited."""
-    opened = _slide(request, specimen, index, "descriptor")
+    found = _slide(request, specimen, index, "descriptor")
+    opened = found.opened
+    record_event(
+        AuditAction.SLIDE_VIEWED,
+        found.specimen,
+        actor=_user(request),
+        department=found.specimen.case.department,
+        index=index,
+        slide=found.name,
+    )
     return _cached(
         request, f"{opened.version}-dzi", dzi_descriptor(opened).encode(), "application/xml"
     )
@@ -126,7 +136,7 @@ def slide_tile(
     request: Request, specimen: int, index: int, level: int, col: int, row: int
 ) -> HttpResponse:
     """One Deep Zoom tile (254 px + 1 px overlap) as JPEG; a tile outside the pyramid is 404."""
-    opened = _slide(request, specimen, index, "tile")
+    opened = _slide(request, specimen, index, "tile").opened
     etag = f"{opened.version}-{level}-{col}-{row}"
     if f'"{etag}"' in request.headers.get("If-None-Match", ""):
         return _cached(request, etag, b"", "image/jpeg")
@@ -184,7 +194,7 @@ class OverlaySerializer(serializers.Serializer[Any]):
 def slide_overlay(request: Request, specimen: int, index: int) -> Response:
     """DAB-positive and negative nuclei (the IHC analysis) inside a region of the slide;
     every problem of a bad region is listed."""
-    opened = _slide(request, specimen, index, "overlay")
+    opened = _slide(request, specimen, index, "overlay").opened
     query = OverlayQuerySerializer(data=request.query_params)
     if not query.is_valid():
         return _problems(

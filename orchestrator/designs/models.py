@@ -65,6 +65,9 @@ class TemplateVersion(FrozenWhenPublished):
     # Optional custom Jinja2 HTML layout and CSS; empty means the generated synoptic layout.
     layout_html = models.TextField(blank=True)
     layout_css = models.TextField(blank=True)
+    # Optional declarative layout from the designer (blocks in rows of one or two columns, see
+    # orchestrator/reports/layout_spec.py); used when there is no custom layout_html.
+    layout_spec = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [

@@ -114,6 +114,7 @@ class TemplateVersionDetailSerializer(TemplateVersionSerializer):
             "dataset",
             "layout_html",
             "layout_css",
+            "layout_spec",
         ]
         read_only_fields = fields
 
@@ -126,10 +127,19 @@ class TemplateContentSerializer(serializers.Serializer[TemplateContent]):
     layout_css = serializers.CharField(
         required=False, allow_blank=True, default="", trim_whitespace=False
     )
+    layout_spec = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="the designer's declarative layout (rows of one or two columns of blocks, "
+        "page breaks); instead of layout_html",
+    )
 
     def content(self) -> TemplateContent:
         data = self.validated_data
-        return TemplateContent(data["dataset"], data["layout_html"], data["layout_css"])
+        return TemplateContent(
+            data["dataset"], data["layout_html"], data["layout_css"], data["layout_spec"]
+        )
 
 
 class NewReportTemplateSerializer(TemplateContentSerializer):

@@ -5,9 +5,10 @@ highest number) and the others are *published* (frozen: ``FrozenWhenPublished`` 
 runs and reports pin them). Every change is validated first, refusing a broken dataset or layout
 with every problem listed (``TemplateInvalid``), and recorded as an ``AuditEvent``.
 
-A version on disk is a folder: ``dataset.json``, optional ``layout.html.j2`` and ``layout.css``,
-and a ``template.json`` manifest (``schema_version``, ``slug``, ``name``, ``version``,
-``status``) written by ``export_version``. The library folders in ``templates/`` have no
+A version on disk is a folder: ``dataset.json``, optional ``layout.html.j2`` and ``layout.css``
+(an expert's custom layout) or ``layout.json`` (the designer's declarative layout), and a
+``template.json`` manifest (``schema_version``, ``slug``, ``name``, ``version``, ``status``)
+written by ``export_version``. The library folders in ``templates/`` have no
 manifest; the slug then comes from ``dataset.json`` or the folder name. Importing a folder:
 - identical to the latest version → that version is reused (a draft is published when asked);
 - otherwise → a new version, or, when importing as a draft while a draft exists, the draft's
@@ -33,6 +34,7 @@ from orchestrator.accounts.models import Department, User
 from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.designs.models import ReportTemplate, TemplateVersion, VersionStatus
+from orchestrator.reports.layout_spec import layout_spec_problems
 from workflows.dataset_diff import DatasetDiff, diff_datasets
 from workflows.datasets import (
     SLUG_PATTERN,
@@ -49,6 +51,7 @@ MANIFEST_FILE = "template.json"
 DATASET_FILE = "dataset.json"
 LAYOUT_FILE = "layout.html.j2"
 CSS_FILE = "layout.css"
+LAYOUT_SPEC_FILE = "layout.json"
 # A layout is a page of HTML and CSS; anything far larger is a mistake (or an attack on the
 # renderer), and is refused when saved rather than when a report is due.
 MAX_LAYOUT_CHARS = 200_000
@@ -65,21 +68,24 @@ class TemplateInvalid(ValueError):
 
 @dataclass(frozen=True)
 class TemplateContent:
-    """What a version holds: the dataset definition and an optional custom layout."""
+    """What a version holds: the dataset definition, an optional custom layout (HTML + CSS)
+    and an optional declarative layout spec (see orchestrator/reports/layout_spec.py)."""
 
     dataset: dict[str, Any]
     layout_html: str = ""
     layout_css: str = ""
+    layout_spec: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, version: TemplateVersion) -> TemplateContent:
-        return cls(version.dataset, version.layout_html, version.layout_css)
+        return cls(version.dataset, version.layout_html, version.layout_css, version.layout_spec)
 
     def fields(self) -> dict[str, Any]:
         return {
             "dataset": self.dataset,
             "layout_html": self.layout_html,
             "layout_css": self.layout_css,
+            "layout_spec": self.layout_spec,
         }
 
 
@@ -102,11 +108,13 @@ class VersionDiff:
     dataset: DatasetDiff
     layout_changed: bool = False
     css_changed: bool = False
+    layout_spec_changed: bool = False
 
     def summary(self) -> list[str]:
         lines = [line for line in self.dataset.summary() if line != "no changes"]
         lines += ["the custom layout (layout.html.j2) changed"] if self.layout_changed else []
         lines += ["the layout CSS (layout.css) changed"] if self.css_changed else []
+        lines += ["the designed layout (layout.json) changed"] if self.layout_spec_changed else []
         return lines or ["no changes"]
 
     def as_dict(self) -> dict[str, Any]:
@@ -116,6 +124,7 @@ class VersionDiff:
             **self.dataset.as_dict(),
             "layout_changed": self.layout_changed,
             "css_changed": self.css_changed,
+            "layout_spec_changed": self.layout_spec_changed,
             "summary": self.summary(),
         }
 
@@ -157,6 +166,14 @@ def check_content(content: TemplateContent, slug: str | None = None) -> Dataset:
     if dataset and slug and dataset.slug and dataset.slug != slug:
         problems.append(f"{DATASET_FILE}: slug {dataset.slug!r} is not this template's {slug!r}")
     problems.extend(layout_problems(content.layout_html, content.layout_css))
+    if content.layout_spec is not None:
+        if content.layout_html:
+            problems.append(
+                f"{LAYOUT_SPEC_FILE}: a version has a designed layout or a custom "
+                f"{LAYOUT_FILE}, not both"
+            )
+        if dataset is not None:
+            problems.extend(layout_spec_problems(content.layout_spec, dataset))
     if problems or dataset is None:
         raise TemplateInvalid(problems)
     return dataset
@@ -298,6 +315,7 @@ def diff_versions(old: TemplateVersion, new: TemplateVersion) -> VersionDiff:
         dataset=diff_datasets(parse_dataset(old.dataset), parse_dataset(new.dataset)),
         layout_changed=old.layout_html != new.layout_html,
         css_changed=old.layout_css != new.layout_css,
+        layout_spec_changed=old.layout_spec != new.layout_spec,
     )
 
 
@@ -330,6 +348,11 @@ def export_version(
         DATASET_FILE: json.dumps(version.dataset, ensure_ascii=False, indent=2) + "\n",
         LAYOUT_FILE: version.layout_html,
         CSS_FILE: version.layout_css,
+        LAYOUT_SPEC_FILE: (
+            json.dumps(version.layout_spec, ensure_ascii=False, indent=2) + "\n"
+            if version.layout_spec is not None
+            else ""
+        ),
         MANIFEST_FILE: json.dumps(manifest(version), ensure_ascii=False, indent=2) + "\n",
     }
     written = []
@@ -409,9 +432,12 @@ def read_template_dir(folder: Path) -> TemplateFolder:
         except (OSError, UnicodeDecodeError) as exc:
             problems.append(f"{path}: cannot be read as UTF-8 text ({exc})")
             texts[name] = ""
+    spec = None
+    if (folder / LAYOUT_SPEC_FILE).exists():
+        spec = _read_json(folder / LAYOUT_SPEC_FILE, problems)
     if problems:
         raise TemplateInvalid(problems)
-    content = TemplateContent(dataset, texts[LAYOUT_FILE], texts[CSS_FILE])
+    content = TemplateContent(dataset, texts[LAYOUT_FILE], texts[CSS_FILE], spec)
     dataset_slug = dataset.get("slug") if isinstance(dataset, dict) else None
     slug = str(dataset_slug or data.get("slug") or folder.name)
     if data.get("slug") and dataset_slug and data["slug"] != dataset_slug:

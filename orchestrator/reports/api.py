@@ -84,6 +84,9 @@ class PreviewSerializer(serializers.Serializer[dict[str, Any]]):
     )
     layout_html = serializers.CharField(required=False, allow_blank=True, default="")
     layout_css = serializers.CharField(required=False, allow_blank=True, default="")
+    layout_spec = serializers.JSONField(
+        required=False, allow_null=True, default=None, help_text="an unsaved designed layout"
+    )
     values = serializers.DictField(default=dict, help_text="sample values by element id")
     language = serializers.ChoiceField(choices=["zh", "en"], default="zh")
     format = serializers.ChoiceField(choices=["html", "pdf"], default="pdf")
@@ -156,7 +159,10 @@ def template_preview(request: Request) -> HttpResponse | Response:
         audited: Any = version
     else:
         version = TemplateVersion(
-            dataset=body["dataset"], layout_html=body["layout_html"], layout_css=body["layout_css"]
+            dataset=body["dataset"],
+            layout_html=body["layout_html"],
+            layout_css=body["layout_css"],
+            layout_spec=body["layout_spec"],
         )
         audited = department
     detail = {"format": body["format"], "language": body["language"], "unsaved": version.pk is None}

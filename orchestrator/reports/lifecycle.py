@@ -40,6 +40,7 @@ from orchestrator.reports.services import (
     ReportHeader,
     Revision,
     Signature,
+    queue_deliveries,
     render_report_pdf,
 )
 from orchestrator.runs.models import NodeRun, NodeRunStatus, Run, RunStatus
@@ -350,6 +351,7 @@ def _sign_checked(report: Report, user: User) -> Report:
             meaning=signature.meaning,
             run_resumed=resumed,
         )
+        queue_deliveries(version)
     return version
 
 
@@ -491,6 +493,7 @@ def amend_report(
             fields=sorted(changes),
             sha256=rendered.sha256,
         )
+        queue_deliveries(version)
     return version
 
 

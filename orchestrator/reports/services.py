@@ -19,6 +19,8 @@ from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.designs.models import TemplateVersion
 from orchestrator.designs.templates import TemplateContent, TemplateInvalid, check_content
+from orchestrator.integrations.outbox import queue_report_deliveries
+from orchestrator.reports.layout_spec import effective_layout_html
 from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.reports.renderer.client import RendererProcess
 from orchestrator.reports.rendering import (
@@ -284,7 +286,9 @@ def render_report_pdf(
     )
     return render_report_document(
         context,
-        layout_html=template_version.layout_html,
+        layout_html=effective_layout_html(
+            template_version.layout_html, template_version.layout_spec
+        ),
         layout_css=template_version.layout_css,
         asset_dir=template_asset_dir(template_version),
         figures=figures,
@@ -361,13 +365,27 @@ def preview_report(
                 dataset, header, values, {}, language, ReportStatus.DRAFT
             )
             html = render_report_html(
-                context, layout_html=template_version.layout_html, logo=header.logo or None
+                context,
+                layout_html=effective_layout_html(
+                    template_version.layout_html, template_version.layout_spec
+                ),
+                logo=header.logo or None,
             )
             return Preview(html.encode(), "text/html; charset=utf-8", None)
         pdf = render_report_pdf(template_version, dataset, header, values, {}, language)
     except RenderError as exc:
         raise PreviewRejected([f"layout: {exc}"]) from None
     return Preview(pdf.content, "application/pdf", pdf.pages)
+
+
+def queue_deliveries(report: Report) -> int:
+    """Hand a signed version to the outbox: the one place sign-out and amendments do so.
+
+    Call inside the transaction that stores the version and, before this, its signature
+    record: the outbox writes its deliveries in that transaction and holds each one until the
+    signature's ``recall_until`` (a recalled sign-out's deliveries are withdrawn, never sent).
+    Returns how many deliveries the version has."""
+    return len(queue_report_deliveries(report))
 
 
 def create_draft_report(

@@ -63,8 +63,9 @@ def test_a_pathologist_sees_runs_with_their_pdf_and_the_failed_endpoint(
     with browser_page() as page:
         sign_in(page, live_server.url, "pathologist", PASSWORD)
 
-        # /app/ sends a pathologist to the runs list (until the review queue exists).
-        expect(page).to_have_url(f"{live_server.url}/app/runs")
+        # /app/ sends a pathologist to the review queue; the runs list is one click away.
+        expect(page).to_have_url(f"{live_server.url}/app/review")
+        page.goto(f"{live_server.url}/app/runs")
         expect(page.get_by_test_id("current-user")).to_contain_text("Li Wei")
         rows = page.get_by_test_id("run-row")
         expect(rows).to_have_count(2)
@@ -101,7 +102,7 @@ def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned
     assert run.status == RunStatus.SUCCEEDED
 
     with browser_page() as page:
-        sign_in(page, live_server.url, "pathologist", PASSWORD)
+        sign_in(page, live_server.url, "pathologist", PASSWORD, path="/app/runs")
         page.get_by_test_id("run-details").first.click()
 
         expect(page).to_have_url(f"{live_server.url}/app/runs/{run.pk}")

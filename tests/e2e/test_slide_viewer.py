@@ -26,7 +26,7 @@ def slide_case(transactional_db: None) -> Case:
     """The demo department (no model server needed) and a case whose specimen has the demo
     whole-slide image."""
     demo = load_demo_data(PASSWORD, "http://127.0.0.1:9")
-    return create_case(demo.department, with_demo_slide(case_document("breast-malignant")))
+    return create_case(demo.department, with_demo_slide(case_document("breast-resection")))
 
 
 def wait_until(page: Page, condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
@@ -75,6 +75,8 @@ def test_a_pathologist_sees_slide_tiles_load_and_toggles_the_ai_overlay(
         assert {r.status for r in overlays} == {200}
         canvas = page.get_by_test_id("slide-overlay")
         expect(canvas).to_be_visible()
+        # The demo slide is 0.5 µm/px: the scale bar reads in micrometres at this zoom.
+        expect(page.get_by_test_id("slide-scale")).to_have_text(re.compile(r"^\d+ µm$"))
         assert int(canvas.get_attribute("data-points") or 0) > 50
         toggle = page.get_by_role("button", name="Hide AI overlay")
         expect(toggle).to_have_attribute("aria-pressed", "true")

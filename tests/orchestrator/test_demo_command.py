@@ -26,7 +26,7 @@ def demo_env(var_dir: Path) -> dict[str, str]:
         for k, v in os.environ.items()
         if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DJANGO_SETTINGS_MODULE"}
     }
-    ports = [devstack.free_port() for _ in range(4)]
+    ports = [devstack.free_port() for _ in range(5)]
     env.update(
         {
             "PATHFLOW_VAR_DIR": str(var_dir),
@@ -34,6 +34,7 @@ def demo_env(var_dir: Path) -> dict[str, str]:
             "PATHFLOW_MODEL_SERVICES_HTTP_PORT": str(ports[1]),
             "PATHFLOW_MODEL_SERVICES_GRPC_PORT": str(ports[2]),
             "PATHFLOW_MODEL_SERVICES_METRICS_PORT": str(ports[3]),
+            "PATHFLOW_MLLP_PORT": str(ports[4]),
             "PATHFLOW_DEMO_PASSWORD": "demo-pass-1",
         }
     )
@@ -49,6 +50,24 @@ def read_until(process: subprocess.Popen[bytes], log: Path, marker: str, timeout
         time.sleep(0.3)
         output = log.read_text(errors="replace")
     return output
+
+
+def hl7_run_status(database: Path, accession: str, timeout: float = 180) -> str:
+    """The status of the run of the case ``accession`` once it has finished."""
+    deadline = time.monotonic() + timeout
+    status = "no run"
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as db:
+            row = db.execute(
+                "select r.status from runs_run r join cases_case c on r.case_id = c.id "
+                "where c.accession = ?",
+                (accession,),
+            ).fetchone()
+        status = row[0] if row else "no run"
+        if status in ("succeeded", "failed", "cancelled"):
+            return str(status)
+        time.sleep(0.5)
+    return status
 
 
 def admin_login(url: str, password: str) -> httpx.Response:
@@ -109,10 +128,25 @@ def test_the_demo_serves_a_url_logins_and_a_pdf_then_stops_everything_on_ctrl_c(
         assert f"{data['ki67_index']:.1f}%" in text  # the AI Ki-67, in its own block
         assert "fna_malignancy_probability" not in data  # the FNA has its own report
 
+        # An HL7 order to the demo's MLLP listener becomes a case whose run succeeds.
+        mllp = env["PATHFLOW_MLLP_PORT"]
+        assert f"HL7 MLLP listener: 127.0.0.1:{mllp}" in output
+        sent = subprocess.run(
+            [sys.executable, "manage.py", "mllp_send", "demo/hl7/orm-breast.hl7", "--port", mllp],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert "MSA|AA|DEMO-0001" in sent.stdout
+        assert hl7_run_status(tmp_path / "var" / "pathflow.sqlite3", "S26-HL7-0001") == "succeeded"
+
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=60) == 0
     finally:
         if demo.poll() is None:
             os.killpg(demo.pid, signal.SIGKILL)
-    for name in ("PATHFLOW_WEB_PORT", "PATHFLOW_MODEL_SERVICES_HTTP_PORT"):
+    for name in ("PATHFLOW_WEB_PORT", "PATHFLOW_MODEL_SERVICES_HTTP_PORT", "PATHFLOW_MLLP_PORT"):
         assert devstack.port_is_free(int(env[name])), f"{name} still held after Ctrl-C"

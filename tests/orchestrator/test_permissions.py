@@ -20,8 +20,10 @@ from django.test import Client
 from drf_spectacular.generators import SchemaGenerator
 
 from orchestrator.accounts.models import Role, User
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData, load_demo_data
 from orchestrator.designs.models import TemplateVersion
+from orchestrator.integrations.outbox_models import Delivery, DeliveryRoute
 from orchestrator.reports.models import Report
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
@@ -47,15 +49,32 @@ class World:
     workflow_slug: str
     accession: str
     mrn: str
+    delivery_id: int
+    route_id: int
+    destination_slug: str
 
     @property
     def run_id(self) -> int:
         assert self.draft.run_id is not None
         return self.draft.run_id
 
+    @property
+    def specimen_id(self) -> int:
+        specimen = self.draft.case.specimens.first()
+        assert specimen is not None
+        return specimen.pk
+
     def markers(self) -> list[str]:
         """Strings of ours that no answer to an outsider may contain."""
-        return [self.accession, self.mrn, self.workflow_slug, self.template_slug]
+        return [
+            self.accession,
+            self.mrn,
+            "S26-30002",
+            "MRN-30002",
+            self.workflow_slug,
+            self.template_slug,
+            self.destination_slug,
+        ]
 
 
 @dataclass(frozen=True)
@@ -75,6 +94,52 @@ OPERATIONS: dict[str, Case] = {
     "GET /api/v1/node-types": Case(GLOBAL, lambda w: f"{R}/node-types"),
     "POST /api/v1/node-types/{name}/{version}/ports": Case(
         GLOBAL, lambda w: f"{R}/node-types/switch/1/ports", lambda w: {"config": {"cases": []}}
+    ),
+    "GET /api/v1/cases/{case}/slides": Case(
+        OBJECT, lambda w: f"{R}/cases/{w.draft.case_id}/slides"
+    ),
+    "GET /api/v1/specimens/{specimen}/slides/{index}.dzi": Case(
+        OBJECT, lambda w: f"{R}/specimens/{w.specimen_id}/slides/0.dzi"
+    ),
+    "GET /api/v1/specimens/{specimen}/slides/{index}/overlay": Case(
+        OBJECT,
+        lambda w: f"{R}/specimens/{w.specimen_id}/slides/0/overlay?x=0&y=0&width=64&height=64",
+    ),
+    "GET /api/v1/specimens/{specimen}/slides/{index}_files/{level}/{col}_{row}.jpeg": Case(
+        OBJECT, lambda w: f"{R}/specimens/{w.specimen_id}/slides/0_files/0/0_0.jpeg"
+    ),
+    "GET /api/v1/deliveries/": Case(LIST, lambda w: f"{R}/deliveries/"),
+    "GET /api/v1/deliveries/{id}/": Case(OBJECT, lambda w: f"{R}/deliveries/{w.delivery_id}/"),
+    "POST /api/v1/deliveries/{id}/resend": Case(
+        OBJECT, lambda w: f"{R}/deliveries/{w.delivery_id}/resend", lambda w: {}
+    ),
+    "GET /api/v1/delivery-queues": Case(LIST, lambda w: f"{R}/delivery-queues"),
+    "GET /api/v1/delivery-routes/": Case(LIST, lambda w: f"{R}/delivery-routes/"),
+    # A route to our destination must be refused.
+    "POST /api/v1/delivery-routes/": Case(
+        REFERS,
+        lambda w: f"{R}/delivery-routes/",
+        lambda w: {"destination": w.destination_slug, "report_statuses": ["final"]},
+    ),
+    "GET /api/v1/delivery-routes/{id}/": Case(
+        OBJECT, lambda w: f"{R}/delivery-routes/{w.route_id}/"
+    ),
+    "PUT /api/v1/delivery-routes/{id}/": Case(
+        OBJECT,
+        lambda w: f"{R}/delivery-routes/{w.route_id}/",
+        lambda w: {"destination": w.destination_slug, "report_statuses": ["final"]},
+    ),
+    "PATCH /api/v1/delivery-routes/{id}/": Case(
+        OBJECT, lambda w: f"{R}/delivery-routes/{w.route_id}/", lambda w: {"enabled": False}
+    ),
+    "DELETE /api/v1/delivery-routes/{id}/": Case(
+        OBJECT, lambda w: f"{R}/delivery-routes/{w.route_id}/"
+    ),
+    "GET /fhir/DiagnosticReport": Case(
+        LIST, lambda w: "/fhir/DiagnosticReport?identifier=S26-30002"
+    ),
+    "GET /fhir/DiagnosticReport/{resource_id}": Case(
+        OBJECT, lambda w: f"/fhir/DiagnosticReport/pf-{w.signed.pk}"
     ),
     # The bundled sample case documents of the test bench: no department data.
     "GET /api/v1/sample-cases": Case(GLOBAL, lambda w: f"{R}/sample-cases"),
@@ -237,22 +302,37 @@ def world(db: None, pathologist: User) -> World:
     pathologist.refresh_from_db()  # the demo data set its password again (a new session hash)
     # A record number of its own (the bundled sample documents carry the demo one).
     draft = parked_draft(demo, "S26-30001", mrn="MRN-30001")
-    to_sign = parked_draft(demo, "S26-30002")
+    lis = ModelEndpoint.objects.create(
+        department=demo.department,
+        slug="lis-ours",
+        name="Our LIS",
+        protocol="webhook",
+        base_url="http://127.0.0.1:9/results",
+        timeout_s=2.0,
+    )
+    route = DeliveryRoute.objects.create(
+        department=demo.department, destination=lis, report_statuses=["final"]
+    )
+    to_sign = parked_draft(demo, "S26-30002", mrn="MRN-30002")
     signed = logged_in(pathologist).post(
         f"/api/v1/review/reports/{to_sign.pk}/sign",
         {"password": PASSWORD},
         content_type="application/json",
     )
     template_version = demo.workflow_version.template_version
+    signed_version = Report.objects.get(pk=signed.json()["report_id"])
     return World(
         demo=demo,
         draft=draft,
-        signed=Report.objects.get(pk=signed.json()["report_id"]),
+        signed=signed_version,
         template_slug=template_version.template.slug,
         template_version=template_version,
         workflow_slug=demo.workflow_version.workflow.slug,
         accession="S26-30001",
         mrn=draft.case.patient_mrn,
+        delivery_id=Delivery.objects.get(report=signed_version).pk,
+        route_id=route.pk,
+        destination_slug=lis.slug,
     )
 
 
@@ -262,6 +342,17 @@ def outsider(request: pytest.FixtureRequest, other_department_pathologist: User)
         return other_department_pathologist
     department = other_department_pathologist.department
     return UserFactory.create(username="outsider-admin", department=department, role=Role.ADMIN)
+
+
+def ours(world: World) -> dict[str, int]:
+    """Counts of what the outsider must not change in our department."""
+    department = world.demo.department
+    return {
+        "reports": Report.objects.filter(case__department=department).count(),
+        "templates": TemplateVersion.objects.filter(template__department=department).count(),
+        "routes": DeliveryRoute.objects.filter(department=department, enabled=True).count(),
+        "deliveries": Delivery.objects.filter(department=department).count(),
+    }
 
 
 def call(client: Client, method: str, url: str, body: Any) -> Any:
@@ -277,12 +368,7 @@ def test_another_department_gets_403_or_404_and_lists_leak_nothing(
 ) -> None:
     case = OPERATIONS[operation]
     method = operation.split()[0]
-    before = {
-        "reports": Report.objects.filter(case__department=world.demo.department).count(),
-        "templates": TemplateVersion.objects.filter(
-            template__department=world.demo.department
-        ).count(),
-    }
+    before = ours(world)
 
     url, body = case.url(world), case.body(world)
     response = call(logged_in(outsider), method, url, body)
@@ -299,13 +385,7 @@ def test_another_department_gets_403_or_404_and_lists_leak_nothing(
     sent = url + json.dumps(body)
     leaked = [m for m in world.markers() if m in text and m not in sent]
     assert leaked == [], f"{operation} showed {leaked} to another department"
-    after = {
-        "reports": Report.objects.filter(case__department=world.demo.department).count(),
-        "templates": TemplateVersion.objects.filter(
-            template__department=world.demo.department
-        ).count(),
-    }
-    assert after == before, f"{operation} changed another department's objects"
+    assert ours(world) == before, f"{operation} changed another department's objects"
 
 
 def test_the_owning_department_does_see_the_objects_the_outsider_could_not(

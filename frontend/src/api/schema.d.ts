@@ -24,6 +24,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/catalog/endpoints/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The catalog of the signed-in admin's department. */
+        get: operations["api_v1_catalog_endpoints_list"];
+        put?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        post: operations["api_v1_catalog_endpoints_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The catalog of the signed-in admin's department. */
+        get: operations["api_v1_catalog_endpoints_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        patch: operations["api_v1_catalog_endpoints_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/disable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        post: operations["api_v1_catalog_endpoints_disable_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/enable/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        post: operations["api_v1_catalog_endpoints_enable_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/test-call/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description The catalog of the signed-in admin's department. */
+        post: operations["api_v1_catalog_endpoints_test_call_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/endpoints/{slug}/used-by/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The catalog of the signed-in admin's department. */
+        get: operations["api_v1_catalog_endpoints_used_by_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/catalog/protocols/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The protocols an entry may have, from the engine's registries. */
+        get: operations["api_v1_catalog_protocols_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/deliveries/": {
         parameters: {
             query?: never;
@@ -146,6 +267,231 @@ export interface paths {
          *     audited.
          */
         patch: operations["api_v1_delivery_routes_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/integration/cases/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Cases of your department, newest first. */
+        get: operations["api_v1_integration_cases_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/cases/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Cases of your department, newest first. */
+        get: operations["api_v1_integration_cases_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/cases/{id}/reports/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The case's report versions you may read, oldest first, with their data. */
+        get: operations["api_v1_integration_cases_reports_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/cases/submit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Submit a case; the same accession again answers the existing case (200). */
+        post: operations["api_v1_integration_cases_submit_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/inbound-messages/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Inbound messages of your department, newest first. */
+        get: operations["api_v1_integration_inbound_messages_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/inbound-messages/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Inbound messages of your department, newest first. */
+        get: operations["api_v1_integration_inbound_messages_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/inbound-messages/{id}/reprocess": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Read the message again as a new attempt linked to it, with today's routing table. */
+        post: operations["api_v1_integration_inbound_messages_reprocess_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/reports/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description A report version's PDF (signed versions for integration engineers); audited. */
+        get: operations["api_v1_integration_reports_pdf_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/routing-rules/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your department's routing table: order code / specimen type → workflow. */
+        get: operations["api_v1_integration_routing_rules_list"];
+        put?: never;
+        /** @description Your department's routing table: order code / specimen type → workflow. */
+        post: operations["api_v1_integration_routing_rules_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/routing-rules/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your department's routing table: order code / specimen type → workflow. */
+        get: operations["api_v1_integration_routing_rules_retrieve"];
+        /** @description Your department's routing table: order code / specimen type → workflow. */
+        put: operations["api_v1_integration_routing_rules_update"];
+        post?: never;
+        /** @description Your department's routing table: order code / specimen type → workflow. */
+        delete: operations["api_v1_integration_routing_rules_destroy"];
+        options?: never;
+        head?: never;
+        /** @description Your department's routing table: order code / specimen type → workflow. */
+        patch: operations["api_v1_integration_routing_rules_partial_update"];
+        trace?: never;
+    };
+    "/api/v1/integration/tokens/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your department's API tokens (admins). */
+        get: operations["api_v1_integration_tokens_list"];
+        put?: never;
+        /** @description Your department's API tokens (admins). */
+        post: operations["api_v1_integration_tokens_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/tokens/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Your department's API tokens (admins). */
+        get: operations["api_v1_integration_tokens_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integration/tokens/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["api_v1_integration_tokens_revoke_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/me": {
@@ -562,6 +908,38 @@ export interface paths {
         get: operations["slide_tile"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/template-library/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["api_v1_template_library_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/template-library/{slug}/clone/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post: operations["api_v1_template_library_clone_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1044,6 +1422,43 @@ export interface components {
             signed: components["schemas"]["Signed"] | null;
             problems: string[];
         };
+        Case: {
+            readonly id: number;
+            accession: string;
+            case_type: string;
+            patient_name: string;
+            patient_mrn: string;
+            patient_sex?: components["schemas"]["PatientSexEnum"];
+            /** Format: date */
+            patient_birth_date?: string | null;
+            source?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** @description the latest run's status, or no_run */
+            readonly status: string;
+            readonly run: components["schemas"]["RunSummary"] | null;
+            readonly reports: components["schemas"]["ReportSummary"][];
+        };
+        CaseDetail: {
+            readonly id: number;
+            accession: string;
+            case_type: string;
+            patient_name: string;
+            patient_mrn: string;
+            patient_sex?: components["schemas"]["PatientSexEnum"];
+            /** Format: date */
+            patient_birth_date?: string | null;
+            source?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** @description the latest run's status, or no_run */
+            readonly status: string;
+            readonly run: components["schemas"]["RunSummary"] | null;
+            readonly reports: components["schemas"]["ReportSummary"][];
+            clinical_info?: string;
+            ordering_physician?: string;
+            readonly specimens: components["schemas"]["Specimen"][];
+        };
         CaseRef: {
             id: number;
             accession: string;
@@ -1057,11 +1472,53 @@ export interface components {
             accession: string;
             slides: components["schemas"]["SlideSummary"][];
         };
+        CaseSubmission: {
+            /** @description a case document (demo/cases/*.json) */
+            document: unknown;
+            files?: string[];
+            /** @description workflow slug */
+            workflow?: string;
+            /** @default true */
+            start_run: boolean;
+        };
+        CatalogEntry: {
+            slug: string;
+            name: string;
+            readonly kind: string;
+            protocol: string;
+            /** @description a model server's URL, e.g. http://127.0.0.1:8091; for a webhook the URL that receives reports, for FHIR the server's base URL, for HL7 MLLP host:port */
+            base_url: string;
+            /** @description name on the server (not used by destinations) */
+            model_name?: string;
+            /** @description NAME of the environment variable holding the secret on the workers */
+            secret_ref?: string;
+            /** Format: double */
+            timeout_s?: number;
+            /** @description what each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}} */
+            outputs?: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            readonly enabled: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        CatalogProblems: {
+            problems: string[];
+        };
         ChangedNode: {
             id: string;
             fields: string[];
             /** @description dotted keys */
             config_keys: string[];
+        };
+        Clone: {
+            /** @description the new template's slug */
+            slug: string;
+            name: string;
         };
         Delivery: {
             readonly id: number;
@@ -1334,12 +1791,110 @@ export interface components {
             workflow: components["schemas"]["WorkflowSummaryShape"];
             version: components["schemas"]["VersionSummaryShape"];
         };
+        InboundMessage: {
+            readonly id: number;
+            /** Format: date-time */
+            received_at?: string;
+            channel: string;
+            /** @description received, processed, error, rejected, failed */
+            readonly status: string;
+            /** @default  */
+            ack_code: string;
+            message_type?: string;
+            version?: string;
+            /** @default  */
+            sending_application: string;
+            /** @default  */
+            sending_facility: string;
+            /** @default  */
+            control_id: string;
+            accession?: string;
+            patient_mrn?: string;
+            /** Format: int64 */
+            size?: number;
+            problems?: unknown;
+            error?: string;
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: int64 */
+            duplicates?: number;
+            readonly workflow: string;
+            case?: number | null;
+            run?: number | null;
+            /** Format: date-time */
+            processed_at?: string | null;
+            reprocess_of?: number | null;
+            readonly reprocessed_as: number[];
+        };
+        /**
+         * @description With the raw message (decoded text, and base64 bytes exactly as received) and its
+         *     segments and fields; both null for roles that may not read them.
+         */
+        InboundMessageDetail: {
+            readonly id: number;
+            /** Format: date-time */
+            received_at?: string;
+            channel: string;
+            /** @description received, processed, error, rejected, failed */
+            readonly status: string;
+            /** @default  */
+            ack_code: string;
+            message_type?: string;
+            version?: string;
+            /** @default  */
+            sending_application: string;
+            /** @default  */
+            sending_facility: string;
+            /** @default  */
+            control_id: string;
+            accession?: string;
+            patient_mrn?: string;
+            /** Format: int64 */
+            size?: number;
+            problems?: unknown;
+            error?: string;
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: int64 */
+            duplicates?: number;
+            readonly workflow: string;
+            case?: number | null;
+            run?: number | null;
+            /** Format: date-time */
+            processed_at?: string | null;
+            reprocess_of?: number | null;
+            readonly reprocessed_as: number[];
+            codec?: string;
+            peer?: string;
+            readonly raw_text: string | null;
+            readonly raw_base64: string | null;
+            /** @description its segments with their non-empty fields as received, [{"segment": "PID", "fields": {"PID-3": "..."}}]; null when withheld or unreadable */
+            readonly parsed: unknown;
+            readonly ack_text: string | null;
+        };
+        /**
+         * @description * `model` - model
+         *     * `destination` - destination
+         * @enum {string}
+         */
+        KindEnum: "model" | "destination";
         /**
          * @description * `zh` - zh
          *     * `en` - en
          * @enum {string}
          */
         LanguageEnum: "zh" | "en";
+        LibraryProblems: {
+            problems: string[];
+        };
+        LibraryTemplate: {
+            slug: string;
+            name: string;
+            title_zh: string;
+            title_en: string;
+            sections: number;
+            elements: number;
+        };
         Me: {
             username: string;
             display_name: string;
@@ -1352,7 +1907,25 @@ export interface components {
             layout_html: string;
             /** @default  */
             layout_css: string;
+            /** @description the designer's declarative layout (rows of one or two columns of blocks, page breaks); instead of layout_html */
+            layout_spec?: unknown;
             slug: string;
+            name: string;
+        };
+        NewToken: {
+            readonly id: number;
+            name: string;
+            prefix: string;
+            readonly created_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            readonly revoked: boolean;
+            /** @description the secret: shown this once only */
+            readonly token: string;
+        };
+        NewTokenRequest: {
             name: string;
         };
         /** @description One attempt of one node, with what it received and returned (None when withheld). */
@@ -1473,6 +2046,36 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        PaginatedCaseList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Case"][];
+        };
+        PaginatedCatalogEntryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["CatalogEntry"][];
+        };
         PaginatedDeliveryList: {
             /** @example 123 */
             count: number;
@@ -1503,6 +2106,21 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["DeliveryRoute"][];
         };
+        PaginatedInboundMessageList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["InboundMessage"][];
+        };
         PaginatedReportTemplateList: {
             /** @example 123 */
             count: number;
@@ -1517,6 +2135,21 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["ReportTemplate"][];
+        };
+        PaginatedRoutingRuleList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["RoutingRule"][];
         };
         PaginatedRunList: {
             /** @example 123 */
@@ -1548,8 +2181,48 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["TemplateVersion"][];
         };
+        PaginatedTokenList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Token"][];
+        };
         PasswordBody: {
             password: string;
+        };
+        PatchedCatalogEntryChange: {
+            readonly slug?: string;
+            name?: string;
+            readonly kind?: string;
+            protocol?: string;
+            /** @description a model server's URL, e.g. http://127.0.0.1:8091; for a webhook the URL that receives reports, for FHIR the server's base URL, for HL7 MLLP host:port */
+            base_url?: string;
+            /** @description name on the server (not used by destinations) */
+            model_name?: string;
+            /** @description NAME of the environment variable holding the secret on the workers */
+            secret_ref?: string;
+            /** Format: double */
+            timeout_s?: number;
+            /** @description what each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}} */
+            outputs?: {
+                [key: string]: {
+                    [key: string]: string;
+                };
+            };
+            readonly enabled?: boolean;
+            /** Format: date-time */
+            readonly created_at?: string;
+            /** Format: date-time */
+            readonly updated_at?: string;
         };
         PatchedDeliveryRoute: {
             readonly id?: number;
@@ -1563,6 +2236,28 @@ export interface components {
             /** Format: date-time */
             readonly updated_at?: string;
         };
+        PatchedRoutingRule: {
+            readonly id?: number;
+            order_code?: string;
+            specimen_type?: string;
+            workflow?: string;
+            /** Format: int64 */
+            priority?: number;
+            active?: boolean;
+            description?: string;
+            /** Format: date-time */
+            readonly created_at?: string;
+            /** Format: date-time */
+            readonly updated_at?: string;
+        };
+        /**
+         * @description * `F` - Female
+         *     * `M` - Male
+         *     * `O` - Other
+         *     * `U` - Unknown
+         * @enum {string}
+         */
+        PatientSexEnum: "F" | "M" | "O" | "U";
         PinnedTemplate: {
             slug: string;
             name: string;
@@ -1629,6 +2324,8 @@ export interface components {
             layout_html: string;
             /** @default  */
             layout_css: string;
+            /** @description an unsaved designed layout */
+            layout_spec?: unknown;
             /** @description sample values by element id */
             values?: {
                 [key: string]: unknown;
@@ -1662,6 +2359,17 @@ export interface components {
             finished_at: string | null;
             duration_ms: number | null;
         };
+        Protocol: {
+            name: string;
+            title: string;
+            /**
+             * @description model: called by model-call and map nodes; destination: receives reports
+             *
+             *     * `model` - model
+             *     * `destination` - destination
+             */
+            kind: components["schemas"]["KindEnum"];
+        };
         Publish: {
             /** @default  */
             note: string;
@@ -1683,6 +2391,21 @@ export interface components {
             run_id: number | null;
             run_status: string | null;
         };
+        Report: {
+            readonly id: number;
+            /** Format: int64 */
+            version_no?: number;
+            /** @description draft, preliminary, final, amended, corrected, addendum */
+            readonly status: string;
+            language?: string;
+            data?: unknown;
+            pdf_sha256?: string;
+            readonly pdf_url: string | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            signed_at?: string | null;
+        };
         ReportRef: {
             id: number;
             status: components["schemas"]["ReportStatusEnum"];
@@ -1700,6 +2423,12 @@ export interface components {
          * @enum {string}
          */
         ReportStatusEnum: "draft" | "preliminary" | "final" | "amended" | "corrected" | "addendum";
+        ReportSummary: {
+            id: number;
+            version_no: number;
+            status: string;
+            pdf_url: string | null;
+        };
         ReportTemplate: {
             slug: string;
             name: string;
@@ -1804,6 +2533,20 @@ export interface components {
             /** @description the published version to restore */
             version: number;
         };
+        RoutingRule: {
+            readonly id: number;
+            order_code?: string;
+            specimen_type?: string;
+            workflow: string;
+            /** Format: int64 */
+            priority?: number;
+            active?: boolean;
+            description?: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
         Run: {
             readonly id: number;
             readonly status: components["schemas"]["RunStatusEnum"];
@@ -1882,6 +2625,12 @@ export interface components {
          * @enum {string}
          */
         RunStatusEnum: "queued" | "running" | "waiting_review" | "succeeded" | "failed" | "cancelled";
+        RunSummary: {
+            id: number;
+            /** @description queued, running, waiting_review, succeeded, failed, cancelled */
+            status: string;
+            error: string;
+        };
         SampleCase: {
             /** @description file name without .json */
             name: string;
@@ -1926,6 +2675,21 @@ export interface components {
             /** @description why the slide cannot be shown */
             error: string | null;
         };
+        Specimen: {
+            label: string;
+            site: string;
+            procedure?: string;
+            data?: unknown;
+            tiles?: unknown;
+        };
+        SubmissionProblems: {
+            problems: string[];
+        };
+        Submitted: {
+            /** @description false: the accession existed (idempotent) */
+            created: boolean;
+            case: components["schemas"]["CaseDetail"];
+        };
         TemplateChange: {
             to: string;
             from: string;
@@ -1936,6 +2700,8 @@ export interface components {
             layout_html: string;
             /** @default  */
             layout_css: string;
+            /** @description the designer's declarative layout (rows of one or two columns of blocks, page breaks); instead of layout_html */
+            layout_spec?: unknown;
         };
         TemplateProblems: {
             problems: string[];
@@ -1965,15 +2731,55 @@ export interface components {
             readonly dataset: unknown;
             readonly layout_html: string;
             readonly layout_css: string;
+            readonly layout_spec: unknown;
         };
         TemplateVersionRef: {
             id: number;
             slug: string;
             version: number;
         };
+        TestCallRequest: {
+            /** @description the protocol part of a model-call node's config, e.g. for open_inference_v2 {inputs: [{name, datatype, shape, value}], outputs?}; its expressions read the sample case as case.* */
+            request: unknown;
+            /** @description sample case data the expressions read */
+            case?: unknown;
+        };
+        TestCallResult: {
+            ok: boolean;
+            /** @description the model's outputs by name (when ok) */
+            outputs: {
+                [key: string]: unknown;
+            };
+            model_name: string;
+            model_version: string;
+            /** @description what went wrong (when not ok) */
+            error: string;
+            duration_ms: number;
+        };
         TestRunBody: {
             case?: number;
             case_document?: unknown;
+        };
+        Token: {
+            readonly id: number;
+            name: string;
+            prefix: string;
+            readonly created_by: string;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            last_used_at?: string | null;
+            readonly revoked: boolean;
+        };
+        Use: {
+            /** @description the workflow's slug */
+            workflow: string;
+            name: string;
+            version: number;
+            /** @description draft or published */
+            status: string;
+            /** @description node ids naming it */
+            nodes: string[];
         };
         Validate: {
             /** @description default: the saved draft */
@@ -2127,6 +2933,357 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_list: {
+        parameters: {
+            query?: {
+                kind?: "destination" | "model";
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCatalogEntryList"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CatalogEntry"];
+                "application/x-www-form-urlencoded": components["schemas"]["CatalogEntry"];
+                "multipart/form-data": components["schemas"]["CatalogEntry"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogProblems"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedCatalogEntryChange"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedCatalogEntryChange"];
+                "multipart/form-data": components["schemas"]["PatchedCatalogEntryChange"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogProblems"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_disable_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_enable_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogEntry"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_test_call_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestCallRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["TestCallRequest"];
+                "multipart/form-data": components["schemas"]["TestCallRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestCallResult"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CatalogProblems"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_endpoints_used_by_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Use"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    api_v1_catalog_protocols_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Protocol"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2401,6 +3558,488 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+        };
+    };
+    api_v1_integration_cases_list: {
+        parameters: {
+            query?: {
+                /** @description accession (exact) */
+                accession?: string;
+                /** @description ISO 8601 date-time */
+                created_after?: string;
+                /** @description ISO 8601 date-time */
+                created_before?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description patient MRN (exact) */
+                mrn?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /** @description latest run status, or no_run */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedCaseList"];
+                };
+            };
+        };
+    };
+    api_v1_integration_cases_retrieve: {
+        parameters: {
+            query?: {
+                /** @description accession (exact) */
+                accession?: string;
+                /** @description ISO 8601 date-time */
+                created_after?: string;
+                /** @description ISO 8601 date-time */
+                created_before?: string;
+                /** @description patient MRN (exact) */
+                mrn?: string;
+                /** @description latest run status, or no_run */
+                status?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetail"];
+                };
+            };
+        };
+    };
+    api_v1_integration_cases_reports_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"][];
+                };
+            };
+        };
+    };
+    api_v1_integration_cases_submit_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["CaseSubmission"];
+                "application/json": components["schemas"]["CaseSubmission"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Submitted"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Submitted"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionProblems"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubmissionProblems"];
+                };
+            };
+        };
+    };
+    api_v1_integration_inbound_messages_list: {
+        parameters: {
+            query?: {
+                /** @description case accession (exact) */
+                accession?: string;
+                /** @description MSH-10 (exact) */
+                control_id?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description patient MRN (exact) */
+                mrn?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /** @description ISO 8601 date-time */
+                received_after?: string;
+                /** @description ISO 8601 date-time */
+                received_before?: string;
+                /** @description received, processed, error, rejected, failed */
+                status?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedInboundMessageList"];
+                };
+            };
+        };
+    };
+    api_v1_integration_inbound_messages_retrieve: {
+        parameters: {
+            query?: {
+                /** @description case accession (exact) */
+                accession?: string;
+                /** @description MSH-10 (exact) */
+                control_id?: string;
+                /** @description patient MRN (exact) */
+                mrn?: string;
+                /** @description ISO 8601 date-time */
+                received_after?: string;
+                /** @description ISO 8601 date-time */
+                received_before?: string;
+                /** @description received, processed, error, rejected, failed */
+                status?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundMessageDetail"];
+                };
+            };
+        };
+    };
+    api_v1_integration_inbound_messages_reprocess_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InboundMessageDetail"];
+                };
+            };
+        };
+    };
+    api_v1_integration_reports_pdf_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+        };
+    };
+    api_v1_integration_routing_rules_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedRoutingRuleList"];
+                };
+            };
+        };
+    };
+    api_v1_integration_routing_rules_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoutingRule"];
+                "application/x-www-form-urlencoded": components["schemas"]["RoutingRule"];
+                "multipart/form-data": components["schemas"]["RoutingRule"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+        };
+    };
+    api_v1_integration_routing_rules_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+        };
+    };
+    api_v1_integration_routing_rules_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoutingRule"];
+                "application/x-www-form-urlencoded": components["schemas"]["RoutingRule"];
+                "multipart/form-data": components["schemas"]["RoutingRule"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+        };
+    };
+    api_v1_integration_routing_rules_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    api_v1_integration_routing_rules_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedRoutingRule"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedRoutingRule"];
+                "multipart/form-data": components["schemas"]["PatchedRoutingRule"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+        };
+    };
+    api_v1_integration_tokens_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedTokenList"];
+                };
+            };
+        };
+    };
+    api_v1_integration_tokens_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewTokenRequest"];
+                "application/x-www-form-urlencoded": components["schemas"]["NewTokenRequest"];
+                "multipart/form-data": components["schemas"]["NewTokenRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NewToken"];
+                };
+            };
+        };
+    };
+    api_v1_integration_tokens_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
+                };
+            };
+        };
+    };
+    api_v1_integration_tokens_revoke_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Token"];
                 };
             };
         };
@@ -3191,6 +4830,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SlideProblem"];
+                };
+            };
+        };
+    };
+    api_v1_template_library_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryTemplate"][];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    api_v1_template_library_clone_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Clone"];
+                "application/x-www-form-urlencoded": components["schemas"]["Clone"];
+                "multipart/form-data": components["schemas"]["Clone"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateVersionDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LibraryProblems"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

@@ -174,4 +174,35 @@ describe("the sign-out cockpit", () => {
     );
     expect(screen.getByTestId("cockpit").dataset.report).toBe("5");
   });
+
+  it("shows the case's slide beside the fields when it has one", async () => {
+    const api = server().on(
+      "GET /api/v1/cases/3/slides",
+      ok({
+        case: 3,
+        accession: "S26-00005",
+        slides: [
+          {
+            specimen: 9,
+            specimen_label: "A",
+            index: 0,
+            name: "ki67.tiff",
+            stain: "Ki-67",
+            region: null,
+            width: 2048,
+            height: 2048,
+            microns_per_pixel: 0.5,
+            dzi_url: "/api/v1/specimens/9/slides/0.dzi",
+            overlay_url: "/api/v1/specimens/9/slides/0/overlay",
+            error: "the slide file is missing",
+          },
+        ],
+      }),
+    );
+    render(<App client={api.client} path="/app/review/5" initialLang="en" />);
+
+    const slides = await screen.findByTestId("cockpit-slides");
+    expect(slides.textContent).toContain("the slide file is missing");
+    expect(api.calls("GET /api/v1/cases/3/slides")).toHaveLength(1);
+  });
 });

@@ -8,6 +8,7 @@ import { NotFound } from "../app/NotFound";
 import { useI18n } from "../i18n";
 import { AmendDialog } from "./AmendDialog";
 import { useOverride, useQueue, useReviewReport, useSign } from "./api";
+import { CockpitSlides } from "./CockpitSlides";
 import type { ReviewDetail, ReviewField } from "./api";
 import { INITIAL, canSign, cockpitReducer, commandOfKey, undecided } from "./cockpit";
 import type { CockpitCommand, CockpitField, CockpitState } from "./cockpit";
@@ -299,6 +300,7 @@ function Cockpit({ detail }: { detail: ReviewDetail }) {
           )}
         </div>
       )}
+      <div className="cockpit-body">
       <table className="table fields" data-testid="fields">
         <thead>
           <tr>
@@ -337,6 +339,8 @@ function Cockpit({ detail }: { detail: ReviewDetail }) {
           ))}
         </tbody>
       </table>
+      <CockpitSlides caseId={detail.case.id} />
+      </div>
       {state.signing && (
         <SignDialog
           title={t("sign.title", { accession: detail.case.accession })}

@@ -38,6 +38,22 @@ describe("SlideViewer", () => {
     expect(pressed("Hide AI overlay")).toBe("true");
   });
 
+  it("keeps keys pressed in the viewer from reaching the host page's shortcuts", async () => {
+    const user = userEvent.setup();
+    const hostKeys: string[] = [];
+    const listener = (event: KeyboardEvent) => hostKeys.push(event.key);
+    window.addEventListener("keydown", listener);
+    try {
+      render(<SlideViewer dziUrl="/x.dzi" />);
+      await user.click(screen.getByRole("button", { name: "Zoom in" }));
+      await user.keyboard("as{Tab}");
+    } finally {
+      window.removeEventListener("keydown", listener);
+    }
+
+    expect(hostKeys).toEqual(["Tab"]);
+  });
+
   it("says it is loading the slide until it opens", () => {
     render(<SlideViewer dziUrl="/x.dzi" />);
 

@@ -11,6 +11,7 @@ import {
   parseCellKeys,
   markerRadius,
   pointsInView,
+  scaleBar,
   slidePixelsPerScreenPixel,
   slideToScreen,
   visibleCells,
@@ -28,6 +29,8 @@ export interface SlideViewerProps {
   overlayPoints?: readonly NucleusPoint[];
   /** Or a loader of the points of one grid cell (see `overlayUrlLoader`). */
   loadOverlayCell?: (cell: Rect, signal: AbortSignal) => Promise<readonly NucleusPoint[]>;
+  /** Slide pixel size, for the scale bar (none without it). */
+  micronsPerPixel?: number | null;
   /** [x, y, width, height] in slide pixels that the workflow's model read, outlined. */
   analysedRegion?: readonly [number, number, number, number] | null;
   lang?: Lang;
@@ -62,6 +65,7 @@ export function SlideViewer({
   overlayPoints,
   loadOverlayCell,
   analysedRegion = null,
+  micronsPerPixel = null,
   lang = "en",
   labels,
   initialOverlay = true,
@@ -71,6 +75,7 @@ export function SlideViewer({
   const text = labels ?? viewerLabels(lang);
   const hostRef = useRef<HTMLDivElement>(null);
   const canvasRef = useRef<HTMLCanvasElement>(null);
+  const scaleBarRef = useRef<HTMLDivElement>(null);
   const viewerRef = useRef<OpenSeadragon.Viewer | null>(null);
   // Everything learnt from the open slide is kept with its URL, so a new URL starts afresh.
   const [opened, setOpened] = useState<Opened>({ url: "", state: "loading", size: null });
@@ -110,7 +115,8 @@ export function SlideViewer({
     if (!viewer || !canvas) return;
     const drawn = drawOverlay(viewer, canvas, overlayOn ? points : [], analysedRegion);
     canvas.dataset.points = String(drawn);
-  }, [points, overlayOn, analysedRegion]);
+    if (scaleBarRef.current) drawScaleBar(viewer, scaleBarRef.current, micronsPerPixel);
+  }, [points, overlayOn, analysedRegion, micronsPerPixel]);
 
   const drawRef = useRef(draw);
   useEffect(() => {
@@ -190,9 +196,12 @@ export function SlideViewer({
     viewport.applyConstraints();
   };
 
-  const onKeyDown = (event: ReactKeyboardEvent<HTMLDivElement>) => {
-    if (event.key !== "o" && event.key !== "O") return;
+  const onKeyDown = (event: ReactKeyboardEvent<HTMLElement>) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    // Keys pressed in the viewer are the viewer's (OpenSeadragon pans with W/A/S/D and the
+    // arrows): a host page's shortcuts (the cockpit's A, S, N…) must not fire as well.
+    if (event.key !== "Tab" && event.key !== "Escape") event.stopPropagation();
+    if (event.key !== "o" && event.key !== "O") return;
     event.preventDefault();
     setOverlayOn((on) => !on);
   };
@@ -247,6 +256,7 @@ export function SlideViewer({
           hidden={!overlayOn}
           aria-hidden
         />
+        <div ref={scaleBarRef} className="slide-viewer-scale" data-testid="slide-scale" hidden />
         {openState !== "open" && (
           <p className="slide-viewer-message" role={openState === "failed" ? "alert" : "status"}>
             {openState === "failed" ? text.openFailed : text.loading}
@@ -275,6 +285,22 @@ function statusText(
 function currentView(viewer: OpenSeadragon.Viewer): Rect {
   const rect = viewer.viewport.viewportToImageRectangle(viewer.viewport.getBounds(true));
   return { x: rect.x, y: rect.y, width: rect.width, height: rect.height };
+}
+
+/** Size and label the scale bar for the current zoom (hidden without a pixel size). */
+function drawScaleBar(
+  viewer: OpenSeadragon.Viewer,
+  bar: HTMLElement,
+  micronsPerPixel: number | null,
+): void {
+  const container = viewer.viewport.getContainerSize();
+  const size = { width: container.x, height: container.y };
+  const opened = Boolean(viewer.world.getItemAt(0));
+  const perScreen = opened ? slidePixelsPerScreenPixel(currentView(viewer), size) : Infinity;
+  const scale = scaleBar(perScreen, micronsPerPixel);
+  bar.hidden = scale === null;
+  bar.style.width = `${scale?.px ?? 0}px`;
+  bar.textContent = scale?.label ?? "";
 }
 
 /** Draw the points in view (and the analysed region) on the canvas over the viewer; returns

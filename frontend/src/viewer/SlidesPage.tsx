@@ -47,10 +47,6 @@ function useCaseSlides(caseId: number) {
 export function CaseSlidesPage({ caseId }: { caseId: number }) {
   const { t } = useI18n();
   const query = useCaseSlides(caseId);
-  const [search, setSearch] = useSearchParams();
-  const slides = query.data?.slides ?? [];
-  const chosen = slides.find((s) => slideKey(s) === search.get("slide")) ?? slides[0];
-
   if (query.error instanceof ApiError && query.error.status === 404) return <NotFound />;
   return (
     <section className="slides-page" aria-labelledby="slides-heading">
@@ -59,43 +55,66 @@ export function CaseSlidesPage({ caseId }: { caseId: number }) {
           ? t("slides.heading", { accession: query.data.accession })
           : t("slides.headingNoCase")}
       </h1>
-      {query.isPending ? (
-        <p className="state state--loading" role="status">
-          {t("slides.loading")}
-        </p>
-      ) : query.error ? (
-        <div className="state state--error" role="alert">
-          <p>
-            <strong>{t("slides.errorTitle")}</strong>
-          </p>
-          <p className="error-text">{query.error.message}</p>
-          <button type="button" onClick={() => void query.refetch()}>
-            {t("slides.retry")}
-          </button>
-        </div>
-      ) : slides.length === 0 ? (
-        <p className="state">{t("slides.empty")}</p>
-      ) : (
-        <>
-          {slides.length > 1 && (
-            <nav aria-label={t("slides.choose")} className="slides-choice">
-              {slides.map((slide) => (
-                <button
-                  key={slideKey(slide)}
-                  type="button"
-                  aria-current={slide === chosen ? "true" : undefined}
-                  onClick={() => setSearch({ slide: slideKey(slide) }, { replace: true })}
-                >
-                  {t("slides.specimen", { label: slide.specimen_label })} ·{" "}
-                  {slide.stain || slide.name}
-                </button>
-              ))}
-            </nav>
-          )}
-          {chosen && <ChosenSlide key={slideKey(chosen)} slide={chosen} />}
-        </>
-      )}
+      <CaseSlidesPanel caseId={caseId} />
     </section>
+  );
+}
+
+/** The slides of a case with the viewer, for any page that shows a case (the review cockpit
+ * embeds it beside the report): a chooser when there are several, the chosen one in the
+ * viewer (remembered in the URL's `?slide=`). */
+export function CaseSlidesPanel({ caseId }: { caseId: number }) {
+  const { t } = useI18n();
+  const query = useCaseSlides(caseId);
+  const [search, setSearch] = useSearchParams();
+  const slides = query.data?.slides ?? [];
+  const chosen = slides.find((s) => slideKey(s) === search.get("slide")) ?? slides[0];
+
+  if (query.isPending) {
+    return (
+      <p className="state state--loading" role="status">
+        {t("slides.loading")}
+      </p>
+    );
+  }
+  if (query.error) {
+    return (
+      <div className="state state--error" role="alert">
+        <p>
+          <strong>{t("slides.errorTitle")}</strong>
+        </p>
+        <p className="error-text">{query.error.message}</p>
+        <button type="button" onClick={() => void query.refetch()}>
+          {t("slides.retry")}
+        </button>
+      </div>
+    );
+  }
+  if (slides.length === 0) return <p className="state">{t("slides.empty")}</p>;
+  const choose = (slide: SlideSummary) => {
+    const next = new URLSearchParams(search);
+    next.set("slide", slideKey(slide));
+    setSearch(next, { replace: true });
+  };
+  return (
+    <>
+      {slides.length > 1 && (
+        <nav aria-label={t("slides.choose")} className="slides-choice">
+          {slides.map((slide) => (
+            <button
+              key={slideKey(slide)}
+              type="button"
+              aria-current={slide === chosen ? "true" : undefined}
+              onClick={() => choose(slide)}
+            >
+              {t("slides.specimen", { label: slide.specimen_label })} ·{" "}
+              {slide.stain || slide.name}
+            </button>
+          ))}
+        </nav>
+      )}
+      {chosen && <ChosenSlide key={slideKey(chosen)} slide={chosen} />}
+    </>
   );
 }
 
@@ -123,6 +142,7 @@ function ChosenSlide({ slide }: { slide: SlideSummary }) {
           dziUrl={slide.dzi_url}
           loadOverlayCell={loadOverlayCell}
           analysedRegion={region}
+          micronsPerPixel={slide.microns_per_pixel}
           labels={viewerLabels(lang)}
         />
       )}

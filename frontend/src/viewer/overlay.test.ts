@@ -8,6 +8,7 @@ import {
   parseCellKeys,
   parseOverlay,
   pointsInView,
+  scaleBar,
   slidePixelsPerScreenPixel,
   slideToScreen,
   visibleCells,
@@ -111,6 +112,22 @@ describe("points", () => {
     expect(markerRadius(1)).toBe(5);
     expect(markerRadius(0.25)).toBe(12);
     expect(markerRadius(16)).toBe(2);
+  });
+});
+
+describe("scaleBar", () => {
+  it("picks the longest round length that fits and labels it", () => {
+    // 0.5 µm/px at 1 slide px per screen px: 150 px are 75 µm, so 50 µm = 100 px.
+    expect(scaleBar(1, 0.5)).toEqual({ px: 100, label: "50 µm" });
+    // Zoomed out 16x: a screen pixel is 8 µm; 1 mm = 125 px.
+    expect(scaleBar(16, 0.5)).toEqual({ px: 125, label: "1 mm" });
+    // Zoomed in 4x: a screen pixel is 0.125 µm; 10 µm = 80 px.
+    expect(scaleBar(0.25, 0.5)).toEqual({ px: 80, label: "10 µm" });
+  });
+
+  it("draws no bar for a slide without a known pixel size", () => {
+    expect(scaleBar(1, null)).toBeNull();
+    expect(scaleBar(Infinity, 0.5)).toBeNull();
   });
 });
 

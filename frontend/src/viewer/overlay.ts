@@ -108,6 +108,23 @@ export function markerRadius(slidePerScreen: number): number {
   return Math.min(12, Math.max(2, 5 / slidePerScreen));
 }
 
+const NICE_MICRONS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000];
+
+/** A scale bar for the current zoom: the longest "nice" length (1, 2, 5 × 10ⁿ µm) that fits in
+ * `maxPx` screen pixels, its length on screen and its label; null without a pixel size. */
+export function scaleBar(
+  slidePerScreen: number,
+  micronsPerPixel: number | null | undefined,
+  maxPx = 150,
+): { px: number; label: string } | null {
+  if (!micronsPerPixel || !(slidePerScreen > 0) || !Number.isFinite(slidePerScreen)) return null;
+  const micronsPerScreenPixel = slidePerScreen * micronsPerPixel;
+  const fitting = NICE_MICRONS.filter((um) => um / micronsPerScreenPixel <= maxPx);
+  const microns = fitting[fitting.length - 1] ?? NICE_MICRONS[0]!;
+  const label = microns >= 1000 ? `${microns / 1000} mm` : `${microns} µm`;
+  return { px: microns / micronsPerScreenPixel, label };
+}
+
 export interface OverlayCounts {
   positive: number;
   total: number;

@@ -45,6 +45,7 @@ class Command(BaseCommand):
             "model services": settings.MODEL_SERVICES_HTTP_PORT,
             "model services gRPC": settings.MODEL_SERVICES_GRPC_PORT,
             "model services metrics": settings.MODEL_SERVICES_METRICS_PORT,
+            "MLLP listener": settings.MLLP_PORT,
         }
         busy = [
             f"{name} port {port}" for name, port in ports.items() if not devstack.port_is_free(port)
@@ -96,6 +97,8 @@ class Command(BaseCommand):
         )
         stack.add(devstack.start_worker(log_dir, concurrency=settings.WORKER_CONCURRENCY))
         stack.add(devstack.start_web(settings.WEB_PORT, log_dir))
+        listener, _port = devstack.start_mllp_listener(settings.MLLP_PORT, log_dir)
+        stack.add(listener)
 
     def _run_demo_case(self, data: DemoData, name: str, version: WorkflowVersion) -> str:
         # The resection case's IHC tile is read from the demo whole-slide image (the viewer
@@ -132,6 +135,8 @@ class Command(BaseCommand):
         lines += [
             f"  Demo report PDF: {report_path}",
             f"  Demo FNA cytology report PDF: {fna_path}",
+            f"  HL7 MLLP listener: 127.0.0.1:{settings.MLLP_PORT} (send an order: .venv/bin/python"
+            f" manage.py mllp_send demo/hl7/orm-breast.hl7 --port {settings.MLLP_PORT})",
             "",
             "Press Ctrl-C to stop.",
         ]

@@ -9,6 +9,8 @@ import openslide
 import pytest
 from PIL import Image
 
+from orchestrator.accounts.models import Department
+from orchestrator.cases.services import CaseDocumentInvalid, create_case
 from orchestrator.cases.slide_pyramid import (
     bundled_ihc_tile,
     mirrored_mosaic,
@@ -16,6 +18,7 @@ from orchestrator.cases.slide_pyramid import (
 )
 from orchestrator.cases.slides import open_slide, slide_root
 from orchestrator.cases.tiles import load_tile_png
+from tests.conftest import case_document
 from workflows.errors import NodeError
 
 
@@ -101,3 +104,24 @@ def test_a_replaced_slide_file_is_opened_again(demo_slide: str) -> None:
     assert before.dimensions == (1024, 1024)
     assert after.dimensions == (2048, 2048)
     assert after.version != before.version
+
+
+@pytest.mark.django_db
+def test_a_case_document_with_malformed_slide_references_lists_every_problem(
+    department: Department,
+) -> None:
+    document = case_document("breast-resection")
+    document["specimens"][0]["tiles"] = [
+        {"uri": "slide:../outside.svs"},
+        {"uri": "slide:ok.svs", "region": [0, 0, 512], "level": -1},
+        {"uri": "slide:not-scanned-yet.svs", "region": [0, 0, 512, 512]},
+    ]
+
+    with pytest.raises(CaseDocumentInvalid) as raised:
+        create_case(department, document)
+
+    assert raised.value.problems == [
+        "specimens[0].tiles[0]: slide name '../outside.svs' is not a file name in the slide store",
+        "specimens[0].tiles[1]: region must be [x, y, width, height] in whole level-0 pixels",
+        "specimens[0].tiles[1]: level must be a whole number from 0",
+    ]

@@ -9,20 +9,21 @@ import pytest
 from django.test import Client
 from PIL import Image
 
-from orchestrator.accounts.models import Department, User
+from orchestrator.accounts.models import Department, Role, User
 from orchestrator.audit.models import AuditEvent
 from orchestrator.cases.models import Case, Specimen
 from orchestrator.cases.services import create_case
 from orchestrator.cases.slide_pyramid import bundled_ihc_tile
 from orchestrator.demo_data import with_demo_slide
 from tests.conftest import case_document
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def case(department: Department, demo_slide: str) -> Case:
-    return create_case(department, with_demo_slide(case_document("breast-malignant")))
+    return create_case(department, with_demo_slide(case_document("breast-resection")))
 
 
 @pytest.fixture
@@ -151,19 +152,23 @@ def test_another_departments_slide_is_404_and_the_denial_is_audited(
     assert not AuditEvent.objects.filter(action="slide.viewed").exists()
 
 
-def test_a_clinician_may_not_view_slides_and_the_refusal_is_audited(
-    clinician: User, case: Case, base: str
+@pytest.mark.parametrize("role", [Role.CLINICIAN, Role.INTEGRATION, Role.MODEL_TEAM])
+def test_roles_other_than_admin_and_pathologist_may_not_view_slides_and_are_audited(
+    department: Department, case: Case, base: str, role: Role
 ) -> None:
-    client = client_for(clinician)
+    user = UserFactory.create(username=f"a-{role}", department=department, role=role)
+    client = client_for(user)
 
     dzi = client.get(f"{base}.dzi")
+    tile = client.get(f"{base}_files/12/0_0.jpeg")
     listing = client.get(f"/api/v1/cases/{case.pk}/slides")
 
-    assert (dzi.status_code, listing.status_code) == (403, 403)
-    assert "your role is clinician" in dzi.json()["detail"]
-    denials = AuditEvent.objects.filter(action="access.denied", actor=clinician)
-    assert [e.outcome for e in denials] == ["denied", "denied"]
+    assert (dzi.status_code, tile.status_code, listing.status_code) == (403, 403, 403)
+    assert f"your role is {Role(role).label.lower()}" in dzi.json()["detail"]
+    denials = AuditEvent.objects.filter(action="access.denied", actor=user)
+    assert [e.outcome for e in denials] == ["denied", "denied", "denied"]
     assert {e.detail["permission"] for e in denials} == {"slide.view"}
+    assert not AuditEvent.objects.filter(action="slide.viewed").exists()
 
 
 def test_an_anonymous_request_gets_no_tile(case: Case, base: str) -> None:

@@ -58,8 +58,8 @@ def test_the_map_node_over_slide_regions_matches_the_same_pixels_as_plain_tiles(
             },
             {"uri": f"file:{file_name}"},
         ]
-    document = with_demo_slide(case_document("breast-malignant"))
-    document["specimens"][0]["tiles"] += tiles
+    document = with_demo_slide(case_document("breast-resection"))
+    document["specimens"][0]["tiles"] += [*tiles, {"uri": "sample:immunohistochemistry"}]
     case = create_case(demo.department, document)
 
     run = wait_for_run(start_run(case, demo.workflow_version).pk)
@@ -68,8 +68,11 @@ def test_the_map_node_over_slide_regions_matches_the_same_pixels_as_plain_tiles(
     results = NodeRun.objects.get(run=run, node_id="ihc", status="succeeded").outputs["results"]
     fractions = [result["positive_fraction"] for result in results]
     nuclei = [result["total_nuclei"] for result in results]
-    # [demo region (the sample's own pixels), slide region 1, its file, slide region 2, its file]
-    assert len(fractions) == 5
+    # [demo region, slide region 1, its file, slide region 2, its file, the bundled sample]
+    assert len(fractions) == 6
+    # The demo slide's model region holds the sample tile's pixels: the demo's Ki-67 is as before.
+    assert fractions[0] == fractions[5]
+    assert nuclei[0] == nuclei[5]
     assert fractions[1] == fractions[2]
     assert nuclei[1] == nuclei[2] > 0
     assert fractions[3] == fractions[4]
@@ -81,7 +84,7 @@ def test_the_map_node_over_slide_regions_matches_the_same_pixels_as_plain_tiles(
 def test_a_whole_slide_without_a_region_fails_the_run_saying_how_to_fix_it(
     demo: DemoData, celery_worker: devstack.ManagedProcess
 ) -> None:
-    document = case_document("breast-malignant")
+    document = case_document("breast-resection")
     document["specimens"][0]["tiles"] = [{"uri": "slide:demo/ihc-ki67.tiff"}]
     case = create_case(demo.department, document)
 

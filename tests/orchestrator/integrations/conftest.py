@@ -1,32 +1,43 @@
-"""Fixtures for the outbox tests: signed report versions of a real template (made directly
-until sign-out lands: created final, since a signed row is never edited), destinations and
-routes, the MLLP receiver, and strict HL7 validation with hl7apy."""
+"""Fixtures for the integration tests.
+
+Outbox: signed report versions of a real template (made directly until sign-out lands: created
+final, since a signed row is never edited), destinations and routes, the MLLP receiver, and
+strict HL7 validation with hl7apy. Inbound: the demo department with its routing rules, a real
+``manage.py mllp_listener`` process, python-hl7's MLLP client, and orders to send."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import io
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
 from django.db.models import Max
 from django.utils import timezone
+from hl7.mllp import open_hl7_connection
 from hl7apy.consts import VALIDATION_LEVEL
 from hl7apy.core import Message
 from hl7apy.parser import parse_message
 from pypdf import PdfWriter
 
-from orchestrator.accounts.models import Department, User
+from orchestrator import devstack
+from orchestrator.accounts.models import Department, Role, User
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import create_case
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData, load_demo_data
+from orchestrator.integrations.models import InboundMessage, RoutingRule
 from orchestrator.integrations.outbox_models import DeliveryRoute
 from orchestrator.reports.models import Report, ReportStatus
 from tests.conftest import PASSWORD, case_document
+from tests.factories import UserFactory
 from tests.mllp import MllpReceiver
 
 # The stand-in for the ED payload: hl7apy types OBX-5 as ST of at most 199 characters
@@ -158,3 +169,187 @@ def route(
 def receiver() -> Iterator[MllpReceiver]:
     with MllpReceiver() as server:
         yield server
+
+
+# --- inbound ---------------------------------------------------------------------------------
+
+# FNA measurements (demo/cases/breast-fna-malignant.json), as an OBX would carry them.
+FNA_FEATURES = (
+    "17.99~10.38~122.8~1001.0~0.1184~0.2776~0.3001~0.1471~0.2419~0.07871~1.095~0.9053~8.589~"
+    "153.4~0.006399~0.04904~0.05373~0.01587~0.03003~0.006193~25.38~17.33~184.6~2019.0~0.1622~"
+    "0.6656~0.7119~0.2654~0.4601~0.1189"
+)
+
+
+@pytest.fixture
+def integration(department: Department) -> User:
+    return UserFactory.create(username="integration", department=department, role=Role.INTEGRATION)
+
+
+@pytest.fixture
+def routed(transactional_db: None) -> DemoData:
+    """The demo department, template and workflow (endpoints unreachable: nothing here runs a
+    model), with the demo's routing rule: orders of code BREAST start the demo workflow."""
+    data = load_demo_data(PASSWORD, "http://127.0.0.1:9")
+    assert RoutingRule.objects.filter(department=data.department, order_code="BREAST").exists()
+    return data
+
+
+@dataclass
+class Running:
+    process: devstack.ManagedProcess
+    port: int
+
+
+def start_listener(env: dict[str, str], log_dir: Path, **settings: str) -> Running:
+    listener_env = {
+        **env,
+        "PATHFLOW_MLLP_ROUTING_CACHE_S": "0",
+        "PATHFLOW_MLLP_SWEEP_SECONDS": "1",
+        **{f"PATHFLOW_MLLP_{k.upper()}": v for k, v in settings.items()},
+    }
+    process, port = devstack.start_mllp_listener(0, log_dir, env=listener_env)
+    return Running(process, port)
+
+
+@pytest.fixture
+def listener_factory(
+    worker_env: dict[str, str], tmp_path: Path
+) -> Iterator[Callable[..., Running]]:
+    """Starts ``manage.py mllp_listener`` processes on the test database and broker."""
+    started: list[Running] = []
+
+    def start(**settings: str) -> Running:
+        running = start_listener(worker_env, tmp_path / f"listener-{len(started)}", **settings)
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        running.process.stop()
+
+
+@pytest.fixture
+def listener(routed: DemoData, listener_factory: Callable[..., Running]) -> Running:
+    return listener_factory()
+
+
+# --- python-hl7's MLLP client ---------------------------------------------------------------
+
+
+def exchange(port: int, *frames: bytes, timeout: float = 15) -> list[bytes | None]:
+    """Send each frame over one connection with python-hl7's client and read its ACK (None:
+    the listener closed the connection instead)."""
+
+    async def talk() -> list[bytes | None]:
+        reader, writer = await open_hl7_connection("127.0.0.1", port)
+        answers: list[bytes | None] = []
+        try:
+            for frame in frames:
+                writer.writeblock(frame)
+                await writer.drain()
+                try:
+                    answers.append(await asyncio.wait_for(reader.readblock(), timeout))
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    answers.append(None)
+                    break
+        finally:
+            writer.close()
+        return answers
+
+    return asyncio.run(talk())
+
+
+def send_bytes(port: int, data: bytes, *, close_after: bool = False, timeout: float = 15) -> bytes:
+    """Send ``data`` as it is (no framing added) and return what the listener sends until it
+    has sent one whole frame or closed the connection (b"": it closed without a word)."""
+
+    async def talk() -> bytes:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(data)
+        await writer.drain()
+        if close_after:
+            writer.write_eof()
+        received = b""
+        try:
+            while chunk := await asyncio.wait_for(reader.read(65536), timeout):
+                received += chunk
+                if received.endswith(b"\x1c\r"):
+                    break
+        finally:
+            writer.close()
+        return received
+
+    return asyncio.run(talk())
+
+
+def ack_fields(ack: bytes | None, codec: str = "utf-8") -> dict[str, list[str]]:
+    """Segments of an ACK by name, each as its list of fields (fields[n] is field n)."""
+    assert ack is not None, "the listener closed the connection instead of answering"
+    segments: dict[str, list[str]] = {}
+    for line in ack.decode(codec).split("\r"):
+        if not line:
+            continue
+        fields = line.split("|")
+        if fields[0] == "MSH":
+            fields = ["MSH", "|", *fields[1:]]
+        key = fields[0]
+        n = 1
+        while key in segments:
+            n += 1
+            key = f"{fields[0]}{n}"
+        segments[key] = fields
+    return segments
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+def order(
+    control_id: str,
+    *,
+    accession: str | None = None,
+    version: str = "2.5.1",
+    kind: str = "ORM^O01",
+    charset: str = "UNICODE UTF-8",
+    codec: str = "utf-8",
+    family: str = "张",
+    given: str = "三",
+    mrn: str = "MRN-0001",
+    order_code: str = "BREAST",
+    processing: str = "P",
+    facility: str = "PATHOLOGY",
+    separator: str = "\r",
+    clinical: str = "左乳肿物",
+    extra: tuple[str, ...] = (),
+    specimens: tuple[str, ...] = (),
+) -> bytes:
+    """An order as a LIS sends it, encoded in ``codec`` (MSH-18 says ``charset``)."""
+    accession = accession or f"S-{control_id}"
+    msh18 = f"||||||{charset}" if charset else ""
+    lines = [
+        f"MSH|^~\\&|LIS|HOSPITAL|PATHFLOW|{facility}|20260301120000||{kind}|{control_id}|"
+        f"{processing}|{version}{msh18}",
+        f"PID|1||{mrn}^^^HOSPITAL^MR||{family}^{given}||19710602|F",
+        f"ORC|NW|PL-{control_id}|{accession}||||||20260301115900|||^王^医生",
+        f"OBR|1|PL-{control_id}|{accession}|{order_code}^Breast excision|||20260301110000||||||"
+        f"{clinical}|^^^LB&Left breast",
+        *specimens,
+        f"OBX|1|NM|fna_features||{FNA_FEATURES}",
+        "OBX|2|RP|ki67^Ki-67 (DAB)||sample:immunohistochemistry",
+        *extra,
+    ]
+    return (separator.join(lines) + separator).encode(codec)
+
+
+def wait_processed(count: int = 1, timeout: float = 60) -> list[InboundMessage]:
+    """Wait until no stored order is left waiting for its case, and ``count`` were processed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        processed = list(InboundMessage.objects.filter(status="processed").order_by("pk"))
+        waiting = InboundMessage.objects.filter(status="received").exists()
+        if len(processed) >= count and not waiting:
+            return processed
+        time.sleep(0.2)
+    statuses = list(InboundMessage.objects.values_list("status", "error"))
+    raise AssertionError(f"orders were not processed within {timeout:g} s: {statuses}")

@@ -10,7 +10,10 @@ from django.test import Client
 
 from orchestrator.accounts.models import Department, User
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DemoData
+from orchestrator.demo_data import DEMO_WORKFLOW_SLUG, DemoData, workflow_file
+from orchestrator.designs.models import WorkflowVersion
+from orchestrator.designs.services import import_workflow
+from orchestrator.designs.workflow_files import read_export
 from orchestrator.reports.models import Report
 from orchestrator.reports.services import create_draft_report
 from orchestrator.runs.models import NodeRun, Run, RunStatus
@@ -38,12 +41,15 @@ def parked_draft(
     *,
     department: Department | None = None,
     ai_ki67: float = 87.5,
+    probability: float | None = None,
     priority: str = "routine",
     missing: tuple[str, ...] = (),
     case_type: str = "breast-resection",
     mrn: str = "",
 ) -> Report:
-    """A draft of ``accession`` whose run waits at its review node ``review``."""
+    """A draft of ``accession`` whose run waits at its review node ``review``: the AI Ki-67 index
+    is ``ai_ki67`` %, given by the model with confidence ``probability`` % (the queue's AI triage
+    value; by default the index itself)."""
     document = case_document(
         "breast-resection", accession=accession, priority=priority, case_type=case_type
     )
@@ -76,7 +82,8 @@ def parked_draft(
     provenance: dict[str, Any] = {k: [{"kind": "case", "run": str(run.pk)}] for k in values}
     if "ki67_index" not in missing:
         values["ki67_index"] = ai_ki67
-        provenance["ki67_index"] = model_source(run, ai_ki67 / 100)
+        confidence = ai_ki67 if probability is None else probability
+        provenance["ki67_index"] = model_source(run, confidence / 100)
     report, _ = create_draft_report(run, values, provenance, "en")
     return report
 
@@ -85,3 +92,34 @@ def logged_in(user: User) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+def signout_workflow(demo: DemoData, slug: str = DEMO_WORKFLOW_SLUG) -> WorkflowVersion:
+    """A demo workflow (the resection one by default, or the FNA cytology one) with a review
+    node after its render node: a run renders the AI draft, then parks until a pathologist
+    signs it out."""
+    exported = read_export(workflow_file(slug))
+    graph = dict(exported.graph)
+    graph["nodes"] = [
+        *graph["nodes"],
+        {"id": "signout", "type": "review", "type_version": 1, "config": {"title": "Sign-out"}},
+    ]
+    graph["edges"] = [
+        *graph["edges"],
+        {
+            "id": "e-review",
+            "source": "report",
+            "source_port": "report",
+            "target": "signout",
+            "target_port": "in",
+        },
+    ]
+    resection = slug == DEMO_WORKFLOW_SLUG
+    version = demo.workflow_version if resection else demo.fna_workflow_version
+    return import_workflow(
+        demo.department,
+        graph,
+        version.template_version,
+        slug=f"{slug}-signout",
+        case_type=exported.case_type,
+    )

@@ -32,10 +32,10 @@ def queue(user: User, **params: str) -> list[str]:
 def test_the_queue_sorts_and_filters_by_priority_triage_age_and_case_type(
     demo_db: DemoData, pathologist: User
 ) -> None:
-    parked_draft(demo_db, "Q-ROUTINE-LOW", probability=12.0)
-    parked_draft(demo_db, "Q-STAT", priority="stat", probability=55.0)
-    parked_draft(demo_db, "Q-ROUTINE-HIGH", probability=97.0)
-    parked_draft(demo_db, "Q-THYROID", probability=70.0, case_type="thyroid-resection")
+    parked_draft(demo_db, "Q-ROUTINE-LOW", ai_ki67=12.0)
+    parked_draft(demo_db, "Q-STAT", priority="stat", ai_ki67=55.0)
+    parked_draft(demo_db, "Q-ROUTINE-HIGH", ai_ki67=97.0)
+    parked_draft(demo_db, "Q-THYROID", ai_ki67=70.0, case_type="thyroid-resection")
 
     assert queue(pathologist) == ["Q-STAT", "Q-ROUTINE-LOW", "Q-ROUTINE-HIGH", "Q-THYROID"]
     assert queue(pathologist, ordering="-triage") == [

@@ -12,7 +12,10 @@ from django.test import override_settings
 
 from orchestrator.accounts.models import User
 from orchestrator.audit.models import AuditEvent
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData, load_demo_data
+from orchestrator.integrations.dispatcher import dispatch_destination
+from orchestrator.integrations.outbox_models import Delivery, DeliveryRoute
 from orchestrator.reports.models import (
     FieldOverride,
     Report,
@@ -271,3 +274,39 @@ def test_only_pathologists_sign_and_another_department_cannot_see_the_draft(
     assert outsider.get(f"/api/v1/review/reports/{draft.pk}").status_code == 404
     assert Report.objects.filter(case=draft.case).count() == 1
     assert AuditEvent.objects.filter(action="access.denied").count() >= 3
+
+
+def test_sign_out_queues_the_deliveries_held_for_the_recall_window_and_a_recall_withdraws_them(
+    demo_db: DemoData, pathologist: User
+) -> None:
+    lis = ModelEndpoint.objects.create(
+        department=demo_db.department,
+        slug="lis",
+        name="LIS",
+        protocol="webhook",
+        base_url="http://127.0.0.1:9/results",
+        timeout_s=2.0,
+    )
+    DeliveryRoute.objects.create(
+        department=demo_db.department, destination=lis, report_statuses=["final", "amended"]
+    )
+    draft = parked_draft(demo_db, "S26-10011")
+    client = logged_in(pathologist)
+    assert sign(client, draft, password="wrong").status_code == 403
+    assert not Delivery.objects.exists()  # a refused signature queues nothing
+
+    final = Report.objects.get(pk=sign(client, draft).json()["report_id"])
+
+    [delivery] = Delivery.objects.filter(report=final)
+    signature = ReportSignature.objects.get(report=final)
+    assert delivery.next_attempt_at == signature.recall_until
+    assert delivery.status == "queued"
+    dispatch_destination(lis.pk)  # inside the window: nothing leaves
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("queued", 0)
+
+    client.post(f"/api/v1/reports/{final.pk}/recall")
+    dispatch_destination(lis.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == "withdrawn"

@@ -4,7 +4,6 @@ signs through the API, and the worker resumes the run to its end."""
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -12,13 +11,12 @@ import pytest
 from orchestrator import devstack
 from orchestrator.accounts.models import User
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DEMO_DIR, DemoData
-from orchestrator.designs.services import import_workflow
+from orchestrator.demo_data import FNA_CASE, FNA_WORKFLOW_SLUG, DemoData
 from orchestrator.reports.models import Report, ReportSignature
 from orchestrator.runs.models import NodeRun, Run, RunStatus
 from orchestrator.runs.services import start_run
 from tests.conftest import PASSWORD, case_document, pdf_text, wait_for_run
-from tests.orchestrator.reports.drafts import logged_in
+from tests.orchestrator.reports.drafts import logged_in, signout_workflow
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
@@ -37,27 +35,9 @@ def wait_for_status(run_id: int, status: str, timeout: float = 120.0) -> Run:
 def test_a_run_parked_at_review_is_signed_and_resumed_by_the_worker(
     demo: DemoData, celery_worker: devstack.ManagedProcess, pathologist: User
 ) -> None:
-    graph = json.loads((DEMO_DIR / "workflows" / "breast-fna-ihc.json").read_text())
-    graph["nodes"].append(
-        {"id": "signout", "type": "review", "type_version": 1, "config": {"title": "Sign-out"}}
-    )
-    graph["edges"].append(
-        {
-            "id": "e-review",
-            "source": "report",
-            "source_port": "report",
-            "target": "signout",
-            "target_port": "in",
-        }
-    )
-    version = import_workflow(
-        demo.department,
-        graph,
-        demo.workflow_version.template_version,
-        slug="breast-signout",
-        case_type="breast-resection",
-    )
-    case = create_case(demo.department, case_document("breast-malignant"))
+    # The FNA cytology workflow: its classifier's probability is the queue's triage value.
+    version = signout_workflow(demo, FNA_WORKFLOW_SLUG)
+    case = create_case(demo.department, case_document(FNA_CASE))
     pathologist.refresh_from_db()
 
     run = wait_for_status(start_run(case, version).pk, RunStatus.WAITING_REVIEW)
