@@ -1,8 +1,8 @@
 """The workflow editor in a real browser, against the real server, a real Celery worker and the
-reference MLServer: an admin builds the breast FNA + Ki-67 application by dragging nodes from
-the palette and connecting their ports, fixes the problem the canvas shows, test-runs it on a
-sample case, publishes it and finds it in the history — in English and in Chinese; and a
-colleague's stale save is refused with the conflict named."""
+reference MLServer: an admin builds the breast resection + AI Ki-67 application by dragging
+nodes from the palette and connecting their ports, fixes the problem the canvas shows,
+test-runs it on a sample case, publishes it and finds it in the history — in English and in
+Chinese; and a colleague's stale save is refused with the conflict named."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ROOT = Path(__file__).resolve().parents[2]
-DEMO_GRAPH = json.loads((ROOT / "demo" / "workflows" / "breast-fna-ihc.json").read_text())
-FOUNDATION = json.loads((ROOT / "tests" / "data" / "breast-fna-ihc-foundation.json").read_text())
+DEMO_SLUG = "breast-resection-ki67"
+DEMO_NAME = "Breast resection + AI Ki-67"
+DEMO_GRAPH = json.loads((ROOT / "demo" / "workflows" / f"{DEMO_SLUG}.json").read_text())["graph"]
 
 
 def config_of(graph: dict[str, Any], node_id: str) -> dict[str, Any]:
@@ -33,19 +34,13 @@ def config_of(graph: dict[str, Any], node_id: str) -> dict[str, Any]:
     return config
 
 
-# What the admin types: the foundation graph's model calls, and a transform that takes what
-# the lab entered (base_fields, as the demo workflow declares them) plus the two model results.
-FNA_CONFIG = config_of(FOUNDATION, "fna")
-IHC_CONFIG = config_of(FOUNDATION, "ihc")
-FIELDS_CONFIG = {
-    "base": "case.findings",
-    "base_fields": config_of(DEMO_GRAPH, "fields")["base_fields"],
-    "mapping": {
-        "fna_malignancy_probability": "(nodes.fna.result.predict_proba[0][1] * 100) | round(1)",
-        "ki67_index": "(nodes.ihc.result.positive_fraction * 100) | round(1)",
-    },
-}
-EXPRESSION = "nodes.fna.result.predict_proba[0][1] >= 0.5"
+# What the admin types: the demo workflow's settings (the Ki-67 model over the slide's tiles,
+# the index from its results, the pathologist's findings), with a condition for the switch.
+IHC_CONFIG = config_of(DEMO_GRAPH, "ihc")
+KI67_CONFIG = config_of(DEMO_GRAPH, "ki67")
+FIELDS_CONFIG = config_of(DEMO_GRAPH, "fields")
+EXPRESSION = "case.specimens[0].tiles | length > 0"
+NODES = ["case", "triage", "ihc", "ki67", "fields", "merge", "report"]
 
 TEXT = {
     "en": {
@@ -129,42 +124,49 @@ def save(page: Page) -> None:
 
 
 def build_the_application(page: Page, lang: str) -> None:
-    """Drag five nodes from the palette, lay them out, name them and connect their ports."""
+    """Drag six nodes from the palette, lay them out, name them and connect their ports."""
     box = page.get_by_test_id("canvas").bounding_box()
     assert box is not None
     for index, node_type in enumerate(
-        ["model_call", "condition", "model_call", "transform", "render_report"]
+        ["condition", "map", "transform", "transform", "join", "render_report"]
     ):
-        drag_from_palette(page, node_type, 80 + index * 60, 60 + index * 70)
-    expect(page.locator(".react-flow__node")).to_have_count(6)
+        drag_from_palette(page, node_type, 80 + index * 60, 60 + index * 60)
+    expect(page.locator(".react-flow__node")).to_have_count(7)
+    auto_layout(page)
     for old, new in [
-        ("model_call", "fna"),
-        ("condition", "malignant"),
-        ("model_call_2", "ihc"),
-        ("transform", "fields"),
+        ("condition", "triage"),
+        ("map", "ihc"),
+        ("transform", "ki67"),
+        ("transform_2", "fields"),
+        ("join", "merge"),
         ("render_report", "report"),
     ]:
         rename(page, old, new)
 
-    # A report cannot go into a model call: the canvas refuses and says why.
-    page.keyboard.press("l")
-    page.wait_for_timeout(600)
+    # A case cannot go where report fields are expected: the canvas refuses and says why.
     connect(page, "case", "case", "report", "findings")
     expect(page.get_by_test_id("connection-refused")).to_contain_text(TEXT[lang]["refused"])
     expect(page.locator(".react-flow__edge")).to_have_count(0)
 
     for edge in [
-        ("case", "case", "fna", "in"),
-        ("fna", "result", "malignant", "in"),
-        ("malignant", "true", "ihc", "in"),
-        ("fna", "result", "fields", "in"),
-        ("ihc", "result", "fields", "in"),
-        ("fields", "findings", "report", "findings"),
+        ("case", "case", "triage", "in"),
+        ("triage", "true", "ihc", "in"),
+        ("ihc", "results", "ki67", "in"),
+        ("case", "case", "fields", "in"),
+        ("fields", "findings", "merge", "in"),
+        ("ki67", "findings", "merge", "in"),
+        ("merge", "findings", "report", "findings"),
     ]:
         connect(page, *edge)
-    expect(page.locator(".react-flow__edge")).to_have_count(6)
-    page.keyboard.press("l")
-    page.wait_for_timeout(600)
+    expect(page.locator(".react-flow__edge")).to_have_count(7)
+    auto_layout(page)
+
+
+def auto_layout(page: Page) -> None:
+    done = int(page.get_by_test_id("editor").get_attribute("data-layouts") or 0)
+    page.get_by_test_id("auto-layout").click()
+    expect(page.get_by_test_id("editor")).to_have_attribute("data-layouts", str(done + 1))
+    page.wait_for_timeout(300)
 
 
 def open_editor(page: Page, base_url: str, slug: str) -> None:
@@ -205,16 +207,17 @@ def test_an_admin_builds_tests_and_publishes_a_workflow_in_the_editor(
     # An admin starts in the studio.
     expect(page).to_have_url(f"{live_server.url}/app/studio/workflows")
 
-    page.get_by_test_id("create-name").fill("Breast FNA studio")
+    page.get_by_test_id("create-name").fill("Breast resection studio")
     page.get_by_test_id("create-case-type").fill("breast-resection")
     page.get_by_test_id("create-template").select_option("breast-carcinoma")
     page.get_by_test_id("create-workflow").locator("button[type=submit]").click()
-    expect(page).to_have_url(f"{live_server.url}/app/studio/workflows/breast-fna-studio")
+    expect(page).to_have_url(f"{live_server.url}/app/studio/workflows/breast-resection-studio")
     expect(node(page, "case")).to_be_visible()
 
     build_the_application(page, lang)
-    set_config(page, "fna", FNA_CONFIG)
     set_config(page, "ihc", IHC_CONFIG)
+    set_config(page, "ki67", KI67_CONFIG)
+    set_config(page, "merge", {"mode": "merge"})
     set_config(page, "report", {"language": lang})
 
     # Saved without the transform's fields: the report elements it should fill are listed,
@@ -225,34 +228,35 @@ def test_an_admin_builds_tests_and_publishes_a_workflow_in_the_editor(
     expect(unfilled.first).to_be_visible()
     unfilled.first.click()
     expect(page.get_by_test_id("inspector")).to_have_attribute("data-node-id", "report")
-    expect(card(page, "malignant")).not_to_have_attribute("data-problems", "0")
-    expect(node(page, "malignant").get_by_test_id("node-problems")).to_contain_text("expression")
+    expect(card(page, "triage")).not_to_have_attribute("data-problems", "0")
+    expect(node(page, "triage").get_by_test_id("node-problems")).to_contain_text("expression")
 
     # Fixed: the expression typed in the form, the transform's fields as JSON.
-    select(page, "malignant")
+    select(page, "triage")
     page.locator("#root_expression").fill(EXPRESSION)
     set_config(page, "fields", FIELDS_CONFIG)
     save(page)
-    for node_id in ["case", "fna", "malignant", "ihc", "fields", "report"]:
+    for node_id in NODES:
         expect(card(page, node_id)).to_have_attribute("data-problems", "0")
     page.get_by_test_id("tab-problems").click()
     expect(page.get_by_test_id("unfilled-none")).to_be_visible()
     expect(page.get_by_test_id("problems-none")).to_be_visible()
 
-    # Test run on the malignant sample case: every node succeeds, live on the canvas.
+    # Test run on the resection sample case (a Ki-67 slide scanned): every node succeeds, live
+    # on the canvas.
     page.get_by_test_id("tab-bench").click()
-    page.get_by_test_id("bench-sample").select_option("breast-malignant")
+    page.get_by_test_id("bench-sample").select_option("breast-resection")
     page.get_by_test_id("test-run").click()
     expect(page.get_by_test_id("bench-run")).to_have_attribute(
         "data-status", "succeeded", timeout=120_000
     )
-    for node_id in ["case", "fna", "malignant", "ihc", "fields", "report"]:
+    for node_id in NODES:
         expect(card(page, node_id)).to_have_attribute("data-status", "succeeded")
     click_node(page, "ihc")
     expect(page.get_by_test_id("bench-node")).to_have_attribute("data-node-id", "ihc")
     expect(page.get_by_test_id("bench-outputs").first).to_contain_text("positive_fraction")
     # One node again, alone, with the inputs it had (pinned) and its upstream nodes' outputs.
-    click_node(page, "malignant")
+    click_node(page, "triage")
     page.get_by_test_id("bench-node").locator("details.pinned > summary").click()
     page.get_by_test_id("run-one").click()
     expect(page.get_by_test_id("run-one-result")).to_contain_text('"true"')
@@ -275,17 +279,10 @@ def test_an_admin_builds_tests_and_publishes_a_workflow_in_the_editor(
     expect(version.get_by_test_id("version-note")).to_have_text(TEXT[lang]["note"])
 
     published = page.request.get(
-        f"{live_server.url}/api/v1/workflows/breast-fna-studio/versions/1"
+        f"{live_server.url}/api/v1/workflows/breast-resection-studio/versions/1"
     ).json()
     assert published["status"] == "published"
-    assert [n["id"] for n in published["graph"]["nodes"]] == [
-        "case",
-        "fna",
-        "malignant",
-        "ihc",
-        "fields",
-        "report",
-    ]
+    assert [n["id"] for n in published["graph"]["nodes"]] == NODES
 
 
 @pytest.fixture
@@ -309,25 +306,25 @@ def test_a_stale_draft_save_from_a_second_browser_gets_the_conflict(
     expect(mine.get_by_test_id("nav-studio-workflows")).to_be_visible()
     expect(theirs.get_by_test_id("nav-studio-workflows")).to_be_visible()
     for page in (mine, theirs):
-        open_editor(page, live_server.url, "breast-fna-ihc")
+        open_editor(page, live_server.url, DEMO_SLUG)
 
-    select(theirs, "fna")
-    theirs.get_by_test_id("inspector-title").fill("FNA classifier (theirs)")
+    select(theirs, "ki67")
+    theirs.get_by_test_id("inspector-title").fill("Ki-67 index (theirs)")
     save(theirs)
     expect(theirs.get_by_test_id("save-state")).to_have_text("Saved")
 
-    select(mine, "fna")
-    mine.get_by_test_id("inspector-title").fill("FNA classifier (mine)")
+    select(mine, "ki67")
+    mine.get_by_test_id("inspector-title").fill("Ki-67 index (mine)")
     mine.get_by_test_id("save").click()
     conflict = mine.get_by_test_id("save-conflict")
     expect(conflict).to_contain_text("Dr Chen changed this draft")
-    saved = mine.request.get(f"{live_server.url}/api/v1/workflows/breast-fna-ihc").json()
-    fna = next(n for n in saved["draft"]["graph"]["nodes"] if n["id"] == "fna")
-    assert fna["title"] == "FNA classifier (theirs)"
+    saved = mine.request.get(f"{live_server.url}/api/v1/workflows/{DEMO_SLUG}").json()
+    ki67 = next(n for n in saved["draft"]["graph"]["nodes"] if n["id"] == "ki67")
+    assert ki67["title"] == "Ki-67 index (theirs)"
 
     # Loading their version shows their change; saving then works.
     conflict.get_by_role("button", name="Load their version").click()
-    expect(node(mine, "fna")).to_contain_text("FNA classifier (theirs)")
+    expect(node(mine, "ki67")).to_contain_text("Ki-67 index (theirs)")
     save(mine)
     expect(mine.get_by_test_id("save-conflict")).to_have_count(0)
 
@@ -338,7 +335,7 @@ def test_shortcuts_copy_paste_undo_diff_rollback_export_and_import_in_the_editor
     page = new_page(browser, "en")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     sign_in(page, live_server.url, "admin", PASSWORD)
-    page.get_by_role("link", name="Breast FNA + Ki-67").click()
+    page.get_by_role("link", name=DEMO_NAME).click()
     expect(node(page, "ki67")).to_be_visible()
 
     page.keyboard.press("?")
@@ -358,6 +355,7 @@ def test_shortcuts_copy_paste_undo_diff_rollback_export_and_import_in_the_editor
     page.keyboard.press("Control+Shift+z")
     expect(node(page, "ki67_2")).to_be_visible()
     click_node(page, "ki67_2")
+    expect(node(page, "ki67_2")).to_have_class(re.compile(r"\bselected\b"))
     page.keyboard.press("Delete")
     expect(node(page, "ki67_2")).to_have_count(0)
 
@@ -368,7 +366,7 @@ def test_shortcuts_copy_paste_undo_diff_rollback_export_and_import_in_the_editor
     expect(page.get_by_test_id("inspector")).to_have_attribute("data-node-id", "merge")
 
     # A change, published as v2: the diff colours it and lists its config keys; v1 comes back.
-    set_config(page, "fna", {**config_of(DEMO_GRAPH, "fna"), "outputs": ["predict_proba", "x"]})
+    set_config(page, "ihc", {**IHC_CONFIG, "max_items": 8})
     page.get_by_test_id("publish").click()
     page.get_by_test_id("publish-note").fill("asks for one more output")
     page.get_by_test_id("publish-confirm").click()
@@ -377,8 +375,8 @@ def test_shortcuts_copy_paste_undo_diff_rollback_export_and_import_in_the_editor
     page.locator("[data-testid=version][data-number='2']").get_by_test_id("diff-previous").click()
     diff = page.get_by_test_id("diff-view")
     expect(diff.locator(".diff-node.diff--changed")).to_have_count(1)
-    expect(diff.get_by_test_id("diff-changes")).to_contain_text("fna")
-    expect(diff.get_by_test_id("diff-changes")).to_contain_text("outputs")
+    expect(diff.get_by_test_id("diff-changes")).to_contain_text("ihc")
+    expect(diff.get_by_test_id("diff-changes")).to_contain_text("max_items")
     page.get_by_test_id("diff-dialog").get_by_role("button", name="Close").click()
     page.locator("[data-testid=version][data-number='1']").get_by_test_id("rollback").click()
     expect(page.locator("[data-testid=version][data-number='3']")).to_contain_text("republishes v1")
@@ -386,10 +384,12 @@ def test_shortcuts_copy_paste_undo_diff_rollback_export_and_import_in_the_editor
     # Export version 1 as a file and import it back as the draft.
     with page.expect_download() as download:
         page.locator("[data-testid=version][data-number='1']").get_by_test_id("export").click()
-    exported = tmp_path / "breast-fna-ihc-v1.json"
+    exported = tmp_path / f"{DEMO_SLUG}-v1.json"
     download.value.save_as(exported)
-    assert json.loads(exported.read_text())["workflow"]["slug"] == "breast-fna-ihc"
+    assert json.loads(exported.read_text())["workflow"]["slug"] == DEMO_SLUG
     page.get_by_test_id("import-file").set_input_files(str(exported))
+    # The editor reopens on the imported draft (its side panel back on the inspector).
+    expect(page.get_by_test_id("tab-history")).to_have_attribute("aria-selected", "false")
     expect(node(page, "ki67")).to_be_visible()
     page.get_by_test_id("tab-history").click()
     expect(page.locator("[data-testid=version][data-status=draft]")).to_have_count(1)

@@ -95,7 +95,8 @@ export function Canvas({ readOnly, onAddAt, onRefused }: CanvasProps) {
         onConnect={onConnect}
         nodesDraggable={!readOnly}
         nodesConnectable={!readOnly}
-        deleteKeyCode={readOnly ? null : ["Delete", "Backspace"]}
+        // Delete/Backspace go through the editor's own shortcuts (one store action, one step).
+        deleteKeyCode={null}
         multiSelectionKeyCode={["Shift", "Meta", "Control"]}
         onlyRenderVisibleElements={nodes.length > 500}
         minZoom={0.1}

@@ -191,6 +191,9 @@ function EditorBody(props: {
   }, [draft.save, readOnly]);
 
   useShortcuts({
+    remove: () => {
+      if (!readOnly) store.getState().removeSelected();
+    },
     undo: () => store.temporal.getState().undo(),
     redo: () => store.temporal.getState().redo(),
     copy: () => void copy(),
@@ -260,7 +263,7 @@ function EditorBody(props: {
           <button type="button" onClick={() => store.temporal.getState().redo()} disabled={!canRedo} title="Ctrl+Shift+Z">
             {t("studio.redo")}
           </button>
-          <button type="button" onClick={() => void layout()} title="L">
+          <button type="button" onClick={() => void layout()} title="L" data-testid="auto-layout">
             {t("studio.layout")}
           </button>
           <button type="button" onClick={() => void flow.fitView({ duration: 200, maxZoom: 1 })} title="F" data-testid="fit-view">

@@ -1,7 +1,7 @@
 // /app/studio/workflows/:slug — loads the workflow (its draft, else its latest published
 // version) and the palette, then opens the editor.
 import { useQuery } from "@tanstack/react-query";
-import { useParams } from "react-router";
+import { useLocation, useParams } from "react-router";
 import { dataOf, useApi } from "../../api/client";
 import { useMe } from "../../app/useMe";
 import { useI18n } from "../../i18n";
@@ -49,6 +49,8 @@ function useOpenedGraph(slug: string) {
 
 export function EditorPage() {
   const slug = useParams().slug ?? "";
+  // Each navigation here (e.g. after an import) opens the editor afresh on the current data.
+  const visit = useLocation().key;
   const { t } = useI18n();
   const me = useMe();
   const types = useNodeTypes();
@@ -70,7 +72,7 @@ export function EditorPage() {
   }
   return (
     <Editor
-      key={slug}
+      key={`${slug}:${visit}`}
       slug={slug}
       workflow={workflow.data}
       opened={opened}

@@ -67,9 +67,9 @@ export function History({ slug, canChange }: { slug: string; canChange: boolean 
       );
     },
     onSuccess: async (imported) => {
+      // Refetched before the editor reopens (a new navigation remounts it) on the imported draft.
       await queryClient.invalidateQueries({ queryKey: ["workflows"] });
-      void navigate(`/studio/workflows/${imported.workflow.slug}`);
-      window.location.reload();
+      void navigate(`/studio/workflows/${imported.workflow.slug}`, { replace: true });
     },
   });
 

@@ -99,7 +99,7 @@ function JsonEditor({
 function usePortsFromConfig(node: FlowNode) {
   const api = useApi();
   const types = useDecorations((d) => d.types);
-  const updateNode = useEditor((s) => s.updateNode);
+  const setPorts = useEditor((s) => s.setPorts);
   const info = types.get(typeKey(node.data.type, node.data.typeVersion));
   const config = node.data.config;
   useEffect(() => {
@@ -114,7 +114,7 @@ function usePortsFromConfig(node: FlowNode) {
         })
         .then((result) => {
           const ports = dataOf(result);
-          updateNode(node.id, { ports: { inputs: ports.inputs, outputs: ports.outputs } });
+          setPorts(node.id, { inputs: ports.inputs, outputs: ports.outputs });
         })
         .catch(() => undefined);
     }, 300);
@@ -122,7 +122,7 @@ function usePortsFromConfig(node: FlowNode) {
       clearTimeout(timer);
       controller.abort();
     };
-  }, [api, info, config, node.id, updateNode]);
+  }, [api, info, config, node.id, setPorts]);
 }
 
 export function Inspector({ node, readOnly }: { node: FlowNode; readOnly: boolean }) {
@@ -207,7 +207,10 @@ export function Inspector({ node, readOnly }: { node: FlowNode; readOnly: boolea
         disabled={readOnly}
         noHtml5Validate
         showErrorList={false}
-        onChange={(event) => {
+        onChange={(event, fieldId) => {
+          // Without a field id the form is only filling in defaults as it opens: not an edit
+          // (it would be an undo step of its own, and the stored graph keeps what was saved).
+          if (fieldId === undefined) return;
           const next = (event.formData ?? {}) as Record<string, unknown>;
           if (JSON.stringify(next) !== JSON.stringify(node.data.config)) {
             updateNode(node.id, { config: next });

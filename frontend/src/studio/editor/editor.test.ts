@@ -25,6 +25,8 @@ describe("keyboard shortcuts", () => {
     expect(shortcutFor(key("?", { shiftKey: true }))).toBe("help");
     expect(shortcutFor(key("f"))).toBe("fitView");
     expect(shortcutFor(key("l"))).toBe("layout");
+    expect(shortcutFor(key("Delete"))).toBe("remove");
+    expect(shortcutFor(key("Backspace"))).toBe("remove");
     expect(shortcutFor(key("x"))).toBeNull();
     expect(shortcutFor(key("z", { ctrlKey: true, altKey: true }))).toBeNull();
   });

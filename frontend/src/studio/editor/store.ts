@@ -22,6 +22,8 @@ export interface EditorState {
   addNode: (node: FlowNode) => void;
   addEdge: (edge: FlowEdge) => void;
   updateNode: (id: string, patch: Partial<PathflowNodeData>) => void;
+  /** The ports the backend computed from a node's config: derived data, not an undo step. */
+  setPorts: (id: string, ports: NonNullable<PathflowNodeData["ports"]>) => void;
   /** Rename a node, and the edges at its ports. */
   renameNode: (id: string, next: string) => void;
   /** Add pasted nodes and edges, selected, and deselect everything else. */
@@ -83,6 +85,17 @@ export function createEditorStore(): EditorStore {
           set({
             nodes: get().nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, ...patch } } : n)),
           }),
+        setPorts: (id, ports) => {
+          const node = get().nodes.find((n) => n.id === id);
+          if (!node || JSON.stringify(node.data.ports) === JSON.stringify(ports)) return;
+          const history = (api as unknown as EditorStore).temporal.getState();
+          const wasTracking = history.isTracking;
+          history.pause();
+          set({
+            nodes: get().nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, ports } } : n)),
+          });
+          if (wasTracking) history.resume();
+        },
         renameNode: (id, next) =>
           set({
             nodes: get().nodes.map((n) => (n.id === id ? { ...n, id: next } : n)),

@@ -1,8 +1,8 @@
-// Keyboard shortcuts of the editor (not while typing in a field). Delete/Backspace removes the
-// selection through React Flow itself.
+// Keyboard shortcuts of the editor (not while typing in a field).
 import { useEffect, useRef } from "react";
 
 export interface ShortcutActions {
+  remove: () => void;
   undo: () => void;
   redo: () => void;
   copy: () => void;
@@ -58,6 +58,7 @@ export function shortcutFor(
     if (key === "s") return "save";
     return null;
   }
+  if (event.key === "Delete" || event.key === "Backspace") return "remove";
   if (event.key === "?") return "help";
   if (event.key === "Escape") return "escape";
   if (key === "f" && !event.shiftKey) return "fitView";
