@@ -45,7 +45,7 @@ from orchestrator.reports.services import (
 )
 from orchestrator.runs.models import NodeRun, NodeRunStatus, Run, RunStatus
 from orchestrator.runs.services import RunRejected, submit_review
-from workflows.datasets import Dataset, findings_problems, parse_dataset
+from workflows.datasets import OVERRIDES, Dataset, findings_problems, parse_dataset
 
 UNSIGNED = (ReportStatus.DRAFT, ReportStatus.PRELIMINARY)
 REVISION_KINDS = (ReportStatus.AMENDED, ReportStatus.CORRECTED, ReportStatus.ADDENDUM)
@@ -148,9 +148,13 @@ def person_source(user: User, at: str) -> dict[str, Any]:
     return {"kind": "person", "user": user.pk, "name": str(user), "at": at}
 
 
-def override_field(report: Report, user: User, element_id: str, value: Any) -> FieldOverride:
+def override_field(
+    report: Report, user: User, element_id: str, value: Any, reason: str = ""
+) -> FieldOverride:
     """Set one field of a draft under review (``None`` clears it). Records the old and new
-    value, who and when; the field's provenance becomes the person."""
+    value, who and when; the field's provenance becomes the person. ``reason`` says why the
+    value differs from the one a derived rule computes (kept in the findings' ``_overrides``,
+    printed with the value); without one, such a difference is refused naming the rule."""
     _check_allowed(user, Permission.REPORT_REVIEW, report)
     if report.status not in UNSIGNED:
         raise VersionConflict([f"version {report.version_no} is signed; amend it instead"])
@@ -160,6 +164,7 @@ def override_field(report: Report, user: User, element_id: str, value: Any) -> F
     values = {k: v for k, v in report.data.items() if k != element_id}
     if value is not None:
         values[element_id] = value
+    _set_override_reason(values, element_id, reason.strip() if value is not None else "")
     before = {str(p) for p in findings_problems(dataset, report.data, complete=False)}
     added = [
         str(p)
@@ -191,6 +196,19 @@ def override_field(report: Report, user: User, element_id: str, value: Any) -> F
         )
     report.refresh_from_db()
     return override
+
+
+def _set_override_reason(values: dict[str, Any], element_id: str, reason: str) -> None:
+    """Record (or, with no reason, remove) the person's reason for ``element_id`` in the
+    findings' ``_overrides``, which the dataset rules read."""
+    reasons = dict(values.get(OVERRIDES) or {})
+    reasons.pop(element_id, None)
+    if reason:
+        reasons[element_id] = {"reason": reason}
+    if reasons:
+        values[OVERRIDES] = reasons
+    else:
+        values.pop(OVERRIDES, None)
 
 
 # --- sign-out -----------------------------------------------------------------------------------

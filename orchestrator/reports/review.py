@@ -18,6 +18,7 @@ from orchestrator.cases.models import PRIORITY_RANK, Priority
 from orchestrator.reports.lifecycle import UNSIGNED, dataset_of, sign_out_problems
 from orchestrator.reports.models import FieldOverride, Report
 from orchestrator.runs.models import NodeRun
+from workflows.datasets import override_reasons
 
 QUEUE_ORDERINGS = ("priority", "age", "-age", "triage", "-triage", "case_type")
 
@@ -188,6 +189,8 @@ def review_detail(report: Report) -> dict[str, Any]:
         .order_by("at", "id")
     )
     ai = _ai_values(origin, overrides)
+    derived = {rule.element for rule in dataset.rules if rule.kind == "derived"}
+    reasons = override_reasons(report.data)
     fields = []
     for section in dataset.sections:
         for element in section.elements:
@@ -206,6 +209,8 @@ def review_detail(report: Report) -> dict[str, Any]:
                     "differs_from_ai": value != ai.get(element.id),
                     "provenance": report.provenance.get(element.id, []),
                     "confidence": _confidence(report.provenance.get(element.id, [])),
+                    "derived": element.id in derived,
+                    "override_reason": reasons.get(element.id, ""),
                 }
             )
     return {

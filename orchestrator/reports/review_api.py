@@ -150,6 +150,9 @@ class ReviewFieldSerializer(serializers.Serializer[Any]):
     differs_from_ai = serializers.BooleanField()
     provenance = serializers.ListField(child=serializers.DictField())
     confidence = serializers.FloatField(allow_null=True)
+    # A rule computes this element from others; a different value needs a reason.
+    derived = serializers.BooleanField()
+    override_reason = serializers.CharField(allow_blank=True)
 
 
 class OverrideSerializer(serializers.Serializer[Any]):
@@ -193,6 +196,8 @@ class ProblemsSerializer(serializers.Serializer[Any]):
 class FieldBody(serializers.Serializer[Any]):
     element = serializers.CharField(max_length=100)
     value = serializers.JSONField(allow_null=True)
+    # Why the value differs from the one a derived rule computes (e.g. a Nottingham grade).
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
 class PasswordBody(serializers.Serializer[Any]):
@@ -326,7 +331,7 @@ class ReviewFieldView(APIView):
             )
         body = _valid(FieldBody, request)
         try:
-            lifecycle.override_field(report, user, body["element"], body["value"])
+            lifecycle.override_field(report, user, body["element"], body["value"], body["reason"])
         except LifecycleError as exc:
             return refused(report, user, "fields", exc)
         return Response(ReviewDetailSerializer(review_detail(report)).data)

@@ -16,7 +16,7 @@ from typing import Any
 
 from workflows.datasets.findings import assess
 from workflows.datasets.model import NOT_APPLICABLE, UNFILLED, Dataset, Element, finite
-from workflows.datasets.rules import with_derived
+from workflows.datasets.rules import override_reasons, with_derived
 from workflows.expressions import is_number
 
 _BOOLEAN = {"zh": ("是", "否"), "en": ("Yes", "No")}
@@ -24,6 +24,11 @@ AI_SECTION_ID = "ai_derived"
 AI_TITLE = {
     "zh": "AI 辅助分析结果（非病理医师判读）",
     "en": "AI-derived values — not the pathologist's determination",
+}
+# A value a pathologist set against what a derived rule computes, printed with their reason.
+OVERRIDDEN = {
+    "zh": "病理医师未采用计算值：{reason}",
+    "en": "differs from the computed value: {reason}",
 }
 AI_VERIFIED = {"zh": "AI，经 {name} 复核", "en": "AI, verified by {name}"}
 AI_UNVERIFIED = {"zh": "AI，尚未复核", "en": "AI, not yet verified"}
@@ -75,9 +80,10 @@ def _row(
     label = element.label[language]
     if applies is True:
         if element.id in values:
-            return SynopticRow(
-                element.id, label, display_value(element, values[element.id], language), True
-            )
+            shown = display_value(element, values[element.id], language)
+            if reason := override_reasons(values).get(element.id):
+                shown += f" ({OVERRIDDEN[language].format(reason=reason)})"
+            return SynopticRow(element.id, label, shown, True)
         return SynopticRow(element.id, label, UNFILLED, False)
     if applies is False and element.when_hidden == "not_applicable":
         return SynopticRow(element.id, label, NOT_APPLICABLE[language], False, applicable=False)

@@ -1721,6 +1721,8 @@ export interface components {
         FieldBody: {
             element: string;
             value: unknown;
+            /** @default  */
+            reason: string;
         };
         FilledValues: {
             values: {
@@ -2513,6 +2515,8 @@ export interface components {
             }[];
             /** Format: double */
             confidence: number | null;
+            derived: boolean;
+            override_reason: string;
         };
         ReviewTemplate: {
             name: {

@@ -37,6 +37,8 @@ function field(id: string, value: unknown, extra: Partial<ReviewField> = {}): Re
     differs_from_ai: false,
     provenance: [{ kind: "case" }],
     confidence: null,
+    derived: false,
+    override_reason: "",
     ...extra,
   };
 }
@@ -164,7 +166,33 @@ describe("the sign-out cockpit", () => {
     expect(api.calls("POST /api/v1/review/reports/5/fields")[0]!.body).toEqual({
       element: "tumour_size_mm",
       value: 21,
+      reason: "",
     });
+  });
+
+  it("asks why when a derived field is set against its rule, and sends the reason", async () => {
+    const grade = detail(5);
+    grade.elements[0] = field("histologic_grade", 2, { derived: true });
+    const api = server()
+      .on("GET /api/v1/review/reports/5", ok(grade))
+      .on("POST /api/v1/review/reports/5/fields", ok(grade));
+    const user = userEvent.setup();
+    render(<App client={api.client} path="/app/review/5" initialLang="en" />);
+
+    await screen.findByTestId("cockpit");
+    await user.keyboard("e");
+    const input = screen.getByTestId("field-input");
+    await user.clear(input);
+    await user.type(input, "3");
+    await user.type(screen.getByTestId("override-reason"), "marked atypia{Enter}");
+
+    await waitFor(() =>
+      expect(api.calls("POST /api/v1/review/reports/5/fields")[0]!.body).toEqual({
+        element: "histologic_grade",
+        value: 3,
+        reason: "marked atypia",
+      }),
+    );
   });
 
   it("opens the next case at once and reports a refused signature with a way back", async () => {

@@ -42,7 +42,7 @@ function FieldRow(props: {
   onFocus: () => void;
   onAccept: () => void;
   onEdit: () => void;
-  onSave: (value: unknown) => void;
+  onSave: (value: unknown, reason: string) => void;
   onCancel: () => void;
 }) {
   const { t, lang } = useI18n();
@@ -192,14 +192,14 @@ function Cockpit({ detail }: { detail: ReviewDetail }) {
     return () => window.removeEventListener("keydown", onKey);
   }, [state.signing, state.editing, amending, nextCase, run]);
 
-  const save = (field: ReviewField, value: unknown) => {
+  const save = (field: ReviewField, value: unknown, reason = "") => {
     if (detail.signed) {
       setChanges((old) => ({ ...old, [field.id]: value }));
       run({ kind: "stopEditing" });
       return;
     }
     override.mutate(
-      { element: field.id, value },
+      { element: field.id, value, reason },
       { onSuccess: () => run({ kind: "stopEditing" }) },
     );
   };
@@ -333,7 +333,7 @@ function Cockpit({ detail }: { detail: ReviewDetail }) {
                 run({ kind: "focus", index });
                 run({ kind: "edit" });
               }}
-              onSave={(value) => save(field, value)}
+              onSave={(value, reason) => save(field, value, reason)}
               onCancel={() => run({ kind: "stopEditing" })}
             />
           ))}

@@ -9,7 +9,8 @@ import { parseInput } from "./format";
 export interface FieldEditorProps {
   field: ReviewField;
   value: unknown;
-  onSave: (value: unknown) => void;
+  /** ``reason``: why the value differs from what a rule derives (derived fields only). */
+  onSave: (value: unknown, reason: string) => void;
   onCancel: () => void;
 }
 
@@ -28,8 +29,10 @@ export function FieldEditor({ field, value, onSave, onCancel }: FieldEditorProps
   const [many, setMany] = useState<string[]>(() =>
     Array.isArray(value) ? value.map(String) : [],
   );
+  const [reason, setReason] = useState(field.override_reason);
   const multiple = field.type === "multi_select";
-  const save = () => onSave(multiple ? (many.length ? many : null) : parseInput(field.type, raw));
+  const save = () =>
+    onSave(multiple ? (many.length ? many : null) : parseInput(field.type, raw), reason.trim());
   const keys = (event: KeyboardEvent) => {
     if (event.key === "Enter") {
       event.preventDefault();
@@ -106,6 +109,18 @@ export function FieldEditor({ field, value, onSave, onCancel }: FieldEditorProps
     <span className="field-editor">
       {input}
       {field.unit && <span className="muted"> {field.unit}</span>}{" "}
+      {field.derived && (
+        <input
+          className="override-reason"
+          aria-label={t("cockpit.overrideReason")}
+          placeholder={t("cockpit.overrideReason")}
+          data-testid="override-reason"
+          type="text"
+          value={reason}
+          onChange={(e) => setReason(e.target.value)}
+          onKeyDown={keys}
+        />
+      )}{" "}
       <button type="button" className="primary" onClick={save}>
         {t("cockpit.save")}
       </button>{" "}

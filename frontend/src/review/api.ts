@@ -53,11 +53,11 @@ export function useOverride(id: number) {
   const api = useApi();
   const queries = useQueryClient();
   return useMutation({
-    mutationFn: async (body: { element: string; value: unknown }) =>
+    mutationFn: async (body: { element: string; value: unknown; reason?: string }) =>
       dataOf(
         await api.POST("/api/v1/review/reports/{id}/fields", {
           params: { path: { id } },
-          body: { element: body.element, value: body.value ?? null },
+          body: { element: body.element, value: body.value ?? null, reason: body.reason ?? "" },
         }),
       ),
     onSuccess: (detail) => queries.setQueryData(reportKey(id), detail),

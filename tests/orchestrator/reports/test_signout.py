@@ -144,6 +144,47 @@ def test_an_override_records_old_and_new_value_who_and_when_and_differs_from_the
     assert "91.0" in pdf_text(final.pdf.path)
 
 
+def test_a_derived_value_overridden_needs_a_reason_which_the_signed_report_keeps(
+    demo_db: DemoData, pathologist: User
+) -> None:
+    """The Nottingham grade follows from its three scores (7 here: grade 2); a pathologist who
+    grades 3 is refused naming the rule until they say why, and the reason is kept."""
+    draft = parked_draft(demo_db, "S26-10014")
+    client = logged_in(pathologist)
+    body = {"element": "histologic_grade", "value": "grade_3"}
+    grade = next(
+        e
+        for e in client.get(f"/api/v1/review/reports/{draft.pk}").json()["elements"]
+        if e["id"] == "histologic_grade"
+    )
+    assert (grade["derived"], grade["value"], grade["override_reason"]) == (True, "grade_2", "")
+
+    refused = client.post(
+        f"/api/v1/review/reports/{draft.pk}/fields", body, content_type="application/json"
+    )
+    assert refused.status_code == 400
+    assert "Nottingham grade follows from the sum of its three scores" in " ".join(
+        refused.json()["problems"]
+    )
+    accepted = client.post(
+        f"/api/v1/review/reports/{draft.pk}/fields",
+        {**body, "reason": "marked nuclear atypia at the invasive front"},
+        content_type="application/json",
+    )
+
+    assert accepted.status_code == 200, accepted.json()
+    grade = next(e for e in accepted.json()["elements"] if e["id"] == "histologic_grade")
+    assert grade["value"] == "grade_3"
+    assert grade["override_reason"] == "marked nuclear atypia at the invasive front"
+    signed = sign(client, draft)
+    assert signed.status_code == 201, signed.json()
+    final = Report.objects.get(pk=signed.json()["report_id"])
+    assert final.data["_overrides"] == {
+        "histologic_grade": {"reason": "marked nuclear atypia at the invasive front"}
+    }
+    assert "marked nuclear atypia at the invasive front" in pdf_text(final.pdf.path)
+
+
 def test_a_signed_version_is_never_changed_409_and_audited(
     demo_db: DemoData, pathologist: User
 ) -> None:
