@@ -7,6 +7,12 @@ from orchestrator.cases.slides_api import case_slides, slide_dzi, slide_overlay,
 from orchestrator.designs.api import node_type_ports, node_types, sample_cases
 from orchestrator.designs.template_api import ReportTemplateViewSet
 from orchestrator.designs.workflow_api import urlpatterns as workflow_urls
+from orchestrator.integrations.outbox_api import (
+    DeliveryRouteViewSet,
+    DeliveryViewSet,
+    delivery_queues,
+    resend,
+)
 from orchestrator.reports.api import report_pdf, template_preview
 from orchestrator.reports.portal_api import PortalCaseReportsView, PortalSearchView
 from orchestrator.reports.review_api import (
@@ -29,6 +35,8 @@ router = SimpleRouter(trailing_slash=True)
 router.register("runs", RunViewSet, basename="run")
 # templates/{slug}/...; its slug pattern leaves "templates/preview" to the preview endpoint.
 router.register("templates", ReportTemplateViewSet, basename="template")
+router.register("deliveries", DeliveryViewSet, basename="delivery")
+router.register("delivery-routes", DeliveryRouteViewSet, basename="delivery-route")
 
 urlpatterns = [
     path("me", me, name="me"),
@@ -61,6 +69,8 @@ urlpatterns = [
     # After the explicit workflows/<slug>/... run routes above.
     *workflow_urls,
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
+    path("deliveries/<int:pk>/resend", resend, name="delivery-resend"),
+    path("delivery-queues", delivery_queues, name="delivery-queues"),
     # Whole-slide images as Deep Zoom: OpenSeadragon derives the tile URLs from the .dzi URL.
     path("cases/<int:case>/slides", case_slides, name="case-slides"),
     path("specimens/<int:specimen>/slides/<int:index>.dzi", slide_dzi, name="slide-dzi"),

@@ -18,7 +18,7 @@ from django.db import transaction
 
 from orchestrator.accounts.models import Department, Role, User
 from orchestrator.cases.slide_pyramid import DEMO_MODEL_REGION, ensure_demo_slide
-from orchestrator.catalog.models import ModelEndpoint, Protocol
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.designs.models import TemplateVersion, WorkflowVersion
 from orchestrator.designs.services import import_template_dir, import_workflow
 from orchestrator.designs.workflow_files import read_export
@@ -80,7 +80,7 @@ def ensure_endpoints(department: Department, base_url: str) -> None:
             slug=slug,
             defaults={
                 "name": name,
-                "protocol": Protocol.OPEN_INFERENCE_V2,
+                "protocol": "open_inference_v2",
                 "base_url": base_url,
                 "model_name": slug,
                 "timeout_s": 60.0,

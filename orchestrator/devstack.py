@@ -208,6 +208,15 @@ def start_model_services(
     return server
 
 
+def _worker_queues(env: dict[str, str]) -> list[str]:
+    from django.conf import settings
+
+    return [
+        env.get("PATHFLOW_TASK_QUEUE", settings.CELERY_TASK_DEFAULT_QUEUE),
+        env.get("PATHFLOW_DELIVERY_QUEUE", settings.DELIVERY_QUEUE),
+    ]
+
+
 def start_worker(
     log_dir: Path, *, name: str = "worker", concurrency: int = 2, env: dict[str, str] | None = None
 ) -> ManagedProcess:
@@ -226,6 +235,9 @@ def start_worker(
         str(concurrency),
         "--hostname",
         f"{name}@%h",
+        # The run queue and the outbox's delivery queue (its dispatcher).
+        "--queues",
+        ",".join(_worker_queues(env or {})),
         "--without-gossip",
         "--without-mingle",
     ]

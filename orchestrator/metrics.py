@@ -131,6 +131,40 @@ class PathflowCollector(Collector):
         for name, length in sorted(broker_queue_lengths(settings.METRICS_QUEUES).items()):
             queue.add_metric([name], length)
         yield queue
+        yield from _outbox_metrics()
+
+
+def _outbox_metrics() -> Iterator[Metric]:
+    """Per delivery destination: undelivered deliveries and the age of the oldest (the
+    outbox's queue-age alert), and whether an alert incident is open."""
+    from orchestrator.integrations.outbox import waiting
+    from orchestrator.integrations.outbox_models import Delivery, DeliveryIncident
+
+    labels = ["department", "destination"]
+    depth = GaugeMetricFamily(
+        "pathflow_deliveries_undelivered", "Deliveries not yet delivered.", labels=labels
+    )
+    age = GaugeMetricFamily(
+        "pathflow_oldest_undelivered_age_seconds",
+        "Age of the oldest delivery not yet delivered, per destination.",
+        labels=labels,
+    )
+    now = timezone.now()
+    rows = (
+        waiting(Delivery.objects.all())
+        .values_list("department__code", "destination__slug")
+        .annotate(n=Count("id"), oldest=Min("created_at"))
+    )
+    for department, destination, count, oldest in rows:
+        depth.add_metric([department, destination], count)
+        age.add_metric([department, destination], (now - oldest).total_seconds())
+    yield depth
+    yield age
+    yield GaugeMetricFamily(
+        "pathflow_delivery_incidents_open",
+        "Delivery alert incidents still open (one per destination at most).",
+        value=DeliveryIncident.objects.filter(closed_at__isnull=True).count(),
+    )
 
 
 _collector: PathflowCollector | None = None

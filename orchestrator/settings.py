@@ -270,3 +270,20 @@ LOGGING = {
 REPORT_RENDER_TIMEOUT_S = env_int("PATHFLOW_REPORT_RENDER_TIMEOUT_S", 20)
 # The renderer child's address-space limit; a layout that needs more fails with a clear error.
 REPORT_RENDER_MAX_MEMORY_MB = env_int("PATHFLOW_REPORT_RENDER_MAX_MEMORY_MB", 1500)
+
+# --- Outbox: deliveries to hospital systems (docs/integration-outbox.md) -----------------------
+# The Celery queue the dispatcher consumes; workers started by devstack consume it too.
+DELIVERY_QUEUE = env_str("PATHFLOW_DELIVERY_QUEUE", "delivery")
+CELERY_TASK_ROUTES = {"integrations.*": {"queue": DELIVERY_QUEUE}}
+# Retries: base × 2^(attempt-1) (+0–25 % jitter), capped; a delivery fails after the last one.
+DELIVERY_RETRY_BASE_MS = env_int("PATHFLOW_DELIVERY_RETRY_BASE_MS", 5000)
+DELIVERY_RETRY_MAX_SECONDS = env_int("PATHFLOW_DELIVERY_RETRY_MAX_SECONDS", 600)
+DELIVERY_MAX_ATTEMPTS = env_int("PATHFLOW_DELIVERY_MAX_ATTEMPTS", 200)
+# How often a worker re-queues due deliveries (a lost task or a crashed dispatcher loses nothing).
+DELIVERY_SWEEP_SECONDS = env_int("PATHFLOW_DELIVERY_SWEEP_SECONDS", 15)
+# Alerts (one per incident): after this many failed attempts in a row, or when the oldest
+# undelivered message of a destination is older than this.
+DELIVERY_ALERT_AFTER_ATTEMPTS = env_int("PATHFLOW_DELIVERY_ALERT_AFTER_ATTEMPTS", 3)
+DELIVERY_BACKLOG_ALERT_SECONDS = env_int("PATHFLOW_DELIVERY_BACKLOG_ALERT_SECONDS", 900)
+# MSH-3 of the results we send (MSH-4 is the department's code).
+HL7_SENDING_APPLICATION = env_str("PATHFLOW_HL7_SENDING_APPLICATION", "PATHFLOW")

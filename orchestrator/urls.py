@@ -16,4 +16,6 @@ urlpatterns = [
     # Every screen of the single-page app has a real URL under /app/; the page routes them.
     path("app/<path:screen>", views.frontend, name="frontend-screen"),
     path("api/v1/", include("orchestrator.api_urls")),
+    # FHIR R4 read/search of report versions (orchestrator/integrations/fhir/).
+    path("fhir/", include("orchestrator.integrations.fhir.urls")),
 ]

@@ -8,7 +8,7 @@ from factory.declarations import PostGenerationMethodCall, Sequence, SubFactory
 from factory.django import DjangoModelFactory
 
 from orchestrator.accounts.models import Department, Role, User
-from orchestrator.catalog.models import ModelEndpoint, Protocol
+from orchestrator.catalog.models import ModelEndpoint
 
 
 class DepartmentFactory(DjangoModelFactory[Department]):
@@ -45,7 +45,7 @@ class ModelEndpointFactory(DjangoModelFactory[ModelEndpoint]):
     department = SubFactory(DepartmentFactory)
     slug = Sequence(lambda n: f"endpoint-{n}")
     name = "Test endpoint"
-    protocol = Protocol.OPEN_INFERENCE_V2
+    protocol = "open_inference_v2"
     base_url = "http://127.0.0.1:9"
     model_name = "model"
     timeout_s = 5.0

@@ -45,6 +45,22 @@ class RenderedReport:
     dropped: tuple[dict[str, Any], ...] = ()
 
 
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """What a deliver node asks the host to queue: ``report_id`` (a report this run rendered;
+    the host delivers its latest version), the channel and catalog destination, and for a
+    webhook the event name, extra ``data`` and whether to attach the PDF."""
+
+    node_id: str
+    channel: str
+    destination: str
+    report_id: int
+    idempotency_key: str
+    event: str
+    include_pdf: bool = False
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 class Services(Protocol):
     """Host services a run may use. Each raises a NodeError subclass with a clear message."""
 
@@ -68,21 +84,19 @@ class Services(Protocol):
         ...
 
     def resolve_destination(self, slug: str) -> Endpoint:
-        """A delivery destination from the catalog (e.g. protocol ``webhook``). Unlike
-        ``resolve_endpoint`` its headers carry no secret: the secret signs the body instead."""
+        """A delivery destination from the catalog; its ``protocol`` is its channel's name
+        (``webhook``, ``hl7_mllp``, ``fhir_rest``) and its headers carry no secret."""
         ...
 
-    def signing_key(self, slug: str) -> bytes | None:
-        """The secret a destination's deliveries are signed with; None when it has none."""
-        ...
-
-    async def load_report_pdf(self, report_id: int) -> bytes:
-        """The PDF bytes of a report version this run rendered."""
+    async def queue_delivery(self, request: DeliveryRequest) -> dict[str, Any]:
+        """Queue a delivery in the host's outbox — written together with the node's
+        checkpoint, sent later by the host's dispatcher — and return the receipt to record
+        (``status``, the report version it carries). Raises NodeError naming what is wrong."""
         ...
 
     def delivery_withheld(self) -> str | None:
         """Why this run must not send anything out (e.g. a test run of a draft), or None when
-        it may: a deliver node then checks and builds everything but does not send."""
+        it may: a deliver node then checks everything but queues nothing."""
         ...
 
 

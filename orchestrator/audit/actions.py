@@ -85,6 +85,25 @@ class AuditAction(StrEnum):
     REPORT_QUEUE_LISTED = "report.queue_listed"
     REPORT_DELIVERIES_QUEUED = "report.deliveries_queued"
 
+    # The outbox (deliveries to hospital systems), delivery routes and FHIR reads
+    DELIVERY_QUEUED = "delivery.queued"
+    DELIVERY_DELIVERED = "delivery.delivered"
+    DELIVERY_STOPPED = "delivery.stopped"
+    DELIVERY_FAILED = "delivery.failed"
+    DELIVERY_WITHDRAWN = "delivery.withdrawn"
+    DELIVERY_RESENT = "delivery.resent"
+    DELIVERY_RESEND_REFUSED = "delivery.resend_refused"
+    DELIVERY_ALERT = "delivery.alert"
+    DELIVERY_ALERT_RESOLVED = "delivery.alert_resolved"
+    DELIVERY_LISTED = "delivery.listed"
+    DELIVERY_VIEWED = "delivery.viewed"
+    DELIVERY_QUEUES_VIEWED = "delivery.queues_viewed"
+    DELIVERY_ROUTE_CREATED = "delivery_route.created"
+    DELIVERY_ROUTE_CHANGED = "delivery_route.changed"
+    DELIVERY_ROUTE_DELETED = "delivery_route.deleted"
+    FHIR_READ = "fhir.read"
+    FHIR_SEARCHED = "fhir.searched"
+
     # The audit trail itself
     AUDIT_VERIFIED = "audit.verified"
 

@@ -1,6 +1,11 @@
-"""The admin-managed catalog of model endpoints and delivery destinations: the only URLs the
-engine may call. A ``webhook`` entry is a delivery destination: its URL receives reports and
-its secret (by reference) signs each delivery instead of being sent."""
+"""The admin-managed catalog of model endpoints and delivery destinations: the only addresses
+the engine and the outbox may reach.
+
+An entry's ``protocol`` is its *kind*: a model protocol (``workflows/protocols/``) or a delivery
+channel (``workflows/channels/``). The choices are computed from those two registries, so a new
+protocol or channel is one engine module — no choices list here and no migration per kind. A
+destination's address is what its channel takes: a URL (webhook, FHIR base URL) or ``host:port``
+(HL7 over MLLP); its secret (by reference) signs deliveries instead of being sent."""
 
 from __future__ import annotations
 
@@ -8,6 +13,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
+
+from workflows.channels import CHANNELS
+from workflows.channels.base import url_problems
+from workflows.protocols import PROTOCOLS
 
 MEASURE_KEYS = ("marker", "stain", "unit")
 
@@ -29,11 +38,23 @@ def output_measures_problems(outputs: Any) -> list[str]:
     return problems
 
 
-class Protocol(models.TextChoices):
-    OPEN_INFERENCE_V2 = "open_inference_v2", "Open Inference Protocol v2 (Triton/KServe/MLServer)"
-    OPENAI_CHAT = "openai_chat", "OpenAI-compatible chat (vision-language)"
-    HTTP_JSON = "http_json", "Plain JSON over HTTP"
-    WEBHOOK = "webhook", "Webhook (delivery destination)"
+def endpoint_kinds() -> list[tuple[str, str]]:
+    """(name, title) of every model protocol and delivery channel, as the catalog offers them."""
+    kinds = [(name, p.title or name) for name, p in sorted(PROTOCOLS.items())]
+    kinds += [(name, f"{c.title} (delivery destination)") for name, c in sorted(CHANNELS.items())]
+    return kinds
+
+
+def is_destination_kind(kind: str) -> bool:
+    return kind in CHANNELS
+
+
+def address_problems(kind: str, address: str) -> list[str]:
+    """What is wrong with ``address`` for an entry of ``kind`` (empty when it fits)."""
+    channel = CHANNELS.get(kind)
+    if channel is not None:
+        return channel.address_problems(address)
+    return url_problems(address)
 
 
 class ModelEndpoint(models.Model):
@@ -42,12 +63,14 @@ class ModelEndpoint(models.Model):
     )
     slug = models.SlugField()
     name = models.CharField(max_length=200)
-    protocol = models.CharField(max_length=32, choices=Protocol.choices)
-    base_url = models.URLField(
-        help_text="e.g. http://127.0.0.1:8091; for a webhook, the full URL that receives reports"
+    protocol = models.CharField(max_length=32, choices=endpoint_kinds)
+    base_url = models.CharField(
+        max_length=500,
+        help_text="a model server's URL, e.g. http://127.0.0.1:8091; for a webhook the URL that "
+        "receives reports, for FHIR the server's base URL, for HL7 MLLP host:port",
     )
     model_name = models.CharField(
-        max_length=200, blank=True, help_text="name on the server (not used by webhooks)"
+        max_length=200, blank=True, help_text="name on the server (not used by destinations)"
     )
     # A reference (environment variable name) to the credential, never the secret itself.
     secret_ref = models.CharField(max_length=100, blank=True)
@@ -73,5 +96,14 @@ class ModelEndpoint(models.Model):
 
     def clean(self) -> None:
         super().clean()
+        errors: dict[str, list[str]] = {}
+        if problems := address_problems(self.protocol, self.base_url):
+            errors["base_url"] = problems
         if problems := output_measures_problems(self.outputs):
-            raise ValidationError({"outputs": problems})
+            errors["outputs"] = problems
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_destination(self) -> bool:
+        return is_destination_kind(self.protocol)

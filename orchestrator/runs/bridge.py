@@ -14,16 +14,18 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from orchestrator.cases.tiles import load_tile_png
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.designs.models import VersionStatus, Workflow
+from orchestrator.integrations.outbox import NodeDelivery, write_node_deliveries
 from orchestrator.reports.models import Report
 from orchestrator.reports.rendering import Figure, RenderedPdf
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import NodeRun, Run
-from workflows.context import Endpoint, RenderedReport, ReportFigure
+from workflows.context import DeliveryRequest, Endpoint, RenderedReport, ReportFigure
 from workflows.datasets import dropped_values
 from workflows.errors import NodeError
 from workflows.executor import NodeResult
@@ -58,6 +60,8 @@ class DjangoServices:
         self.endpoints = {
             e.slug: e for e in ModelEndpoint.objects.filter(department=run.case.department_id)
         }
+        # Deliveries deliver nodes asked for, by node id, until their checkpoint writes them.
+        self.pending_deliveries: dict[str, list[NodeDelivery]] = {}
 
     def _entry(self, slug: str, kind: str, catalog: str) -> ModelEndpoint:
         """The enabled catalog entry ``slug``; ``kind`` and ``catalog`` name it in errors."""
@@ -150,23 +154,15 @@ class DjangoServices:
     def resolve_destination(self, slug: str) -> Endpoint:
         return self._endpoint(self._entry(slug, "destination", "catalog"))
 
-    def signing_key(self, slug: str) -> bytes | None:
-        entry = self.endpoints.get(slug)
-        if entry is None or not entry.secret_ref:
-            return None
-        return self._secret(entry, "destination").encode()
+    async def queue_delivery(self, request: DeliveryRequest) -> dict[str, Any]:
+        """Check the request now; the delivery is written with the node's checkpoint (in its
+        transaction), so a node that fails or is interrupted queues nothing."""
+        from orchestrator.integrations.outbox import check_node_delivery
 
-    async def load_report_pdf(self, report_id: int) -> bytes:
-        return await sync_to_async(self._report_pdf)(report_id)
-
-    def _report_pdf(self, report_id: int) -> bytes:
-        # Only a report of this run's case: a graph cannot send another patient's report.
-        report = Report.objects.filter(pk=report_id, case_id=self.run.case_id).first()
-        if report is None or not report.pdf:
-            raise NodeError(f"report {report_id} of this case has no PDF", permanent=True)
-        with report.pdf.open("rb") as stored:
-            pdf: bytes = stored.read()
-        return pdf
+        pending, receipt = await sync_to_async(check_node_delivery)(self.run, request)
+        if receipt["status"] == "queued":
+            self.pending_deliveries.setdefault(request.node_id, []).append(pending)
+        return receipt
 
     def delivery_withheld(self) -> str | None:
         if self.run.is_test:
@@ -183,8 +179,10 @@ class DjangoCheckpoints:
     path of every node, so its cost is the engine's overhead per node (docs/performance.md).
     Every call still returns only once its own row is committed."""
 
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, services: DjangoServices | None = None) -> None:
         self.run = run
+        # A deliver node's delivery is written in the same transaction as its checkpoint.
+        self.services = services
         self._pending: list[tuple[NodeRun, asyncio.Future[None]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -239,8 +237,9 @@ class DjangoCheckpoints:
             batch, self._pending = self._pending, []
             # One row per node attempt: a later checkpoint of the same attempt wins.
             rows = {(r.node_id, r.attempt): r for r, _ in batch}
+            deliveries = self._deliveries(list(rows.values()))
             try:
-                await sync_to_async(_upsert)(list(rows.values()))
+                await sync_to_async(_upsert)(self.run, list(rows.values()), deliveries)
             except Exception as exc:
                 for _, done in batch:
                     if not done.done():
@@ -249,6 +248,21 @@ class DjangoCheckpoints:
                 for _, done in batch:
                     if not done.done():
                         done.set_result(None)
+
+    def _deliveries(self, rows: list[NodeRun]) -> list[NodeDelivery]:
+        """The deliveries to write with ``rows``: those of nodes that finished succeeded; a
+        node's request is dropped when its attempt ends any other way."""
+        if self.services is None:
+            return []
+        pending = self.services.pending_deliveries
+        chosen: list[NodeDelivery] = []
+        for row in rows:
+            if row.status in ("running", "waiting") or row.node_id not in pending:
+                continue
+            requests = pending.pop(row.node_id)
+            if row.status == "succeeded":
+                chosen.extend(requests)
+        return chosen
 
 
 _UPSERT_FIELDS = [
@@ -264,13 +278,16 @@ _UPSERT_FIELDS = [
 ]
 
 
-def _upsert(rows: list[NodeRun]) -> None:
-    NodeRun.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["run", "node_id", "attempt"],
-        update_fields=_UPSERT_FIELDS,
-    )
+def _upsert(run: Run, rows: list[NodeRun], deliveries: list[NodeDelivery]) -> None:
+    with transaction.atomic():
+        NodeRun.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["run", "node_id", "attempt"],
+            update_fields=_UPSERT_FIELDS,
+        )
+        if deliveries:
+            write_node_deliveries(run, deliveries)
 
 
 # A node with one of these statuses and ``final`` set is never run again in the same run.

@@ -451,7 +451,7 @@ async def _execute(loaded: _Loaded, owner: str, http: httpx.AsyncClient) -> RunO
         return await execute_graph(
             spec,
             context,
-            DjangoCheckpoints(run),
+            DjangoCheckpoints(run, loaded.services),
             completed=loaded.resume.completed,
             attempts=loaded.resume.attempts,
             concurrency=settings.RUN_CONCURRENCY,

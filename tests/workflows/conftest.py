@@ -23,7 +23,13 @@ import httpx
 import pytest
 
 from tests.loopback import LoopbackServer, Request
-from workflows.context import Endpoint, RenderedReport, ReportFigure, RunContext
+from workflows.context import (
+    DeliveryRequest,
+    Endpoint,
+    RenderedReport,
+    ReportFigure,
+    RunContext,
+)
 from workflows.errors import NodeError
 from workflows.executor import NodeResult, RunOutcome, execute_graph
 from workflows.http import new_client
@@ -165,9 +171,8 @@ class FakeServices:
         self.tiles: list[dict[str, Any]] = []
         self.rendered: list[tuple[dict[str, Any], dict[str, Any], str]] = []
         self.figures: list[ReportFigure] = []
-        # Delivery destinations' signing secrets and rendered PDFs, by slug and report id.
-        self.secrets: dict[str, bytes] = {}
-        self.pdfs: dict[int, bytes] = {}
+        # Deliveries deliver nodes queued (the host's outbox), and why a run may not send.
+        self.queued: list[DeliveryRequest] = []
         self.withheld: str | None = None
 
     def add(self, slug: str, **changes: Any) -> Endpoint:
@@ -209,13 +214,9 @@ class FakeServices:
             raise NodeError(f"destination '{slug}' is not in the catalog", permanent=True)
         return self.endpoints[slug]
 
-    def signing_key(self, slug: str) -> bytes | None:
-        return self.secrets.get(slug)
-
-    async def load_report_pdf(self, report_id: int) -> bytes:
-        if report_id not in self.pdfs:
-            raise NodeError(f"report {report_id} of this case has no PDF", permanent=True)
-        return self.pdfs[report_id]
+    async def queue_delivery(self, request: DeliveryRequest) -> dict[str, Any]:
+        self.queued.append(request)
+        return {"status": "queued", "report_id": request.report_id}
 
     async def load_workflow(self, slug: str, version: int | None) -> dict[str, Any]:
         # Tests of sub-workflows override this with the graphs they publish.

@@ -78,7 +78,11 @@ def test_the_registry_describes_every_node_type_with_a_schema_and_typed_ports() 
     assert "inputs" in variants["open_inference_v2"]["required"]
     assert "prompt" in variants["openai_chat"]["required"]
     assert "path" in variants["http_json"]["required"]
-    assert palette["deliver"]["config_schema"]["properties"]["channel"]["enum"] == ["webhook"]
+    assert palette["deliver"]["config_schema"]["properties"]["channel"]["enum"] == [
+        "fhir_rest",
+        "hl7_mllp",
+        "webhook",
+    ]
     assert palette["deliver"]["inputs"][0]["type"] == "report"
     assert palette["join"]["inputs"][0]["multiple"] is True
     assert [p["name"] for p in palette["switch"]["outputs"]] == ["default"]

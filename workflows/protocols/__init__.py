@@ -1,8 +1,13 @@
-"""Model protocols: one small class per wire protocol, found through ``PROTOCOLS``."""
+"""Model protocols: one small class per wire protocol, one module each, found through
+``PROTOCOLS``. Importing this package imports every module in it, so adding a protocol is one
+module here (plus its test); the catalog's endpoint kinds are computed from the registry."""
+
+from importlib import import_module
+from pkgutil import iter_modules
 
 from workflows.protocols.base import PROTOCOLS, ModelProtocol, ModelResult
-from workflows.protocols.http_json import HttpJson
-from workflows.protocols.open_inference import OpenInferenceV2
-from workflows.protocols.openai_chat import OpenAIChat
 
-__all__ = ["PROTOCOLS", "HttpJson", "ModelProtocol", "ModelResult", "OpenAIChat", "OpenInferenceV2"]
+for _module in iter_modules(__path__):
+    import_module(f"{__name__}.{_module.name}")
+
+__all__ = ["PROTOCOLS", "ModelProtocol", "ModelResult"]

@@ -19,6 +19,8 @@ class ModelResult:
 
 class ModelProtocol(ABC):
     name: ClassVar[str]
+    # How the catalog names the kind of endpoint that speaks this protocol.
+    title: ClassVar[str] = ""
     # JSON Schema for the protocol-specific part of a model-call node's config.
     request_schema: ClassVar[dict[str, Any]]
     request_required: ClassVar[tuple[str, ...]] = ()

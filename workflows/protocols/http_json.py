@@ -64,6 +64,7 @@ def pick(answer: Any, dotted: str) -> Any:
 @register_protocol
 class HttpJson(ModelProtocol):
     name = "http_json"
+    title = "Plain JSON over HTTP"
     request_schema = {
         "path": {
             "type": "string",

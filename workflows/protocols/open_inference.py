@@ -71,6 +71,7 @@ def _reshape(data: list[Any], shape: list[int]) -> Any:
 @register_protocol
 class OpenInferenceV2(ModelProtocol):
     name = "open_inference_v2"
+    title = "Open Inference Protocol v2 (Triton/KServe/MLServer)"
     request_schema = {
         "inputs": {
             "type": "array",

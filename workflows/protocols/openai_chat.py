@@ -61,6 +61,7 @@ def render_prompt(source: str, variables: dict[str, Any]) -> str:
 @register_protocol
 class OpenAIChat(ModelProtocol):
     name = "openai_chat"
+    title = "OpenAI-compatible chat (vision-language)"
     request_schema = {
         "system": {
             "type": "string",

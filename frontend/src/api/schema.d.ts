@@ -24,6 +24,130 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/deliveries/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Deliveries of the user's department, newest first. */
+        get: operations["api_v1_deliveries_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deliveries/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Deliveries of the user's department, newest first. */
+        get: operations["api_v1_deliveries_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/deliveries/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description Resend a delivery: a new one, linked to the original (audited). */
+        post: operations["api_v1_deliveries_resend_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/delivery-queues": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per destination of the department: queue depth and the age of the oldest undelivered. */
+        get: operations["api_v1_delivery_queues_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/delivery-routes/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        get: operations["api_v1_delivery_routes_list"];
+        put?: never;
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        post: operations["api_v1_delivery_routes_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/delivery-routes/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        get: operations["api_v1_delivery_routes_retrieve"];
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        put: operations["api_v1_delivery_routes_update"];
+        post?: never;
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        delete: operations["api_v1_delivery_routes_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description Delivery routes of the department (admins and integration engineers); every change
+         *     audited.
+         */
+        patch: operations["api_v1_delivery_routes_partial_update"];
+        trace?: never;
+    };
     "/api/v1/me": {
         parameters: {
             query?: never;
@@ -31,7 +155,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["me_retrieve"];
+        get: operations["api_v1_me_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -48,7 +172,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The node-type palette: names, versions, config JSON Schemas and typed ports. */
-        get: operations["node_types_list"];
+        get: operations["api_v1_node_types_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -70,7 +194,7 @@ export interface paths {
          * @description The ports a node of this type has with the posted ``config`` (e.g. one output per
          *     switch case), and the config's problems; the editor asks when ``ports_from_config``.
          */
-        post: operations["node_types_ports_create"];
+        post: operations["api_v1_node_types_ports_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -145,7 +269,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The PDF of one report version, for users of the case's department; audited. */
-        get: operations["reports_pdf_retrieve"];
+        get: operations["api_v1_reports_pdf_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -273,7 +397,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Runs of the signed-in user's department, newest first. */
-        get: operations["runs_list"];
+        get: operations["api_v1_runs_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -290,7 +414,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Runs of the signed-in user's department, newest first. */
-        get: operations["runs_retrieve"];
+        get: operations["api_v1_runs_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -309,7 +433,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Ask the run to stop: running nodes are cancelled; a queued run never starts. */
-        post: operations["runs_cancel_create"];
+        post: operations["api_v1_runs_cancel_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -327,7 +451,7 @@ export interface paths {
          * @description Status and node attempts changed since the cursor: cheap enough to poll every second.
          *     Carries no inputs or outputs (so it is not audited as a view of the run's details).
          */
-        get: operations["runs_progress_retrieve"];
+        get: operations["api_v1_runs_progress_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -346,7 +470,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Start a new run that reuses every checkpoint upstream of ``from_node``. */
-        post: operations["runs_rerun_create"];
+        post: operations["api_v1_runs_rerun_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -363,7 +487,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Submit the decision of a review node that parks the run; the run resumes. */
-        post: operations["runs_review_create"];
+        post: operations["api_v1_runs_review_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -381,7 +505,7 @@ export interface paths {
          * @description The sample case documents shipped in demo/cases, for a test run of a draft (synthetic
          *     data: no patient's).
          */
-        get: operations["sample_cases_list"];
+        get: operations["api_v1_sample_cases_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -452,10 +576,10 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_list"];
+        get: operations["api_v1_templates_list"];
         put?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        post: operations["templates_create"];
+        post: operations["api_v1_templates_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -470,7 +594,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_retrieve"];
+        get: operations["api_v1_templates_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -487,7 +611,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_diff_retrieve"];
+        get: operations["api_v1_templates_diff_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -505,10 +629,10 @@ export interface paths {
         };
         get?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        put: operations["templates_draft_update"];
+        put: operations["api_v1_templates_draft_update"];
         post?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        delete: operations["templates_draft_destroy"];
+        delete: operations["api_v1_templates_draft_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -522,7 +646,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_versions_list"];
+        get: operations["api_v1_templates_versions_list"];
         put?: never;
         post?: never;
         delete?: never;
@@ -539,7 +663,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Report templates of the signed-in user's department and their versions. */
-        get: operations["templates_versions_retrieve"];
+        get: operations["api_v1_templates_versions_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -558,7 +682,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        post: operations["templates_versions_new_draft_create"];
+        post: operations["api_v1_templates_versions_new_draft_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -575,7 +699,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        post: operations["templates_versions_publish_create"];
+        post: operations["api_v1_templates_versions_publish_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -592,7 +716,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Report templates of the signed-in user's department and their versions. */
-        post: operations["templates_versions_validate_create"];
+        post: operations["api_v1_templates_versions_validate_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -609,7 +733,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Render a template version with sample values, exactly as a report would be rendered. */
-        post: operations["templates_preview_create"];
+        post: operations["api_v1_templates_preview_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -627,7 +751,7 @@ export interface paths {
         get: operations["workflows_list"];
         put?: never;
         /** @description Create a workflow and its first draft. */
-        post: operations["workflows_create"];
+        post: operations["api_v1_workflows_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -642,7 +766,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description A workflow with its draft (graph, problems, warnings) and its published versions. */
-        get: operations["workflows_retrieve"];
+        get: operations["api_v1_workflows_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -659,7 +783,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description Nodes and edges added, removed or changed between two versions. */
-        get: operations["workflows_diff_retrieve"];
+        get: operations["api_v1_workflows_diff_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -677,7 +801,7 @@ export interface paths {
         };
         get?: never;
         /** @description Save the draft, even with problems; every problem and warning comes back. */
-        put: operations["workflows_draft_update"];
+        put: operations["api_v1_workflows_draft_update"];
         post?: never;
         delete?: never;
         options?: never;
@@ -693,7 +817,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description The export file of a version, as a JSON download. */
-        get: operations["workflows_export_retrieve"];
+        get: operations["api_v1_workflows_export_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -715,7 +839,7 @@ export interface paths {
          * @description Run one node of the draft (or of ``version``) with pinned inputs, right now, in this
          *     process; returns its outputs or its error. Nothing is stored except an audit event.
          */
-        post: operations["workflows_nodes_run_create"];
+        post: operations["api_v1_workflows_nodes_run_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -732,7 +856,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Publish the draft with a note; 400 with every problem when it has any. */
-        post: operations["workflows_publish_create"];
+        post: operations["api_v1_workflows_publish_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -749,7 +873,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Publish an older version again as a new version. */
-        post: operations["workflows_rollback_create"];
+        post: operations["api_v1_workflows_rollback_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -769,7 +893,7 @@ export interface paths {
          * @description Run the workflow's draft on a case or on a sample case made from a case document: a test
          *     run (``is_test``) that never delivers and whose report stays a draft.
          */
-        post: operations["workflows_test_run_create"];
+        post: operations["api_v1_workflows_test_run_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -786,7 +910,7 @@ export interface paths {
         get?: never;
         put?: never;
         /** @description Problems and warnings of a graph (default: the draft), without saving anything. */
-        post: operations["workflows_validate_create"];
+        post: operations["api_v1_workflows_validate_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -818,7 +942,7 @@ export interface paths {
             cookie?: never;
         };
         /** @description One version with its graph. */
-        get: operations["workflows_versions_retrieve"];
+        get: operations["api_v1_workflows_versions_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -840,7 +964,39 @@ export interface paths {
          * @description Import an export file (uploaded as `file`, or as the JSON body): a new published
          *     version, or with `?draft=true` the draft.
          */
-        post: operations["workflows_import_create"];
+        post: operations["api_v1_workflows_import_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/DiagnosticReport": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["fhir_diagnostic_report_search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fhir/DiagnosticReport/{resource_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get: operations["fhir_diagnostic_report_read"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -865,6 +1021,19 @@ export interface components {
             labels: {
                 [key: string]: string;
             };
+        };
+        Attempt: {
+            /** Format: int64 */
+            number: number;
+            worker: string;
+            /** Format: date-time */
+            started_at: string;
+            /** Format: date-time */
+            finished_at?: string | null;
+            /** @description sending, accepted, retry, rejected or interrupted */
+            readonly verdict: string;
+            summary?: string;
+            answer?: string;
         };
         BatchBody: {
             password: string;
@@ -893,6 +1062,109 @@ export interface components {
             fields: string[];
             /** @description dotted keys */
             config_keys: string[];
+        };
+        Delivery: {
+            readonly id: number;
+            /** @description queued, sending, delivered, failed, stopped or withdrawn */
+            readonly status: string;
+            channel: string;
+            destination: string;
+            accession: string;
+            mrn: string;
+            report: number;
+            report_version: number;
+            report_status: string;
+            event: string;
+            control_id: string;
+            idempotency_key: string;
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: date-time */
+            queued_at: string;
+            /** Format: date-time */
+            next_attempt_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            last_error?: string;
+            resend_of?: number | null;
+            released?: boolean;
+            run?: number | null;
+            node_id?: string;
+            route?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+        };
+        DeliveryAlert: {
+            id: number;
+            kind: string;
+            summary: string;
+            /** Format: date-time */
+            opened_at: string;
+        };
+        DeliveryDetail: {
+            readonly id: number;
+            /** @description queued, sending, delivered, failed, stopped or withdrawn */
+            readonly status: string;
+            channel: string;
+            destination: string;
+            accession: string;
+            mrn: string;
+            report: number;
+            report_version: number;
+            report_status: string;
+            event: string;
+            control_id: string;
+            idempotency_key: string;
+            /** Format: int64 */
+            attempts?: number;
+            /** Format: date-time */
+            queued_at: string;
+            /** Format: date-time */
+            next_attempt_at: string;
+            /** Format: date-time */
+            delivered_at?: string | null;
+            last_error?: string;
+            resend_of?: number | null;
+            released?: boolean;
+            run?: number | null;
+            node_id?: string;
+            route?: number | null;
+            /** Format: date-time */
+            readonly created_at: string;
+            content_type?: string;
+            message?: string;
+            /** @description the message's structure: HL7 segments with their fields, or the JSON; base64 payloads shown by size */
+            readonly parsed: unknown;
+            attempt_log: components["schemas"]["Attempt"][];
+            readonly resends: number[];
+        };
+        DeliveryQueue: {
+            destination: string;
+            name: string;
+            channel: string;
+            enabled: boolean;
+            depth: number;
+            /** Format: date-time */
+            oldest_undelivered_at: string | null;
+            /** Format: double */
+            oldest_age_s: number | null;
+            held: boolean;
+            alert: components["schemas"]["DeliveryAlert"] | null;
+        };
+        DeliveryRoute: {
+            readonly id: number;
+            destination: string;
+            case_types?: string[];
+            report_statuses: components["schemas"]["ReportStatusEnum"][];
+            include_pdf?: boolean;
+            enabled?: boolean;
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        DeliverySearchProblems: {
+            problems: string[];
         };
         DepartmentRef: {
             id: number;
@@ -954,6 +1226,40 @@ export interface components {
         EdgesDiff: {
             added: components["schemas"]["EdgeShape"][];
             removed: components["schemas"]["EdgeShape"][];
+        };
+        FhirDiagnosticReport: {
+            resourceType: string;
+            id: string;
+            status: string;
+            identifier: {
+                [key: string]: unknown;
+            }[];
+            subject: {
+                [key: string]: unknown;
+            };
+            contained: {
+                [key: string]: unknown;
+            }[];
+            result: {
+                [key: string]: unknown;
+            }[];
+            presentedForm: {
+                [key: string]: unknown;
+            }[];
+        };
+        FhirOperationOutcome: {
+            resourceType: string;
+            issue: {
+                [key: string]: unknown;
+            }[];
+        };
+        FhirSearchBundle: {
+            resourceType: string;
+            type: string;
+            total: number;
+            entry: {
+                [key: string]: unknown;
+            }[];
         };
         FieldBody: {
             element: string;
@@ -1167,6 +1473,36 @@ export interface components {
             /** Format: date-time */
             at: string;
         };
+        PaginatedDeliveryList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["Delivery"][];
+        };
+        PaginatedDeliveryRouteList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=400&limit=100
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?offset=200&limit=100
+             */
+            previous?: string | null;
+            results: components["schemas"]["DeliveryRoute"][];
+        };
         PaginatedReportTemplateList: {
             /** @example 123 */
             count: number;
@@ -1214,6 +1550,18 @@ export interface components {
         };
         PasswordBody: {
             password: string;
+        };
+        PatchedDeliveryRoute: {
+            readonly id?: number;
+            destination?: string;
+            case_types?: string[];
+            report_statuses?: components["schemas"]["ReportStatusEnum"][];
+            include_pdf?: boolean;
+            enabled?: boolean;
+            /** Format: date-time */
+            readonly created_at?: string;
+            /** Format: date-time */
+            readonly updated_at?: string;
         };
         PinnedTemplate: {
             slug: string;
@@ -1380,6 +1728,9 @@ export interface components {
         };
         RerunBody: {
             from_node: string;
+        };
+        ResendRefused: {
+            detail: string;
         };
         ReviewBody: {
             node_id: string;
@@ -1780,7 +2131,281 @@ export interface operations {
             };
         };
     };
-    me_retrieve: {
+    api_v1_deliveries_list: {
+        parameters: {
+            query?: {
+                /** @description case accession (exact) */
+                accession?: string;
+                /** @description message control id (MSH-10) */
+                control_id?: string;
+                /** @description destination slug */
+                destination?: string;
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description patient MRN (exact) */
+                mrn?: string;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+                /** @description queued on or after (date or date-time) */
+                since?: string;
+                /** @description queued, sending, delivered, failed, stopped, withdrawn */
+                status?: string;
+                /** @description queued on or before (date or date-time) */
+                until?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeliveryList"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliverySearchProblems"];
+                };
+            };
+        };
+    };
+    api_v1_deliveries_retrieve: {
+        parameters: {
+            query?: {
+                /** @description case accession (exact) */
+                accession?: string;
+                /** @description message control id (MSH-10) */
+                control_id?: string;
+                /** @description destination slug */
+                destination?: string;
+                /** @description patient MRN (exact) */
+                mrn?: string;
+                /** @description queued on or after (date or date-time) */
+                since?: string;
+                /** @description queued, sending, delivered, failed, stopped, withdrawn */
+                status?: string;
+                /** @description queued on or before (date or date-time) */
+                until?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryDetail"];
+                };
+            };
+        };
+    };
+    api_v1_deliveries_resend_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryDetail"];
+                };
+            };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResendRefused"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_queues_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryQueue"][];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_list: {
+        parameters: {
+            query?: {
+                /** @description Number of results to return per page. */
+                limit?: number;
+                /** @description The initial index from which to return the results. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedDeliveryRouteList"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveryRoute"];
+                "application/x-www-form-urlencoded": components["schemas"]["DeliveryRoute"];
+                "multipart/form-data": components["schemas"]["DeliveryRoute"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeliveryRoute"];
+                "application/x-www-form-urlencoded": components["schemas"]["DeliveryRoute"];
+                "multipart/form-data": components["schemas"]["DeliveryRoute"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+        };
+    };
+    api_v1_delivery_routes_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    api_v1_delivery_routes_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedDeliveryRoute"];
+                "application/x-www-form-urlencoded": components["schemas"]["PatchedDeliveryRoute"];
+                "multipart/form-data": components["schemas"]["PatchedDeliveryRoute"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+        };
+    };
+    api_v1_me_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -1799,7 +2424,7 @@ export interface operations {
             };
         };
     };
-    node_types_list: {
+    api_v1_node_types_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -1818,7 +2443,7 @@ export interface operations {
             };
         };
     };
-    node_types_ports_create: {
+    api_v1_node_types_ports_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -1954,7 +2579,7 @@ export interface operations {
             };
         };
     };
-    reports_pdf_retrieve: {
+    api_v1_reports_pdf_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -2169,7 +2794,7 @@ export interface operations {
             };
         };
     };
-    runs_list: {
+    api_v1_runs_list: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2201,7 +2826,7 @@ export interface operations {
             };
         };
     };
-    runs_retrieve: {
+    api_v1_runs_retrieve: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2231,7 +2856,7 @@ export interface operations {
             };
         };
     };
-    runs_cancel_create: {
+    api_v1_runs_cancel_create: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2277,7 +2902,7 @@ export interface operations {
             };
         };
     };
-    runs_progress_retrieve: {
+    api_v1_runs_progress_retrieve: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2317,7 +2942,7 @@ export interface operations {
             };
         };
     };
-    runs_rerun_create: {
+    api_v1_runs_rerun_create: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2369,7 +2994,7 @@ export interface operations {
             };
         };
     };
-    runs_review_create: {
+    api_v1_runs_review_create: {
         parameters: {
             query?: {
                 /** @description case accession (exact) */
@@ -2405,7 +3030,7 @@ export interface operations {
             };
         };
     };
-    sample_cases_list: {
+    api_v1_sample_cases_list: {
         parameters: {
             query?: never;
             header?: never;
@@ -2570,7 +3195,7 @@ export interface operations {
             };
         };
     };
-    templates_list: {
+    api_v1_templates_list: {
         parameters: {
             query?: {
                 /** @description Number of results to return per page. */
@@ -2594,7 +3219,7 @@ export interface operations {
             };
         };
     };
-    templates_create: {
+    api_v1_templates_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2627,7 +3252,7 @@ export interface operations {
             };
         };
     };
-    templates_retrieve: {
+    api_v1_templates_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -2648,7 +3273,7 @@ export interface operations {
             };
         };
     };
-    templates_diff_retrieve: {
+    api_v1_templates_diff_retrieve: {
         parameters: {
             query: {
                 from: number;
@@ -2682,7 +3307,7 @@ export interface operations {
             };
         };
     };
-    templates_draft_update: {
+    api_v1_templates_draft_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -2725,7 +3350,7 @@ export interface operations {
             };
         };
     };
-    templates_draft_destroy: {
+    api_v1_templates_draft_destroy: {
         parameters: {
             query?: never;
             header?: never;
@@ -2753,7 +3378,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_list: {
+    api_v1_templates_versions_list: {
         parameters: {
             query?: {
                 /** @description Number of results to return per page. */
@@ -2779,7 +3404,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_retrieve: {
+    api_v1_templates_versions_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -2801,7 +3426,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_new_draft_create: {
+    api_v1_templates_versions_new_draft_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2831,7 +3456,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_publish_create: {
+    api_v1_templates_versions_publish_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2861,7 +3486,7 @@ export interface operations {
             };
         };
     };
-    templates_versions_validate_create: {
+    api_v1_templates_versions_validate_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2889,7 +3514,7 @@ export interface operations {
             };
         };
     };
-    templates_preview_create: {
+    api_v1_templates_preview_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2942,7 +3567,7 @@ export interface operations {
             };
         };
     };
-    workflows_create: {
+    api_v1_workflows_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -2975,7 +3600,7 @@ export interface operations {
             };
         };
     };
-    workflows_retrieve: {
+    api_v1_workflows_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -2996,7 +3621,7 @@ export interface operations {
             };
         };
     };
-    workflows_diff_retrieve: {
+    api_v1_workflows_diff_retrieve: {
         parameters: {
             query: {
                 /** @description older version number */
@@ -3038,7 +3663,7 @@ export interface operations {
             };
         };
     };
-    workflows_draft_update: {
+    api_v1_workflows_draft_update: {
         parameters: {
             query?: never;
             header?: never;
@@ -3081,7 +3706,7 @@ export interface operations {
             };
         };
     };
-    workflows_export_retrieve: {
+    api_v1_workflows_export_retrieve: {
         parameters: {
             query?: {
                 /** @description default: latest published */
@@ -3107,7 +3732,7 @@ export interface operations {
             };
         };
     };
-    workflows_nodes_run_create: {
+    api_v1_workflows_nodes_run_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3143,7 +3768,7 @@ export interface operations {
             };
         };
     };
-    workflows_publish_create: {
+    api_v1_workflows_publish_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3178,7 +3803,7 @@ export interface operations {
             };
         };
     };
-    workflows_rollback_create: {
+    api_v1_workflows_rollback_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3213,7 +3838,7 @@ export interface operations {
             };
         };
     };
-    workflows_test_run_create: {
+    api_v1_workflows_test_run_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3240,7 +3865,7 @@ export interface operations {
             };
         };
     };
-    workflows_validate_create: {
+    api_v1_workflows_validate_create: {
         parameters: {
             query?: never;
             header?: never;
@@ -3296,7 +3921,7 @@ export interface operations {
             };
         };
     };
-    workflows_versions_retrieve: {
+    api_v1_workflows_versions_retrieve: {
         parameters: {
             query?: never;
             header?: never;
@@ -3318,7 +3943,7 @@ export interface operations {
             };
         };
     };
-    workflows_import_create: {
+    api_v1_workflows_import_create: {
         parameters: {
             query?: {
                 /** @description save as the draft instead */
@@ -3351,6 +3976,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowInvalidShape"];
+                };
+            };
+        };
+    };
+    fhir_diagnostic_report_search: {
+        parameters: {
+            query?: {
+                /** @description at most 100 (default 50) */
+                _count?: number;
+                format?: "fhir" | "json";
+                /** @description accession, or system|accession */
+                identifier?: string;
+                /** @description the patient's MRN */
+                patient?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirSearchBundle"];
+                    "application/json": components["schemas"]["FhirSearchBundle"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+                    "application/json": components["schemas"]["FhirOperationOutcome"];
+                };
+            };
+        };
+    };
+    fhir_diagnostic_report_read: {
+        parameters: {
+            query?: {
+                format?: "fhir" | "json";
+            };
+            header?: never;
+            path: {
+                resource_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirDiagnosticReport"];
+                    "application/json": components["schemas"]["FhirDiagnosticReport"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+                    "application/json": components["schemas"]["FhirOperationOutcome"];
                 };
             };
         };

@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from orchestrator.accounts.models import Department
-from orchestrator.catalog.models import ModelEndpoint, Protocol
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.designs.workflows import endpoint_outputs
 
 pytestmark = pytest.mark.django_db
@@ -18,7 +18,7 @@ def endpoint(department: Department, slug: str, outputs: object) -> ModelEndpoin
         department=department,
         slug=slug,
         name=slug,
-        protocol=Protocol.OPEN_INFERENCE_V2,
+        protocol="open_inference_v2",
         base_url="http://127.0.0.1:9",
         model_name=slug,
         outputs=outputs,

@@ -20,7 +20,7 @@ import pytest
 
 from orchestrator import devstack
 from orchestrator.cases.services import create_case
-from orchestrator.catalog.models import ModelEndpoint, Protocol
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DEMO_DIR, DemoData
 from orchestrator.designs.services import import_workflow
 from orchestrator.runs.models import NodeRun, RunStatus
@@ -96,7 +96,7 @@ def test_a_run_resumes_after_its_worker_is_killed_and_no_finished_node_runs_twic
         department=demo.department,
         slug="slow",
         name="Slow model",
-        protocol=Protocol.OPEN_INFERENCE_V2,
+        protocol="open_inference_v2",
         base_url=slow_server.url,
         model_name="slow",
         timeout_s=30,
