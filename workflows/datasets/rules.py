@@ -299,6 +299,26 @@ def _display(element: Element, value: Any) -> str:
     return f"{answer.label['en']} ({value!r})" if answer else short(value)
 
 
+def overridden(dataset: Dataset, values: dict[str, Any]) -> dict[str, tuple[Any, str]]:
+    """Derived elements whose entered value differs from the computed one with a recorded
+    reason: element id → (computed value, reason), for the report to say so."""
+    reasons = override_reasons(values)
+    if not reasons:
+        return {}
+    judged = assess(dataset, values)
+    found = {}
+    for rule in dataset.rules:
+        element = dataset.element(rule.element)
+        if rule.kind != "derived" or element is None or not reasons.get(rule.element):
+            continue
+        if rule.element not in judged.valid or not all(k in judged.valid for k in rule.elements):
+            continue
+        computed, reason = _computed(rule, judged.valid, element)
+        if not reason and not _same(element, judged.valid[rule.element], computed):
+            found[rule.element] = (computed, reasons[rule.element])
+    return found
+
+
 # --- checking filled data -----------------------------------------------------------------------
 
 

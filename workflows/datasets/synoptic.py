@@ -6,6 +6,9 @@ printed among the pathologist's determinations: they come after them in one labe
 version that produced it or, for a value a person accepted, "AI, verified by <name>" (before
 that, "AI, not yet verified"). An empty ``model`` element is left out of the block (a model
 output is optional); an empty ``model_confirmed`` one shows the dash like any other.
+
+A derived element the pathologist set to something else than its rule computes (with the
+reason in ``_overrides``) says so in its row: the computed value and the reason.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 
 from workflows.datasets.findings import assess
 from workflows.datasets.model import NOT_APPLICABLE, UNFILLED, Dataset, Element, finite
-from workflows.datasets.rules import override_reasons, with_derived
+from workflows.datasets.rules import overridden, with_derived
 from workflows.expressions import is_number
 
 _BOOLEAN = {"zh": ("是", "否"), "en": ("Yes", "No")}
@@ -25,13 +28,12 @@ AI_TITLE = {
     "zh": "AI 辅助分析结果（非病理医师判读）",
     "en": "AI-derived values — not the pathologist's determination",
 }
-# A value a pathologist set against what a derived rule computes, printed with their reason.
-OVERRIDDEN = {
-    "zh": "病理医师未采用计算值：{reason}",
-    "en": "differs from the computed value: {reason}",
-}
 AI_VERIFIED = {"zh": "AI，经 {name} 复核", "en": "AI, verified by {name}"}
 AI_UNVERIFIED = {"zh": "AI，尚未复核", "en": "AI, not yet verified"}
+OVERRIDE_NOTE = {
+    "zh": "病理医师修改，计算结果为 {computed}：{reason}",
+    "en": "set by the pathologist; computed: {computed} — {reason}",
+}
 
 
 def display_value(element: Element, value: Any, language: str) -> str:
@@ -80,10 +82,9 @@ def _row(
     label = element.label[language]
     if applies is True:
         if element.id in values:
-            shown = display_value(element, values[element.id], language)
-            if reason := override_reasons(values).get(element.id):
-                shown += f" ({OVERRIDDEN[language].format(reason=reason)})"
-            return SynopticRow(element.id, label, shown, True)
+            return SynopticRow(
+                element.id, label, display_value(element, values[element.id], language), True
+            )
         return SynopticRow(element.id, label, UNFILLED, False)
     if applies is False and element.when_hidden == "not_applicable":
         return SynopticRow(element.id, label, NOT_APPLICABLE[language], False, applicable=False)
@@ -97,10 +98,17 @@ def synoptic_sections(
     elements left empty, "Not applicable" for opted-in elements that do not apply."""
     values = with_derived(dataset, values)
     applies = assess(dataset, values).applies
+    notes = {
+        element_id: OVERRIDE_NOTE[language].format(
+            computed=display_value(element, computed, language), reason=reason
+        )
+        for element_id, (computed, reason) in overridden(dataset, values).items()
+        if (element := dataset.element(element_id)) is not None
+    }
     sections = []
     for section in dataset.sections:
         rows = tuple(
-            row
+            replace(row, note=notes.get(e.id, ""))
             for e in section.elements
             if not e.model_sourced and (row := _row(e, values, applies[e.id], language)) is not None
         )

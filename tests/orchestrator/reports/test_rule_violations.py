@@ -82,6 +82,20 @@ def test_the_preview_prints_a_derived_value_the_pathologist_left_empty(
     ]
 
 
+@pytest.mark.django_db
+def test_the_preview_prints_an_overridden_derived_value_with_its_reason(
+    pathologist: User,
+) -> None:
+    reason = "mitoses counted in a second block"
+    values = {**ruled_sample(), "grade": "grade_3", "_overrides": {"grade": {"reason": reason}}}
+
+    response = preview(pathologist, values, "en")
+
+    assert response.status_code == 200, response.content
+    text = "".join(text_of(PdfReader(io.BytesIO(response.content))).split())
+    assert "GradeGrade3setbythepathologist;computed:Grade2—mitosescountedinasecondblock" in text
+
+
 # --- the draft a render node stores, and sign-out ------------------------------------------------
 
 

@@ -108,7 +108,15 @@ def test_an_override_with_a_reason_keeps_the_pathologists_value(ruled: Dataset) 
     values = {**ruled_sample(), "grade": "grade_3", "_overrides": {"grade": {"reason": reason}}}
 
     assert findings_problems(ruled, values, complete=True) == []
-    assert "Grade: Grade 3" in synoptic_text(ruled, values, "en")
+    # The report says the value was set against the rule, with what it computes and why.
+    assert (
+        f"Grade: Grade 3 (set by the pathologist; computed: Grade 2 — {reason})"
+        in synoptic_text(ruled, values, "en")
+    )
+    assert f"组织学分级: 3 级 (病理医师修改，计算结果为 2 级：{reason})" in synoptic_text(
+        ruled, values, "zh"
+    )
+    assert "computed" not in synoptic_text(ruled, ruled_sample(), "en")
 
 
 def test_an_override_without_a_reason_is_refused_with_the_rule(ruled: Dataset) -> None:
