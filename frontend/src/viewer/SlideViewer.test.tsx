@@ -1,6 +1,6 @@
 import { render, screen } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { SlideViewer } from "./SlideViewer";
 
@@ -12,6 +12,10 @@ beforeEach(() => {
     (query: string): Partial<MediaQueryList> => ({ matches: false, media: query }),
   );
 });
+
+// OpenSeadragon asks for the slide's descriptor in a zero-delay timer; let it fire while jsdom's
+// window still exists, not after the environment is torn down (an unhandled error then).
+afterEach(() => new Promise<void>((resolve) => setTimeout(resolve, 10)));
 
 function pressed(name: string): string | null {
   return screen.getByRole("button", { name }).getAttribute("aria-pressed");

@@ -1,6 +1,6 @@
 import { render, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { components } from "../api/schema";
 import { App } from "../app/App";
 import { fail, ok } from "../test/fakeApi";
@@ -37,6 +37,10 @@ beforeEach(() => {
     (query: string): Partial<MediaQueryList> => ({ matches: false, media: query }),
   );
 });
+
+// OpenSeadragon asks for the slide's descriptor in a zero-delay timer; let it fire while jsdom's
+// window still exists, not after the environment is torn down (an unhandled error then).
+afterEach(() => new Promise<void>((resolve) => setTimeout(resolve, 10)));
 
 describe("Case slides page", () => {
   it("shows the case's slide with its facts and the viewer", async () => {
