@@ -28,9 +28,20 @@ VAR_DIR = env_path("PATHFLOW_VAR_DIR", BASE_DIR / "var")
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+# "production" (docs/deployment.md): the secret key must come from the environment, DEBUG must be
+# off, and cookies, HSTS and the HTTPS redirect below are on. Anything else: one machine (dev/test).
+PATHFLOW_ENV = env_str("PATHFLOW_ENV", "development")
+if PATHFLOW_ENV not in ("development", "production"):
+    raise EnvError("PATHFLOW_ENV", PATHFLOW_ENV, "development or production")
+PRODUCTION = PATHFLOW_ENV == "production"
+
+
 def _secret_key() -> str:
-    """Use DJANGO_SECRET_KEY, else a random key kept in VAR_DIR so sessions survive restarts."""
+    """Use DJANGO_SECRET_KEY, else a random key kept in VAR_DIR so sessions survive restarts.
+    In production every machine must share one key, so it must be configured (50+ characters)."""
     configured = env_str("DJANGO_SECRET_KEY", "")
+    if PRODUCTION and len(configured) < 50:
+        raise EnvError("DJANGO_SECRET_KEY", "(hidden)", "50 or more characters in production")
     if configured:
         return configured
     key_file = VAR_DIR / "secret_key"
@@ -42,6 +53,8 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env_bool("DJANGO_DEBUG", False)
+if PRODUCTION and DEBUG:
+    raise EnvError("DJANGO_DEBUG", "true", "false in production (PATHFLOW_ENV=production)")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
@@ -70,6 +83,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy and Permissions-Policy; before WhiteNoise so static files get them.
+    "orchestrator.security_headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -145,6 +160,20 @@ SESSION_COOKIE_AGE = env_int("PATHFLOW_SESSION_SECONDS", 8 * 3600)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+
+# --- HTTPS (on in production; docs/deployment.md) --------------------------------------------
+# Behind a TLS-terminating proxy: trust its X-Forwarded-Proto header (the proxy must set it and
+# strip a client's own), so that Django knows a request came over HTTPS.
+if env_bool("PATHFLOW_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("PATHFLOW_SECURE_COOKIES", PRODUCTION)
+SECURE_SSL_REDIRECT = env_bool("PATHFLOW_SSL_REDIRECT", PRODUCTION)
+# Load balancer health checks and Prometheus scrapes may use plain HTTP inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env_int("PATHFLOW_HSTS_SECONDS", 365 * 24 * 3600 if PRODUCTION else 0)
+# Pathflow is served on a host name of its own, so its subdomains are its own too.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("PATHFLOW_HSTS_INCLUDE_SUBDOMAINS", PRODUCTION)
+SECURE_HSTS_PRELOAD = env_bool("PATHFLOW_HSTS_PRELOAD", PRODUCTION)
 # Sign-out: how long the signer may take a sign-out back; deliveries wait until it has passed.
 SIGNOUT_RECALL_SECONDS = env_int("PATHFLOW_SIGNOUT_RECALL_SECONDS", 60)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -23,15 +23,37 @@ CHROMIUM_ARGS = [
 ]
 
 
+class CspViolation(AssertionError):
+    """The page did something its Content-Security-Policy refused (so it is broken for users)."""
+
+
+def csp_violations(page: Page) -> list[str]:
+    """Collects, for the page's life, Chromium's console reports of Content-Security-Policy
+    refusals (scripts, styles, images, workers, eval) as their messages."""
+    found: list[str] = []
+
+    def seen(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            found.append(message.text)
+
+    page.on("console", seen)
+    return found
+
+
 @contextmanager
 def browser_page(locale: str = "en-US") -> Iterator[Page]:
+    """A fresh page; a test that ends with the page having broken the Content-Security-Policy
+    (orchestrator/security_headers.py) fails with the refusals."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(locale=locale)
             page = context.new_page()
             page.set_default_timeout(20_000)
+            violations = csp_violations(page)
             yield page
+            if violations:
+                raise CspViolation("\n".join(violations))
         finally:
             browser.close()
 
