@@ -4,7 +4,8 @@ XFrameOptionsMiddleware X-Frame-Options). docs/deployment.md explains each direc
 
 One policy for every page: the single-page app under /app/, the sign-in page, the Django admin,
 the API (its browsable pages too), /fhir and /metrics. Nothing runs inline: every script is a
-file served by this origin, so ``script-src 'self'`` holds with no nonce or hash.
+file served by this origin, so ``script-src 'self'`` holds with no nonce or hash; the one
+inline style sheet (OpenSeadragon's) is allowed by its hash.
 """
 
 from __future__ import annotations
@@ -13,6 +14,11 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase
 
+# OpenSeadragon's viewer adds `<style data-openseadragon-mobile-css>` (no focus outline on touch
+# screens) to the page. tests/security/test_headers.py recomputes this from the installed
+# OpenSeadragon, so an upgrade that changes the rule fails there, not in a user's browser.
+OPENSEADRAGON_STYLE_HASH = "sha256-9xTiqzfwFaL2SGb1rmr8gysEwVVjIvqWAgmZgqFqpEE="
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -20,11 +26,13 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         # pdf.js runs its worker from a same-origin file; OpenSeadragon and ECharts none.
         "worker-src 'self'",
-        # Style sheets only from files. Style *attributes* are allowed: React Flow positions
-        # nodes, ECharts its tooltips and OpenSeadragon its overlays with them, and an attribute
-        # cannot run script or (with img-src/font-src below) send data anywhere else.
+        # Style sheets only from files, and the one rule OpenSeadragon injects as a <style>
+        # element (by its hash: OPENSEADRAGON_STYLE_HASH). Style *attributes* are allowed:
+        # React Flow positions nodes, ECharts its tooltips and OpenSeadragon its overlays with
+        # them, and an attribute cannot run script or (with img-src/font-src below) send data
+        # anywhere else.
         "style-src 'self'",
-        "style-src-elem 'self'",
+        f"style-src-elem 'self' '{OPENSEADRAGON_STYLE_HASH}'",
         "style-src-attr 'unsafe-inline'",
         # data: for the page's icon and the admin's, blob: for canvases turned into images.
         "img-src 'self' data: blob:",

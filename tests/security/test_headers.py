@@ -7,6 +7,8 @@ fails a test on any policy refusal) and ``test_csp_browser.py`` here."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 import pytest
@@ -14,6 +16,8 @@ from django.http import HttpResponseBase
 from django.test import Client
 
 from orchestrator.accounts.models import User
+from orchestrator.security_headers import OPENSEADRAGON_STYLE_HASH
+from tests.conftest import REPO
 from tests.orchestrator.test_permissions import schema_operations
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +64,8 @@ def assert_secure_headers(url: str, response: HttpResponseBase) -> None:
     policy = directives(headers.get("Content-Security-Policy", ""))
     assert policy["default-src"] == ["'self'"], url
     assert policy["script-src"] == ["'self'"], url  # no inline script, no eval
-    assert policy["style-src-elem"] == ["'self'"], url  # no inline style sheets
+    # No inline style sheets but OpenSeadragon's one rule, by its hash.
+    assert policy["style-src-elem"] == ["'self'", f"'{OPENSEADRAGON_STYLE_HASH}'"], url
     assert policy["object-src"] == ["'none'"], url
     assert policy["frame-ancestors"] == ["'none'"], url
     assert policy["base-uri"] == ["'self'"], url
@@ -102,3 +107,14 @@ def test_the_sign_in_page_uses_no_inline_style_or_script(client: Client) -> None
     assert "<style" not in page
     assert re.search(r"<script(?![^>]*\bsrc=)", page) is None
     assert 'rel="stylesheet" href="/static/pathflow/login.css"' in page
+
+
+def test_the_allowed_openseadragon_style_is_the_one_the_installed_openseadragon_injects() -> None:
+    source = (
+        REPO / "frontend/node_modules/openseadragon/build/openseadragon/openseadragon.js"
+    ).read_text()
+    injected = re.search(r"style\.textContent\s*=\s*((?:\s*'[^']*'\s*\+?)+);", source)
+    assert injected is not None, "OpenSeadragon no longer injects its style: drop the hash"
+    text = "".join(re.findall(r"'([^']*)'", injected.group(1)))
+    digest = base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
+    assert f"sha256-{digest}" == OPENSEADRAGON_STYLE_HASH
