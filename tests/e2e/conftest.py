@@ -37,10 +37,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def csp_violations(page: Page) -> list[str]:
+def csp_violations(page: Page, found: list[str] | None = None) -> list[str]:
     """Collects, for the page's life, Content-Security-Policy refusals (scripts, styles, images,
-    workers, eval) as their console messages."""
-    found: list[str] = []
+    workers, eval) as their console messages, into ``found`` (or a new list) and returns it."""
+    found = [] if found is None else found
     page.add_init_script(REPORT_VIOLATIONS)
 
     def seen(message: ConsoleMessage) -> None:

@@ -19,7 +19,7 @@ from orchestrator import devstack
 from orchestrator.accounts.models import Role, User
 from orchestrator.demo_data import DemoData
 from tests.conftest import PASSWORD, pdf_text
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, sign_in
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CspViolation, csp_violations, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -174,12 +174,19 @@ def open_editor(page: Page, base_url: str, slug: str) -> None:
     expect(page.get_by_test_id("editor")).to_be_visible()
 
 
+# Content-Security-Policy refusals on any page of the test's browser (new_page collects them).
+CSP_REFUSALS: list[str] = []
+
+
 @pytest.fixture
 def browser() -> Any:
+    CSP_REFUSALS.clear()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             yield chromium
+            if CSP_REFUSALS:
+                raise CspViolation("\n".join(CSP_REFUSALS))
         finally:
             chromium.close()
 
@@ -190,6 +197,7 @@ def new_page(browser: Browser, lang: str) -> Page:
     )
     page = context.new_page()
     page.set_default_timeout(20_000)
+    csp_violations(page, CSP_REFUSALS)
     return page
 
 

@@ -1,13 +1,14 @@
 // The selected node's form: title and id, its config from the type's JSON Schema (@rjsf/core),
 // expression fields that offer case.* and nodes.<id>.<port>, and the same as JSON for experts.
+// Its validator interprets schemas (schemaValidator.ts): the page's CSP forbids Ajv's eval.
 import Form from "@rjsf/core";
 import type { RegistryWidgetsType, WidgetProps } from "@rjsf/utils";
-import validator from "@rjsf/validator-ajv8";
 import { useEffect, useMemo, useState } from "react";
 import { dataOf, useApi } from "../../api/client";
 import { useI18n } from "../../i18n";
 import { expressionSuggestions, isValidNodeId, typeKey } from "../../lib/graph";
 import { useDecorations } from "./decorations";
+import { schemaValidator } from "./schemaValidator";
 import { useEditor } from "./store";
 import type { FlowNode } from "./store";
 
@@ -201,7 +202,7 @@ export function Inspector({ node, readOnly }: { node: FlowNode; readOnly: boolea
         schema={(info?.config_schema ?? { type: "object" })}
         uiSchema={UI_SCHEMA}
         formData={node.data.config}
-        validator={validator}
+        validator={schemaValidator}
         widgets={WIDGETS}
         formContext={{ listId } satisfies InspectorContext}
         disabled={readOnly}
