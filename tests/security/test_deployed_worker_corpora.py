@@ -29,6 +29,8 @@ from orchestrator.runs.models import NodeRun, Run, RunStatus
 from orchestrator.runs.services import start_run
 from tests.conftest import case_document
 from tests.orchestrator.reports.conftest import Canary, read_pdf
+
+# Fixtures of the report tests (the explicit re-export makes pytest register them here).
 from tests.orchestrator.reports.conftest import canary as canary
 from tests.orchestrator.reports.conftest import (
     redirector as redirector,
