@@ -293,7 +293,7 @@ class ShadowRunDetailView(APIView):
     policy = Permission.DESIGN_READ
 
     @extend_schema(operation_id="quality_shadow_runs_retrieve", responses=ShadowRunDetailShape)
-    def get(self, request: Request, id: int) -> Response:  # noqa: A002 - the URL's name
+    def get(self, request: Request, id: int) -> Response:
         """A shadow run: progress, agreement per element, and per case the signed and the
         version's values side by side with the elements that differ."""
         user = _user(request)

@@ -91,7 +91,8 @@ def test_a_draft_whose_threshold_makes_one_golden_case_disagree_is_refused_namin
             "error": "",
         }
     ]
-    assert "1 of 3" not in str(answer["detail"]) and "2 of 3" in str(answer["detail"])
+    assert "1 of 3" not in str(answer["detail"])
+    assert "2 of 3" in str(answer["detail"])
     draft.refresh_from_db()
     assert draft.status == VersionStatus.DRAFT
     refused = AuditEvent.objects.get(action="workflow.golden_gate_refused")
@@ -113,13 +114,15 @@ def test_an_admin_override_publishes_with_the_reason_audited_and_in_the_history(
     assert draft.status == VersionStatus.PUBLISHED
     event = AuditEvent.objects.get(action="workflow.golden_gate_overridden")
     assert event.detail["reason"] == reason
-    assert event.actor is not None and event.actor.username == "admin"
+    assert event.actor is not None
+    assert event.actor.username == "admin"
     pathologist = User.objects.get(username="pathologist")
     history = logged_in(pathologist).get("/api/v1/workflows/breast-fna-cytology/publish-gates")
     assert history.status_code == 200
     [gate] = history.json()
     assert gate["version"] == draft.number
-    assert gate["passed"] is False and gate["overridden"] is True
+    assert gate["passed"] is False
+    assert gate["overridden"] is True
     assert gate["override_reason"] == reason
     assert gate["decided_by"] == "admin"
     assert gate["agreement"] == pytest.approx(2 / 3)
