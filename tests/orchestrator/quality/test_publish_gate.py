@@ -63,7 +63,7 @@ def _publish(body: dict[str, str]) -> tuple[int, dict[str, object]]:
 
 def _high_threshold(golden: dict[str, Report]) -> float:
     """Between the malignant golden case's probability and 1: only that case changes."""
-    probability = golden["C26-10001"].data["fna_malignancy_probability"] / 100
+    probability = float(golden["C26-10001"].data["fna_malignancy_probability"]) / 100
     return round((probability + 1) / 2, 6)
 
 

@@ -53,7 +53,7 @@ def receiver() -> Iterator[Receiver]:
 def _with_review_and_delivery(spec: dict[str, Any]) -> dict[str, Any]:
     """The FNA graph with a review of the AI estimate before rendering, and a webhook delivery
     of the rendered report: the parts a shadow run must neutralise."""
-    graph = json.loads(json.dumps(spec))
+    graph: dict[str, Any] = json.loads(json.dumps(spec))
     graph["nodes"] += [
         {
             "id": "check",
