@@ -255,6 +255,17 @@ def execute_shadow_cases(case_ids: list[int]) -> None:
     ShadowRun.objects.filter(pk=shadow.pk, status=ShadowStatus.QUEUED).update(
         status=ShadowStatus.RUNNING
     )
+    try:
+        _execute_and_judge(shadow, rows)
+    except Exception as exc:  # the graph or template cannot be used: the cases end failed
+        logger.exception("shadow run %s: a batch could not be executed", shadow.pk)
+        for row in rows:
+            row.status, row.error = ShadowCaseStatus.FAILED, f"{type(exc).__name__}: {exc}"
+        ShadowCase.objects.bulk_update(rows, ["status", "error"])
+    finish_if_done(shadow.pk)
+
+
+def _execute_and_judge(shadow: ShadowRun, rows: list[ShadowCase]) -> None:
     version = shadow.workflow_version
     dataset = parse_dataset(version.template_version.dataset)
     inputs = [ShadowInput(row.pk, shadow_run_for(row.case, version)) for row in rows]
@@ -272,7 +283,6 @@ def execute_shadow_cases(case_ids: list[int]) -> None:
     ShadowCase.objects.bulk_update(
         rows, ["status", "expected", "got", "differences", "compared", "error", "duration_ms"]
     )
-    finish_if_done(shadow.pk)
 
 
 def _judge(
