@@ -257,7 +257,6 @@ class PublishSerializer(serializers.Serializer[Any]):
     override_reason = serializers.CharField(
         required=False,
         allow_blank=True,
-        default="",
         max_length=2000,
         help_text="publish although the golden cases disagree (audited, shown in the history)",
     )
@@ -428,7 +427,10 @@ class PublishView(APIView):
         data = _valid(PublishSerializer, request.data)
         return _new_version(
             lambda: publish_draft(
-                workflow, user=user, note=data["note"], override_reason=data["override_reason"]
+                workflow,
+                user=user,
+                note=data["note"],
+                override_reason=data.get("override_reason", ""),
             )
         )
 

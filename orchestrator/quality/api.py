@@ -281,7 +281,7 @@ class ShadowRunListView(APIView):
                 source=data["source"],
                 user=_user(request),
                 case_type=data["case_type"],
-                limit=data["limit"],
+                limit=data.get("limit", 20),
             )
         except services.QualityRejected as exc:
             return _rejected(exc)

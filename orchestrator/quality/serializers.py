@@ -57,7 +57,7 @@ class StartShadowSerializer(serializers.Serializer[Any]):
         required=False, allow_blank=True, default="", help_text="recent: default the workflow's"
     )
     limit = serializers.IntegerField(
-        required=False, default=20, min_value=1, max_value=MAX_RECENT, help_text="recent: N"
+        required=False, min_value=1, max_value=MAX_RECENT, help_text="recent: N (default 20)"
     )
 
 
