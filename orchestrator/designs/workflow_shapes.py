@@ -198,7 +198,9 @@ class NodeRunResult(serializers.Serializer[Any]):
 class GoldenDisagreementShape(serializers.Serializer[Any]):
     accession = serializers.CharField()
     element = serializers.CharField(help_text="report element id")
-    label = serializers.DictField(child=serializers.CharField(), help_text="{zh, en}")
+    label = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.CharField(), help_text="{zh, en}"
+    )
     expected = serializers.JSONField(allow_null=True, help_text="the signed value")
     got = serializers.JSONField(allow_null=True, help_text="the candidate version's value")
     tolerance = serializers.FloatField(allow_null=True)
