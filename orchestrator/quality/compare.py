@@ -53,7 +53,8 @@ def same_value(expected: Any, got: Any, tolerance: float | None) -> bool:
         return abs(float(expected) - float(got)) <= (tolerance or 0.0) + EPSILON
     if isinstance(expected, list) and isinstance(got, list):
         return sorted(map(_key, expected)) == sorted(map(_key, got))
-    return bool(expected == got)
+    # Python's True == 1; a yes/no answer is not a number.
+    return _key(expected) == _key(got)
 
 
 def _key(value: Any) -> str:
