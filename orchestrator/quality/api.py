@@ -30,6 +30,8 @@ from orchestrator.quality.models import (
 from orchestrator.quality.serializers import (
     GateShape,
     GoldenCaseShape,
+    GoldenFromReportShape,
+    GoldenNoteSerializer,
     MarkGoldenSerializer,
     ShadowRunDetailShape,
     ShadowRunShape,
@@ -38,6 +40,7 @@ from orchestrator.quality.serializers import (
     ToleranceSerializer,
     ToleranceShape,
 )
+from orchestrator.reports.models import Report
 from workflows.datasets import parse_dataset
 
 
@@ -116,6 +119,37 @@ class GoldenCaseListView(APIView):
         except services.QualityRejected as exc:
             return _rejected(exc)
         return Response(golden_body(golden), status=status.HTTP_201_CREATED)
+
+
+class GoldenReportView(APIView):
+    permission_classes = [PolicyPermission]
+    policy = Permission.GOLDEN_MARK
+
+    @extend_schema(
+        operation_id="quality_golden_from_report",
+        request=GoldenNoteSerializer,
+        responses={201: GoldenFromReportShape},
+    )
+    def post(self, request: Request, id: int) -> Response:
+        """Mark the case of a signed report version as a golden case of the workflow that
+        drafted it (the review cockpit's button)."""
+        user = _user(request)
+        report = get_object_or_404(
+            Report.objects.select_related("case__department"),
+            pk=id,
+            case__department_id=user.department_id or 0,
+        )
+        enforce(user, Permission.GOLDEN_MARK, report, attempted=f"POST {request.path}")
+        if not report.is_signed:
+            return Response({"detail": "only a signed report version can be golden"}, status=400)
+        note = _valid(GoldenNoteSerializer, request.data).get("note", "")
+        try:
+            workflow = services.workflow_of_report(report)
+            golden = services.mark_golden(workflow, report.case, user, note)
+        except services.QualityRejected as exc:
+            return _rejected(exc)
+        body = {**golden_body(golden), "workflow": workflow.slug}
+        return Response(body, status=status.HTTP_201_CREATED)
 
 
 class GoldenCaseDetailView(APIView):
@@ -374,6 +408,7 @@ class ThresholdView(APIView):
 urlpatterns = [
     path("quality/settings", ThresholdView.as_view(), name="quality-settings"),
     path("quality/shadow-runs/<int:id>", ShadowRunDetailView.as_view(), name="shadow-run"),
+    path("reports/<int:id>/golden", GoldenReportView.as_view(), name="report-golden"),
     path(
         "workflows/<slug:slug>/golden-cases",
         GoldenCaseListView.as_view(),

@@ -22,6 +22,10 @@ class MarkGoldenSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
+class GoldenNoteSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
 class GoldenCaseShape(serializers.Serializer[Any]):
     case = serializers.IntegerField()
     accession = serializers.CharField()
@@ -31,6 +35,10 @@ class GoldenCaseShape(serializers.Serializer[Any]):
     marked_by = serializers.CharField(allow_null=True)
     marked_at = serializers.DateTimeField()
     note = serializers.CharField()
+
+
+class GoldenFromReportShape(GoldenCaseShape):
+    workflow = serializers.CharField(help_text="slug of the workflow the case is golden for")
 
 
 class ToleranceSerializer(serializers.Serializer[Any]):

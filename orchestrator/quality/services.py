@@ -94,6 +94,22 @@ def mark_golden(workflow: Workflow, case: Case, user: User, note: str = "") -> G
     return golden
 
 
+def workflow_of_report(report: Report) -> Workflow:
+    """The workflow whose run drafted this case's report (the newest such version of the case)."""
+    drafted = (
+        report.case.reports.filter(run__isnull=False)
+        .select_related("run__workflow_version__workflow")
+        .order_by("-version_no")
+        .first()
+    )
+    if drafted is None or drafted.run is None:
+        raise QualityRejected(
+            f"case {report.case.accession} was not drafted by a workflow; mark it from the "
+            "workflow's quality page instead"
+        )
+    return drafted.run.workflow_version.workflow
+
+
 def unmark_golden(golden: GoldenCase, user: User) -> None:
     workflow = golden.workflow
     record_event(

@@ -255,6 +255,9 @@ OPERATIONS: dict[str, Case] = {
         lambda w: {"kind": "amended", "reason": "x", "changes": {}, "password": PASSWORD},
     ),
     "GET /api/v1/reports/{id}/pdf": Case(OBJECT, lambda w: f"{R}/reports/{w.signed.pk}/pdf"),
+    "POST /api/v1/reports/{id}/golden": Case(
+        OBJECT, lambda w: f"{R}/reports/{w.signed.pk}/golden", lambda w: {}
+    ),
     "POST /api/v1/reports/{id}/recall": Case(OBJECT, lambda w: f"{R}/reports/{w.signed.pk}/recall"),
     "GET /api/v1/quality/settings": Case(GLOBAL, lambda w: f"{R}/quality/settings"),
     "PUT /api/v1/quality/settings": Case(

@@ -624,6 +624,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/reports/{id}/golden": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Mark the case of a signed report version as a golden case of the workflow that
+         *     drafted it (the review cockpit's button).
+         */
+        post: operations["quality_golden_from_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/{id}/amend": {
         parameters: {
             query?: never;
@@ -1965,6 +1985,20 @@ export interface components {
             /** @description why the case gave no values (else empty) */
             error: string;
         };
+        GoldenFromReportShape: {
+            case: number;
+            accession: string;
+            case_type: string;
+            signed_version: number | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            marked_by: string | null;
+            /** Format: date-time */
+            marked_at: string;
+            note: string;
+            /** @description slug of the workflow the case is golden for */
+            workflow: string;
+        };
         /** @description Publishing refused: the draft's golden cases agree below the department's threshold. */
         GoldenGateRefusalShape: {
             detail: string;
@@ -1977,6 +2011,9 @@ export interface components {
             /** Format: double */
             threshold: number;
             disagreements: components["schemas"]["GoldenDisagreementShape"][];
+        };
+        GoldenNote: {
+            note?: string;
         };
         GraphNodeRef: {
             node_id: string;
@@ -4589,6 +4626,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ShadowRunDetailShape"];
+                };
+            };
+        };
+    };
+    quality_golden_from_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["GoldenNote"];
+                "application/x-www-form-urlencoded": components["schemas"]["GoldenNote"];
+                "multipart/form-data": components["schemas"]["GoldenNote"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldenFromReportShape"];
                 };
             };
         };

@@ -16,6 +16,7 @@ from orchestrator.cases.services import create_case
 from orchestrator.demo_data import DemoData, load_demo_data
 from orchestrator.quality.models import GoldenCase
 from orchestrator.reports.models import Report, ReportStatus
+from orchestrator.runs.models import Run
 from tests.conftest import PASSWORD, case_document
 from tests.factories import UserFactory
 from tests.orchestrator.reports.drafts import logged_in
@@ -115,3 +116,34 @@ def test_other_roles_see_no_golden_cases_or_shadow_runs(demo_db: DemoData, role:
         assert response.status_code == 403, url
         assert b"C26-50003" not in response.content
     assert _post(client, f"{FNA}/golden-cases", {"accession": "C26-50003"})[0] == 403
+
+
+def test_a_signed_report_marks_its_case_golden_for_the_workflow_that_drafted_it(
+    demo_db: DemoData,
+) -> None:
+    version = demo_db.fna_workflow_version
+    case = create_case(demo_db.department, case_document("breast-fna-benign", accession="C26-6"))
+    run = Run.objects.create(
+        case=case, workflow_version=version, template_version=version.template_version
+    )
+    draft = Report.objects.create(
+        case=case, run=run, template_version=version.template_version, version_no=1,
+        status=ReportStatus.DRAFT, data=case.findings,
+    )  # fmt: skip
+    pathologist = _client("pathologist")
+
+    status, body = _post(pathologist, f"/api/v1/reports/{draft.pk}/golden", {})
+    assert status == 400
+    assert "signed" in str(body["detail"])
+    signed = Report.objects.create(
+        case=case, template_version=version.template_version, version_no=2,
+        status=ReportStatus.FINAL, data=case.findings, signed_at=timezone.now(),
+    )  # fmt: skip
+    status, body = _post(pathologist, f"/api/v1/reports/{signed.pk}/golden", {"note": "classic"})
+    assert status == 201, body
+    assert body["workflow"] == "breast-fna-cytology"
+    assert body["signed_version"] == 2
+    assert GoldenCase.objects.get(case=case).note == "classic"
+    clinician = logged_in(UserFactory.create(username="c", department=demo_db.department,
+                                             role=Role.CLINICIAN))  # fmt: skip
+    assert _post(clinician, f"/api/v1/reports/{signed.pk}/golden", {})[0] == 403
