@@ -232,8 +232,9 @@ RUN_LEASE_SECONDS = env_int("PATHFLOW_RUN_LEASE_SECONDS", 30)
 RUN_HEARTBEAT_SECONDS = env_int("PATHFLOW_RUN_HEARTBEAT_SECONDS", 10)
 # How often a worker queues again the runs whose task could not reach the queue when started.
 RUN_HANDOFF_SWEEP_SECONDS = env_int("PATHFLOW_RUN_HANDOFF_SWEEP_SECONDS", 30)
-# Publishing a workflow version with golden cases waits this long for their shadow run.
-QUALITY_GATE_TIMEOUT_SECONDS = env_int("PATHFLOW_QUALITY_GATE_TIMEOUT_SECONDS", 300)
+# Publishing a workflow version with golden cases waits this long for their shadow run (within
+# gunicorn's request timeout of 120 s; publishing again waits for the same shadow run).
+QUALITY_GATE_TIMEOUT_SECONDS = env_int("PATHFLOW_QUALITY_GATE_TIMEOUT_SECONDS", 90)
 MODEL_RESPONSE_MAX_BYTES = env_int("PATHFLOW_MODEL_RESPONSE_MAX_BYTES", 16 * 1024 * 1024)
 # Reference model services (MLServer) started by `manage.py demo`; defaults avoid the ports
 # of the machine's own services (5432, 6379, 5672, 3306, 1883, 4222).

@@ -41,7 +41,7 @@ def wait_for_shadow_run(shadow: ShadowRun, timeout: float) -> ShadowRun:
         time.sleep(POLL_SECONDS)
     raise WorkflowError(
         f"the golden cases were not checked within {timeout:g} s (shadow run {shadow.pk}); "
-        "are the workers running? Publish again once it has finished"
+        "are the workers running? Publishing again waits for the same shadow run"
     )
 
 
@@ -78,13 +78,28 @@ def case_disagreements(row: ShadowCase, dataset: Any) -> list[dict[str, Any]]:
     return found
 
 
+def _unfinished_gate_run(draft: WorkflowVersion) -> ShadowRun | None:
+    """A gate run of this very draft over the current golden cases that has not finished yet
+    (an earlier publish stopped waiting for it): publishing again waits for it."""
+    golden = set(draft.workflow.golden_cases.values_list("case_id", flat=True))
+    candidates = ShadowRun.objects.filter(
+        workflow_version=draft,
+        purpose=ShadowPurpose.PUBLISH_GATE,
+        created_at__gte=draft.updated_at,
+    ).exclude(status=ShadowStatus.FINISHED)
+    for shadow in candidates.order_by("-created_at"):
+        if set(shadow.cases.values_list("case_id", flat=True)) == golden:
+            return shadow
+    return None
+
+
 def check_golden_cases(draft: WorkflowVersion, user: User | None, override_reason: str) -> None:
     """PUBLISH_CHECKS entry: run the draft over its workflow's golden cases and refuse below the
     threshold, unless ``override_reason`` is given (then the override is recorded)."""
     workflow = draft.workflow
     if not workflow.golden_cases.exists():
         return
-    shadow = start_shadow_run(
+    shadow = _unfinished_gate_run(draft) or start_shadow_run(
         draft, source=ShadowSource.GOLDEN, user=user, purpose=ShadowPurpose.PUBLISH_GATE
     )
     shadow = wait_for_shadow_run(shadow, settings.QUALITY_GATE_TIMEOUT_SECONDS)
