@@ -28,6 +28,7 @@ from orchestrator.integrations.outbox_api import (
     delivery_queues,
     resend,
 )
+from orchestrator.quality.api import urlpatterns as quality_urls
 from orchestrator.reports.api import report_pdf, template_preview
 from orchestrator.reports.portal_api import PortalCaseReportsView, PortalSearchView
 from orchestrator.reports.review_api import (
@@ -91,6 +92,7 @@ urlpatterns = [
     ),
     # After the explicit workflows/<slug>/... run routes above.
     *workflow_urls,
+    *quality_urls,
     path("reports/<int:pk>/pdf", report_pdf, name="report-pdf"),
     # Integration API: before the router, whose integration/cases/ GET shares the path.
     path("integration/cases/submit", submit, name="integration-case-submit"),

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "orchestrator.runs",
     "orchestrator.reports",
     "orchestrator.integrations",
+    "orchestrator.quality",  # golden cases, shadow runs, the publish gate
     "axes",  # login lockout after repeated failures (AXES_* below)
 ]
 
@@ -221,6 +222,8 @@ SPECTACULAR_SETTINGS = {
         "ReportStatusEnum": "orchestrator.reports.models.ReportStatus",
         "VersionStatusEnum": "orchestrator.designs.models.VersionStatus",
         "PortTypeEnum": "workflows.ports.PortType",
+        "ShadowStatusEnum": "orchestrator.quality.models.ShadowStatus",
+        "ShadowCaseStatusEnum": "orchestrator.quality.models.ShadowCaseStatus",
     },
 }
 
@@ -258,6 +261,9 @@ RUN_LEASE_SECONDS = env_int("PATHFLOW_RUN_LEASE_SECONDS", 30)
 RUN_HEARTBEAT_SECONDS = env_int("PATHFLOW_RUN_HEARTBEAT_SECONDS", 10)
 # How often a worker queues again the runs whose task could not reach the queue when started.
 RUN_HANDOFF_SWEEP_SECONDS = env_int("PATHFLOW_RUN_HANDOFF_SWEEP_SECONDS", 30)
+# Publishing a workflow version with golden cases waits this long for their shadow run (within
+# gunicorn's request timeout of 120 s; publishing again waits for the same shadow run).
+QUALITY_GATE_TIMEOUT_SECONDS = env_int("PATHFLOW_QUALITY_GATE_TIMEOUT_SECONDS", 90)
 MODEL_RESPONSE_MAX_BYTES = env_int("PATHFLOW_MODEL_RESPONSE_MAX_BYTES", 16 * 1024 * 1024)
 # Reference model services (MLServer) started by `manage.py demo`; defaults avoid the ports
 # of the machine's own services (5432, 6379, 5672, 3306, 1883, 4222).

@@ -70,6 +70,17 @@ class AuditAction(StrEnum):
     WORKFLOW_NODE_RUN = "workflow.node_run"
     WORKFLOW_NODE_RUN_DENIED = "workflow.node_run_denied"
     WORKFLOW_TEST_RUN_DENIED = "workflow.test_run_denied"
+    # The golden-case gate on publishing: refused below the threshold, or overridden by an admin
+    # with a reason (orchestrator/quality/gate.py).
+    WORKFLOW_GOLDEN_GATE_REFUSED = "workflow.golden_gate_refused"
+    WORKFLOW_GOLDEN_GATE_OVERRIDDEN = "workflow.golden_gate_overridden"
+
+    # Release safety: golden cases, tolerances, shadow runs (orchestrator/quality)
+    GOLDEN_CASE_MARKED = "golden_case.marked"
+    GOLDEN_CASE_UNMARKED = "golden_case.unmarked"
+    ELEMENT_TOLERANCE_SET = "element_tolerance.set"
+    QUALITY_SETTINGS_CHANGED = "quality_settings.changed"
+    SHADOW_RUN_STARTED = "shadow_run.started"
 
     # Runs
     RUN_STARTED = "run.started"

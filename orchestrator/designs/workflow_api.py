@@ -39,6 +39,7 @@ from orchestrator.designs.workflow_files import (
 )
 from orchestrator.designs.workflows import (
     DraftConflict,
+    PublishBlocked,
     Validation,
     WorkflowError,
     WorkflowInvalid,
@@ -190,6 +191,8 @@ def _new_version(publish: Callable[[], WorkflowVersion]) -> Response:
         version = publish()
     except WorkflowInvalid as exc:
         return _invalid(exc)
+    except PublishBlocked as exc:
+        return Response({"detail": str(exc), **exc.body}, status=status.HTTP_409_CONFLICT)
     except WorkflowError as exc:
         return _error(exc)
     return Response(version_summary(version), status=status.HTTP_201_CREATED)
@@ -251,6 +254,12 @@ class ValidateSerializer(serializers.Serializer[Any]):
 
 class PublishSerializer(serializers.Serializer[Any]):
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="publish although the golden cases disagree (audited, shown in the history)",
+    )
 
 
 class RollbackSerializer(serializers.Serializer[Any]):
@@ -406,13 +415,24 @@ class ValidateView(APIView):
 class PublishView(APIView):
     @extend_schema(
         request=PublishSerializer,
-        responses={201: shapes.VersionSummaryShape, 400: shapes.WorkflowInvalidShape},
+        responses={
+            201: shapes.VersionSummaryShape,
+            400: shapes.WorkflowInvalidShape,
+            409: shapes.GoldenGateRefusalShape,
+        },
     )
     def post(self, request: Request, slug: str) -> Response:
         """Publish the draft with a note; 400 with every problem when it has any."""
         workflow, user = _workflow_to_change(request, slug, "publish")
-        note = _valid(PublishSerializer, request.data)["note"]
-        return _new_version(lambda: publish_draft(workflow, user=user, note=note))
+        data = _valid(PublishSerializer, request.data)
+        return _new_version(
+            lambda: publish_draft(
+                workflow,
+                user=user,
+                note=data["note"],
+                override_reason=data.get("override_reason", ""),
+            )
+        )
 
 
 class VersionListView(APIView):

@@ -193,3 +193,25 @@ class NodeRunResult(serializers.Serializer[Any]):
     error = serializers.CharField(allow_null=True)
     duration_ms = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField()
+
+
+class GoldenDisagreementShape(serializers.Serializer[Any]):
+    accession = serializers.CharField()
+    element = serializers.CharField(help_text="report element id")
+    label = serializers.DictField(  # type: ignore[assignment]
+        child=serializers.CharField(), help_text="{zh, en}"
+    )
+    expected = serializers.JSONField(allow_null=True, help_text="the signed value")
+    got = serializers.JSONField(allow_null=True, help_text="the candidate version's value")
+    tolerance = serializers.FloatField(allow_null=True)
+    error = serializers.CharField(help_text="why the case gave no values (else empty)")
+
+
+class GoldenGateRefusalShape(serializers.Serializer[Any]):
+    """Publishing refused: the draft's golden cases agree below the department's threshold."""
+
+    detail = serializers.CharField()
+    shadow_run = serializers.IntegerField()
+    agreement = serializers.FloatField(help_text="fraction of golden cases agreeing fully")
+    threshold = serializers.FloatField()
+    disagreements = GoldenDisagreementShape(many=True)

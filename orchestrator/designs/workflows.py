@@ -22,6 +22,7 @@ Every change is recorded as an ``AuditEvent``, with identifiers and counts, neve
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,6 +83,20 @@ class DraftConflict(WorkflowError):
             f"the draft was changed by {who} at {draft.updated_at.isoformat()} since you "
             "opened it; reload it (your changes are kept in the editor) and save again"
         )
+
+
+class PublishBlocked(WorkflowError):
+    """A check in ``PUBLISH_CHECKS`` refused the draft; ``body`` is the API's answer (409)."""
+
+    def __init__(self, message: str, body: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.body = body
+
+
+# Checks a valid draft must pass before it is published, registered by other apps (the
+# golden-case gate of orchestrator.quality). Each gets (draft, user, override_reason) and
+# raises PublishBlocked to refuse; they run before the publishing transaction.
+PUBLISH_CHECKS: list[Callable[[WorkflowVersion, User | None, str], None]] = []
 
 
 def problem_dict(problem: GraphProblem) -> dict[str, str | None]:
@@ -457,15 +472,23 @@ def _write_draft(
 
 
 def publish_draft(
-    workflow: Workflow, *, user: User | None = None, note: str = ""
+    workflow: Workflow, *, user: User | None = None, note: str = "", override_reason: str = ""
 ) -> WorkflowVersion:
     """Publish the draft with the publisher's ``note``; raises WorkflowInvalid listing every
-    problem when it has any."""
+    problem when it has any, PublishBlocked when a check in PUBLISH_CHECKS refuses it (unless
+    ``override_reason`` lets it through)."""
+    checked = draft_of(workflow)
+    if checked is not None and PUBLISH_CHECKS:
+        validation = publish_problems(checked.template_version, check_version(checked))
+        for check in PUBLISH_CHECKS if not validation.problems else []:
+            check(checked, user, override_reason)
     with transaction.atomic():
         Workflow.objects.select_for_update().filter(pk=workflow.pk).first()
         draft = draft_of(workflow)
         if draft is None:
             raise WorkflowError(f"workflow '{workflow.slug}' has no draft to publish")
+        if checked is not None and draft.updated_at != checked.updated_at:
+            raise WorkflowError("the draft was saved while it was being checked; publish again")
         validation = publish_problems(draft.template_version, check_version(draft))
         if validation.problems:
             _record(

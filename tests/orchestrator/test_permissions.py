@@ -26,6 +26,7 @@ from orchestrator.designs.models import TemplateVersion
 from orchestrator.integrations.access import do_create_token
 from orchestrator.integrations.inbound_models import ApiToken, InboundMessage, RoutingRule
 from orchestrator.integrations.outbox_models import Delivery, DeliveryRoute
+from orchestrator.quality.models import GoldenCase, ShadowRun, ShadowSource
 from orchestrator.reports.models import Report
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
@@ -57,6 +58,7 @@ class World:
     message_id: int
     rule_id: int
     token_id: int
+    shadow_run_id: int
 
     @property
     def run_id(self) -> int:
@@ -253,7 +255,17 @@ OPERATIONS: dict[str, Case] = {
         lambda w: {"kind": "amended", "reason": "x", "changes": {}, "password": PASSWORD},
     ),
     "GET /api/v1/reports/{id}/pdf": Case(OBJECT, lambda w: f"{R}/reports/{w.signed.pk}/pdf"),
+    "POST /api/v1/reports/{id}/golden": Case(
+        OBJECT, lambda w: f"{R}/reports/{w.signed.pk}/golden", lambda w: {}
+    ),
     "POST /api/v1/reports/{id}/recall": Case(OBJECT, lambda w: f"{R}/reports/{w.signed.pk}/recall"),
+    "GET /api/v1/quality/settings": Case(GLOBAL, lambda w: f"{R}/quality/settings"),
+    "PUT /api/v1/quality/settings": Case(
+        GLOBAL, lambda w: f"{R}/quality/settings", lambda w: {"golden_threshold": 0.5}
+    ),
+    "GET /api/v1/quality/shadow-runs/{id}": Case(
+        OBJECT, lambda w: f"{R}/quality/shadow-runs/{w.shadow_run_id}"
+    ),
     "GET /api/v1/review/queue": Case(LIST, lambda w: f"{R}/review/queue"),
     "GET /api/v1/review/reports/{id}": Case(OBJECT, lambda w: f"{R}/review/reports/{w.draft.pk}"),
     "POST /api/v1/review/reports/{id}/fields": Case(
@@ -341,6 +353,37 @@ OPERATIONS: dict[str, Case] = {
     ),
     "GET /api/v1/workflows/{slug}/export": Case(
         OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/export"
+    ),
+    "GET /api/v1/workflows/{slug}/golden-cases": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/golden-cases"
+    ),
+    # Marking our signed case golden must be refused (it is not found for the outsider).
+    "POST /api/v1/workflows/{slug}/golden-cases": Case(
+        OBJECT,
+        lambda w: f"{R}/workflows/{w.workflow_slug}/golden-cases",
+        lambda w: {"accession": "S26-30002"},
+    ),
+    "DELETE /api/v1/workflows/{slug}/golden-cases/{case}": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/golden-cases/{w.signed.case_id}"
+    ),
+    "GET /api/v1/workflows/{slug}/publish-gates": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/publish-gates"
+    ),
+    "GET /api/v1/workflows/{slug}/shadow-runs": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/shadow-runs"
+    ),
+    "POST /api/v1/workflows/{slug}/shadow-runs": Case(
+        OBJECT,
+        lambda w: f"{R}/workflows/{w.workflow_slug}/shadow-runs",
+        lambda w: {"source": "golden"},
+    ),
+    "GET /api/v1/workflows/{slug}/tolerances": Case(
+        OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/tolerances"
+    ),
+    "PUT /api/v1/workflows/{slug}/tolerances/{element}": Case(
+        OBJECT,
+        lambda w: f"{R}/workflows/{w.workflow_slug}/tolerances/ki67_index",
+        lambda w: {"tolerance": 5},
     ),
     "POST /api/v1/workflows/{slug}/nodes/{node_id}/run": Case(
         OBJECT, lambda w: f"{R}/workflows/{w.workflow_slug}/nodes/ki67/run", lambda w: {}
@@ -433,6 +476,11 @@ def world(db: None, pathologist: User) -> World:
         department=demo.department, order_code="BRST", workflow=demo.workflow_version.workflow
     )
     token, _ = do_create_token(User.objects.get(username="admin"), "Our LIS")
+    workflow = demo.workflow_version.workflow
+    GoldenCase.objects.create(workflow=workflow, case=signed_version.case)
+    shadow = ShadowRun.objects.create(
+        workflow_version=demo.workflow_version, source=ShadowSource.GOLDEN
+    )
     return World(
         demo=demo,
         draft=draft,
@@ -448,6 +496,7 @@ def world(db: None, pathologist: User) -> World:
         message_id=message.pk,
         rule_id=rule.pk,
         token_id=token.pk,
+        shadow_run_id=shadow.pk,
     )
 
 
@@ -476,6 +525,10 @@ def ours(world: World) -> dict[str, int]:
         "rules": RoutingRule.objects.filter(department=department, active=True).count(),
         "tokens": ApiToken.objects.filter(department=department, revoked_at=None).count(),
         "messages": InboundMessage.objects.filter(department=department).count(),
+        "golden": GoldenCase.objects.filter(workflow__department=department).count(),
+        "shadow_runs": ShadowRun.objects.filter(
+            workflow_version__workflow__department=department
+        ).count(),
     }
 
 

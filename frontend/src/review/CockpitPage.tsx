@@ -7,6 +7,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import { ApiError, useApi } from "../api/client";
 import { NotFound } from "../app/NotFound";
 import { useI18n } from "../i18n";
+import { MarkGoldenButton } from "../quality/MarkGoldenButton";
 import { AmendDialog } from "./AmendDialog";
 import { QUEUE_KEY, useOverride, useQueue, useReviewReport } from "./api";
 import { CockpitSlides } from "./CockpitSlides";
@@ -266,6 +267,7 @@ function Cockpit({ detail }: { detail: ReviewDetail }) {
             {t("cockpit.amend")}
           </button>
         )}
+        {detail.signed && <MarkGoldenButton reportId={detail.report_id} />}
         <button type="button" onClick={nextCase}>
           {t("cockpit.next")}
         </button>

@@ -257,6 +257,7 @@ function EditorBody(props: {
               : t("studio.saved")}
         </span>
         <div className="toolbar-actions">
+          <Link to={`/studio/workflows/${slug}/quality`} data-testid="quality-link">{t("quality.link")}</Link>
           <button type="button" onClick={() => store.temporal.getState().undo()} disabled={!canUndo} title="Ctrl+Z">
             {t("studio.undo")}
           </button>

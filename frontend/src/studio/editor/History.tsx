@@ -6,6 +6,7 @@ import { useNavigate } from "react-router";
 import { dataOf, useApi } from "../../api/client";
 import { useI18n } from "../../i18n";
 import { formatDateTime } from "../../lib/format";
+import { GateNote } from "../../quality/GateNote";
 import type { GraphSpec } from "../../lib/graph";
 import { studioKeys, useVersions } from "../api";
 import { DiffCanvas } from "./DiffCanvas";
@@ -89,6 +90,7 @@ export function History({ slug, canChange }: { slug: string; canChange: boolean 
               </span>
               {v.published_from ? <span className="muted"> · {t("studio.history.rollbackOf", { n: v.published_from })}</span> : null}
               {v.publish_note ? <p className="note" data-testid="version-note">{v.publish_note}</p> : null}
+              <GateNote slug={slug} version={v.number} />
               <div className="version-actions">
                 {previous ? (
                   <button type="button" className="link-button" data-testid="diff-previous" onClick={() => setPair([previous.number, v.number])}>
