@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "orchestrator.runs",
     "orchestrator.reports",
     "orchestrator.integrations",
+    "orchestrator.analytics",
     "axes",  # login lockout after repeated failures (AXES_* below)
 ]
 
