@@ -4,6 +4,111 @@
  */
 
 export interface paths {
+    "/api/v1/analytics/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description How often the AI's values were accepted, edited or cleared at sign-out. */
+        get: operations["analytics_agreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/case-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The case types your department has cases of. */
+        get: operations["analytics_case_types"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Finished and failed runs, queued and failed or stopped deliveries, per day. */
+        get: operations["analytics_failures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The review queue (AI draft ready, not yet signed) at the end of each day. */
+        get: operations["analytics_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/throughput": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per day and case type: cases received, AI drafts ready, signed and delivered. */
+        get: operations["analytics_throughput"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/turnaround": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Minutes between received, draft ready, signed and delivered, for cases signed in
+         *     the range: per case type and segment, and per day of sign-out.
+         */
+        get: operations["analytics_turnaround"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case}/slides": {
         parameters: {
             query?: never;
@@ -1385,6 +1490,61 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Agreement: {
+            filters: components["schemas"]["Filters"];
+            by_model: components["schemas"]["AgreementModel"][];
+            over_time: components["schemas"]["AgreementBucket"][];
+            by_workflow: components["schemas"]["AgreementWorkflow"][];
+        };
+        AgreementBucket: {
+            /**
+             * Format: date
+             * @description the day, or the Monday of the week
+             */
+            bucket: string;
+            endpoint: string;
+            model_name: string;
+            model_version: string;
+            element: string;
+            accepted: number;
+            edited: number;
+            cleared: number;
+            total: number;
+            /**
+             * Format: double
+             * @description accepted / total
+             */
+            acceptance_rate: number;
+        };
+        AgreementModel: {
+            endpoint: string;
+            model_name: string;
+            model_version: string;
+            element: string;
+            accepted: number;
+            edited: number;
+            cleared: number;
+            total: number;
+            /**
+             * Format: double
+             * @description accepted / total
+             */
+            acceptance_rate: number;
+        };
+        AgreementWorkflow: {
+            workflow: string;
+            workflow_version: number;
+            element: string;
+            accepted: number;
+            edited: number;
+            cleared: number;
+            total: number;
+            /**
+             * Format: double
+             * @description accepted / total
+             */
+            acceptance_rate: number;
+        };
         AmendBody: {
             password: string;
             /** @description amended, corrected or addendum */
@@ -1480,6 +1640,9 @@ export interface components {
             workflow?: string;
             /** @default true */
             start_run: boolean;
+        };
+        CaseTypes: {
+            case_types: string[];
         };
         CatalogEntry: {
             slug: string;
@@ -1684,6 +1847,30 @@ export interface components {
             added: components["schemas"]["EdgeShape"][];
             removed: components["schemas"]["EdgeShape"][];
         };
+        FailedDeliveries: {
+            /** Format: date */
+            day: string;
+            destination: string;
+            channel: string;
+            queued: number;
+            delivered: number;
+            failed: number;
+            stopped: number;
+        };
+        FailedRuns: {
+            /** Format: date */
+            day: string;
+            case_type: string;
+            workflow: string;
+            workflow_version: number;
+            finished: number;
+            failed: number;
+        };
+        Failures: {
+            filters: components["schemas"]["Filters"];
+            runs: components["schemas"]["FailedRuns"][];
+            deliveries: components["schemas"]["FailedDeliveries"][];
+        };
         FhirDiagnosticReport: {
             resourceType: string;
             id: string;
@@ -1745,6 +1932,16 @@ export interface components {
         FilledValuesValidation: {
             valid: boolean;
             problems: components["schemas"]["FindingsProblem"][];
+        };
+        Filters: {
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            case_type: string;
+            bucket: string;
+            /** @description days are calendar days in this time zone */
+            time_zone: string;
         };
         /** @description One problem with filled values: an element's answer, or a violated cross-field rule. */
         FindingsProblem: {
@@ -2376,6 +2573,17 @@ export interface components {
             /** @default  */
             note: string;
         };
+        Queue: {
+            filters: components["schemas"]["Filters"];
+            by_day: components["schemas"]["QueueDay"][];
+        };
+        QueueDay: {
+            /** Format: date */
+            day: string;
+            case_type: string;
+            /** @description drafts waiting for sign-out at the day's end */
+            waiting: number;
+        };
         QueueItem: {
             report_id: number;
             version: number;
@@ -2641,6 +2849,46 @@ export interface components {
             /** @description a case document, as test-run's case_document */
             document: unknown;
         };
+        SegmentSummary: {
+            case_type: string;
+            segment: string;
+            n: number;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            min: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            p25: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            median: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            p75: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            p90: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            max: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            mean: number | null;
+        };
         Signed: {
             report_id: number;
             version: number;
@@ -2764,6 +3012,19 @@ export interface components {
             case?: number;
             case_document?: unknown;
         };
+        Throughput: {
+            filters: components["schemas"]["Filters"];
+            by_day: components["schemas"]["ThroughputDay"][];
+        };
+        ThroughputDay: {
+            /** Format: date */
+            day: string;
+            case_type: string;
+            received: number;
+            draft_ready: number;
+            signed: number;
+            delivered: number;
+        };
         Token: {
             readonly id: number;
             name: string;
@@ -2774,6 +3035,37 @@ export interface components {
             /** Format: date-time */
             last_used_at?: string | null;
             readonly revoked: boolean;
+        };
+        Turnaround: {
+            filters: components["schemas"]["Filters"];
+            by_case_type: components["schemas"]["SegmentSummary"][];
+            by_day: components["schemas"]["TurnaroundDay"][];
+        };
+        TurnaroundDay: {
+            /** Format: date */
+            day: string;
+            case_type: string;
+            signed: number;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            received_to_signed_median: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            received_to_signed_p90: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            draft_to_signed_median: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            received_to_delivered_median: number | null;
         };
         Use: {
             /** @description the workflow's slug */
@@ -2904,6 +3196,182 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    analytics_agreement: {
+        parameters: {
+            query?: {
+                /** @description over_time per */
+                bucket?: "day" | "week";
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "by_model" | "by_workflow" | "over_time";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agreement"];
+                    "text/csv": string;
+                };
+            };
+        };
+    };
+    analytics_case_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseTypes"];
+                };
+            };
+        };
+    };
+    analytics_failures: {
+        parameters: {
+            query?: {
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "deliveries" | "runs";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Failures"];
+                    "text/csv": string;
+                };
+            };
+        };
+    };
+    analytics_queue: {
+        parameters: {
+            query?: {
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "by_day";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queue"];
+                    "text/csv": string;
+                };
+            };
+        };
+    };
+    analytics_throughput: {
+        parameters: {
+            query?: {
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "by_day";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throughput"];
+                    "text/csv": string;
+                };
+            };
+        };
+    };
+    analytics_turnaround: {
+        parameters: {
+            query?: {
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "by_case_type" | "by_day";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Turnaround"];
+                    "text/csv": string;
+                };
+            };
+        };
+    };
     case_slides: {
         parameters: {
             query?: never;
