@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,6 +23,8 @@ from tests.e2e.conftest import browser_page, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+# The user guide's screenshot, replaced only when asked (as tests/e2e/test_designer.py does).
+GUIDE_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 PATH = f"/app/dashboard?from={FIRST_DAY}&to={LAST_DAY}"
 CHARTS = ("turnaround", "throughput", "queue", "agreement", "failures")
 
@@ -69,6 +72,9 @@ def test_the_dashboard_plots_the_seeded_history_in_english(
         # Resection, draft → signed: median 200 min = 3 h 20 min.
         row = turnaround.locator("tr", has_text=RESECTION).filter(has_text="Draft → signed")
         expect(row).to_contain_text("3 h 20 min")
+        shots = GUIDE_IMAGES if os.environ.get("PATHFLOW_GUIDE_SCREENSHOTS") else tmp_path
+        page.set_viewport_size({"width": 1280, "height": 1000})
+        page.screenshot(path=str(shots / "dashboard.png"))
 
         # Filter by case type: kept in the URL, the figures change.
         page.get_by_role("combobox", name="Case type").select_option(FNA)
