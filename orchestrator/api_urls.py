@@ -3,6 +3,14 @@ from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
 from orchestrator.accounts.api import me
+from orchestrator.analytics.api import (
+    AgreementView,
+    CaseTypesView,
+    FailuresView,
+    QueueView,
+    ThroughputView,
+    TurnaroundView,
+)
 from orchestrator.cases.slides_api import case_slides, slide_dzi, slide_overlay, slide_tile
 from orchestrator.catalog.api import CatalogEntryViewSet, CatalogProtocols
 from orchestrator.designs.api import node_type_ports, node_types, sample_cases
@@ -126,6 +134,13 @@ urlpatterns = [
     path("review/reports/<int:pk>/sign", SignView.as_view(), name="review-sign"),
     path("portal/search", PortalSearchView.as_view(), name="portal-search"),
     path("portal/cases/<int:pk>/reports", PortalCaseReportsView.as_view(), name="portal-case"),
+    # The dashboard's figures (?format=csv&table=... for one table as CSV).
+    path("analytics/case-types", CaseTypesView.as_view(), name="analytics-case-types"),
+    path("analytics/turnaround", TurnaroundView.as_view(), name="analytics-turnaround"),
+    path("analytics/throughput", ThroughputView.as_view(), name="analytics-throughput"),
+    path("analytics/queue", QueueView.as_view(), name="analytics-queue"),
+    path("analytics/agreement", AgreementView.as_view(), name="analytics-agreement"),
+    path("analytics/failures", FailuresView.as_view(), name="analytics-failures"),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     *router.urls,
 ]

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "orchestrator.reports",
     "orchestrator.integrations",
     "orchestrator.quality",  # golden cases, shadow runs, the publish gate
+    "orchestrator.analytics",  # the dashboard's figures (turnaround, agreement, failures)
     "axes",  # login lockout after repeated failures (AXES_* below)
 ]
 

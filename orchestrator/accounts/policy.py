@@ -48,6 +48,8 @@ class Permission(StrEnum):
     INTEGRATION_CONFIGURE = "integration.configure"  # the routing table, API tokens
     SLIDE_VIEW = "slide.view"  # whole-slide images and the AI overlay on them
     GOLDEN_MARK = "golden.mark"  # mark a signed case as a golden case of a workflow
+    # The dashboard: turnaround, throughput, review queue, AI agreement, failures (aggregates).
+    ANALYTICS_READ = "analytics.read"
 
 
 _ALL_STAFF = {Permission.RUN_READ, Permission.REPORT_READ_SIGNED}
@@ -66,6 +68,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         | _HANDLES_CASES
         | {Permission.DESIGN_CHANGE, Permission.AUDIT_READ, Permission.INTEGRATION_MANAGE}
         | {Permission.MESSAGE_READ, Permission.INTEGRATION_CONFIGURE, Permission.GOLDEN_MARK}
+        | {Permission.ANALYTICS_READ}
     ),
     # Pathologists review and sign; they read designs (to see what a template asks for).
     Role.PATHOLOGIST: frozenset(
@@ -73,7 +76,7 @@ ROLE_PERMISSIONS: Mapping[str, frozenset[Permission]] = {
         | _READ_DESIGNS
         | _HANDLES_CASES
         | {Permission.REPORT_REVIEW, Permission.REPORT_SIGN, Permission.MESSAGE_READ}
-        | {Permission.GOLDEN_MARK}
+        | {Permission.GOLDEN_MARK, Permission.ANALYTICS_READ}
     ),
     # Clinicians receive signed reports (never unsigned AI drafts) and find them in the portal.
     Role.CLINICIAN: frozenset(_ALL_STAFF | {Permission.PORTAL_SEARCH}),

@@ -134,6 +134,10 @@ class AuditAction(StrEnum):
     FHIR_READ = "fhir.read"
     FHIR_SEARCHED = "fhir.searched"
 
+    # Analytics (the dashboard's aggregate figures; CSV exports too)
+    ANALYTICS_VIEWED = "analytics.viewed"
+    ANALYTICS_EXPORTED = "analytics.exported"
+
     # The audit trail itself
     AUDIT_VERIFIED = "audit.verified"
 

@@ -180,12 +180,19 @@ def override_field(
         if locked.status not in UNSIGNED:
             raise VersionConflict([f"version {locked.version_no} was signed meanwhile"])
         old = locked.data.get(element_id)
+        old_provenance = locked.provenance.get(element_id)
         provenance = dict(locked.provenance)
         provenance[element_id] = [person_source(user, now.isoformat())]
         locked.data, locked.provenance = values, provenance
         locked.save(update_fields=["data", "provenance"])
         override = FieldOverride.objects.create(
-            report=locked, element=element_id, old_value=old, new_value=value, user=user, at=now
+            report=locked,
+            element=element_id,
+            old_value=old,
+            new_value=value,
+            old_provenance=old_provenance,
+            user=user,
+            at=now,
         )
         record_event(
             AuditAction.REPORT_FIELD_OVERRIDDEN,

@@ -127,12 +127,16 @@ class ReportSignature(models.Model):
 
 class FieldOverride(models.Model):
     """A person changed one field of a draft at review: the value before and after, who, when.
-    The draft's provenance for the field becomes ``{"kind": "person", ...}``."""
+    The draft's provenance for the field becomes ``{"kind": "person", ...}``; the provenance it
+    had before (e.g. the model endpoint and version that proposed ``old_value``) is kept in
+    ``old_provenance``, which agreement analytics read (``orchestrator.analytics``)."""
 
     report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="overrides")
     element = models.CharField(max_length=100)
     old_value = models.JSONField(null=True)
     new_value = models.JSONField(null=True)
+    # The field's provenance before the change (null for overrides stored before it was kept).
+    old_provenance = models.JSONField(null=True, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField()
 

@@ -96,6 +96,12 @@ def _graph(w: World) -> dict[str, Any]:
 
 
 R = "/api/v1"
+
+
+def _analytics(figure: str) -> Callable[[World], str]:
+    return lambda w: f"{R}/analytics/{figure}"
+
+
 OPERATIONS: dict[str, Case] = {
     "GET /api/v1/me": Case(GLOBAL, lambda w: f"{R}/me"),
     "GET /api/v1/node-types": Case(GLOBAL, lambda w: f"{R}/node-types"),
@@ -115,6 +121,11 @@ OPERATIONS: dict[str, Case] = {
     "GET /api/v1/specimens/{specimen}/slides/{index}_files/{level}/{col}_{row}.jpeg": Case(
         OBJECT, lambda w: f"{R}/specimens/{w.specimen_id}/slides/0_files/0/0_0.jpeg"
     ),
+    # The dashboard's aggregates: an outsider's answer counts their own department only.
+    **{
+        f"GET /api/v1/analytics/{figure}": Case(LIST, _analytics(figure))
+        for figure in ("case-types", "turnaround", "throughput", "queue", "agreement", "failures")
+    },
     "GET /api/v1/deliveries/": Case(LIST, lambda w: f"{R}/deliveries/"),
     "GET /api/v1/deliveries/{id}/": Case(OBJECT, lambda w: f"{R}/deliveries/{w.delivery_id}/"),
     "POST /api/v1/deliveries/{id}/resend": Case(
