@@ -216,11 +216,12 @@ class _Insert:
         self.defaults = {f.attname: f.get_default() for f in self.fields}
         self.converted = {f.attname for f in self.fields if f.get_internal_type() in self.CONVERTED}
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(f.column) for f in self.fields)
+        columns = ", ".join(quote(str(f.column)) for f in self.fields)
         marks = ", ".join(["%s"] * len(self.fields))
+        table, key = quote(meta.db_table), quote(str(meta.pk.column))
         self.sql = (
-            f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608 - the model's own names
-            f"ON CONFLICT DO NOTHING RETURNING {quote(meta.pk.column)}"
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608 - our own names
+            f"ON CONFLICT DO NOTHING RETURNING {key}"
         )
 
     def __call__(self, values: dict[str, Any]) -> int | None:
