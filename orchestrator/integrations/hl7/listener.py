@@ -85,7 +85,7 @@ class Processor(threading.Thread):
     an earlier listener left ``received`` (a crash after an ACK) and looks for more every
     ``sweep_seconds``."""
 
-    YIELD_FOR_S = 1.0
+    YIELD_FOR_S = 5.0
     POLL_S = 0.05
 
     def __init__(self, sweep_seconds: float) -> None:
