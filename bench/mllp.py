@@ -15,10 +15,14 @@ Prints `name=value` lines:
                           of the concurrent phase, its processor's work during it included:
                           what the machine's load cannot hide
 
-Everything runs against a fresh SQLite database (WAL, PATHFLOW_MLLP_SQLITE_SYNCHRONOUS=FULL
-unless set: every commit is synced before its ACK) and an embedded Redis in a temporary
-PATHFLOW_VAR_DIR, with the demo department, workflow and routing rule. Every order is checked
-afterwards: stored once, answered AA, raw bytes identical.
+  load_avg_1m             the machine's 1-minute load average when the concurrent phase ended
+                          (the figures above depend on it: they are CPU-bound)
+
+Everything runs against a fresh SQLite database (WAL; the listener's default
+PATHFLOW_MLLP_SQLITE_SYNCHRONOUS=NORMAL: each commit is in the WAL file before its ACK, so it
+survives a kill of the listener; set FULL to sync every commit to disk) and an embedded Redis
+in a temporary PATHFLOW_VAR_DIR, with the demo department, workflow and routing rule. Every
+order is checked afterwards: stored once, answered AA, raw bytes identical.
 
 Usage: .venv/bin/python bench/mllp.py [--messages N] [--connections C]
 """
@@ -134,6 +138,7 @@ def measure(messages: int, connections: int) -> dict[str, float]:
         first_ack = time.monotonic()
         elapsed, latencies = asyncio.run(_send(port, frames, connections))
         cpu = _cpu_seconds(pid) - cpu_before
+        load = os.getloadavg()[0]
         _wait_processed()
         cases_s = time.monotonic() - first_ack
         stored = InboundMessage.objects.filter(control_id__startswith="many-")
@@ -154,6 +159,7 @@ def measure(messages: int, connections: int) -> dict[str, float]:
         "mllp_single_ack_p99_ms": _p(single_lat, 0.99),
         "mllp_cases_per_s": messages / cases_s,
         "mllp_listener_cpu_ms_per_msg": cpu / messages * 1000,
+        "load_avg_1m": load,
     }
 
 

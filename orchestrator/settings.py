@@ -295,9 +295,11 @@ MLLP_DEFAULT_CHARSET = env_str("PATHFLOW_MLLP_DEFAULT_CHARSET", "UNICODE UTF-8")
 MLLP_PROCESSING_IDS = [p.upper() for p in env_list("PATHFLOW_MLLP_PROCESSING_IDS", ["P"])]
 # MSH-3 of our ACKs when the order's MSH-5 (receiving application) is empty.
 MLLP_APPLICATION = env_str("PATHFLOW_MLLP_APPLICATION", "PATHFLOW")
-# SQLite: FULL syncs every commit to disk before the ACK (survives power loss); NORMAL only
-# survives a crash of the process.
-MLLP_SQLITE_SYNCHRONOUS = env_str("PATHFLOW_MLLP_SQLITE_SYNCHRONOUS", "FULL").upper()
+# SQLite (WAL): NORMAL writes every commit to the WAL file before the ACK — an acknowledged
+# message survives a crash or SIGKILL of the listener, not a power cut or an OS crash (the
+# last commits since the WAL was synced are lost); FULL syncs every commit to disk before
+# the ACK (survives power loss, one fsync per commit). docs/hl7-conformance.md.
+MLLP_SQLITE_SYNCHRONOUS = env_str("PATHFLOW_MLLP_SQLITE_SYNCHRONOUS", "NORMAL").upper()
 if MLLP_SQLITE_SYNCHRONOUS not in ("FULL", "NORMAL", "EXTRA"):
     raise EnvError("PATHFLOW_MLLP_SQLITE_SYNCHRONOUS", MLLP_SQLITE_SYNCHRONOUS, "FULL or NORMAL")
 # The listener reads the routing table again after this many seconds (0: for every message).

@@ -167,33 +167,84 @@ def _key(header: Header | None) -> tuple[str, str, str]:
     return header.whole(3)[:227], header.whole(4)[:227], header.control_id[:199]
 
 
-def _row(frame: bytes, decision: _Decision, peer: str, size: int) -> InboundMessage:
+def _values(frame: bytes, decision: _Decision, peer: str, size: int) -> dict[str, Any]:
+    """The columns of a new row (by attribute name) for ``frame`` and its decision."""
     header, order = decision.header, decision.order
     app, facility, control_id = _key(header)
     status = {"AA": InboundStatus.RECEIVED, "AE": InboundStatus.ERROR}.get(
         decision.code, InboundStatus.REJECTED
     )
-    return InboundMessage(
-        channel=CHANNEL,
-        peer=peer[:64],
-        raw=frame,
-        size=size,
-        codec=decision.decoded.codec if decision.decoded else "",
-        message_type=(header.get(9, 1) + "^" + header.get(9, 2))[:16] if header else "",
-        version=header.version[:12] if header else "",
-        sending_application=app,
-        sending_facility=facility,
-        control_id=control_id,
-        accession=(order.accession if order else "")[:64],
-        patient_mrn=(order.patient.get("mrn", "") if order else "")[:64],
-        department=decision.department,
-        status=status,
-        ack_code=decision.code,
-        problems=[p.as_dict() for p in decision.problems],
-        error=decision.error,
-        workflow=decision.route.workflow if decision.route else None,
-        routing_rule=decision.route.rule if decision.route else None,
-    )
+    return {
+        "received_at": timezone.now(),
+        "channel": CHANNEL,
+        "peer": peer[:64],
+        "raw": frame,
+        "size": size,
+        "codec": decision.decoded.codec if decision.decoded else "",
+        "message_type": (header.get(9, 1) + "^" + header.get(9, 2))[:16] if header else "",
+        "version": header.version[:12] if header else "",
+        "sending_application": app,
+        "sending_facility": facility,
+        "control_id": control_id,
+        "accession": (order.accession if order else "")[:64],
+        "patient_mrn": (order.patient.get("mrn", "") if order else "")[:64],
+        "department_id": decision.department.pk if decision.department else None,
+        "status": str(status),
+        "ack_code": decision.code,
+        "problems": [p.as_dict() for p in decision.problems],
+        "error": decision.error,
+        "workflow_id": decision.route.workflow.pk if decision.route else None,
+        "routing_rule_id": decision.route.rule.pk if decision.route else None,
+    }
+
+
+def _row(frame: bytes, decision: _Decision, peer: str, size: int) -> InboundMessage:
+    return InboundMessage(**_values(frame, decision, peer, size))
+
+
+class _Insert:
+    """One INSERT of an inbound row that does nothing when the row is a resend (the unique
+    constraint on sender and control id), returning the new id or nothing: one statement per
+    message, no model instance, no savepoint (the listener stores every message through it)."""
+
+    # Column types whose Python values the database driver does not take as they are.
+    CONVERTED = ("DateTimeField", "BinaryField", "JSONField")
+
+    def __init__(self) -> None:
+        meta = InboundMessage._meta
+        self.fields = [f for f in meta.concrete_fields if not f.primary_key]
+        self.defaults = {f.attname: f.get_default() for f in self.fields}
+        self.converted = {f.attname for f in self.fields if f.get_internal_type() in self.CONVERTED}
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(str(f.column)) for f in self.fields)
+        marks = ", ".join(["%s"] * len(self.fields))
+        table, key = quote(meta.db_table), quote(str(meta.pk.column))
+        self.sql = (
+            f"INSERT INTO {table} ({columns}) VALUES ({marks}) "  # noqa: S608 - our own names
+            f"ON CONFLICT DO NOTHING RETURNING {key}"
+        )
+
+    def __call__(self, values: dict[str, Any]) -> int | None:
+        params = []
+        for f in self.fields:
+            value = values.get(f.attname, self.defaults[f.attname])
+            if value is not None and f.attname in self.converted:
+                value = f.get_db_prep_save(value, connection)
+            params.append(value)
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, params)
+            rows = cursor.fetchall()
+        return int(rows[0][0]) if rows else None
+
+
+_insert: _Insert | None = None
+
+
+def _insert_row(values: dict[str, Any]) -> int | None:
+    global _insert
+    if _insert is None:
+        _insert = _Insert()
+    return _insert(values)
 
 
 def _ack(decision: _Decision) -> bytes | None:
@@ -249,21 +300,19 @@ def receive_frame(
     sent (the frame never ended), so none is recorded."""
     decision = decide(frame, cached_table(), framing_problem)
     raw = frame if stored is None else stored
-    row = _row(raw, decision, peer, len(raw) if size is None else size)
+    values = _values(raw, decision, peer, len(raw) if size is None else size)
     ack = _ack(decision) if answered else None
     if not answered:
-        row.ack_code = ""
-    row.ack = ack or b""
-    try:
-        # The unique constraint finds a resend (no query first: resends are rare).
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:
+        values["ack_code"] = ""
+    values["ack"] = ack or b""
+    # The unique constraint finds a resend (no query first: resends are rare).
+    message_id = _insert_row(values)
+    if message_id is None:
         original = _resent(decision.header)
         if original is None:
-            raise
+            raise IntegrityError("an inbound message was refused by a constraint")
         return _answer_resend(original)
-    return Reply(row.pk, ack, decision.code, close=bool(framing_problem) or ack is None)
+    return Reply(message_id, ack, decision.code, close=bool(framing_problem) or ack is None)
 
 
 # --- after the ACK: the case and its run ----------------------------------------------------

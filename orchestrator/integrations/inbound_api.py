@@ -17,7 +17,6 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -35,6 +34,7 @@ from orchestrator.integrations.access import (
     sees_raw,
     user_of,
 )
+from orchestrator.integrations.filters import QueryFilters
 from orchestrator.integrations.hl7.message import NotAddressable, decode
 from orchestrator.integrations.inbound import reprocess_message
 from orchestrator.integrations.inbound_models import InboundMessage, InboundStatus, RoutingRule
@@ -230,27 +230,13 @@ class InboundMessageViewSet(viewsets.ReadOnlyModelViewSet[InboundMessage]):
 
 
 def _filtered(rows: QuerySet[InboundMessage], params: Any) -> QuerySet[InboundMessage]:
-    problems: dict[str, list[str]] = {}
-    for name, lookup in (
-        ("accession", "accession"),
-        ("mrn", "patient_mrn"),
-        ("control_id", "control_id"),
-        ("status", "status"),
-    ):
-        if params.get(name):
-            rows = rows.filter(**{lookup: params[name]})
-    if params.get("status") and params["status"] not in InboundStatus.values:
-        problems["status"] = [f"must be one of {', '.join(InboundStatus.values)}"]
-    for name, lookup in (("received_after", "gte"), ("received_before", "lt")):
-        if params.get(name):
-            moment = parse_datetime(params[name])
-            if moment is None:
-                problems[name] = ["must be an ISO 8601 date-time, e.g. 2026-03-01T00:00:00Z"]
-            else:
-                rows = rows.filter(**{f"received_at__{lookup}": moment})
-    if problems:
-        raise serializers.ValidationError(problems)
-    return rows
+    query = QueryFilters(params)
+    rows = query.exact(
+        rows, [("accession", "accession"), ("mrn", "patient_mrn"), ("control_id", "control_id")]
+    )
+    rows = query.one_of(rows, "status", "status", InboundStatus.values)
+    rows = query.between(rows, "received_at", "received_after", "received_before")
+    return query.done(rows)
 
 
 @extend_schema(request=None, responses={201: InboundMessageDetailSerializer})

@@ -21,7 +21,6 @@ from typing import Any
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -46,6 +45,7 @@ from orchestrator.integrations.access import (
     do_revoke_token,
     user_of,
 )
+from orchestrator.integrations.filters import QueryFilters
 from orchestrator.integrations.inbound_api import AUTHENTICATION
 from orchestrator.integrations.inbound_models import ApiToken
 from orchestrator.integrations.submissions import SubmissionConflict, submit_case
@@ -199,25 +199,11 @@ def _cases(user: Any) -> QuerySet[Case]:
 
 
 def _case_filters(cases: QuerySet[Case], params: Any) -> QuerySet[Case]:
-    problems: dict[str, list[str]] = {}
-    if params.get("accession"):
-        cases = cases.filter(accession=params["accession"])
-    if params.get("mrn"):
-        cases = cases.filter(patient_mrn=params["mrn"])
-    if params.get("status"):
-        if params["status"] not in [*RunStatus.values, NO_RUN]:
-            problems["status"] = [f"must be one of {', '.join([*RunStatus.values, NO_RUN])}"]
-        cases = cases.filter(**{"latest_status": params["status"]})
-    for name, lookup in (("created_after", "gte"), ("created_before", "lt")):
-        if params.get(name):
-            moment = parse_datetime(params[name])
-            if moment is None:
-                problems[name] = ["must be an ISO 8601 date-time, e.g. 2026-03-01T00:00:00Z"]
-            else:
-                cases = cases.filter(**{f"created_at__{lookup}": moment})
-    if problems:
-        raise serializers.ValidationError(problems)
-    return cases
+    query = QueryFilters(params)
+    cases = query.exact(cases, [("accession", "accession"), ("mrn", "patient_mrn")])
+    cases = query.one_of(cases, "status", "latest_status", [*RunStatus.values, NO_RUN])
+    cases = query.between(cases, "created_at", "created_after", "created_before")
+    return query.done(cases)
 
 
 @extend_schema(

@@ -87,6 +87,12 @@ describe("Message console", () => {
       expect(server.calls("GET /api/v1/deliveries/").at(-1)?.query.get("status")).toBe("failed"),
     );
     expect(server.calls("GET /api/v1/deliveries/").at(-1)?.query.get("accession")).toBe("S26-00009");
+
+    await user.selectOptions(screen.getByLabelText("Destination"), "Hospital HIS");
+    await user.click(screen.getByRole("button", { name: "Search" }));
+    await waitFor(() =>
+      expect(server.calls("GET /api/v1/deliveries/").at(-1)?.query.get("destination")).toBe("his"),
+    );
   });
 
   it("resends after confirming, links the new delivery, and shows a refusal as text", async () => {

@@ -1,10 +1,10 @@
 import { useState } from "react";
-import type { FormEvent } from "react";
+import type { FormEvent, ReactNode } from "react";
 import { Link, useSearchParams } from "react-router";
 import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n";
 import { formatDateTime } from "../lib/format";
-import type { Delivery, InboundMessage } from "./api";
+import type { Delivery, DeliveryQueue, InboundMessage } from "./api";
 import { useInboundList, useOutboundList, useQueues } from "./api";
 import { MessageStatus } from "./parts";
 import {
@@ -64,6 +64,7 @@ function SearchForm({ search, onSearch }: { search: Search; onSearch: (s: Search
   const { t } = useI18n();
   const [draft, setDraft] = useState(search);
   const statuses = search.tab === "inbound" ? INBOUND_STATUSES : OUTBOUND_STATUSES;
+  const destinations = withChosen(useQueues(search.tab === "outbound").data ?? [], search);
   const submit = (event: FormEvent) => {
     event.preventDefault();
     onSearch({ ...draft, page: 1 });
@@ -98,6 +99,23 @@ function SearchForm({ search, onSearch }: { search: Search; onSearch: (s: Search
           ))}
         </select>
       </label>
+      {search.tab === "outbound" ? (
+        <label>
+          {t("msg.destination")}
+          <select
+            name="destination"
+            value={draft.destination}
+            onChange={(e) => setDraft({ ...draft, destination: e.target.value })}
+          >
+            <option value="">{t("msg.anyDestination")}</option>
+            {destinations.map((q) => (
+              <option key={q.destination} value={q.destination}>
+                {q.name}
+              </option>
+            ))}
+          </select>
+        </label>
+      ) : null}
       <label>
         {t("msg.from")}
         <input
@@ -122,6 +140,16 @@ function SearchForm({ search, onSearch }: { search: Search; onSearch: (s: Search
       </button>
     </form>
   );
+}
+
+/** The department's destinations to filter by, and the one in the URL even when it is no
+ * longer configured (so the form shows what the list is filtered by). */
+function withChosen(queues: DeliveryQueue[], search: Search): { destination: string; name: string }[] {
+  const options = queues.map((q) => ({ destination: q.destination, name: q.name }));
+  if (search.destination && !options.some((o) => o.destination === search.destination)) {
+    options.push({ destination: search.destination, name: search.destination });
+  }
+  return options;
 }
 
 interface ListState {
@@ -169,10 +197,30 @@ function Pager(props: { search: Search; count: number; onPage: (s: Search) => vo
   );
 }
 
-function InboundList({ search, onPage }: { search: Search; onPage: (s: Search) => void }) {
+interface Column<T> {
+  label: MessageKey;
+  cell: (row: T, locale: string) => ReactNode;
+  className?: string;
+}
+
+interface Page<T> {
+  results?: T[];
+  count?: number;
+}
+
+/** One tab's list: its state, a table of `columns` with a link to each message, the pager. */
+function MessageList<T extends { id: number }>(props: {
+  query: { data?: Page<T>; isPending: boolean; error: Error | null };
+  search: Search;
+  onPage: (s: Search) => void;
+  tab: Tab;
+  caption: MessageKey;
+  columns: Column<T>[];
+  path: (id: number) => string;
+}) {
   const { t, locale } = useI18n();
-  const query = useInboundList(search, true);
-  const rows: InboundMessage[] = query.data?.results ?? [];
+  const { query, search, tab } = props;
+  const rows = query.data?.results ?? [];
   const count = query.data?.count ?? 0;
   const back = paramsFromSearch(search).toString();
   return (
@@ -180,36 +228,33 @@ function InboundList({ search, onPage }: { search: Search; onPage: (s: Search) =
       <ListStatus state={{ isPending: query.isPending, error: query.error }} rows={rows.length} />
       {rows.length > 0 ? (
         <div className="table-scroll">
-          <table data-testid="inbound-table">
-            <caption className="visually-hidden">{t("msg.inboundCaption")}</caption>
+          <table data-testid={`${tab}-table`}>
+            <caption className="visually-hidden">{t(props.caption)}</caption>
             <thead>
               <tr>
-                <th scope="col">{t("msg.received")}</th>
-                <th scope="col">{t("msg.type")}</th>
-                <th scope="col">{t("msg.controlId")}</th>
-                <th scope="col">{t("msg.accession")}</th>
-                <th scope="col">{t("msg.mrn")}</th>
-                <th scope="col">{t("msg.status")}</th>
-                <th scope="col">{t("msg.ack")}</th>
+                {props.columns.map((c) => (
+                  <th key={c.label} scope="col">
+                    {t(c.label)}
+                  </th>
+                ))}
                 <th scope="col">
                   <span className="visually-hidden">{t("msg.open")}</span>
                 </th>
               </tr>
             </thead>
             <tbody>
-              {rows.map((m) => (
-                <tr key={m.id} data-testid="inbound-row">
-                  <td>{formatDateTime(m.received_at ?? null, locale)}</td>
-                  <td>{m.message_type}</td>
-                  <td>{m.control_id}</td>
-                  <td className="accession">{m.accession}</td>
-                  <td>{m.patient_mrn}</td>
+              {rows.map((row) => (
+                <tr key={row.id} data-testid={`${tab}-row`}>
+                  {props.columns.map((c) => (
+                    <td key={c.label} className={c.className}>
+                      {c.cell(row, locale)}
+                    </td>
+                  ))}
                   <td>
-                    <MessageStatus status={m.status} />
-                  </td>
-                  <td>{m.ack_code}</td>
-                  <td>
-                    <Link to={`${inboundPath(m.id)}?${back}`} aria-label={t("msg.openLabel", { id: m.id })}>
+                    <Link
+                      to={`${props.path(row.id)}?${back}`}
+                      aria-label={t("msg.openLabel", { id: row.id })}
+                    >
                       {t("msg.open")}
                     </Link>
                   </td>
@@ -219,65 +264,59 @@ function InboundList({ search, onPage }: { search: Search; onPage: (s: Search) =
           </table>
         </div>
       ) : null}
-      {count > 0 ? <Pager search={search} count={count} onPage={onPage} /> : null}
+      {count > 0 ? <Pager search={search} count={count} onPage={props.onPage} /> : null}
     </>
   );
 }
 
-function OutboundList({ search, onPage }: { search: Search; onPage: (s: Search) => void }) {
-  const { t, locale } = useI18n();
-  const query = useOutboundList(search, true);
-  const rows: Delivery[] = query.data?.results ?? [];
-  const count = query.data?.count ?? 0;
-  const back = paramsFromSearch(search).toString();
+const INBOUND_COLUMNS: Column<InboundMessage>[] = [
+  { label: "msg.received", cell: (m, locale) => formatDateTime(m.received_at ?? null, locale) },
+  { label: "msg.type", cell: (m) => m.message_type },
+  { label: "msg.controlId", cell: (m) => m.control_id },
+  { label: "msg.accession", cell: (m) => m.accession, className: "accession" },
+  { label: "msg.mrn", cell: (m) => m.patient_mrn },
+  { label: "msg.status", cell: (m) => <MessageStatus status={m.status} /> },
+  { label: "msg.ack", cell: (m) => m.ack_code },
+];
+
+const OUTBOUND_COLUMNS: Column<Delivery>[] = [
+  { label: "msg.queued", cell: (d, locale) => formatDateTime(d.queued_at, locale) },
+  { label: "msg.destination", cell: (d) => d.destination },
+  { label: "msg.event", cell: (d) => d.event },
+  { label: "msg.controlId", cell: (d) => d.control_id },
+  { label: "msg.accession", cell: (d) => d.accession, className: "accession" },
+  { label: "msg.mrn", cell: (d) => d.mrn },
+  { label: "msg.status", cell: (d) => <MessageStatus status={d.status} /> },
+  { label: "msg.attempts", cell: (d) => d.attempts ?? 0, className: "num" },
+];
+
+function InboundList({ search, onPage }: { search: Search; onPage: (s: Search) => void }) {
+  const query = useInboundList(search, true);
   return (
-    <>
-      <ListStatus state={{ isPending: query.isPending, error: query.error }} rows={rows.length} />
-      {rows.length > 0 ? (
-        <div className="table-scroll">
-          <table data-testid="outbound-table">
-            <caption className="visually-hidden">{t("msg.outboundCaption")}</caption>
-            <thead>
-              <tr>
-                <th scope="col">{t("msg.queued")}</th>
-                <th scope="col">{t("msg.destination")}</th>
-                <th scope="col">{t("msg.event")}</th>
-                <th scope="col">{t("msg.controlId")}</th>
-                <th scope="col">{t("msg.accession")}</th>
-                <th scope="col">{t("msg.mrn")}</th>
-                <th scope="col">{t("msg.status")}</th>
-                <th scope="col">{t("msg.attempts")}</th>
-                <th scope="col">
-                  <span className="visually-hidden">{t("msg.open")}</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((d) => (
-                <tr key={d.id} data-testid="outbound-row">
-                  <td>{formatDateTime(d.queued_at, locale)}</td>
-                  <td>{d.destination}</td>
-                  <td>{d.event}</td>
-                  <td>{d.control_id}</td>
-                  <td className="accession">{d.accession}</td>
-                  <td>{d.mrn}</td>
-                  <td>
-                    <MessageStatus status={d.status} />
-                  </td>
-                  <td className="num">{d.attempts ?? 0}</td>
-                  <td>
-                    <Link to={`${outboundPath(d.id)}?${back}`} aria-label={t("msg.openLabel", { id: d.id })}>
-                      {t("msg.open")}
-                    </Link>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
-      {count > 0 ? <Pager search={search} count={count} onPage={onPage} /> : null}
-    </>
+    <MessageList
+      query={query}
+      search={search}
+      onPage={onPage}
+      tab="inbound"
+      caption="msg.inboundCaption"
+      columns={INBOUND_COLUMNS}
+      path={inboundPath}
+    />
+  );
+}
+
+function OutboundList({ search, onPage }: { search: Search; onPage: (s: Search) => void }) {
+  const query = useOutboundList(search, true);
+  return (
+    <MessageList
+      query={query}
+      search={search}
+      onPage={onPage}
+      tab="outbound"
+      caption="msg.outboundCaption"
+      columns={OUTBOUND_COLUMNS}
+      path={outboundPath}
+    />
   );
 }
 

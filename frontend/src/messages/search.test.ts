@@ -16,7 +16,9 @@ import {
 describe("URL ↔ search state", () => {
   it("reads the tab, the filters and the page from the query string", () => {
     const search = searchFromParams(
-      new URLSearchParams("tab=outbound&q=S26-1&mrn=M7&cid=C1&status=failed&from=2026-03-01&to=2026-03-02&page=3"),
+      new URLSearchParams(
+        "tab=outbound&q=S26-1&mrn=M7&cid=C1&status=failed&dest=his&from=2026-03-01&to=2026-03-02&page=3",
+      ),
     );
     expect(search).toEqual({
       tab: "outbound",
@@ -24,6 +26,7 @@ describe("URL ↔ search state", () => {
       mrn: "M7",
       controlId: "C1",
       status: "failed",
+      destination: "his",
       from: "2026-03-01",
       to: "2026-03-02",
       page: 3,
@@ -32,9 +35,9 @@ describe("URL ↔ search state", () => {
 
   it("falls back to the inbound tab, page 1 and no filter on unknown or malformed values", () => {
     const search = searchFromParams(
-      new URLSearchParams("tab=sideways&status=delivered&from=yesterday&page=-2"),
+      new URLSearchParams("tab=sideways&status=delivered&dest=his&from=yesterday&page=-2"),
     );
-    // "delivered" is an outbound status, not an inbound one.
+    // "delivered" is an outbound status, not an inbound one; inbound has no destination.
     expect(search).toEqual(EMPTY_SEARCH);
   });
 
@@ -64,12 +67,21 @@ describe("API queries", () => {
   });
 
   it("passes the deliveries API its dates and the control id and status as named there", () => {
-    const search = { ...EMPTY_SEARCH, tab: "outbound" as const, controlId: "X", status: "failed", from: "2026-01-01", to: "2026-01-02" };
+    const search = {
+      ...EMPTY_SEARCH,
+      tab: "outbound" as const,
+      controlId: "X",
+      status: "failed",
+      destination: "his",
+      from: "2026-01-01",
+      to: "2026-01-02",
+    };
     expect(outboundQuery(search)).toEqual({
       limit: 25,
       offset: 0,
       control_id: "X",
       status: "failed",
+      destination: "his",
       since: "2026-01-01",
       until: "2026-01-02",
     });

@@ -22,6 +22,8 @@ export interface Search {
   mrn: string;
   controlId: string;
   status: string;
+  /** Outbound only: a destination's slug. */
+  destination: string;
   from: string;
   to: string;
   page: number;
@@ -33,6 +35,7 @@ export const EMPTY_SEARCH: Search = {
   mrn: "",
   controlId: "",
   status: "",
+  destination: "",
   from: "",
   to: "",
   page: 1,
@@ -44,6 +47,7 @@ const URL_NAMES = [
   ["mrn", "mrn"],
   ["controlId", "cid"],
   ["status", "status"],
+  ["destination", "dest"],
   ["from", "from"],
   ["to", "to"],
 ] as const;
@@ -62,6 +66,7 @@ export function searchFromParams(params: URLSearchParams): Search {
     search[field] = (params.get(name) ?? "").trim();
   }
   if (search.status && !statusesOf(tab).includes(search.status)) search.status = "";
+  if (tab !== "outbound") search.destination = "";
   if (search.from && !DATE.test(search.from)) search.from = "";
   if (search.to && !DATE.test(search.to)) search.to = "";
   const page = Number(params.get("page"));
@@ -114,6 +119,7 @@ export interface OutboundQuery {
   mrn?: string;
   control_id?: string;
   status?: string;
+  destination?: string;
   since?: string;
   until?: string;
 }
@@ -142,6 +148,7 @@ export function inboundQuery(search: Search, offsetMinutes: number): InboundQuer
 /** The deliveries API's query: its since/until take dates and include both ends. */
 export function outboundQuery(search: Search): OutboundQuery {
   const query: OutboundQuery = common(search);
+  if (search.destination) query.destination = search.destination;
   if (search.from) query.since = search.from;
   if (search.to) query.until = search.to;
   return query;

@@ -1,11 +1,13 @@
-"""The MLLP listener: python-hl7's asyncio MLLP server in front of one database thread.
+"""The MLLP listener: python-hl7's asyncio MLLP server storing frames from its event loop.
 
-The event loop reads frames; every frame is handed to the *store* thread, which owns the
-listener's only database connection. The store takes whatever frames are waiting (from any
-number of connections), decides and stores them in one short transaction, commits, and only
-then are their ACKs written (group commit: one commit — one fsync — for many messages, each
-still committed before its ACK). Between batches the same thread turns acknowledged orders into
-cases and runs (rows left ``received``, from this start or an earlier one that crashed).
+The event loop reads frames and stores them itself, on the listener's one database connection:
+the frames waiting when the loop gets to them (from any number of connections) are decided and
+stored in one short transaction, committed, and only then are their ACKs written (group
+commit: one commit for many messages, each still committed before its ACK). Storing in the
+loop's own thread costs no hand-off between threads — under a loaded CPU, each hand-off (and
+each transfer of the GIL) can wait for the scheduler longer than the store itself takes. While
+no frame is waiting, a processor thread turns acknowledged orders into cases and runs (rows
+left ``received``, from this start or an earlier one that crashed).
 
 Limits: frames over ``MLLP_MAX_FRAME_BYTES`` are answered AR (when addressable) and the
 connection closed; a frame not complete within ``MLLP_READ_TIMEOUT_S`` is stored as truncated
@@ -41,7 +43,9 @@ logger = logging.getLogger(__name__)
 START_BLOCK = b"\x0b"
 END_BLOCK = b"\x1c\x0d"
 BATCH_MAX = 200
-BUSY_WINDOW_S = 0.005
+# The store counts as busy this long after a batch: on a loaded CPU the loop itself waits for
+# the scheduler, so a shorter quiet gap does not mean the frames stopped.
+BUSY_WINDOW_S = 0.05
 
 
 @dataclass
@@ -61,7 +65,6 @@ class _Job:
     frame: Frame
     peer: str
     future: asyncio.Future[Reply]
-    loop: asyncio.AbstractEventLoop
 
 
 @dataclass
@@ -75,13 +78,15 @@ class Stats:
 
 class Processor(threading.Thread):
     """Turns acknowledged orders into cases and runs on its own database connection. ACKs come
-    first: while the store is busy the processor waits (at most ``YIELD_FOR_S`` at a time), it
-    takes the store's lock so the two never wait on SQLite's busy handler, and it hands new
-    runs to the task queue outside that lock, so a queue that does not answer delays no ACK.
-    It starts with the rows an earlier listener left ``received`` (a crash after an ACK) and
-    looks for more every ``sweep_seconds``."""
+    first: while frames arrive the processor waits (at most ``YIELD_FOR_S`` at a time, polling
+    every ``POLL_S``: each wake-up takes the GIL from the event loop), it takes the store's lock
+    so the two never wait on SQLite's busy handler, and it hands new runs to the task queue
+    outside that lock, so a queue that does not answer delays no ACK. It starts with the rows
+    an earlier listener left ``received`` (a crash after an ACK) and looks for more every
+    ``sweep_seconds``."""
 
-    YIELD_FOR_S = 0.2
+    YIELD_FOR_S = 5.0
+    POLL_S = 0.05
 
     def __init__(self, sweep_seconds: float) -> None:
         super().__init__(name="mllp-processor", daemon=True)
@@ -142,15 +147,14 @@ class Processor(threading.Thread):
             return
         until = time.monotonic() + self.YIELD_FOR_S
         while store.busy() and time.monotonic() < until and not self._stopping.is_set():
-            time.sleep(0.01)  # a poll, not a spin: each wake-up takes the GIL
+            time.sleep(self.POLL_S)
 
 
-class Store(threading.Thread):
-    """The one thread that stores frames for the listener (its own database connection)."""
+class Store:
+    """Stores frames for the listener from its event loop, on the loop thread's database
+    connection: ``submit`` queues a frame and schedules one flush for everything queued."""
 
     def __init__(self, processor: Processor | None = None) -> None:
-        super().__init__(name="mllp-store", daemon=True)
-        self.jobs: queue.Queue[_Job | None] = queue.Queue()
         self.processor = processor
         if processor is not None:
             processor.store = self
@@ -158,57 +162,42 @@ class Store(threading.Thread):
         self.db_lock = threading.Lock()
         self.last_batch_at = 0.0
         self.stats = Stats()
-        self.ready = threading.Event()
-        self._stopping = threading.Event()
+        self._waiting: list[_Job] = []
+        self._flush_scheduled = False
+
+    def open(self) -> None:
+        """Connect (in the event loop's thread, which owns the connection) and tune it."""
+        connection.ensure_connection()
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA synchronous={settings.MLLP_SQLITE_SYNCHRONOUS}")
+
+    def close(self) -> None:
+        connection.close()
 
     def submit(self, frame: Frame, peer: str) -> asyncio.Future[Reply]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Reply] = loop.create_future()
-        self.jobs.put(_Job(frame, peer, future, loop))
+        self._waiting.append(_Job(frame, peer, future))
+        if not self._flush_scheduled:
+            # After the callbacks already due: frames that arrived on other connections in
+            # the same turn of the loop join this commit.
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
         return future
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self.jobs.put(None)
-
     def busy(self) -> bool:
-        """Frames are waiting, or a batch was stored in the last 5 ms: senders answer an ACK
-        with their next message within about that long when they are sending back to back;
-        at a steady pace below saturation the gaps are longer and the processor keeps up."""
-        return not self.jobs.empty() or time.monotonic() - self.last_batch_at < BUSY_WINDOW_S
+        """Frames are waiting, or a batch was stored in the last ``BUSY_WINDOW_S``: senders
+        sending back to back answer an ACK with their next message within that long; at a
+        steady pace below a few dozen a second the gaps are longer and the processor keeps
+        up, and in a burst it still makes one case every ``Processor.YIELD_FOR_S``."""
+        return bool(self._waiting) or time.monotonic() - self.last_batch_at < BUSY_WINDOW_S
 
-    def run(self) -> None:
-        self._tune_connection()
-        self.ready.set()
-        try:
-            while not (self._stopping.is_set() and self.jobs.empty()):
-                batch = self._take(timeout=0.5)
-                if batch:
-                    self._store(batch)
-        finally:
-            connection.close()
-
-    def _tune_connection(self) -> None:
-        if connection.vendor == "sqlite":
-            connection.ensure_connection()
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA synchronous={settings.MLLP_SQLITE_SYNCHRONOUS}")
-
-    def _take(self, timeout: float) -> list[_Job]:
-        batch: list[_Job] = []
-        try:
-            job = self.jobs.get(timeout=timeout)
-        except queue.Empty:
-            return batch
-        while job is not None:
-            batch.append(job)
-            if len(batch) >= BATCH_MAX:
-                break
-            try:
-                job = self.jobs.get_nowait()
-            except queue.Empty:
-                break
-        return batch
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        while self._waiting:
+            batch, self._waiting = self._waiting[:BATCH_MAX], self._waiting[BATCH_MAX:]
+            self._store(batch)
 
     def _store(self, batch: list[_Job]) -> None:
         try:
@@ -216,14 +205,15 @@ class Store(threading.Thread):
                 replies = [self._receive(job) for job in batch]
         except Exception as exc:  # a database error, or a fault of ours storing the fallback
             # Nothing of the batch is stored, so nothing is acknowledged: the connections close
-            # and senders send again. The thread lives on for the next batch.
+            # and senders send again. The listener lives on for the next batch.
             logger.error("storing %d inbound messages failed (%s)", len(batch), type(exc).__name__)
             close_old_connections()
             with contextlib.suppress(DatabaseError):
                 connection.close()
             failure = exc if isinstance(exc, DatabaseError) else DatabaseError(str(exc))
             for job in batch:
-                job.loop.call_soon_threadsafe(_fail, job.future, failure)
+                if not job.future.done():
+                    job.future.set_exception(failure)
             return
         self.stats.batches += 1
         self.last_batch_at = time.monotonic()
@@ -232,7 +222,8 @@ class Store(threading.Thread):
             self.stats.ack_codes[reply.code] = self.stats.ack_codes.get(reply.code, 0) + 1
             if reply.code == "AA" and reply.message_id is not None and self.processor:
                 self.processor.ids.put(reply.message_id)
-            job.loop.call_soon_threadsafe(_resolve, job.future, reply)
+            if not job.future.done():
+                job.future.set_result(reply)
 
     def _receive(self, job: _Job) -> Reply:
         frame = job.frame
@@ -262,16 +253,6 @@ class Store(threading.Thread):
         if reply.code and reply.code != "AA":
             logger.warning("inbound message %s answered %s", reply.message_id, reply.code)
         return reply
-
-
-def _resolve(future: asyncio.Future[Reply], reply: Reply) -> None:
-    if not future.done():
-        future.set_result(reply)
-
-
-def _fail(future: asyncio.Future[Reply], exc: BaseException) -> None:
-    if not future.done():
-        future.set_exception(exc)
 
 
 class Listener:
@@ -332,9 +313,8 @@ class Listener:
         idle_until = time.monotonic() + self.idle_timeout
         while True:
             try:
-                block: bytes = await asyncio.wait_for(
-                    reader.readuntil(END_BLOCK), timeout=self.read_timeout
-                )
+                async with asyncio.timeout(self.read_timeout):  # no task per frame
+                    block: bytes = await reader.readuntil(END_BLOCK)
             except asyncio.IncompleteReadError as exc:
                 partial = bytes(exc.partial)
                 if not partial.strip():

@@ -260,6 +260,16 @@ class Message:
             return ""
         return self.unescape(subs[subcomponent - 1]).strip()
 
+    def values(self, segment: Segment, number: int, component: int = 1) -> list[str]:
+        """The unescaped text of ``component`` in every repetition of field ``number`` (what
+        :meth:`value` gives for each repetition, with the field split once)."""
+        out = []
+        for repetition in self.repetitions(segment, number):
+            comps = self.components(repetition)
+            text = comps[component - 1] if len(comps) >= component else ""
+            out.append(self.unescape(text.split(self.separators.subcomponent, 1)[0]).strip())
+        return out
+
     def unescape(self, text: str) -> str:
         """HL7 escape sequences (\\F\\ \\S\\ \\T\\ \\R\\ \\E\\, \\Xhh..\\, \\.br\\) to text;
         highlighting (\\H\\ \\N\\) and unknown sequences are dropped."""

@@ -214,7 +214,7 @@ def _observation(
             Problem("OBX", obx.sequence, 3, REQUIRED_FIELD_MISSING, "OBX-3 code is empty")
         )
         return
-    values = [msg.value(obx, 5, repetition=i + 1) for i in range(len(msg.repetitions(obx, 5)))]
+    values = msg.values(obx, 5)
     if kind == "NM":
         try:
             numbers = [float(v) for v in values]

@@ -57,9 +57,12 @@ def test_it_searches_messages_by_accession_mrn_control_id_status_and_date(
     assert ids("status=error") == ["A3"]
     assert ids("received_after=2000-01-01T00:00:00Z&limit=2") == ["A3", "A2"]
     assert ids("received_before=2000-01-01T00:00:00Z") == []
-    bad = client.get(f"{API}/inbound-messages/?status=lost&received_after=yesterday")
+    bad = client.get(
+        f"{API}/inbound-messages/?status=lost&received_after=yesterday"
+        "&received_before=2026-13-45T00:00:00Z"  # well formed, not a real moment
+    )
     assert bad.status_code == 400
-    assert set(bad.json()) == {"status", "received_after"}
+    assert set(bad.json()) == {"status", "received_after", "received_before"}
     with django_assert_num_queries(5):  # session, user, count, page, reprocessed_as
         assert len(client.get(f"{API}/inbound-messages/").json()["results"]) == 3
 

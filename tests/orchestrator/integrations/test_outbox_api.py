@@ -82,6 +82,7 @@ def test_the_console_searches_by_accession_mrn_control_id_status_and_date(
             {"destination": "lis", "since": "2000-01-01", "until": "2999-12-31"},
         )
     ) == [d.pk for d in reversed(sent)]
+    assert ids(console.get("/api/v1/deliveries/", {"destination": "elsewhere"})) == []
     assert ids(console.get("/api/v1/deliveries/", {"until": "2000-01-01"})) == []
     page = console.get("/api/v1/deliveries/", {"limit": 2}).json()
     assert (page["count"], len(page["results"])) == (3, 2)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 from typing import Any
 
@@ -24,14 +25,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        # The event loop stores frames itself, blocking on the database on purpose for the
+        # length of one short commit (hl7/listener.py): Django must let it.
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
         asyncio.run(self._serve(options["host"], options["port"]))
 
     async def _serve(self, host: str, port: int) -> None:
         processor = Processor(sweep_seconds=settings.MLLP_SWEEP_SECONDS)
         store = Store(processor)
-        store.start()
+        store.open()
         processor.start()
-        await asyncio.get_running_loop().run_in_executor(None, store.ready.wait)
         server = await Listener(store).start(host, port)
         bound = server.sockets[0].getsockname()[1]
         self.stdout.write(READY_LINE.format(host=host, port=bound), ending="\n")
@@ -43,10 +46,9 @@ class Command(BaseCommand):
         await stopping.wait()
         server.close()
         await server.wait_closed()
-        store.stop()
         processor.stop()
-        await loop.run_in_executor(None, store.join, 30)
         await loop.run_in_executor(None, processor.join, 30)
+        store.close()
         self.stdout.write(
             f"MLLP listener stopped: {store.stats.stored} messages stored in "
             f"{store.stats.batches} commits, {processor.processed} made into cases"
