@@ -15,12 +15,11 @@ from orchestrator.audit.models import AuditEvent
 from orchestrator.cases.models import Case, Specimen
 from orchestrator.cases.services import create_case
 from orchestrator.demo_data import DemoData, load_demo_data, with_demo_slide
-from orchestrator.runs.models import NodeRun, Run, RunStatus
 from tests.conftest import PASSWORD, case_document
 from tests.factories import UserFactory
+from tests.orchestrator.cases.recorded import record_analysis
 
 pytestmark = pytest.mark.django_db
-SLIDE = "demo/ihc-ki67.tiff"
 
 
 @pytest.fixture
@@ -221,50 +220,6 @@ def demo(department: Department) -> DemoData:
     """The demo workflow a recorded run belongs to (loaded before anyone logs in: loading
     sets the demo users' passwords, which ends their sessions)."""
     return load_demo_data(PASSWORD, "http://127.0.0.1:9")
-
-
-def record_analysis(
-    demo: DemoData,
-    case: Case,
-    rows: list[list[float]],
-    *,
-    region: tuple[int, int, int, int] = (512, 1024, 1024, 1024),
-    level: int = 1,
-    is_test: bool = False,
-    version: str = "1",
-) -> Run:
-    """A finished run of ``case`` whose map node recorded the ihc-dab model's answer for the
-    demo slide's ``region`` read at ``level``: nuclei ``rows`` of [x, y, positive] in tile
-    pixels (as tests/orchestrator/cases/test_slides_map.py has a real worker record it)."""
-    run = Run.objects.create(
-        case=case,
-        workflow_version=demo.workflow_version,
-        template_version=demo.workflow_version.template_version,
-        status=RunStatus.SUCCEEDED,
-        is_test=is_test,
-    )
-    positive = sum(1 for row in rows if row[2])
-    NodeRun.objects.create(
-        run=run,
-        node_id="ihc",
-        node_type="map",
-        status="succeeded",
-        final=True,
-        outputs={
-            "results": [
-                {
-                    "positive_fraction": positive / len(rows) if rows else 0.0,
-                    "positive_nuclei": positive,
-                    "total_nuclei": len(rows),
-                    "nuclei": rows,
-                }
-            ],
-            "errors": [],
-            "model": {"endpoint": "ihc-dab", "model_name": "ihc-dab", "model_version": version},
-            "regions": [{"uri": f"slide:{SLIDE}", "region": list(region), "level": level}],
-        },
-    )
-    return run
 
 
 def features(overlay: dict[str, Any]) -> list[tuple[float, float, bool]]:
