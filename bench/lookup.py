@@ -8,6 +8,10 @@ Prints `name=value` lines:
                    GET portal/cases/{id}/reports (both audited), through Django's full
                    request stack (middleware, session, policy, serializers), in this process
   lookup_p99_ms    99th percentile of the same; goal ≤ 20
+  lookup_cpu_ms    this process's CPU time per lookup (Django, DRF, the ORM, psycopg; not the
+                   database server's): less sensitive to a busy machine than wall time
+  queries_per_lookup  SQL statements one lookup sends (both requests, session and audit
+                   included): the load-independent part of the figure
   fill_s           time to fill the database (SQL generate_series)
 
 Needs DATABASE_URL pointing at a PostgreSQL database of its own, which it migrates and fills
@@ -25,6 +29,7 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -151,12 +156,28 @@ def main() -> None:
     fill_s = fill(args.rows)
     cases = Case.objects.filter(source="bench").count()
     lookups(20, cases)  # warm: connection, caches, the policy's first queries
+    queries: list[str] = []
+
+    def counted(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counted):
+        lookups(1, cases)  # the client's login, then one lookup
+        one = len(queries)
+        queries.clear()
+        lookups(2, cases)  # the same login, then two
+    per_lookup = len(queries) - one
+    cpu_started = time.process_time()
     times = sorted(lookups(args.lookups, cases))
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / args.lookups
     print(f"rows={Report.objects.count()}")
     print(f"cases={cases}")
     print(f"fill_s={fill_s:.1f}")
     print(f"lookup_p50_ms={statistics.median(times):.2f}")
     print(f"lookup_p99_ms={times[int(len(times) * 0.99) - 1]:.2f}")
+    print(f"lookup_cpu_ms={cpu_ms:.2f}")
+    print(f"queries_per_lookup={per_lookup}")
 
 
 if __name__ == "__main__":
