@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final
 
 import numpy as np
@@ -78,11 +78,24 @@ class IHCParams:
 
 
 @dataclass(frozen=True)
+class Nucleus:
+    """One segmented nucleus: centroid in tile pixels (x right, y down), area, mean DAB OD."""
+
+    x: float
+    y: float
+    area: int
+    mean_dab_od: float
+    positive: bool
+
+
+@dataclass(frozen=True)
 class IHCResult:
-    """Counts for one tile; ``positive_fraction`` is 0.0 when no nucleus was found."""
+    """Counts for one tile, and the nuclei counted; ``positive_fraction`` is 0.0 when no
+    nucleus was found."""
 
     positive_nuclei: int
     total_nuclei: int
+    nuclei: tuple[Nucleus, ...] = field(default=(), compare=False)
 
     @property
     def positive_fraction(self) -> float:
@@ -109,17 +122,6 @@ def segment_nuclei(hematoxylin_od: NDArray[np.float64], params: IHCParams) -> La
         return np.zeros(mask.shape, dtype=np.int32)
     labels = _split_touching(mask, params.min_nucleus_separation)
     return _filter_by_area(labels, params.min_nucleus_area, params.max_nucleus_area)
-
-
-@dataclass(frozen=True)
-class Nucleus:
-    """One segmented nucleus: centroid in tile pixels (x right, y down), area, mean DAB OD."""
-
-    x: float
-    y: float
-    area: int
-    mean_dab_od: float
-    positive: bool
 
 
 def detect_nuclei(rgb: NDArray[np.uint8], params: IHCParams | None = None) -> list[Nucleus]:
@@ -151,7 +153,7 @@ def analyse_tile(rgb: NDArray[np.uint8], params: IHCParams | None = None) -> IHC
     """Count nuclei and DAB-positive nuclei in an ``(H, W, 3)`` uint8 RGB tile."""
     nuclei = detect_nuclei(rgb, params)
     positive = sum(1 for nucleus in nuclei if nucleus.positive)
-    return IHCResult(positive_nuclei=positive, total_nuclei=len(nuclei))
+    return IHCResult(positive_nuclei=positive, total_nuclei=len(nuclei), nuclei=tuple(nuclei))
 
 
 def _split_touching(mask: NDArray[np.bool_], min_separation: int) -> LabelImage:

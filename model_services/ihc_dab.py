@@ -4,8 +4,11 @@ Contract (Open Inference Protocol v2):
 
 * input ``tile``: ``BYTES`` shape ``[1]`` holding one base64-encoded PNG/JPEG (send
   ``"parameters": {"content_type": "base64"}``), or ``UINT8`` shape ``[H, W, 3]`` RGB pixels.
-* outputs ``positive_fraction`` (FP64 ``[1]``, 0..1), ``positive_nuclei`` (INT64 ``[1]``) and
-  ``total_nuclei`` (INT64 ``[1]``). A tile without nuclei yields 0 / 0 / 0.
+* outputs ``positive_fraction`` (FP64 ``[1]``, 0..1), ``positive_nuclei`` (INT64 ``[1]``),
+  ``total_nuclei`` (INT64 ``[1]``) and ``nuclei`` (FP32 ``[N, 3]``): one row per counted
+  nucleus, ``x``, ``y`` (centroid in tile pixels, x right, y down, to 0.1 px) and ``positive``
+  (1 or 0) — the nuclei behind the counts, so a viewer can draw the answer it was given
+  (about 8 KB of JSON for a 512² tile). A tile without nuclei yields 0 / 0 / 0 and ``[0, 3]``.
 
 Any unusable input is answered with HTTP 400 and a message naming the problem; an unexpected
 failure inside the analysis is answered with HTTP 500 and its message, never with a number.
@@ -32,6 +35,8 @@ from model_services.tiles import INPUT_NAME, TileError, tile_from_tensor
 logger = logging.getLogger(__name__)
 
 _INTERNAL_ERROR_STATUS = 500
+# x, y, positive per nucleus in the ``nuclei`` output.
+NUCLEUS_COLUMNS = 3
 
 
 class IHCDabModel(MLModel):  # type: ignore[misc]  # MLModel comes from an untyped package
@@ -88,5 +93,15 @@ def _encode_outputs(result: IHCResult) -> list[ResponseOutput]:
         ),
         ResponseOutput(
             name="total_nuclei", datatype="INT64", shape=[1], data=[result.total_nuclei]
+        ),
+        ResponseOutput(
+            name="nuclei",
+            datatype="FP32",
+            shape=[len(result.nuclei), NUCLEUS_COLUMNS],
+            data=[
+                value
+                for n in result.nuclei
+                for value in (round(n.x, 1), round(n.y, 1), 1.0 if n.positive else 0.0)
+            ],
         ),
     ]

@@ -3,6 +3,13 @@
 Every event is appended to the hash chain under a lock on the chain's head row, inside the
 caller's transaction (so an event of a change that rolls back rolls back with it, and the
 chain stays unbroken).
+
+On PostgreSQL the append is one statement (lock the head, insert the event with its hash,
+move the head), so an audited read costs one round trip and holds the head's lock only for
+that statement when it is not inside a longer transaction; the event's hash is computed by
+the database from the canonical text built here (``seq`` is the canonical text's last key, so
+the text is ``prefix + seq + "}"``) and is the same hash ``orchestrator.audit.chain`` checks.
+Elsewhere (SQLite) the head is locked, the event inserted and the head moved in three steps.
 """
 
 from __future__ import annotations
@@ -13,12 +20,12 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from orchestrator.accounts.models import Department, User
 from orchestrator.audit.actions import AuditAction
-from orchestrator.audit.chain import event_hash
+from orchestrator.audit.chain import canonical, event_hash
 from orchestrator.audit.context import client_address
 from orchestrator.audit.models import AuditChainHead, AuditEvent
 
@@ -63,28 +70,83 @@ def record_event(
     and counts only. The client address comes from the request being served, the patient
     reference from ``obj``'s case (if it has one)."""
     action = AuditAction(action)
-    plain_detail = json.loads(json.dumps(detail))
+    event = AuditEvent(
+        at=timezone.now(),
+        action=action.value,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=actor_label,
+        department=department,
+        patient_ref=_patient_of(obj),
+        client_address=client_address.get(),
+        outcome=result or action.outcome,
+        detail=json.loads(json.dumps(detail)),
+    )
+    if connection.vendor == "postgresql" and _append_in_one_statement(event):
+        return event
     with transaction.atomic():
         head = _head()
-        event = AuditEvent(
-            seq=head.last_seq + 1,
-            at=timezone.now(),
-            action=action.value,
-            object_type=obj._meta.label_lower,
-            object_id=str(obj.pk),
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_label=actor_label,
-            department=department,
-            patient_ref=_patient_of(obj),
-            client_address=client_address.get(),
-            outcome=result or action.outcome,
-            detail=plain_detail,
-            prev_hash=head.last_hash,
-        )
+        event.seq, event.prev_hash = head.last_seq + 1, head.last_hash
         event.hash = event_hash(head.last_hash, _hashed(event))
         event.save()
         AuditChainHead.objects.filter(pk=1).update(last_seq=event.seq, last_hash=event.hash)
     return event
+
+
+# Lock the head, insert the event chained to it, move the head: one statement. A waiting writer
+# re-reads the head its predecessor committed (READ COMMITTED re-checks a locked row), so no two
+# events claim the same predecessor.
+_APPEND = """
+WITH head AS (
+    SELECT last_seq, last_hash FROM audit_auditchainhead WHERE id = 1 FOR UPDATE
+), event AS (
+    INSERT INTO audit_auditevent (seq, at, actor_id, actor_label, action, object_type,
+                                  object_id, department_id, patient_ref, client_address,
+                                  outcome, detail, prev_hash, hash)
+    SELECT head.last_seq + 1, %(at)s, %(actor_id)s, %(actor_label)s, %(action)s,
+           %(object_type)s, %(object_id)s, %(department_id)s, %(patient_ref)s,
+           %(client_address)s, %(outcome)s, %(detail)s::jsonb, head.last_hash,
+           encode(sha256(convert_to(
+               head.last_hash || E'\\n' || %(prefix)s || (head.last_seq + 1)::text || '}',
+               'UTF8')), 'hex')
+    FROM head
+    RETURNING id, seq, prev_hash, hash
+)
+UPDATE audit_auditchainhead SET last_seq = event.seq, last_hash = event.hash
+FROM event WHERE audit_auditchainhead.id = 1
+RETURNING event.id, event.seq, event.prev_hash, event.hash
+"""
+_SEQ_LAST = ',"seq":0}'
+
+
+def _append_in_one_statement(event: AuditEvent) -> bool:
+    """Append ``event`` with one statement; False when there is no chain head yet (a fresh or
+    flushed database), which the three-step path creates."""
+    text = canonical({**_hashed(event), "seq": 0})
+    assert text.endswith(_SEQ_LAST), "seq must stay the canonical text's last key"
+    params = {
+        "at": event.at,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "department_id": event.department_id,
+        "patient_ref": event.patient_ref,
+        "client_address": event.client_address,
+        "outcome": event.outcome,
+        "detail": json.dumps(event.detail),
+        "prefix": text[: -len("0}")],
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_APPEND, params)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    event.pk, event.seq, event.prev_hash, event.hash = row
+    event._state.adding = False
+    return True
 
 
 def _hashed(event: AuditEvent) -> dict[str, Any]:

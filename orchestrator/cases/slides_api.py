@@ -162,9 +162,7 @@ class PointSerializer(serializers.Serializer[Any]):
 
 
 class NucleusPropertiesSerializer(serializers.Serializer[Any]):
-    positive = serializers.BooleanField(help_text="mean nuclear DAB OD above the threshold")
-    area_px = serializers.IntegerField()
-    mean_dab_od = serializers.FloatField()
+    positive = serializers.BooleanField(help_text="DAB-positive, as the model answered")
 
 
 class NucleusFeatureSerializer(serializers.Serializer[Any]):
@@ -179,7 +177,12 @@ class OverlaySerializer(serializers.Serializer[Any]):
     type = serializers.ChoiceField(choices=["FeatureCollection"])
     region = serializers.ListField(child=serializers.IntegerField(), help_text="[x, y, w, h]")
     method = serializers.CharField()
-    dab_positive_od = serializers.FloatField()
+    run = serializers.IntegerField(
+        allow_null=True, help_text="the run whose recorded answer this is; null: none analysed"
+    )
+    node = serializers.CharField(allow_blank=True, help_text="the run's node that called it")
+    endpoint = serializers.CharField(allow_blank=True)
+    model_version = serializers.CharField(allow_blank=True)
     positive_nuclei = serializers.IntegerField()
     total_nuclei = serializers.IntegerField()
     features = NucleusFeatureSerializer(many=True)
@@ -192,36 +195,38 @@ class OverlaySerializer(serializers.Serializer[Any]):
 )
 @api_view(["GET"])
 def slide_overlay(request: Request, specimen: int, index: int) -> Response:
-    """DAB-positive and negative nuclei (the IHC analysis) inside a region of the slide;
-    every problem of a bad region is listed."""
-    opened = _slide(request, specimen, index, "overlay").opened
+    """DAB-positive and negative nuclei inside a region of the slide, as the IHC model answered
+    in the newest run of the case that analysed the slide (its recorded output, not computed
+    again); every problem of a bad region is listed."""
+    found = _slide(request, specimen, index, "overlay")
+    opened = found.opened
     query = OverlayQuerySerializer(data=request.query_params)
     if not query.is_valid():
         return _problems(
             [f"{field}: {error}" for field, errors in query.errors.items() for error in errors]
         )
     try:
-        overlay = nuclei_overlay(opened, **query.validated_data)
+        overlay = nuclei_overlay(found.specimen.case, opened, **query.validated_data)
     except SlideError as exc:
         return _problems(str(exc).split("; "))
+    analysis = overlay.analysis
     return Response(
         OverlaySerializer(
             {
                 "type": "FeatureCollection",
                 "region": list(overlay.region),
                 "method": OVERLAY_METHOD,
-                "dab_positive_od": overlay.dab_positive_od,
+                "run": analysis.run if analysis else None,
+                "node": analysis.node if analysis else "",
+                "endpoint": analysis.endpoint if analysis else "",
+                "model_version": analysis.model_version if analysis else "",
                 "positive_nuclei": overlay.positive_nuclei,
                 "total_nuclei": len(overlay.nuclei),
                 "features": [
                     {
                         "type": "Feature",
                         "geometry": {"type": "Point", "coordinates": [n.x, n.y]},
-                        "properties": {
-                            "positive": n.positive,
-                            "area_px": n.area,
-                            "mean_dab_od": n.mean_dab_od,
-                        },
+                        "properties": {"positive": n.positive},
                     }
                     for n in overlay.nuclei
                 ],

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -114,7 +114,16 @@ def _check_newest(report: Report) -> None:
 
 
 def dataset_of(report: Report) -> Dataset:
-    return parse_dataset(report.template_version.dataset)
+    """The report's parsed dataset, parsed once per loaded template version (a cockpit request
+    asks for it twice: the fields and the sign-out problems); parsed again if the version's
+    dataset is replaced."""
+    version = report.template_version
+    memo = version.__dict__.get("_parsed_dataset")
+    if memo is not None and memo[0] is version.dataset:
+        return cast(Dataset, memo[1])
+    dataset = parse_dataset(version.dataset)
+    version.__dict__["_parsed_dataset"] = (version.dataset, dataset)
+    return dataset
 
 
 def sign_out_problems(report: Report) -> list[str]:

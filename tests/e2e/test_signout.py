@@ -5,6 +5,8 @@ amends a signed report; a clinician finds both versions in the portal, the amend
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
@@ -148,3 +150,25 @@ def test_a_pathologist_signs_recalls_overrides_batches_and_amends_and_the_clinic
         response = page.request.get(f"{live_server.url}{pdf}")
         assert response.status == 200
         assert response.body().startswith(b"%PDF")
+        # The original opens inside the portal with pdf.js: its own URL, pages, zoom.
+        original.get_by_role(
+            "button", name=f"View the PDF of version {signed_b.version_no}"
+        ).click()
+        expect(page).to_have_url(re.compile(rf"/app/portal/cases/{b.case_id}\?view={signed_b.pk}$"))
+        viewer = original.get_by_test_id("pdf-viewer")
+        drawn = viewer.get_by_test_id("pdf-page")
+        expect(drawn).to_have_attribute("data-page", "1", timeout=30_000)
+        status = viewer.get_by_test_id("pdf-page-status")
+        expect(status).to_have_text(re.compile(r"^Page 1 of \d+$"))
+        width = drawn.bounding_box()
+        viewer.get_by_role("button", name="Zoom in").click()
+        expect(viewer.get_by_test_id("pdf-zoom")).to_have_text("125%")
+        expect(viewer.get_by_test_id("pdf-page")).to_have_attribute("data-zoom", "125")
+        zoomed = viewer.get_by_test_id("pdf-page").bounding_box()
+        assert width is not None
+        assert zoomed is not None
+        assert zoomed["width"] > width["width"] * 1.2
+        assert viewer.get_by_test_id("pdf-download").get_attribute("href") == pdf
+        # The amendment opens in its own viewer.
+        newest.get_by_role("button", name=f"View the PDF of version {amended.version_no}").click()
+        expect(newest.get_by_test_id("pdf-page")).to_be_visible(timeout=30_000)

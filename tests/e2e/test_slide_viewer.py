@@ -9,11 +9,14 @@ import pytest
 from playwright.sync_api import Page, Response, expect
 from pytest_django.live_server_helper import LiveServer
 
+from model_services.ihc_analysis import analyse_tile
 from orchestrator.cases.models import Case
 from orchestrator.cases.services import create_case
+from orchestrator.cases.slides import SlideRegion, open_slide, read_region_rgb
 from orchestrator.demo_data import load_demo_data, with_demo_slide
 from tests.conftest import PASSWORD, case_document
 from tests.e2e.conftest import browser_page, sign_in
+from tests.orchestrator.cases.recorded import record_analysis
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,12 +24,22 @@ TILE = re.compile(r"/api/v1/specimens/\d+/slides/0_files/\d+/\d+_\d+\.jpeg$")
 OVERLAY = re.compile(r"/api/v1/specimens/\d+/slides/0/overlay\?")
 
 
+# The middle of the demo slide, where the viewer zooms in.
+ANALYSED = (1024, 1024, 2048, 2048)
+
+
 @pytest.fixture
 def slide_case(transactional_db: None) -> Case:
-    """The demo department (no model server needed) and a case whose specimen has the demo
-    whole-slide image."""
+    """The demo department (no model server needed), a case whose specimen has the demo
+    whole-slide image, and a run that recorded the ihc-dab model's nuclei for the middle of
+    the slide (the model's own analysis of those pixels, as the service answers it)."""
     demo = load_demo_data(PASSWORD, "http://127.0.0.1:9")
-    return create_case(demo.department, with_demo_slide(case_document("breast-resection")))
+    case = create_case(demo.department, with_demo_slide(case_document("breast-resection")))
+    x, y, width, height = ANALYSED
+    pixels = read_region_rgb(open_slide("demo/ihc-ki67.tiff"), SlideRegion(x, y, width, height))
+    rows = [[n.x, n.y, 1.0 if n.positive else 0.0] for n in analyse_tile(pixels).nuclei]
+    record_analysis(demo, case, rows, region=ANALYSED, level=0)
+    return case
 
 
 def wait_until(page: Page, condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
@@ -48,6 +61,7 @@ def zoom_in(page: Page, times: int) -> None:
 def test_a_pathologist_sees_slide_tiles_load_and_toggles_the_ai_overlay(
     slide_case: Case, live_server: LiveServer
 ) -> None:
+    run = slide_case.runs.get().pk
     with browser_page() as page:
         page.set_viewport_size({"width": 1000, "height": 800})
         tiles: list[Response] = []
@@ -73,6 +87,9 @@ def test_a_pathologist_sees_slide_tiles_load_and_toggles_the_ai_overlay(
         expect(counts).to_be_visible(timeout=60_000)
         assert overlays
         assert {r.status for r in overlays} == {200}
+        # The points are the run's recorded answer (the web server analyses nothing).
+        recorded = page.request.get(overlays[-1].url).json()
+        assert recorded["run"] == run
         canvas = page.get_by_test_id("slide-overlay")
         expect(canvas).to_be_visible()
         # The demo slide is 0.5 µm/px: the scale bar reads in micrometres at this zoom.

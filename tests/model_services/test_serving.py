@@ -76,8 +76,16 @@ def ihc_counts(response: httpx.Response) -> tuple[float, int, int]:
         "positive_fraction": "FP64",
         "positive_nuclei": "INT64",
         "total_nuclei": "INT64",
+        "nuclei": "FP32",
     }
+    nuclei = outputs.pop("nuclei")
     assert all(out["shape"] == [1] for out in outputs.values())
+    # The nuclei behind the counts: one (x, y, positive) row each.
+    total, positive = int(outputs["total_nuclei"]["data"][0]), nuclei["data"][2::3]
+    assert nuclei["shape"] == [total, 3]
+    assert len(nuclei["data"]) == 3 * total
+    assert set(positive) <= {0.0, 1.0}
+    assert sum(positive) == outputs["positive_nuclei"]["data"][0]
     return (
         float(outputs["positive_fraction"]["data"][0]),
         int(outputs["positive_nuclei"]["data"][0]),

@@ -349,6 +349,7 @@ async def test_a_map_over_no_items_returns_empty_results(
         "results": [],
         "errors": [],
         "model": {"endpoint": "ihc-dab", "model_name": "", "model_version": ""},
+        "regions": [],
     }
 
 

@@ -5,6 +5,11 @@ to ``case`` and ``nodes``. Results come back in item order. With ``on_item_error
 failed item leaves ``None`` in ``results`` and an entry in ``errors``; the node still fails
 when every item failed, because an all-empty result would look like a case with nothing to
 report. Each item's call carries its own idempotency key ``<run>:<node>:<index>``.
+
+``regions`` records, per item, the whole-slide region its pixels came from (the item's ``uri``,
+``region`` and ``level`` when it references a slide region, else ``None``), so what a model
+said about an item (e.g. the nuclei it counted) can be placed on the slide later from the
+run's record alone.
 """
 
 from __future__ import annotations
@@ -42,6 +47,13 @@ def item_context(context: RunContext, item: Any, index: int) -> ItemContext:
     shared.pop("item", None)
     shared.pop("index", None)
     return ItemContext(**shared, item=item, index=index)
+
+
+def _region_of(item: Any) -> dict[str, Any] | None:
+    """Where a slide-region item's pixels come from (``uri``, ``region``, ``level``)."""
+    if not isinstance(item, dict) or not str(item.get("uri", "")).startswith("slide:"):
+        return None
+    return {"uri": item["uri"], "region": item.get("region"), "level": item.get("level", 0)}
 
 
 def _schema(call: dict[str, Any]) -> dict[str, Any]:
@@ -100,6 +112,7 @@ class MapItems(NodeType):
         Port("results", PortType.JSON, title="Result per item"),
         Port("errors", PortType.JSON, title="Items that failed"),
         Port("model", PortType.JSON, title="Endpoint, model and version"),
+        Port("regions", PortType.JSON, title="Slide region per item"),
     )
 
     def schema_for(self, config: dict[str, Any]) -> dict[str, Any]:
@@ -137,7 +150,7 @@ class MapItems(NodeType):
         finally:
             for task in tasks:
                 task.cancel()
-        return self._outputs(config, outcomes)
+        return {**self._outputs(config, outcomes), "regions": [_region_of(i) for i in items]}
 
     @staticmethod
     def _items(context: RunContext, config: dict[str, Any]) -> list[Any]:

@@ -990,8 +990,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description DAB-positive and negative nuclei (the IHC analysis) inside a region of the slide;
-         *     every problem of a bad region is listed.
+         * @description DAB-positive and negative nuclei inside a region of the slide, as the IHC model answered
+         *     in the newest run of the case that analysed the slide (its recorded output, not computed
+         *     again); every problem of a bad region is listed.
          */
         get: operations["slide_overlay"];
         put?: never;
@@ -2214,11 +2215,8 @@ export interface components {
          */
         NucleusFeatureTypeEnum: "Feature";
         NucleusProperties: {
-            /** @description mean nuclear DAB OD above the threshold */
+            /** @description DAB-positive, as the model answered */
             positive: boolean;
-            area_px: number;
-            /** Format: double */
-            mean_dab_od: number;
         };
         /** @description A GeoJSON FeatureCollection of nuclei, in level-0 slide pixels (y down). */
         Overlay: {
@@ -2226,8 +2224,12 @@ export interface components {
             /** @description [x, y, w, h] */
             region: number[];
             method: string;
-            /** Format: double */
-            dab_positive_od: number;
+            /** @description the run whose recorded answer this is; null: none analysed */
+            run: number | null;
+            /** @description the run's node that called it */
+            node: string;
+            endpoint: string;
+            model_version: string;
             positive_nuclei: number;
             total_nuclei: number;
             features: components["schemas"]["NucleusFeature"][];

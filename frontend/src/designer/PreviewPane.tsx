@@ -6,7 +6,7 @@ import { useApi } from "../api/client";
 import { problemsOf } from "../catalog/Problems";
 import { useI18n } from "../i18n";
 import type { Lang } from "../i18n";
-import { drawPdf } from "./pdfPreview";
+import { drawPdf } from "../lib/pdf";
 import type { Content } from "./useTemplates";
 
 export const PREVIEW_DEBOUNCE_MS = 250;

@@ -1,6 +1,7 @@
 // The clinician portal: find a case by accession or patient ID, see its report versions —
 // each amended or corrected one marked with what changed and why, every earlier version
-// still there to open.
+// still there to open. PDFs open inside the page with pdf.js (`?view=<report id>` is the URL
+// of an open one) and stay downloadable.
 import { useState } from "react";
 import type { FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
@@ -11,6 +12,7 @@ import { useI18n } from "../i18n";
 import type { MessageKey } from "../i18n";
 import { useCaseReports, useSearch } from "./api";
 import type { ReportVersion } from "./api";
+import { PdfViewer } from "./PdfViewer";
 
 function statusKey(status: string): MessageKey {
   const known = ["final", "amended", "corrected", "addendum", "draft", "preliminary"];
@@ -96,7 +98,17 @@ export function PortalSearchPage() {
   );
 }
 
-function VersionCard({ version, newer }: { version: ReportVersion; newer: number | null }) {
+function VersionCard({
+  version,
+  newer,
+  viewing,
+  onView,
+}: {
+  version: ReportVersion;
+  newer: number | null;
+  viewing: boolean;
+  onView: (open: boolean) => void;
+}) {
   const { t, locale } = useI18n();
   const me = useMe();
   const signedAt = version.signed_at ? new Date(version.signed_at).toLocaleString(locale) : "";
@@ -151,14 +163,23 @@ function VersionCard({ version, newer }: { version: ReportVersion; newer: number
         </table>
       )}
       <p>
+        <button
+          type="button"
+          onClick={() => onView(!viewing)}
+          aria-expanded={viewing}
+          aria-label={t("portal.viewLabel", { version: version.version })}
+          data-testid="version-view"
+        >
+          {viewing ? t("portal.hide") : t("portal.view")}
+        </button>
+        {" · "}
         <a
           href={version.pdf_url}
-          target="_blank"
-          rel="noreferrer"
-          aria-label={t("portal.pdfLabel", { version: version.version })}
+          download
+          aria-label={t("portal.downloadLabel", { version: version.version })}
           data-testid="version-pdf"
         >
-          {t("portal.pdf")}
+          {t("portal.download")}
         </a>
         {me?.role === "pathologist" && newer === null && version.signed && !version.recalled && (
           <>
@@ -167,6 +188,14 @@ function VersionCard({ version, newer }: { version: ReportVersion; newer: number
           </>
         )}
       </p>
+      {viewing && (
+        <PdfViewer
+          key={version.pdf_url}
+          url={version.pdf_url}
+          version={version.version}
+          onClose={() => onView(false)}
+        />
+      )}
     </article>
   );
 }
@@ -174,6 +203,8 @@ function VersionCard({ version, newer }: { version: ReportVersion; newer: number
 function PortalCase({ id }: { id: number }) {
   const { t } = useI18n();
   const reports = useCaseReports(id);
+  const [params, setParams] = useSearchParams();
+  const viewing = Number(params.get("view"));
   if (reports.isPending) {
     return (
       <p className="state state--loading" role="status">
@@ -206,7 +237,13 @@ function PortalCase({ id }: { id: number }) {
       <h1>{t("portal.caseHeading", { accession: found.accession, patient: found.patient_name })}</h1>
       {versions.length === 0 && <p className="state">{t("portal.noReports")}</p>}
       {versions.map((version, index) => (
-        <VersionCard key={version.report_id} version={version} newer={newer(index)} />
+        <VersionCard
+          key={version.report_id}
+          version={version}
+          newer={newer(index)}
+          viewing={viewing === version.report_id}
+          onView={(open) => setParams(open ? { view: String(version.report_id) } : {})}
+        />
       ))}
     </section>
   );

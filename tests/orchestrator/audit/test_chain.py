@@ -173,3 +173,36 @@ def test_postgresql_refuses_update_and_delete_of_audit_rows_and_signed_reports(
     # A draft is still a draft: it may change.
     with connection.cursor() as cursor:
         cursor.execute("UPDATE reports_report SET language = 'zh' WHERE id = %s", (draft.pk,))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_keep_one_unbroken_chain(demo_db: DemoData) -> None:
+    """Writers in separate connections append at once (on PostgreSQL each append is one
+    statement whose head lock orders them): every event gets its own place, the chain verifies
+    and the hashes the database computed are the ones `verify_audit` recomputes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from orchestrator.audit.actions import AuditAction
+    from orchestrator.audit.services import record_event
+
+    before = AuditEvent.objects.count()
+
+    def write(worker: int) -> None:
+        try:
+            for n in range(15):
+                record_event(
+                    AuditAction.CASE_SEARCHED, demo_db.department, worker=worker, n=n, label="中文"
+                )
+        finally:
+            connections.close_all()
+
+    workers = 4 if connection.vendor == "postgresql" else 1  # SQLite: one writer at a time
+    with ThreadPoolExecutor(workers) as pool:
+        list(pool.map(write, range(workers)))
+
+    assert AuditEvent.objects.count() == before + 15 * workers
+    seqs = list(AuditEvent.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert f"audit chain intact: {len(seqs)} events" in verify()

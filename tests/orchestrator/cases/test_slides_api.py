@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -13,10 +14,10 @@ from orchestrator.accounts.models import Department, Role, User
 from orchestrator.audit.models import AuditEvent
 from orchestrator.cases.models import Case, Specimen
 from orchestrator.cases.services import create_case
-from orchestrator.cases.slide_pyramid import bundled_ihc_tile
-from orchestrator.demo_data import with_demo_slide
-from tests.conftest import case_document
+from orchestrator.demo_data import DemoData, load_demo_data, with_demo_slide
+from tests.conftest import PASSWORD, case_document
 from tests.factories import UserFactory
+from tests.orchestrator.cases.recorded import record_analysis
 
 pytestmark = pytest.mark.django_db
 
@@ -214,30 +215,61 @@ def test_a_missing_slide_file_is_listed_with_the_reason(pathologist: User, case:
     assert slides[0]["width"] is None
 
 
-def test_the_overlay_holds_the_nuclei_the_analysis_counts(pathologist: User, base: str) -> None:
+@pytest.fixture
+def demo(department: Department) -> DemoData:
+    """The demo workflow a recorded run belongs to (loaded before anyone logs in: loading
+    sets the demo users' passwords, which ends their sessions)."""
+    return load_demo_data(PASSWORD, "http://127.0.0.1:9")
 
-    from model_services.ihc_analysis import analyse_tile
 
-    response = client_for(pathologist).get(f"{base}/overlay?x=0&y=0&width=512&height=512")
+def features(overlay: dict[str, Any]) -> list[tuple[float, float, bool]]:
+    return [
+        (*f["geometry"]["coordinates"], f["properties"]["positive"]) for f in overlay["features"]
+    ]
+
+
+def test_the_overlay_draws_the_nuclei_the_run_recorded_placed_on_the_slide(
+    demo: DemoData, pathologist: User, case: Case, base: str
+) -> None:
+    # Level 1 is downsampled by 2: tile pixel (10, 20) is slide pixel (512 + 20, 1024 + 40).
+    run = record_analysis(demo, case, [[10.0, 20.0, 1.0], [100.5, 200.0, 0.0], [600.0, 10.0, 1.0]])
+
+    response = client_for(pathologist).get(f"{base}/overlay?x=512&y=1024&width=1024&height=1024")
 
     assert response.status_code == 200
     overlay = response.json()
     assert overlay["type"] == "FeatureCollection"
-    assert overlay["region"] == [0, 0, 512, 512]
-    points = [f["geometry"]["coordinates"] for f in overlay["features"]]
-    assert all(0 <= x < 512 and 0 <= y < 512 for x, y in points)
-    positive = [f for f in overlay["features"] if f["properties"]["positive"]]
-    assert overlay["positive_nuclei"] == len(positive) > 0
-    assert overlay["total_nuclei"] == len(points)
-    # Read with a margin, so nuclei cut by the tile edge count whole: the totals stay close to
-    # what the model service counts on the bare tile.
-    counted = analyse_tile(bundled_ihc_tile())
-    assert abs(overlay["total_nuclei"] - counted.total_nuclei) <= 0.1 * counted.total_nuclei
+    assert overlay["region"] == [512, 1024, 1024, 1024]
+    # The third nucleus lies at x = 512 + 1200, right of the asked region.
+    assert features(overlay) == [(532.0, 1064.0, True), (713.0, 1424.0, False)]
+    assert (overlay["positive_nuclei"], overlay["total_nuclei"]) == (1, 2)
+    assert (overlay["run"], overlay["node"], overlay["endpoint"]) == (run.pk, "ihc", "ihc-dab")
+
+
+def test_the_newest_analysing_run_is_drawn_and_test_runs_are_not(
+    demo: DemoData, pathologist: User, case: Case, base: str
+) -> None:
+    client = client_for(pathologist)
+    cell = f"{base}/overlay?x=0&y=0&width=2048&height=2048"
+    nothing = client.get(cell).json()
+    older = record_analysis(demo, case, [[10.0, 10.0, 1.0]], version="1")
+    newer = record_analysis(demo, case, [[30.0, 30.0, 0.0], [40.0, 40.0, 1.0]], version="2")
+    record_analysis(demo, case, [[50.0, 50.0, 1.0]], is_test=True)
+
+    drawn = client.get(cell).json()
+
+    assert (nothing["run"], nothing["features"], nothing["total_nuclei"]) == (None, [], 0)
+    assert older.pk < newer.pk
+    assert (drawn["run"], drawn["model_version"]) == (newer.pk, "2")
+    assert features(drawn) == [(572.0, 1084.0, False), (592.0, 1104.0, True)]
 
 
 def test_neighbouring_overlay_cells_never_show_a_nucleus_twice(
-    pathologist: User, base: str
+    demo: DemoData, pathologist: User, case: Case, base: str
 ) -> None:
+    # Nuclei on both sides of x = 1280 and one exactly on it (level 0: tile = slide pixels).
+    rows = [[float(x), 100.0, float(x % 2)] for x in range(0, 512, 16)]
+    record_analysis(demo, case, rows, region=(1024, 1024, 512, 512), level=0)
     client = client_for(pathologist)
     cells = [
         client.get(f"{base}/overlay?x={x}&y=1024&width=256&height=256").json() for x in (1024, 1280)
@@ -247,10 +279,9 @@ def test_neighbouring_overlay_cells_never_show_a_nucleus_twice(
     left, right = ({tuple(f["geometry"]["coordinates"]) for f in c["features"]} for c in cells)
     assert all(x < 1280 for x, _ in left)
     assert all(x >= 1280 for x, _ in right)
+    assert (1280.0, 1124.0) in right
     assert not left & right
-    # The haematoxylin threshold adapts to each region read (Otsu), so two cells and the region
-    # covering both segment slightly differently; they still agree closely.
-    assert abs(len(left | right) - both["total_nuclei"]) <= 0.15 * both["total_nuclei"]
+    assert len(left | right) == both["total_nuclei"] == len(rows)
 
 
 def test_a_bad_overlay_region_is_400_listing_every_problem(pathologist: User, base: str) -> None:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from PIL import Image
 
 from orchestrator import devstack
+from orchestrator.accounts.models import User
 from orchestrator.cases.services import create_case
 from orchestrator.cases.slides import SlideRegion, open_slide, read_region_rgb
 from orchestrator.demo_data import DemoData, with_demo_slide
@@ -79,6 +81,35 @@ def test_the_map_node_over_slide_regions_matches_the_same_pixels_as_plain_tiles(
     assert nuclei[3] == nuclei[4] > 0
     # Level 1 halves the nuclei's size, so the analysis sees a different picture.
     assert nuclei[3] != nuclei[1]
+
+    # The viewer's overlay draws what the model answered in this run, placed on the slide:
+    # the run recorded each item's slide region and the model's nuclei (x, y, positive).
+    outputs = NodeRun.objects.get(run=run, node_id="ihc", status="succeeded").outputs
+    assert outputs["regions"][1] == {
+        "uri": f"slide:{name}",
+        "region": [1536, 512, 512, 512],
+        "level": 0,
+    }
+    assert outputs["regions"][2] is None
+    viewer = Client()
+    viewer.force_login(User.objects.get(username="pathologist"))
+    specimen = case.specimens.get()
+    index = next(
+        i for i, t in enumerate(specimen.tiles) if t.get("region") == [1536, 512, 512, 512]
+    )
+    base = f"/api/v1/specimens/{specimen.pk}/slides/{index}/overlay"
+    full = viewer.get(f"{base}?x=1536&y=512&width=512&height=512").json()
+    assert (full["run"], full["endpoint"]) == (run.pk, "ihc-dab")
+    assert full["total_nuclei"] == nuclei[1]
+    assert full["positive_nuclei"] == results[1]["positive_nuclei"]
+    drawn = sorted(tuple(f["geometry"]["coordinates"]) for f in full["features"])
+    recorded = sorted((1536 + round(x, 1), 512 + round(y, 1)) for x, y, _ in results[1]["nuclei"])
+    assert len(drawn) == len(recorded)
+    pairs = zip(drawn, recorded, strict=True)
+    assert all(abs(d[0] - r[0]) <= 0.11 and abs(d[1] - r[1]) <= 0.11 for d, r in pairs)
+    # Level 1: tile pixels are two slide pixels.
+    halved = viewer.get(f"{base}?x=1024&y=2048&width=1024&height=1024").json()
+    assert halved["total_nuclei"] == nuclei[3]
 
 
 def test_a_whole_slide_without_a_region_fails_the_run_saying_how_to_fix_it(

@@ -1,4 +1,6 @@
 // pdf.js, loaded on first use (it is large): draw a PDF's pages into canvases and read its text.
+// Shared by the designer's live preview (every page at once) and the clinician portal's viewer
+// (one page at a time, with page navigation and zoom).
 import type * as PdfJs from "pdfjs-dist";
 import type { PDFDocumentProxy } from "pdfjs-dist";
 
@@ -29,20 +31,24 @@ async function pageText(document: PDFDocumentProxy, number: number): Promise<str
   return content.items.map((item) => ("str" in item ? item.str : "")).join(" ");
 }
 
-/** Replace ``container``'s children with one canvas per page; returns the page count and text. */
-export async function drawPdf(
-  bytes: ArrayBuffer,
-  container: HTMLElement,
-  width: number,
-): Promise<DrawnPdf> {
+/** An open PDF: its page count, each page drawn on demand at a width, its text. */
+export interface OpenPdf {
+  pages: number;
+  /** A canvas of page ``number`` (1-based) drawn ``width`` CSS pixels wide (sharp on HiDPI). */
+  drawPage(number: number, width: number, label?: string): Promise<HTMLCanvasElement>;
+  text(number: number): Promise<string>;
+  close(): void;
+}
+
+/** Open ``bytes`` with pdf.js (one shared worker); ``close()`` when done with it. */
+export async function openPdf(bytes: ArrayBuffer): Promise<OpenPdf> {
   const lib = await pdfjs();
   worker ??= new lib.PDFWorker();
   const document = await lib.getDocument({ data: new Uint8Array(bytes), worker }).promise;
-  try {
-    const canvases: HTMLCanvasElement[] = [];
-    const texts: string[] = [];
-    for (let n = 1; n <= document.numPages; n += 1) {
-      const page = await document.getPage(n);
+  return {
+    pages: document.numPages,
+    async drawPage(number, width, label = `page ${number}`) {
+      const page = await document.getPage(number);
       const base = page.getViewport({ scale: 1 });
       const scale = (width / base.width) * (window.devicePixelRatio || 1);
       const viewport = page.getViewport({ scale });
@@ -50,15 +56,34 @@ export async function drawPdf(
       canvas.width = Math.floor(viewport.width);
       canvas.height = Math.floor(viewport.height);
       canvas.style.width = `${width}px`;
-      canvas.className = "preview-page";
-      canvas.setAttribute("aria-label", `page ${n}`);
+      canvas.setAttribute("aria-label", label);
       await page.render({ canvas, viewport }).promise;
+      return canvas;
+    },
+    text: (number) => pageText(document, number),
+    close: () => void document.loadingTask.destroy(),
+  };
+}
+
+/** Replace ``container``'s children with one canvas per page; returns the page count and text. */
+export async function drawPdf(
+  bytes: ArrayBuffer,
+  container: HTMLElement,
+  width: number,
+): Promise<DrawnPdf> {
+  const pdf = await openPdf(bytes);
+  try {
+    const canvases: HTMLCanvasElement[] = [];
+    const texts: string[] = [];
+    for (let n = 1; n <= pdf.pages; n += 1) {
+      const canvas = await pdf.drawPage(n, width);
+      canvas.className = "preview-page";
       canvases.push(canvas);
-      texts.push(await pageText(document, n));
+      texts.push(await pdf.text(n));
     }
     container.replaceChildren(...canvases);
-    return { pages: document.numPages, text: texts.join("\n") };
+    return { pages: pdf.pages, text: texts.join("\n") };
   } finally {
-    void document.loadingTask.destroy();
+    pdf.close();
   }
 }
