@@ -39,25 +39,30 @@ export async function drawPdf(
   worker ??= new lib.PDFWorker();
   const document = await lib.getDocument({ data: new Uint8Array(bytes), worker }).promise;
   try {
-    const canvases: HTMLCanvasElement[] = [];
-    const texts: string[] = [];
-    for (let n = 1; n <= document.numPages; n += 1) {
-      const page = await document.getPage(n);
-      const base = page.getViewport({ scale: 1 });
-      const scale = (width / base.width) * (window.devicePixelRatio || 1);
-      const viewport = page.getViewport({ scale });
-      const canvas = window.document.createElement("canvas");
-      canvas.width = Math.floor(viewport.width);
-      canvas.height = Math.floor(viewport.height);
-      canvas.style.width = `${width}px`;
-      canvas.className = "preview-page";
-      canvas.setAttribute("aria-label", `page ${n}`);
-      await page.render({ canvas, viewport }).promise;
-      canvases.push(canvas);
-      texts.push(await pageText(document, n));
-    }
-    container.replaceChildren(...canvases);
-    return { pages: document.numPages, text: texts.join("\n") };
+    // Pages are drawn and their text read side by side (pdf.js's worker parses while the page
+    // draws here); the canvases replace the old ones together, so the preview never flickers.
+    const drawn = await Promise.all(
+      Array.from({ length: document.numPages }, async (_, index) => {
+        const n = index + 1;
+        const page = await document.getPage(n);
+        const base = page.getViewport({ scale: 1 });
+        const scale = (width / base.width) * (window.devicePixelRatio || 1);
+        const viewport = page.getViewport({ scale });
+        const canvas = window.document.createElement("canvas");
+        canvas.width = Math.floor(viewport.width);
+        canvas.height = Math.floor(viewport.height);
+        canvas.style.width = `${width}px`;
+        canvas.className = "preview-page";
+        canvas.setAttribute("aria-label", `page ${n}`);
+        const [text] = await Promise.all([
+          pageText(document, n),
+          page.render({ canvas, viewport }).promise,
+        ]);
+        return { canvas, text };
+      }),
+    );
+    container.replaceChildren(...drawn.map((d) => d.canvas));
+    return { pages: document.numPages, text: drawn.map((d) => d.text).join("\n") };
   } finally {
     void document.loadingTask.destroy();
   }
