@@ -9,7 +9,9 @@ import type { Lang } from "../i18n";
 import { drawPdf } from "../lib/pdf";
 import type { Content } from "./useTemplates";
 
-export const PREVIEW_DEBOUNCE_MS = 250;
+// Long enough to wait out a burst of typing (keys come 100–200 ms apart), short enough that a
+// pause shows the change: the server's render is the larger share (docs/performance.md).
+export const PREVIEW_DEBOUNCE_MS = 150;
 
 interface Props {
   content: Content;

@@ -73,16 +73,18 @@ export async function drawPdf(
 ): Promise<DrawnPdf> {
   const pdf = await openPdf(bytes);
   try {
-    const canvases: HTMLCanvasElement[] = [];
-    const texts: string[] = [];
-    for (let n = 1; n <= pdf.pages; n += 1) {
-      const canvas = await pdf.drawPage(n, width);
-      canvas.className = "preview-page";
-      canvases.push(canvas);
-      texts.push(await pdf.text(n));
-    }
-    container.replaceChildren(...canvases);
-    return { pages: pdf.pages, text: texts.join("\n") };
+    // Pages are drawn and their text read side by side (pdf.js's worker parses while the page
+    // draws here); the canvases replace the old ones together, so the preview never flickers.
+    const drawn = await Promise.all(
+      Array.from({ length: pdf.pages }, async (_, index) => {
+        const n = index + 1;
+        const [canvas, text] = await Promise.all([pdf.drawPage(n, width), pdf.text(n)]);
+        canvas.className = "preview-page";
+        return { canvas, text };
+      }),
+    );
+    container.replaceChildren(...drawn.map((d) => d.canvas));
+    return { pages: pdf.pages, text: drawn.map((d) => d.text).join("\n") };
   } finally {
     pdf.close();
   }

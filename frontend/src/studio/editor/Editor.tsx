@@ -25,7 +25,7 @@ import { createDecorations, DecorationProvider } from "./decorations";
 import { HelpOverlay } from "./HelpOverlay";
 import { History } from "./History";
 import { Inspector } from "./Inspector";
-import { autoLayout } from "./layout";
+import { autoLayout, placedOnOpen } from "./layout";
 import { Palette } from "./Palette";
 import { ProblemsPanel } from "./ProblemsPanel";
 import { createEditorStore, EditorStoreProvider } from "./store";
@@ -155,14 +155,14 @@ function EditorBody(props: {
 
   // Counted on the editor element (data-layouts), so a benchmark can tell when one is done.
   const [layouts, setLayouts] = useState(0);
-  const layout = useCallback(async () => {
+  const layout = useCallback(() => {
     const { nodes: all, edges: links } = store.getState();
-    store.getState().setPositions(await autoLayout(all, links));
+    store.getState().setPositions(autoLayout(all, links, types));
     window.requestAnimationFrame(() => {
       void flow.fitView({ maxZoom: 1 });
       setLayouts((n) => n + 1);
     });
-  }, [store, flow]);
+  }, [store, flow, types]);
 
   const copy = useCallback(async () => {
     const { nodes: all, edges: links } = store.getState();
@@ -202,7 +202,7 @@ function EditorBody(props: {
     find: () => setFinding(true),
     save,
     fitView: () => void flow.fitView({ duration: 200, maxZoom: 1 }),
-    layout: () => void layout(),
+    layout,
     help: () => setHelp((open) => !open),
     escape: () => {
       setHelp(false);
@@ -264,7 +264,7 @@ function EditorBody(props: {
           <button type="button" onClick={() => store.temporal.getState().redo()} disabled={!canRedo} title="Ctrl+Shift+Z">
             {t("studio.redo")}
           </button>
-          <button type="button" onClick={() => void layout()} title="L" data-testid="auto-layout">
+          <button type="button" onClick={layout} title="L" data-testid="auto-layout">
             {t("studio.layout")}
           </button>
           <button type="button" onClick={() => void flow.fitView({ duration: 200, maxZoom: 1 })} title="F" data-testid="fit-view">
@@ -442,7 +442,7 @@ export function Editor({
   const [store] = useState(() => {
     const created = createEditorStore();
     const canvas = specToCanvas(opened.spec, types);
-    created.getState().load(canvas.nodes, canvas.edges);
+    created.getState().load(placedOnOpen(opened.spec, canvas.nodes, canvas.edges, types), canvas.edges);
     created.temporal.getState().clear();
     return created;
   });

@@ -1,33 +1,47 @@
-// Auto-layout with elkjs (layered, left to right, as data flows).
-import ELK from "elkjs/lib/elk.bundled.js";
-import type { EdgeLike, NodeLike } from "../../lib/graph";
+// Auto-layout: the layered layout of ./layered (left to right, as data flows), from the sizes
+// the canvas measured, or, before a node was drawn, the size its ports make it.
+import { portsOfNode } from "../../lib/graph";
+import type { EdgeLike, GraphSpec, NodeLike, NodeTypeInfo } from "../../lib/graph";
+import { layeredLayout } from "./layered";
+import type { Positions } from "./layered";
 
-const elk = new ELK();
+type Measured = NodeLike & { measured?: { width?: number; height?: number } };
 
-export async function autoLayout(
-  nodes: readonly (NodeLike & { measured?: { width?: number; height?: number } })[],
+/** A node's size before it is drawn (see .pf-node in studio.css: its ports set its height). */
+export function estimatedSize(
+  node: Measured,
+  types: ReadonlyMap<string, NodeTypeInfo>,
+): { width: number; height: number } {
+  const ports = portsOfNode(node, types);
+  const rows = Math.max(ports.inputs.length, ports.outputs.length, 1);
+  return {
+    width: node.measured?.width ?? 220,
+    height: node.measured?.height ?? Math.max(56, 47 + rows * 18),
+  };
+}
+
+export function autoLayout(
+  nodes: readonly Measured[],
   edges: readonly EdgeLike[],
-): Promise<Map<string, { x: number; y: number }>> {
-  const ids = new Set(nodes.map((n) => n.id));
-  const laid = await elk.layout({
-    id: "root",
-    layoutOptions: {
-      "elk.algorithm": "layered",
-      "elk.direction": "RIGHT",
-      "elk.spacing.nodeNode": "40",
-      "elk.layered.spacing.nodeNodeBetweenLayers": "90",
-      // Large graphs: one sweep of crossing minimisation instead of seven (measured with
-      // bench/editor_load.py: about half the time on 200 nodes, edges still readable).
-      ...(nodes.length > 60 ? { "elk.layered.thoroughness": "1" } : {}),
-    },
-    children: nodes.map((n) => ({
-      id: n.id,
-      width: n.measured?.width ?? 200,
-      height: n.measured?.height ?? 90,
-    })),
-    edges: edges
-      .filter((e) => ids.has(e.source) && ids.has(e.target))
-      .map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] })),
-  });
-  return new Map((laid.children ?? []).map((c) => [c.id, { x: c.x ?? 0, y: c.y ?? 0 }]));
+  types: ReadonlyMap<string, NodeTypeInfo> = new Map(),
+): Positions {
+  return layeredLayout(
+    nodes.map((n) => ({ id: n.id, ...estimatedSize(n, types) })),
+    edges,
+  );
+}
+
+/**
+ * The canvas nodes of a graph as it opens: a graph saved without any position (an imported
+ * file, a generated one) opens laid out rather than as one long row.
+ */
+export function placedOnOpen<N extends Measured>(
+  spec: Pick<GraphSpec, "nodes">,
+  nodes: readonly N[],
+  edges: readonly EdgeLike[],
+  types: ReadonlyMap<string, NodeTypeInfo>,
+): N[] {
+  if (nodes.length < 2 || spec.nodes.some((n) => n.position)) return [...nodes];
+  const positions = autoLayout(nodes, edges, types);
+  return nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position }));
 }
