@@ -692,6 +692,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/quality/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The department's golden-case threshold (fraction of golden cases that must agree). */
+        get: operations["quality_settings_retrieve"];
+        put: operations["quality_settings_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/shadow-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description A shadow run: progress, agreement per element, and per case the signed and the
+         *     version's values side by side with the elements that differ.
+         */
+        get: operations["quality_shadow_runs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{id}/golden": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Mark the case of a signed report version as a golden case of the workflow that
+         *     drafted it (the review cockpit's button).
+         */
+        post: operations["quality_golden_from_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/{id}/amend": {
         parameters: {
             query?: never;
@@ -1310,6 +1367,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workflows/{slug}/golden-cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workflow's golden cases, each with the signed version its answers come from. */
+        get: operations["quality_golden_cases_list"];
+        put?: never;
+        /** @description Mark a signed case (by accession) as a golden case of the workflow. */
+        post: operations["quality_golden_cases_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{slug}/golden-cases/{case}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Take a case off the workflow's golden cases. */
+        delete: operations["quality_golden_cases_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workflows/{slug}/nodes/{node_id}/run": {
         parameters: {
             query?: never;
@@ -1347,6 +1439,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workflows/{slug}/publish-gates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The golden-case verdict of every version offered for publishing: passed, or refused,
+         *     or overridden with a reason.
+         */
+        get: operations["quality_publish_gates_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workflows/{slug}/rollback": {
         parameters: {
             query?: never;
@@ -1358,6 +1470,27 @@ export interface paths {
         put?: never;
         /** @description Publish an older version again as a new version. */
         post: operations["api_v1_workflows_rollback_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{slug}/shadow-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workflow's latest shadow runs (50), newest first, with their progress. */
+        get: operations["quality_shadow_runs_list"];
+        put?: never;
+        /**
+         * @description Start a shadow run of a version (default: the draft, else the latest published) over
+         *     the golden cases or the last ``limit`` signed cases of a case type.
+         */
+        post: operations["quality_shadow_runs_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1378,6 +1511,40 @@ export interface paths {
          *     run (``is_test``) that never delivers and whose report stays a draft.
          */
         post: operations["api_v1_workflows_test_run_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{slug}/tolerances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every numeric element of the workflow's template with its tolerance (null: exact). */
+        get: operations["quality_tolerances_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{slug}/tolerances/{element}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Set the tolerance of a numeric element (null: the value must be equal). */
+        put: operations["quality_tolerances_update"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1848,6 +2015,17 @@ export interface components {
             added: components["schemas"]["EdgeShape"][];
             removed: components["schemas"]["EdgeShape"][];
         };
+        ElementAgreementShape: {
+            element: string;
+            /** @description {zh, en} */
+            label: {
+                [key: string]: string;
+            };
+            compared: number;
+            agreed: number;
+            /** Format: double */
+            agreement: number;
+        };
         FailedDeliveries: {
             /** Format: date */
             day: string;
@@ -1961,6 +2139,80 @@ export interface components {
          * @enum {string}
          */
         FormatEnum: "html" | "pdf";
+        GateShape: {
+            version: number;
+            version_status: components["schemas"]["VersionStatusEnum"];
+            shadow_run: number;
+            passed: boolean;
+            /** Format: double */
+            agreement: number;
+            /** Format: double */
+            threshold: number;
+            overridden: boolean;
+            override_reason: string;
+            decided_by: string | null;
+            /** Format: date-time */
+            decided_at: string;
+        };
+        GoldenCaseShape: {
+            case: number;
+            accession: string;
+            case_type: string;
+            signed_version: number | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            marked_by: string | null;
+            /** Format: date-time */
+            marked_at: string;
+            note: string;
+        };
+        GoldenDisagreementShape: {
+            accession: string;
+            /** @description report element id */
+            element: string;
+            /** @description {zh, en} */
+            label: {
+                [key: string]: string;
+            };
+            /** @description the signed value */
+            expected: unknown;
+            /** @description the candidate version's value */
+            got: unknown;
+            /** Format: double */
+            tolerance: number | null;
+            /** @description why the case gave no values (else empty) */
+            error: string;
+        };
+        GoldenFromReportShape: {
+            case: number;
+            accession: string;
+            case_type: string;
+            signed_version: number | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            marked_by: string | null;
+            /** Format: date-time */
+            marked_at: string;
+            note: string;
+            /** @description slug of the workflow the case is golden for */
+            workflow: string;
+        };
+        /** @description Publishing refused: the draft's golden cases agree below the department's threshold. */
+        GoldenGateRefusalShape: {
+            detail: string;
+            shadow_run: number;
+            /**
+             * Format: double
+             * @description fraction of golden cases agreeing fully
+             */
+            agreement: number;
+            /** Format: double */
+            threshold: number;
+            disagreements: components["schemas"]["GoldenDisagreementShape"][];
+        };
+        GoldenNote: {
+            note?: string;
+        };
         GraphNodeRef: {
             node_id: string;
             node_type: string;
@@ -2094,6 +2346,11 @@ export interface components {
             title_en: string;
             sections: number;
             elements: number;
+        };
+        MarkGolden: {
+            accession: string;
+            /** @default  */
+            note: string;
         };
         Me: {
             username: string;
@@ -2574,7 +2831,15 @@ export interface components {
         Publish: {
             /** @default  */
             note: string;
+            /** @description publish although the golden cases disagree (audited, shown in the history) */
+            override_reason?: string;
         };
+        /**
+         * @description * `manual` - Started by a person
+         *     * `publish_gate` - Publish gate
+         * @enum {string}
+         */
+        PurposeEnum: "manual" | "publish_gate";
         Queue: {
             filters: components["schemas"]["Filters"];
             by_day: components["schemas"]["QueueDay"][];
@@ -2891,6 +3156,91 @@ export interface components {
              */
             mean: number | null;
         };
+        ShadowCaseShape: {
+            case: number;
+            accession: string;
+            status: components["schemas"]["ShadowCaseStatusEnum"];
+            error: string;
+            duration_ms: number | null;
+            compared: string[];
+            /** @description the signed values, element id → value */
+            expected: {
+                [key: string]: unknown;
+            };
+            /** @description the version's values, element id → value */
+            got: {
+                [key: string]: unknown;
+            };
+            differences: components["schemas"]["GoldenDisagreementShape"][];
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `agreed` - Agrees
+         *     * `differed` - Differs
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        ShadowCaseStatusEnum: "pending" | "agreed" | "differed" | "failed";
+        ShadowRunDetailShape: {
+            id: number;
+            workflow: string;
+            version: number;
+            version_status: components["schemas"]["VersionStatusEnum"];
+            source: components["schemas"]["SourceEnum"];
+            case_type: string;
+            purpose: components["schemas"]["PurposeEnum"];
+            status: components["schemas"]["ShadowStatusEnum"];
+            requested_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            total: number;
+            pending: number;
+            agreed: number;
+            differed: number;
+            failed: number;
+            /**
+             * Format: double
+             * @description fraction of cases agreeing fully, once finished
+             */
+            agreement: number | null;
+            elements: components["schemas"]["ElementAgreementShape"][];
+            cases: components["schemas"]["ShadowCaseShape"][];
+        };
+        ShadowRunShape: {
+            id: number;
+            workflow: string;
+            version: number;
+            version_status: components["schemas"]["VersionStatusEnum"];
+            source: components["schemas"]["SourceEnum"];
+            case_type: string;
+            purpose: components["schemas"]["PurposeEnum"];
+            status: components["schemas"]["ShadowStatusEnum"];
+            requested_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            total: number;
+            pending: number;
+            agreed: number;
+            differed: number;
+            failed: number;
+            /**
+             * Format: double
+             * @description fraction of cases agreeing fully, once finished
+             */
+            agreement: number | null;
+        };
+        /**
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `finished` - Finished
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        ShadowStatusEnum: "queued" | "running" | "finished" | "failed";
         Signed: {
             report_id: number;
             version: number;
@@ -2929,12 +3279,27 @@ export interface components {
             /** @description why the slide cannot be shown */
             error: string | null;
         };
+        /**
+         * @description * `golden` - Golden cases
+         *     * `recent` - Last cases of a case type
+         * @enum {string}
+         */
+        SourceEnum: "golden" | "recent";
         Specimen: {
             label: string;
             site: string;
             procedure?: string;
             data?: unknown;
             tiles?: unknown;
+        };
+        StartShadow: {
+            source: components["schemas"]["SourceEnum"];
+            /** @description default: the draft, else the latest published */
+            version?: number;
+            /** @description recent: default the workflow's */
+            case_type?: string;
+            /** @description recent: N (default 20) */
+            limit?: number;
         };
         SubmissionProblems: {
             problems: string[];
@@ -3014,6 +3379,10 @@ export interface components {
             case?: number;
             case_document?: unknown;
         };
+        Threshold: {
+            /** Format: double */
+            golden_threshold: number;
+        };
         Throughput: {
             filters: components["schemas"]["Filters"];
             by_day: components["schemas"]["ThroughputDay"][];
@@ -3037,6 +3406,23 @@ export interface components {
             /** Format: date-time */
             last_used_at?: string | null;
             readonly revoked: boolean;
+        };
+        Tolerance: {
+            /**
+             * Format: double
+             * @description largest difference that still agrees; null: exact
+             */
+            tolerance: number | null;
+        };
+        ToleranceShape: {
+            element: string;
+            /** @description {zh, en} */
+            label: {
+                [key: string]: string;
+            };
+            unit: string;
+            /** Format: double */
+            tolerance: number | null;
         };
         Turnaround: {
             filters: components["schemas"]["Filters"];
@@ -4649,6 +5035,98 @@ export interface operations {
             };
         };
     };
+    quality_settings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Threshold"];
+                };
+            };
+        };
+    };
+    quality_settings_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Threshold"];
+                "application/x-www-form-urlencoded": components["schemas"]["Threshold"];
+                "multipart/form-data": components["schemas"]["Threshold"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Threshold"];
+                };
+            };
+        };
+    };
+    quality_shadow_runs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowRunDetailShape"];
+                };
+            };
+        };
+    };
+    quality_golden_from_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["GoldenNote"];
+                "application/x-www-form-urlencoded": components["schemas"]["GoldenNote"];
+                "multipart/form-data": components["schemas"]["GoldenNote"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldenFromReportShape"];
+                };
+            };
+        };
+    };
     report_amend: {
         parameters: {
             query?: never;
@@ -5915,6 +6393,75 @@ export interface operations {
             };
         };
     };
+    quality_golden_cases_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldenCaseShape"][];
+                };
+            };
+        };
+    };
+    quality_golden_cases_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkGolden"];
+                "application/x-www-form-urlencoded": components["schemas"]["MarkGolden"];
+                "multipart/form-data": components["schemas"]["MarkGolden"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldenCaseShape"];
+                };
+            };
+        };
+    };
+    quality_golden_cases_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case: number;
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     api_v1_workflows_nodes_run_create: {
         parameters: {
             query?: never;
@@ -5984,6 +6531,35 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowInvalidShape"];
                 };
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldenGateRefusalShape"];
+                };
+            };
+        };
+    };
+    quality_publish_gates_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateShape"][];
+                };
+            };
         };
     };
     api_v1_workflows_rollback_create: {
@@ -6021,6 +6597,54 @@ export interface operations {
             };
         };
     };
+    quality_shadow_runs_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowRunShape"][];
+                };
+            };
+        };
+    };
+    quality_shadow_runs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartShadow"];
+                "application/x-www-form-urlencoded": components["schemas"]["StartShadow"];
+                "multipart/form-data": components["schemas"]["StartShadow"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowRunShape"];
+                };
+            };
+        };
+    };
     api_v1_workflows_test_run_create: {
         parameters: {
             query?: never;
@@ -6044,6 +6668,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+        };
+    };
+    quality_tolerances_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToleranceShape"][];
+                };
+            };
+        };
+    };
+    quality_tolerances_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                element: string;
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Tolerance"];
+                "application/x-www-form-urlencoded": components["schemas"]["Tolerance"];
+                "multipart/form-data": components["schemas"]["Tolerance"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToleranceShape"][];
                 };
             };
         };
