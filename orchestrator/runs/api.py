@@ -320,6 +320,14 @@ def _department_case(workflow: Workflow, case_id: Any) -> Case:
 class TestRunBody(serializers.Serializer[Any]):
     case = serializers.IntegerField(required=False)
     case_document = serializers.JSONField(required=False)
+    pinned = serializers.DictField(
+        child=serializers.DictField(),
+        required=False,
+        help_text=(
+            "outputs (port name → value) per node id: these nodes are not executed, their "
+            "outputs flow downstream and their checkpoints are marked pinned"
+        ),
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("case" in attrs) == ("case_document" in attrs):
@@ -329,7 +337,7 @@ class TestRunBody(serializers.Serializer[Any]):
         return attrs
 
 
-@extend_schema(request=TestRunBody, responses={201: RunDetailSerializer})
+@extend_schema(request=TestRunBody, responses={201: RunDetailSerializer, 400: api_shapes.Problem})
 @api_view(["POST"])
 def workflow_test_run(request: Request, slug: str) -> Response:
     """Run the workflow's draft on a case or on a sample case made from a case document: a test
@@ -340,7 +348,11 @@ def workflow_test_run(request: Request, slug: str) -> Response:
     try:
         case = _department_case(workflow, data["case"]) if "case" in data else None
         run = observability.start_test_run(
-            workflow, user, case=case, case_document=data.get("case_document")
+            workflow,
+            user,
+            case=case,
+            case_document=data.get("case_document"),
+            pinned=data.get("pinned"),
         )
     except CaseDocumentInvalid as exc:
         record_event(

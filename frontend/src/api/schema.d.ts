@@ -1945,6 +1945,7 @@ export interface components {
             readonly started_at: string | null;
             /** Format: date-time */
             readonly finished_at: string | null;
+            readonly pinned: boolean;
         };
         NodePorts: {
             inputs: components["schemas"]["PortShape"][];
@@ -2763,6 +2764,12 @@ export interface components {
         TestRunBody: {
             case?: number;
             case_document?: unknown;
+            /** @description outputs (port name → value) per node id: these nodes are not executed, their outputs flow downstream and their checkpoints are marked pinned */
+            pinned?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
         };
         Token: {
             readonly id: number;
@@ -5574,6 +5581,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };
