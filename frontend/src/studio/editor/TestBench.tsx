@@ -189,7 +189,7 @@ function WatchRun({
   if (state.kind === "error") return <p className="error-text">{state.message}</p>;
   if (!run) return <p className="muted">{t("page.loading")}</p>;
   return (
-    <div data-testid="bench-run" data-status={run.status}>
+    <div data-testid="bench-run" data-status={run.status} data-run-id={run.id}>
       <p>
         <Link to={`/runs/${run.id}`}>{t("detail.heading", { id: run.id })}</Link> <StatusBadge status={run.status} />{" "}
         <span className="muted">{run.case.accession}</span>

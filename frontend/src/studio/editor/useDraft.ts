@@ -70,6 +70,9 @@ export function useDraft(
   const [replacesDraft, setReplacesDraft] = useState(Boolean(opened.replacesDraft));
 
   const saveMutation = useMutation({
+    // Saves run one after another: each starts from the draft the previous one wrote (an
+    // autosave under way and a test run's save must not both claim the same base).
+    scope: { id: `draft:${slug}` },
     mutationFn: async (options: { overwrite?: boolean } = {}) => {
       const graph = specOf(store, base);
       const basedOn = options.overwrite && conflict ? conflict.updatedAt : baseUpdatedAt.current;
