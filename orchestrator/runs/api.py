@@ -100,6 +100,19 @@ def _valid(serializer_class: type[serializers.Serializer[Any]], request: Request
     return body.validated_data
 
 
+def _problems_of(errors: Any, where: str = "") -> list[str]:
+    """A serializer's errors as one line per problem, each naming its field ("pinned.ihc: …")."""
+    if isinstance(errors, dict):
+        return [
+            line
+            for key, value in errors.items()
+            for line in _problems_of(value, f"{where}.{key}" if where else str(key))
+        ]
+    if isinstance(errors, list):
+        return [line for value in errors for line in _problems_of(value, where)]
+    return [f"{where}: {errors}" if where and where != "non_field_errors" else str(errors)]
+
+
 def _detail(request: Request, run: Run, code: int = status.HTTP_200_OK) -> Response:
     """The run's detail read afresh (an action changed it), as the detail view serves it."""
     fresh = _with_details(Run.objects.filter(pk=run.pk)).get()
@@ -344,7 +357,11 @@ def workflow_test_run(request: Request, slug: str) -> Response:
     run (``is_test``) that never delivers and whose report stays a draft."""
     user = _user(request)
     workflow = _workflow(request, slug, "test_run")
-    data = _valid(TestRunBody, request)
+    body = TestRunBody(data=request.data)
+    if not body.is_valid():
+        problems = _problems_of(body.errors)
+        return Response({"detail": "; ".join(problems), "problems": problems}, status=400)
+    data = body.validated_data
     try:
         case = _department_case(workflow, data["case"]) if "case" in data else None
         run = observability.start_test_run(

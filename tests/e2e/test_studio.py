@@ -386,9 +386,19 @@ def test_a_stale_draft_save_from_a_second_browser_gets_the_conflict(
 
     select(mine, "ki67")
     mine.get_by_test_id("inspector-title").fill("Ki-67 index (mine)")
-    mine.get_by_test_id("save").click()
+    # No click: the draft saves itself shortly after the edit, and that save is refused.
     conflict = mine.get_by_test_id("save-conflict")
     expect(conflict).to_contain_text("Dr Chen changed this draft")
+    expect(mine.get_by_test_id("save-state")).to_have_attribute("data-state", "conflict")
+    # Mine stays available as graph JSON, to copy before taking theirs.
+    conflict.locator("details > summary").click()
+    mine_json = json.loads(conflict.get_by_test_id("conflict-mine").input_value())
+    assert next(n for n in mine_json["nodes"] if n["id"] == "ki67")["title"] == (
+        "Ki-67 index (mine)"
+    )
+    # Saving again by hand is refused the same way: nothing is overwritten.
+    mine.get_by_test_id("save").click()
+    expect(mine.get_by_test_id("save-state")).to_have_attribute("data-state", "conflict")
     saved = mine.request.get(f"{live_server.url}/api/v1/workflows/{DEMO_SLUG}").json()
     ki67 = next(n for n in saved["draft"]["graph"]["nodes"] if n["id"] == "ki67")
     assert ki67["title"] == "Ki-67 index (theirs)"

@@ -147,4 +147,6 @@ def test_pins_naming_no_node_of_the_draft_are_refused_with_every_problem(
         {"case_document": case_document("breast-resection"), "pinned": {"ihc": [1, 2]}}
     )
     assert shapeless.status_code == 400
-    assert "pinned" in shapeless.json()
+    assert shapeless.json()["problems"] == [
+        'pinned.ihc: Expected a dictionary of items but got type "list".'
+    ]
