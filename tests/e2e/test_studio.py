@@ -215,6 +215,9 @@ def pin_and_rerun(page: Page, node_id: str) -> None:
 
 
 def auto_layout(page: Page) -> None:
+    # The draft saves itself after edits, and its problems then grow the nodes that have
+    # some: lay out once they are drawn, so that no node ends up under another.
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
     done = int(page.get_by_test_id("editor").get_attribute("data-layouts") or 0)
     page.get_by_test_id("auto-layout").click()
     expect(page.get_by_test_id("editor")).to_have_attribute("data-layouts", str(done + 1))

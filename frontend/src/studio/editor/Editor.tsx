@@ -536,7 +536,13 @@ export function Editor({
     return created;
   });
   useEffect(() => {
-    const write = (pins: Pins) => window.localStorage.setItem(pinsKey(slug), serialisePins(pins));
+    const write = (pins: Pins) => {
+      try {
+        window.localStorage.setItem(pinsKey(slug), serialisePins(pins));
+      } catch {
+        // Storage full or refused: the pins last for this visit only.
+      }
+    };
     if (opened.fromRun) write(decorations.getState().pins);
     return decorations.subscribe((state, previous) => {
       if (state.pins !== previous.pins) write(state.pins);
