@@ -100,6 +100,19 @@ def _valid(serializer_class: type[serializers.Serializer[Any]], request: Request
     return body.validated_data
 
 
+def _problems_of(errors: Any, where: str = "") -> list[str]:
+    """A serializer's errors as one line per problem, each naming its field ("pinned.ihc: …")."""
+    if isinstance(errors, dict):
+        return [
+            line
+            for key, value in errors.items()
+            for line in _problems_of(value, f"{where}.{key}" if where else str(key))
+        ]
+    if isinstance(errors, list):
+        return [line for value in errors for line in _problems_of(value, where)]
+    return [f"{where}: {errors}" if where and where != "non_field_errors" else str(errors)]
+
+
 def _detail(request: Request, run: Run, code: int = status.HTTP_200_OK) -> Response:
     """The run's detail read afresh (an action changed it), as the detail view serves it."""
     fresh = _with_details(Run.objects.filter(pk=run.pk)).get()
@@ -320,6 +333,14 @@ def _department_case(workflow: Workflow, case_id: Any) -> Case:
 class TestRunBody(serializers.Serializer[Any]):
     case = serializers.IntegerField(required=False)
     case_document = serializers.JSONField(required=False)
+    pinned = serializers.DictField(
+        child=serializers.DictField(),
+        required=False,
+        help_text=(
+            "outputs (port name → value) per node id: these nodes are not executed, their "
+            "outputs flow downstream and their checkpoints are marked pinned"
+        ),
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("case" in attrs) == ("case_document" in attrs):
@@ -329,18 +350,26 @@ class TestRunBody(serializers.Serializer[Any]):
         return attrs
 
 
-@extend_schema(request=TestRunBody, responses={201: RunDetailSerializer})
+@extend_schema(request=TestRunBody, responses={201: RunDetailSerializer, 400: api_shapes.Problem})
 @api_view(["POST"])
 def workflow_test_run(request: Request, slug: str) -> Response:
     """Run the workflow's draft on a case or on a sample case made from a case document: a test
     run (``is_test``) that never delivers and whose report stays a draft."""
     user = _user(request)
     workflow = _workflow(request, slug, "test_run")
-    data = _valid(TestRunBody, request)
+    body = TestRunBody(data=request.data)
+    if not body.is_valid():
+        problems = _problems_of(body.errors)
+        return Response({"detail": "; ".join(problems), "problems": problems}, status=400)
+    data = body.validated_data
     try:
         case = _department_case(workflow, data["case"]) if "case" in data else None
         run = observability.start_test_run(
-            workflow, user, case=case, case_document=data.get("case_document")
+            workflow,
+            user,
+            case=case,
+            case_document=data.get("case_document"),
+            pinned=data.get("pinned"),
         )
     except CaseDocumentInvalid as exc:
         record_event(

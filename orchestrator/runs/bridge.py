@@ -315,7 +315,7 @@ def resume_state(run: Run) -> ResumeState:
     for row in run.node_runs.order_by("attempt"):
         if row.status != "waiting":
             state.attempts[row.node_id] = max(state.attempts.get(row.node_id, 0), row.attempt)
-        if row.status not in ("skipped", "waiting"):
+        if row.status not in ("skipped", "waiting") and not row.pinned:
             state.steps += 1
         if row.status == "running":
             state.interrupted.append(row.pk)

@@ -92,6 +92,9 @@ class NodeRun(models.Model):
     # The node finished for good with this attempt: no retry follows, and a resumed run does
     # not run it again (a failure handled by on_error continue/error_branch is final too).
     final = models.BooleanField(default=False)
+    # A test run was given this node's outputs (pinned in the test bench): the node was not
+    # executed, and these outputs flowed downstream as if it had succeeded.
+    pinned = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["run", "started_at", "id"]

@@ -20,6 +20,7 @@ from typing import Any
 import networkx as nx
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 import workflows.nodes  # noqa: F401  (registers the node types)
 from orchestrator.accounts.models import Role, User
@@ -30,7 +31,7 @@ from orchestrator.cases.models import Case
 from orchestrator.cases.services import create_case
 from orchestrator.designs.models import VersionStatus, Workflow, WorkflowVersion
 from orchestrator.runs.bridge import DjangoServices, case_payload
-from orchestrator.runs.models import TERMINAL_STATUSES, NodeRun, Run, RunStatus
+from orchestrator.runs.models import TERMINAL_STATUSES, NodeRun, NodeRunStatus, Run, RunStatus
 from orchestrator.runs.services import RunRejected, enqueue_run, start_run
 from workflows.context import RenderedReport, ReportFigure, RunContext
 from workflows.errors import NodeError
@@ -210,6 +211,8 @@ def _copy_checkpoints(source: Run, target: Run, again: set[str]) -> set[str]:
             started_at=row.started_at,
             finished_at=row.finished_at,
             duration_ms=row.duration_ms,
+            final=True,
+            pinned=row.pinned,
         )
         for row in kept
     )
@@ -245,19 +248,71 @@ def start_test_run(
     case: Case | None = None,
     case_document: Any = None,
     enqueue: bool = True,
+    pinned: dict[str, dict[str, Any]] | None = None,
 ) -> Run:
     """Run the workflow's draft version on ``case`` (of the workflow's department) or on a new
     sample case made from ``case_document``. The run has ``is_test=True``: it never delivers
-    and its report stays a draft. Raises ``CaseDocumentInvalid`` for a bad document."""
+    and its report stays a draft. Raises ``CaseDocumentInvalid`` for a bad document.
+
+    ``pinned`` gives some nodes' outputs (port name → value): those nodes are not executed —
+    each is recorded as a succeeded, ``pinned`` checkpoint before the run starts, so the
+    executor treats it as finished and its outputs flow downstream."""
     check_can_act(user, "test a workflow")
     version = draft_version(workflow)
-    if case is None:
-        if case_document is None:
-            raise RunRejected("give a case id or a case document to test the workflow on")
-        case = create_sample_case(workflow, case_document)
-    elif case.department_id != workflow.department_id:
-        raise RunRejected("the case belongs to another department than the workflow")
-    return start_run(case, version, requested_by=user, enqueue=enqueue, allow_draft=True)
+    pins = _pinned_checkpoints(version, pinned or {})
+    with transaction.atomic():
+        if case is None:
+            if case_document is None:
+                raise RunRejected("give a case id or a case document to test the workflow on")
+            case = create_sample_case(workflow, case_document)
+        elif case.department_id != workflow.department_id:
+            raise RunRejected("the case belongs to another department than the workflow")
+        # Enqueued when the transaction commits: the pinned checkpoints are there first.
+        run = start_run(case, version, requested_by=user, enqueue=enqueue, allow_draft=True)
+        for row in pins:
+            row.run = run
+        NodeRun.objects.bulk_create(pins)
+    return run
+
+
+def _pinned_checkpoints(
+    version: WorkflowVersion, pinned: dict[str, dict[str, Any]]
+) -> list[NodeRun]:
+    """A succeeded, final, ``pinned`` checkpoint per pinned node (without its run yet);
+    ``RunRejected`` naming every pin that is not a node of the draft or not an object."""
+    types = {
+        str(n["id"]): str(n.get("type", ""))
+        for n in version.spec.get("nodes", [])
+        if isinstance(n, dict) and "id" in n
+    }
+    problems = [
+        f"pinned: '{node_id}' is not a node of the draft"
+        for node_id in pinned
+        if node_id not in types
+    ]
+    problems += [
+        f"pinned: the outputs of '{node_id}' must be an object of port name → value"
+        for node_id, outputs in pinned.items()
+        if not isinstance(outputs, dict)
+    ]
+    if problems:
+        raise RunRejected("; ".join(problems))
+    now = timezone.now()
+    return [
+        NodeRun(
+            node_id=node_id,
+            node_type=types[node_id],
+            attempt=1,
+            status=NodeRunStatus.SUCCEEDED,
+            outputs=json_safe(outputs),
+            started_at=now,
+            finished_at=now,
+            duration_ms=0,
+            final=True,
+            pinned=True,
+        )
+        for node_id, outputs in pinned.items()
+    ]
 
 
 # --- single-node runs -------------------------------------------------------------------------

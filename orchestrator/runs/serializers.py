@@ -67,6 +67,7 @@ class NodeAttemptSerializer(NodeRunSerializer):
             "outputs",
             "started_at",
             "finished_at",
+            "pinned",
         ]
         read_only_fields = fields
 

@@ -8,17 +8,24 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
+from django.db import connection
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
 from orchestrator import devstack
 from orchestrator.accounts.models import Role, User
+from orchestrator.cases.services import create_case
+from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData
-from tests.conftest import PASSWORD, pdf_text
+from orchestrator.runs.models import NodeRun, Run, RunStatus
+from orchestrator.runs.services import execute_run, start_run
+from tests.conftest import PASSWORD, case_document, pdf_text
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CspViolation, csp_violations, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -27,6 +34,22 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO_SLUG = "breast-resection-ki67"
 DEMO_NAME = "Breast resection + AI Ki-67"
 DEMO_GRAPH = json.loads((ROOT / "demo" / "workflows" / f"{DEMO_SLUG}.json").read_text())["graph"]
+
+
+T = TypeVar("T")
+
+
+def in_thread(work: Callable[[], T]) -> T:
+    """Run ORM work beside Playwright's event loop (Django refuses it in an async context)."""
+
+    def run() -> T:
+        try:
+            return work()
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
 
 
 def config_of(graph: dict[str, Any], node_id: str) -> dict[str, Any]:
@@ -162,7 +185,39 @@ def build_the_application(page: Page, lang: str) -> None:
     auto_layout(page)
 
 
+def pin_and_rerun(page: Page, node_id: str) -> None:
+    """Pin ``node_id``'s outputs in the bench and test-run again; the node is recorded pinned,
+    run no attempt of its own, and the run succeeds."""
+    click_node(page, node_id)
+    page.get_by_test_id("tab-bench").click()
+    bench_node = page.get_by_test_id("bench-node")
+    expect(bench_node).to_have_attribute("data-node-id", node_id)
+    bench_node.get_by_test_id("pin-toggle").click()
+    expect(bench_node.get_by_test_id("bench-pin")).to_have_attribute("data-pinned", "true")
+    expect(card(page, node_id)).to_have_attribute("data-pinned", "true")
+    expect(page.get_by_test_id("bench-pins")).to_contain_text(node_id)
+    before = page.get_by_test_id("bench-run").get_attribute("data-run-id")
+    page.get_by_test_id("test-run").click()
+    expect(page.get_by_test_id("bench-run")).not_to_have_attribute("data-run-id", before or "")
+    expect(page.get_by_test_id("bench-run")).to_have_attribute(
+        "data-status", "succeeded", timeout=120_000
+    )
+    run_id = page.get_by_test_id("bench-run").get_attribute("data-run-id")
+    for other in NODES:
+        expect(card(page, other)).to_have_attribute("data-status", "succeeded")
+    bar = page.locator(f"[data-testid=timeline-row][data-node-id={node_id}] [data-kind=attempt]")
+    expect(bar).to_have_attribute("data-pinned", "true")
+    expect(page.get_by_test_id("bench-was-pinned")).to_be_visible()
+    run = page.request.get(f"{page.url.split('/app/')[0]}/api/v1/runs/{run_id}/").json()
+    attempts = [a for a in run["node_runs"] if a["node_id"] == node_id]
+    assert [(a["attempt"], a["pinned"], a["duration_ms"]) for a in attempts] == [(1, True, 0)]
+    assert all(not a["pinned"] for a in run["node_runs"] if a["node_id"] != node_id)
+
+
 def auto_layout(page: Page) -> None:
+    # The draft saves itself after edits, and its problems then grow the nodes that have
+    # some: lay out once they are drawn, so that no node ends up under another.
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
     done = int(page.get_by_test_id("editor").get_attribute("data-layouts") or 0)
     page.get_by_test_id("auto-layout").click()
     expect(page.get_by_test_id("editor")).to_have_attribute("data-layouts", str(done + 1))
@@ -276,6 +331,25 @@ def test_an_admin_builds_tests_and_publishes_a_workflow_in_the_editor(
     assert "TEST-" in text
     assert "Ki-67" in text
 
+    # The timeline: a row per node, the map's tiles as bars of their own.
+    timeline = page.get_by_test_id("timeline")
+    expect(timeline.get_by_test_id("timeline-row")).to_have_count(len(NODES))
+    expect(timeline.locator("[data-testid=timeline-bar][data-kind=item]").first).to_be_visible()
+    expect(timeline.get_by_test_id("timeline-summary")).to_be_visible()
+
+    # Pin the model's outputs and run again: the map is not called, its pin goes downstream.
+    pin_and_rerun(page, "ihc")
+
+    # An edit after the run: the node and everything downstream of it are stale.
+    ki67 = config_of(DEMO_GRAPH, "ki67")
+    formula = ki67["mapping"]["ki67_index"].replace("round(1)", "round(2)")
+    set_config(page, "ki67", {"mapping": {"ki67_index": formula}})
+    for node_id in ["ki67", "merge", "report"]:
+        expect(card(page, node_id)).to_have_attribute("data-stale", "true")
+    for node_id in ["case", "triage", "ihc", "fields"]:
+        expect(card(page, node_id)).to_have_attribute("data-stale", "false")
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+
     # Publish with a note; version 1 is in the history with it.
     page.get_by_test_id("publish").click()
     page.get_by_test_id("publish-note").fill(TEXT[lang]["note"])
@@ -323,9 +397,19 @@ def test_a_stale_draft_save_from_a_second_browser_gets_the_conflict(
 
     select(mine, "ki67")
     mine.get_by_test_id("inspector-title").fill("Ki-67 index (mine)")
-    mine.get_by_test_id("save").click()
+    # No click: the draft saves itself shortly after the edit, and that save is refused.
     conflict = mine.get_by_test_id("save-conflict")
     expect(conflict).to_contain_text("Dr Chen changed this draft")
+    expect(mine.get_by_test_id("save-state")).to_have_attribute("data-state", "conflict")
+    # Mine stays available as graph JSON, to copy before taking theirs.
+    conflict.locator("details > summary").click()
+    mine_json = json.loads(conflict.get_by_test_id("conflict-mine").input_value())
+    assert next(n for n in mine_json["nodes"] if n["id"] == "ki67")["title"] == (
+        "Ki-67 index (mine)"
+    )
+    # Saving again by hand is refused the same way: nothing is overwritten.
+    mine.get_by_test_id("save").click()
+    expect(mine.get_by_test_id("save-state")).to_have_attribute("data-state", "conflict")
     saved = mine.request.get(f"{live_server.url}/api/v1/workflows/{DEMO_SLUG}").json()
     ki67 = next(n for n in saved["draft"]["graph"]["nodes"] if n["id"] == "ki67")
     assert ki67["title"] == "Ki-67 index (theirs)"
@@ -335,6 +419,70 @@ def test_a_stale_draft_save_from_a_second_browser_gets_the_conflict(
     expect(node(mine, "ki67")).to_contain_text("Ki-67 index (theirs)")
     save(mine)
     expect(mine.get_by_test_id("save-conflict")).to_have_count(0)
+
+
+def test_a_failed_production_run_opens_in_the_editor_with_its_outputs_pinned_to_reproduce_it(
+    demo: DemoData,
+    live_server: LiveServer,
+    celery_worker: devstack.ManagedProcess,
+    browser: Browser,
+) -> None:
+    # The Ki-67 model server is down: the published workflow's run fails at the map.
+    endpoint = ModelEndpoint.objects.filter(department=demo.department, slug="ihc-dab")
+
+    def fail_a_run() -> tuple[str, Run]:
+        working_url = endpoint.get().base_url
+        endpoint.update(base_url=f"http://127.0.0.1:{devstack.free_port()}")
+        case = create_case(demo.department, case_document("breast-resection"))
+        run = execute_run(start_run(case, demo.workflow_version, enqueue=False).pk)
+        assert run is not None
+        return working_url, run
+
+    working_url, failed = in_thread(fail_a_run)
+    assert failed.status == RunStatus.FAILED
+
+    page = new_page(browser, "en")
+    sign_in(page, live_server.url, "admin", PASSWORD)
+    page.goto(f"{live_server.url}/app/runs/{failed.pk}")
+    page.get_by_test_id("open-in-editor").click()
+    expect(page).to_have_url(
+        f"{live_server.url}/app/studio/workflows/{DEMO_SLUG}?from_run={failed.pk}"
+    )
+    expect(page.get_by_test_id("from-run")).to_contain_text(f"run #{failed.pk}")
+    # The run's results on the canvas and in the bench, what succeeded pinned.
+    expect(page.get_by_test_id("bench-run")).to_have_attribute("data-run-id", str(failed.pk))
+    expect(card(page, "ihc")).to_have_attribute("data-status", "failed")
+    for node_id in ["case", "triage", "fields"]:
+        expect(card(page, node_id)).to_have_attribute("data-status", "succeeded")
+        expect(card(page, node_id)).to_have_attribute("data-pinned", "true")
+    expect(card(page, "ihc")).to_have_attribute("data-pinned", "false")
+    expect(page.get_by_test_id("timeline")).to_be_visible()
+
+    # Reproduced on the run's own case: the map fails again the same way.
+    page.get_by_test_id("test-run").click()
+    expect(page.get_by_test_id("bench-run")).not_to_have_attribute("data-run-id", str(failed.pk))
+    expect(page.get_by_test_id("bench-run")).to_have_attribute(
+        "data-status", "failed", timeout=120_000
+    )
+    expect(card(page, "ihc")).to_have_attribute("data-status", "failed")
+
+    # Fixed (the endpoint answers again): the test run succeeds, the pinned nodes not re-run.
+    in_thread(lambda: endpoint.update(base_url=working_url))
+    reproduced = page.get_by_test_id("bench-run").get_attribute("data-run-id")
+    page.get_by_test_id("test-run").click()
+    expect(page.get_by_test_id("bench-run")).not_to_have_attribute("data-run-id", reproduced or "")
+    expect(page.get_by_test_id("bench-run")).to_have_attribute(
+        "data-status", "succeeded", timeout=120_000
+    )
+    fixed = int(page.get_by_test_id("bench-run").get_attribute("data-run-id") or 0)
+    rows = in_thread(lambda: list(NodeRun.objects.filter(run_id=fixed)))
+    assert {r.node_id for r in rows if r.pinned} == {"case", "triage", "fields"}
+    assert [r.status for r in rows if r.node_id == "ihc"] == ["succeeded"]
+    # The test runs ran the run's case and version (now the draft), never delivering.
+    draft = page.request.get(f"{live_server.url}/api/v1/workflows/{DEMO_SLUG}").json()["draft"]
+    assert [n["id"] for n in draft["graph"]["nodes"]] == [
+        n["id"] for n in demo.workflow_version.spec["nodes"]
+    ]
 
 
 def test_shortcuts_copy_paste_undo_diff_rollback_export_and_import_in_the_editor(

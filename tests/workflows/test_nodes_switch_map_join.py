@@ -241,6 +241,12 @@ async def test_a_map_calls_the_model_per_tile_at_most_concurrency_at_once_in_ite
         "model_version": "7",
     }
     assert echo.most_in_flight == 2
+    # When each item ran (the timeline's bars): two at a time, the slow first tile last.
+    timings = outputs["items"]
+    assert [t["index"] for t in timings] == [0, 1, 2, 3]
+    assert all(t["started_at"] <= t["finished_at"] for t in timings)
+    assert timings[0]["duration_ms"] >= 350
+    assert timings[2]["started_at"] >= timings[1]["finished_at"]
     assert sorted(echo.keys) == ["run-1:tiles:0", "run-1:tiles:1", "run-1:tiles:2", "run-1:tiles:3"]
     assert sorted(t["uri"] for t in services.tiles) == [f"sample:tile-{i}" for i in range(4)]
 
@@ -349,6 +355,7 @@ async def test_a_map_over_no_items_returns_empty_results(
         "results": [],
         "errors": [],
         "model": {"endpoint": "ihc-dab", "model_name": "", "model_version": ""},
+        "items": [],
         "regions": [],
     }
 

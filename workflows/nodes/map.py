@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from workflows.context import RunContext
@@ -112,6 +113,7 @@ class MapItems(NodeType):
         Port("results", PortType.JSON, title="Result per item"),
         Port("errors", PortType.JSON, title="Items that failed"),
         Port("model", PortType.JSON, title="Endpoint, model and version"),
+        Port("items", PortType.JSON, title="When each item ran"),
         Port("regions", PortType.JSON, title="Slide region per item"),
     )
 
@@ -136,10 +138,22 @@ class MapItems(NodeType):
         items = self._items(context, config)
         limit = asyncio.Semaphore(config.get("concurrency", DEFAULT_CONCURRENCY))
 
+        timings: dict[int, dict[str, Any]] = {}
+
         async def call(index: int, item: Any) -> dict[str, Any]:
             async with limit:
                 key = f"{context.run_id}:{context.node_id}:{index}"
-                return await call_model(item_context(context, item, index), config["call"], key)
+                started = datetime.now(UTC)
+                try:
+                    return await call_model(item_context(context, item, index), config["call"], key)
+                finally:
+                    finished = datetime.now(UTC)
+                    timings[index] = {
+                        "index": index,
+                        "started_at": started.isoformat(),
+                        "finished_at": finished.isoformat(),
+                        "duration_ms": round((finished - started).total_seconds() * 1000),
+                    }
 
         tasks = [asyncio.create_task(call(i, item)) for i, item in enumerate(items)]
         try:
@@ -150,7 +164,10 @@ class MapItems(NodeType):
         finally:
             for task in tasks:
                 task.cancel()
-        return {**self._outputs(config, outcomes), "regions": [_region_of(i) for i in items]}
+        outputs = self._outputs(config, outcomes)
+        outputs["items"] = [timings[i] for i in sorted(timings)]
+        outputs["regions"] = [_region_of(i) for i in items]
+        return outputs
 
     @staticmethod
     def _items(context: RunContext, config: dict[str, Any]) -> list[Any]:

@@ -2400,6 +2400,7 @@ export interface components {
             readonly started_at: string | null;
             /** Format: date-time */
             readonly finished_at: string | null;
+            readonly pinned: boolean;
         };
         NodePorts: {
             inputs: components["schemas"]["PortShape"][];
@@ -3378,6 +3379,12 @@ export interface components {
         TestRunBody: {
             case?: number;
             case_document?: unknown;
+            /** @description outputs (port name → value) per node id: these nodes are not executed, their outputs flow downstream and their checkpoints are marked pinned */
+            pinned?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
         };
         Threshold: {
             /** Format: double */
@@ -6668,6 +6675,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"];
                 };
             };
         };

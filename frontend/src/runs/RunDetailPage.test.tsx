@@ -4,13 +4,13 @@ import { describe, expect, it } from "vitest";
 import type { RunDetail, RunProgress } from "../api/models";
 import { App } from "../app/App";
 import { fail, ok } from "../test/fakeApi";
-import { fakeServer, RUN_DETAIL, runList } from "../test/fixtures";
+import { fakeServer, ME, RUN_DETAIL, runList } from "../test/fixtures";
 
 const DETAIL = "GET /api/v1/runs/12/";
 const PROGRESS = "GET /api/v1/runs/12/progress/";
 
-function serverWith(runs: RunDetail[], progress: RunProgress[] = []) {
-  const server = fakeServer().on("GET /api/v1/runs/", ok(runList())).on(DETAIL, ...runs.map(ok));
+function serverWith(runs: RunDetail[], progress: RunProgress[] = [], me = ME) {
+  const server = fakeServer(me).on("GET /api/v1/runs/", ok(runList())).on(DETAIL, ...runs.map(ok));
   return progress.length ? server.on(PROGRESS, ...progress.map(ok)) : server;
 }
 
@@ -61,6 +61,19 @@ function progress(status: RunProgress["status"], changed: RunProgress["node_runs
 }
 
 describe("Run detail", () => {
+  it("offers an admin to open a failed run in the editor, with its version and outputs", async () => {
+    renderDetail(serverWith([RUN_DETAIL], [], { ...ME, username: "admin", role: "admin" }));
+    const link = await screen.findByTestId("open-in-editor");
+    expect(link.getAttribute("href")).toBe("/app/studio/workflows/breast-fna-ihc?from_run=12");
+    expect(link.textContent).toBe("Open in editor");
+  });
+
+  it("does not offer the editor to a pathologist", async () => {
+    renderDetail(serverWith([RUN_DETAIL]));
+    await screen.findAllByTestId("detail-node");
+    expect(screen.queryByTestId("open-in-editor")).toBeNull();
+  });
+
   it("lists the steps in order with every attempt, errors and collapsible inputs/outputs", async () => {
     const server = serverWith([RUN_DETAIL]);
     const user = userEvent.setup();

@@ -3,6 +3,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { dataOf, useApi } from "../api/client";
 import type { GraphNode, RunDetail } from "../api/models";
 import { NotFound } from "../app/NotFound";
+import { useMe } from "../app/useMe";
 import { useI18n } from "../i18n";
 import { formatDateTime, formatDuration, runDurationMs } from "../lib/format";
 import { isActiveRunStatus } from "../lib/status";
@@ -98,6 +99,7 @@ export function RunDetailPage({ id }: RunDetailPageProps) {
   const { t } = useI18n();
   const api = useApi();
   const navigate = useNavigate();
+  const isAdmin = useMe()?.role === "admin";
   const { state, replace, reload } = useRunDetail(id);
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
@@ -176,6 +178,16 @@ export function RunDetailPage({ id }: RunDetailPageProps) {
                 })
               }
             />
+          ) : null}
+          {isAdmin && ended ? (
+            <Link
+              className="link-as-button"
+              to={`/studio/workflows/${run.workflow.slug}?from_run=${run.id}`}
+              title={t("detail.openInEditorHint")}
+              data-testid="open-in-editor"
+            >
+              {t("detail.openInEditor")}
+            </Link>
           ) : null}
           {run.cancel_requested_at && active ? (
             <span className="muted" data-testid="cancel-requested">

@@ -52,6 +52,9 @@ export const strings = defineStrings({
     "detail.report": "Report",
     "detail.draftVersion": "draft",
     "detail.test": "Test run",
+    "detail.openInEditor": "Open in editor",
+    "detail.openInEditorHint":
+      "Open the workflow version this run used, with the outputs it recorded pinned, to reproduce and fix it",
     "detail.testHint": "Test run of a draft: never delivered; its report stays a draft.",
     "detail.rerunOf": "Re-run of run {id} from step {node}",
     "detail.cancel": "Cancel run",
@@ -122,6 +125,8 @@ export const strings = defineStrings({
     "detail.report": "报告",
     "detail.draftVersion": "草稿",
     "detail.test": "测试运行",
+    "detail.openInEditor": "在编辑器中打开",
+    "detail.openInEditorHint": "打开此运行所用的工作流版本，并固定其记录的输出，以便重现并修复问题",
     "detail.testHint": "草稿的测试运行：不会发送，报告始终为草稿。",
     "detail.rerunOf": "重新运行自运行 {id} 的步骤 {node}",
     "detail.cancel": "取消运行",

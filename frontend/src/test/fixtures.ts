@@ -165,6 +165,7 @@ export const RUN_DETAIL: RunDetail = {
       outputs: { case: { accession: "S26-00002", case_type: "breast-resection" } },
       started_at: "2026-11-27T06:05:01.000Z",
       finished_at: "2026-11-27T06:05:01.003Z",
+      pinned: false,
     },
     {
       node_id: "fna",
@@ -178,6 +179,7 @@ export const RUN_DETAIL: RunDetail = {
       outputs: {},
       started_at: "2026-11-27T06:05:01.010Z",
       finished_at: "2026-11-27T06:05:02.210Z",
+      pinned: false,
     },
     {
       node_id: "fna",
@@ -191,6 +193,7 @@ export const RUN_DETAIL: RunDetail = {
       outputs: {},
       started_at: "2026-11-27T06:05:02.500Z",
       finished_at: "2026-11-27T06:05:04.000Z",
+      pinned: false,
     },
   ],
 };

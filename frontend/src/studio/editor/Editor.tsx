@@ -2,10 +2,11 @@
 // test bench and history around one working copy of the graph.
 import { ReactFlowProvider, useReactFlow } from "@xyflow/react";
 import { useQueryClient } from "@tanstack/react-query";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import { Link } from "react-router";
 import { useStore } from "zustand";
 import { dataOf, useApi } from "../../api/client";
+import type { RunDetail } from "../../api/models";
 import { useI18n } from "../../i18n";
 import type { MessageKey } from "../../i18n";
 import { formatDateTime } from "../../lib/format";
@@ -20,6 +21,8 @@ import type { GraphSpec, NodeTypeInfo, Refusal } from "../../lib/graph";
 import type { GraphProblem } from "../../lib/problems";
 import { studioKeys } from "../api";
 import type { WorkflowDetail } from "../api";
+import { parsePins, pinsFromRun, pinsKey, serialisePins, staleNodes } from "./bench";
+import type { Pins } from "./bench";
 import { Canvas } from "./Canvas";
 import { createDecorations, DecorationProvider } from "./decorations";
 import { HelpOverlay } from "./HelpOverlay";
@@ -31,7 +34,7 @@ import { ProblemsPanel } from "./ProblemsPanel";
 import { createEditorStore, EditorStoreProvider } from "./store";
 import type { EditorStore, FlowNode } from "./store";
 import { TestBench } from "./TestBench";
-import { specOf, useDraft } from "./useDraft";
+import { saveStateOf, specOf, useAutosave, useDraft } from "./useDraft";
 import { useShortcuts } from "./useShortcuts";
 
 const CLIPBOARD_KEY = "pathflow.clipboard";
@@ -41,6 +44,12 @@ export interface OpenedGraph {
   updatedAt: string;
   problems: GraphProblem[];
   warnings: GraphProblem[];
+  /** Opened from a run ("open in editor"): its version's graph, its outputs pinned. */
+  fromRun?: RunDetail;
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  return a.size === b.size && [...a].every((x) => b.has(x));
 }
 
 type Tab = "inspector" | "problems" | "bench" | "history";
@@ -109,8 +118,9 @@ function EditorBody(props: {
     base: { schema_version, name, ...rest },
     updatedAt: opened.updatedAt,
     spec: opened.spec,
+    replacesDraft: opened.fromRun !== undefined,
   });
-  const [tab, setTab] = useState<Tab>("inspector");
+  const [tab, setTab] = useState<Tab>(opened.fromRun ? "bench" : "inspector");
   const [refusal, setRefusal] = useState<Refusal | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [help, setHelp] = useState(false);
@@ -119,11 +129,28 @@ function EditorBody(props: {
   const [note, setNote] = useState("");
 
   const selected = nodes.filter((n) => n.selected);
-  const dirty = useMemo(
-    () => JSON.stringify(specOf(store, draft.base)) !== draft.savedJson,
+  const currentSpec = useMemo(
+    () => specOf(store, draft.base),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- the spec changes with nodes/edges
-    [nodes, edges, draft.savedJson, draft.base, store],
+    [nodes, edges, draft.base, store],
   );
+  const currentJson = useMemo(() => JSON.stringify(currentSpec), [currentSpec]);
+  const dirty = currentJson !== draft.savedJson;
+  useAutosave(draft, currentJson, !readOnly);
+  const saveState = saveStateOf({
+    pending: draft.save.isPending,
+    dirty,
+    conflict: draft.conflict !== null,
+    failed: draft.save.isError,
+  });
+  const [mineCopied, setMineCopied] = useState(false);
+
+  // Nodes edited since the latest test run, and everything downstream of them, are stale.
+  const ranSpec = useStore(decorations, (d) => d.ranSpec);
+  useEffect(() => {
+    const stale = ranSpec ? staleNodes(ranSpec, currentSpec) : new Set<string>();
+    if (!sameSet(stale, decorations.getState().stale)) decorations.getState().setStale(stale);
+  }, [ranSpec, currentSpec, decorations]);
 
   const addAt = useCallback(
     (key: string, position: { x: number; y: number }) => {
@@ -239,6 +266,20 @@ function EditorBody(props: {
     [...d.problems.byEdge.values()].reduce((n, list) => n + list.length, 0),
   );
   const saveError = draft.save.error && !draft.conflict ? draft.save.error.message : null;
+  const fromRun = useMemo(
+    () =>
+      opened.fromRun
+        ? { id: opened.fromRun.id, caseId: opened.fromRun.case.id, accession: opened.fromRun.case.accession }
+        : null,
+    [opened.fromRun],
+  );
+  const pick = useCallback(
+    (id: string) => {
+      store.getState().select(new Set([id]));
+      void flow.fitView({ nodes: [{ id }], duration: 200, maxZoom: 1.2 });
+    },
+    [store, flow],
+  );
 
   return (
     <div className="editor" data-testid="editor" data-layouts={layouts}>
@@ -249,12 +290,16 @@ function EditorBody(props: {
         <h1 className="editor-title">
           {workflow.name} <code className="muted">{slug}</code>
         </h1>
-        <span className="muted" data-testid="save-state">
-          {draft.save.isPending
-            ? t("studio.saving")
-            : dirty
-              ? t("studio.unsaved")
-              : t("studio.saved")}
+        <span className={`save-state save-state--${saveState}`} data-testid="save-state" data-state={saveState}>
+          {t(
+            ({
+              saved: "studio.saved",
+              saving: "studio.saving",
+              unsaved: "studio.unsaved",
+              conflict: "studio.saveConflict",
+              failed: "studio.saveFailed",
+            } as const)[saveState],
+          )}
         </span>
         <div className="toolbar-actions">
           <Link to={`/studio/workflows/${slug}/quality`} data-testid="quality-link">{t("quality.link")}</Link>
@@ -305,10 +350,32 @@ function EditorBody(props: {
             <button type="button" onClick={() => void reloadTheirs()}>
               {t("studio.conflictReload")}
             </button>{" "}
+            <button
+              type="button"
+              onClick={() => {
+                setMineCopied(false);
+                void navigator.clipboard
+                  .writeText(JSON.stringify(currentSpec, null, 2))
+                  .then(() => setMineCopied(true), () => setMineCopied(false));
+              }}
+              data-testid="conflict-copy"
+            >
+              {t("studio.conflictCopy")}
+            </button>{" "}
             <button type="button" className="danger-button" onClick={() => draft.save.mutate({ overwrite: true })}>
               {t("studio.conflictOverwrite")}
             </button>
+            {mineCopied ? <p className="muted">{t("studio.conflictCopied")}</p> : null}
+            <details>
+              <summary>{t("studio.conflictMine")}</summary>
+              <textarea readOnly rows={8} value={JSON.stringify(currentSpec, null, 2)} data-testid="conflict-mine" />
+            </details>
           </div>
+        ) : null}
+        {opened.fromRun ? (
+          <p className="notice" data-testid="from-run">
+            {t("studio.fromRun", { version: opened.fromRun.workflow.version, id: opened.fromRun.id })}
+          </p>
         ) : null}
         {saveError ? <p className="error-text" role="alert">{saveError}</p> : null}
         {draft.publish.isSuccess ? (
@@ -377,7 +444,15 @@ function EditorBody(props: {
           ) : null}
           {tab === "problems" ? <ProblemsPanel onPick={focusNode} /> : null}
           {tab === "bench" ? (
-            <TestBench slug={slug} dirty={dirty} save={() => draft.save.mutateAsync({})} selectedId={selected.length === 1 ? selected[0]!.id : null} />
+            <TestBench
+              slug={slug}
+              dirty={dirty || draft.replacesDraft}
+              save={() => draft.save.mutateAsync({})}
+              selectedId={selected.length === 1 ? selected[0]!.id : null}
+              currentSpec={() => specOf(store, draft.base)}
+              onPick={pick}
+              fromRun={fromRun}
+            />
           ) : null}
           {tab === "history" ? <History slug={slug} canChange={!readOnly} /> : null}
         </aside>
@@ -450,8 +525,30 @@ export function Editor({
     const created = createDecorations();
     created.getState().setTypes(types);
     created.getState().setProblems(opened.problems, opened.warnings);
+    // Pins are kept per workflow in this browser; opening a run pins what it recorded.
+    const kept = parsePins(window.localStorage.getItem(pinsKey(slug)));
+    if (opened.fromRun) {
+      created.getState().setPins(pinsFromRun(opened.fromRun));
+      created.getState().setTestRunId(opened.fromRun.id);
+      created.getState().setRanSpec(opened.spec);
+    } else {
+      created.getState().setPins(kept);
+    }
     return created;
   });
+  useEffect(() => {
+    const write = (pins: Pins) => {
+      try {
+        window.localStorage.setItem(pinsKey(slug), serialisePins(pins));
+      } catch {
+        // Storage full or refused: the pins last for this visit only.
+      }
+    };
+    if (opened.fromRun) write(decorations.getState().pins);
+    return decorations.subscribe((state, previous) => {
+      if (state.pins !== previous.pins) write(state.pins);
+    });
+  }, [decorations, slug, opened.fromRun]);
   return (
     <EditorStoreProvider value={store}>
       <DecorationProvider value={decorations}>

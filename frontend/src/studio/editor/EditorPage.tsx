@@ -1,9 +1,11 @@
 // /app/studio/workflows/:slug — loads the workflow (its draft, else its latest published
-// version) and the palette, then opens the editor.
+// version) and the palette, then opens the editor. With ?from_run=<id> ("open in editor" on a
+// run) it opens the workflow version that run used, with the outputs the run recorded.
 import { useQuery } from "@tanstack/react-query";
-import { useLocation, useParams } from "react-router";
+import { useLocation, useParams, useSearchParams } from "react-router";
 import { dataOf, useApi } from "../../api/client";
 import { useMe } from "../../app/useMe";
+import { fetchRun } from "../../runs/useRunDetail";
 import { useI18n } from "../../i18n";
 import type { GraphSpec } from "../../lib/graph";
 import { useNodeTypes, useWorkflow } from "../api";
@@ -11,13 +13,26 @@ import "../studio.css";
 import { Editor } from "./Editor";
 import type { OpenedGraph } from "./Editor";
 
-function useOpenedGraph(slug: string) {
+function useOpenedGraph(slug: string, fromRunId: number | null) {
   const api = useApi();
   const workflow = useWorkflow(slug);
-  const latest = workflow.data?.published[0]?.number;
+  const run = useQuery({
+    queryKey: ["run", fromRunId, "for-editor"],
+    enabled: fromRunId !== null,
+    queryFn: async ({ signal }) => {
+      const found = await fetchRun(api, fromRunId!, signal);
+      if (found.workflow.slug !== slug) throw new Error(`run ${found.id}: ${found.workflow.slug}`);
+      return found;
+    },
+    staleTime: Infinity,
+  });
+  const latest = fromRunId !== null ? run.data?.workflow.version : workflow.data?.published[0]?.number;
   const published = useQuery({
     queryKey: ["workflows", slug, "versions", latest],
-    enabled: workflow.data !== undefined && workflow.data.draft === null && latest !== undefined,
+    enabled:
+      workflow.data !== undefined &&
+      latest !== undefined &&
+      (fromRunId !== null || workflow.data.draft === null),
     queryFn: async ({ signal }) =>
       dataOf(
         await api.GET("/api/v1/workflows/{slug}/versions/{number}", {
@@ -29,7 +44,18 @@ function useOpenedGraph(slug: string) {
   });
   let opened: OpenedGraph | undefined;
   const draft = workflow.data?.draft;
-  if (draft) {
+  if (fromRunId !== null) {
+    if (run.data && published.data) {
+      opened = {
+        spec: published.data.graph as GraphSpec,
+        // A save replaces the current draft (or makes one): it is the draft that is locked.
+        updatedAt: draft?.updated_at ?? published.data.updated_at,
+        problems: [],
+        warnings: [],
+        fromRun: run.data,
+      };
+    }
+  } else if (draft) {
     opened = {
       spec: draft.graph as GraphSpec,
       updatedAt: draft.updated_at,
@@ -44,7 +70,7 @@ function useOpenedGraph(slug: string) {
       warnings: [],
     };
   }
-  return { workflow, opened, error: workflow.error ?? published.error };
+  return { workflow, opened, error: workflow.error ?? run.error ?? published.error };
 }
 
 export function EditorPage() {
@@ -54,12 +80,14 @@ export function EditorPage() {
   const { t } = useI18n();
   const me = useMe();
   const types = useNodeTypes();
-  const { workflow, opened, error } = useOpenedGraph(slug);
+  const fromRunParam = useSearchParams()[0].get("from_run");
+  const fromRunId = fromRunParam && /^\d+$/.test(fromRunParam) ? Number(fromRunParam) : null;
+  const { workflow, opened, error } = useOpenedGraph(slug, fromRunId);
   const failure = error ?? types.error;
   if (failure) {
     return (
       <p className="error-text" role="alert" data-testid="editor-error">
-        {failure.message}
+        {fromRunId !== null ? t("studio.fromRunError", { id: fromRunId, message: failure.message }) : failure.message}
       </p>
     );
   }
@@ -72,7 +100,7 @@ export function EditorPage() {
   }
   return (
     <Editor
-      key={`${slug}:${visit}`}
+      key={`${slug}:${visit}:${fromRunId ?? ""}`}
       slug={slug}
       workflow={workflow.data}
       opened={opened}

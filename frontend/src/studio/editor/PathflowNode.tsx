@@ -39,11 +39,24 @@ function PortHandle({ nodeId, port, kind, index, count }: {
   );
 }
 
+function NodeTags({ pinned, stale }: { pinned: boolean; stale: boolean }) {
+  const { t } = useI18n();
+  if (!pinned && !stale) return null;
+  return (
+    <span className="pf-node-tags">
+      {pinned ? <span className="tag tag--pinned" data-testid="node-pinned" title={t("studio.bench.pinnedHint")}>{t("studio.bench.pinnedTag")}</span> : null}
+      {stale ? <span className="tag tag--stale" data-testid="node-stale" title={t("studio.bench.staleHint")}>{t("studio.bench.staleTag")}</span> : null}
+    </span>
+  );
+}
+
 function PathflowNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const { lang } = useI18n();
   const types = useDecorations((d) => d.types);
   const problems = useDecorations((d) => d.problems.byNode.get(id) ?? NO_PROBLEMS);
   const status = useDecorations((d) => d.statuses[id]);
+  const pinned = useDecorations((d) => id in d.pins);
+  const stale = useDecorations((d) => d.stale.has(id));
   const ports = portsOfNode({ data }, types);
   const info = types.get(`${data.type}@${data.typeVersion}`);
   const rows = Math.max(ports.inputs.length, ports.outputs.length, 1);
@@ -51,6 +64,8 @@ function PathflowNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   if (selected) classes.push("pf-node--selected");
   if (problems.length) classes.push("pf-node--problem");
   if (status) classes.push(`pf-node--${status}`);
+  if (pinned) classes.push("pf-node--pinned");
+  if (stale) classes.push("pf-node--stale");
   return (
     <div
       className={classes.join(" ")}
@@ -59,6 +74,8 @@ function PathflowNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       data-node-id={id}
       data-status={status ?? ""}
       data-problems={problems.length}
+      data-pinned={pinned}
+      data-stale={stale}
     >
       <div className="pf-node-title">{data.title || info?.title || data.type}</div>
       <div className="pf-node-meta">
@@ -69,6 +86,7 @@ function PathflowNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           {statusLabel(lang, status)}
         </span>
       ) : null}
+      <NodeTags pinned={pinned} stale={stale} />
       {problems.length ? (
         <ul className="pf-node-problems" data-testid="node-problems">
           {problems.map((p, i) => (

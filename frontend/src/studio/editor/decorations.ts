@@ -1,11 +1,13 @@
 // What the canvas draws on top of the graph without being part of it (so never an undo step):
-// the palette's node types, validation problems, and a test run's node statuses.
+// the palette's node types, validation problems, a test run's node statuses, the test bench's
+// pinned outputs and the nodes an edit made stale since the last test run.
 import { createContext, useContext } from "react";
 import { createStore, useStore } from "zustand";
 import type { StoreApi } from "zustand";
-import type { NodeTypeInfo } from "../../lib/graph";
+import type { GraphSpec, NodeTypeInfo } from "../../lib/graph";
 import { placeProblems } from "../../lib/problems";
 import type { GraphProblem, PlacedProblems } from "../../lib/problems";
+import type { Pins } from "./bench";
 
 export interface Decorations {
   types: ReadonlyMap<string, NodeTypeInfo>;
@@ -19,6 +21,15 @@ export interface Decorations {
   setTypes: (types: ReadonlyMap<string, NodeTypeInfo>) => void;
   setProblems: (problems: readonly GraphProblem[], warnings: readonly GraphProblem[]) => void;
   setStatuses: (statuses: Record<string, string>) => void;
+  /** Outputs pinned per node id: a test run does not call these nodes. */
+  pins: Readonly<Pins>;
+  setPins: (pins: Pins) => void;
+  /** The graph the latest test run ran; edits since make nodes stale. */
+  ranSpec: GraphSpec | null;
+  setRanSpec: (spec: GraphSpec | null) => void;
+  /** Nodes edited since the latest test run, and everything downstream of them. */
+  stale: ReadonlySet<string>;
+  setStale: (stale: ReadonlySet<string>) => void;
 }
 
 export type DecorationStore = StoreApi<Decorations>;
@@ -35,6 +46,12 @@ export function createDecorations(): DecorationStore {
     setProblems: (problems, warnings) =>
       set({ problems: placeProblems(problems), warnings: placeProblems(warnings) }),
     setStatuses: (statuses) => set({ statuses }),
+    pins: {},
+    setPins: (pins) => set({ pins }),
+    ranSpec: null,
+    setRanSpec: (ranSpec) => set({ ranSpec, stale: new Set() }),
+    stale: new Set(),
+    setStale: (stale) => set({ stale }),
   }));
 }
 
