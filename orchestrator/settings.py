@@ -175,8 +175,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Documents the denials and refusals every operation can answer (orchestrator.api_schema).
+    "DEFAULT_SCHEMA_CLASS": "orchestrator.api_schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "orchestrator.pagination.Pagination",
     # A signed report changed through any path answers 409 (orchestrator.reports.errors).
     "EXCEPTION_HANDLER": "orchestrator.reports.errors.exception_handler",
     "PAGE_SIZE": 50,

@@ -1,4 +1,5 @@
-"""The API's exception handler: a signed report changed through any path is a 409, audited."""
+"""The API's exception handler: a signed report changed through any path is a 409, audited;
+every error answer is an object (orchestrator.api_schema.ApiErrorSerializer)."""
 
 from __future__ import annotations
 
@@ -38,4 +39,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         view = context.get("view")
         attempted = f"{getattr(request, 'method', '')} {type(view).__name__}"
         return signed_conflict(exc, getattr(request, "user", None), attempted)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and not isinstance(response.data, dict):
+        # ValidationError("...") outside a serializer: one documented shape for every error.
+        problems = response.data if isinstance(response.data, list) else [response.data]
+        response.data = {"detail": "; ".join(str(p) for p in problems)}
+    return response
