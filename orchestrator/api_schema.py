@@ -5,15 +5,18 @@ and JSON for URLs under the API that match no route (pagination: orchestrator.pa
 ``AutoSchema`` adds to each operation, unless the view documents the code itself:
 401 (operations that accept API tokens), 403 (operations behind authentication), 404 (operations
 with path parameters), 400 (operations with a body or query parameters) and 415 (with a body).
+It also records each operation's query parameters for orchestrator.query_parameters, which
+checks them on every request.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
-from drf_spectacular import openapi
+from drf_spectacular import generators, openapi
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.authentication import BaseAuthentication
@@ -21,10 +24,16 @@ from rest_framework.permissions import AllowAny
 
 
 class ApiErrorSerializer(serializers.Serializer[Any]):
-    """An error answer: ``detail`` says what is wrong; a refused body names each field with the
-    problems found in it (``{"field": ["problem"]}``) and ``non_field_errors`` the rest."""
+    """An error answer: ``detail`` says what is wrong in one line, ``problems`` lists each
+    problem (prefixed with its field); a refused body also names each field with the problems
+    found in it (``{"field": ["problem"]}``), and ``non_field_errors`` the rest."""
 
-    detail = serializers.CharField(required=False, help_text="what is wrong, in words")
+    detail = serializers.CharField(help_text="what is wrong, in words")
+    problems = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="each problem, prefixed with its field (errors the API raises always list them)",
+    )
     non_field_errors = serializers.ListField(
         child=serializers.CharField(), required=False, help_text="problems not tied to a field"
     )
@@ -42,6 +51,32 @@ _COMMON = {
 def _challenges(authenticator: type[BaseAuthentication]) -> bool:
     """Whether an authenticator answers 401 with a challenge (DRF: unauthenticated → 401)."""
     return authenticator.authenticate_header is not BaseAuthentication.authenticate_header
+
+
+# (view callback, method) → its operation's query parameters (name → schema); filled by
+# generating the schema (SchemaGenerator below records each operation's callback).
+_QUERY_PARAMETERS: dict[tuple[Any, str], dict[str, dict[str, Any]]] = {}
+_COMPONENTS: dict[str, Any] = {}
+_generated = threading.Lock()
+
+
+class SchemaGenerator(generators.SchemaGenerator):
+    def create_view(self, callback: Any, method: str, request: Any = None) -> Any:
+        view = super().create_view(callback, method, request)
+        view.pathflow_callback = callback
+        return view
+
+
+def documented_query_parameters() -> tuple[
+    dict[tuple[Any, str], dict[str, dict[str, Any]]], dict[str, Any]
+]:
+    """Each operation's documented query parameters, and the schema's component schemas
+    (which their ``$ref`` point to); the schema is generated once per process."""
+    with _generated:
+        if not _COMPONENTS:
+            schema = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
+            _COMPONENTS.update(schema["components"]["schemas"])
+    return _QUERY_PARAMETERS, _COMPONENTS
 
 
 class AutoSchema(openapi.AutoSchema):
@@ -73,6 +108,10 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("404")
         if has_body:
             codes.append("415")
+        callback = getattr(view, "pathflow_callback", None)
+        if callback is not None:
+            query = {p["name"]: p for p in parameters if p.get("in") == "query"}
+            _QUERY_PARAMETERS[(callback, method.upper())] = query
         for code in codes:
             if code not in responses:
                 described = OpenApiResponse(ApiErrorSerializer, description=_COMMON[code])
@@ -81,8 +120,14 @@ class AutoSchema(openapi.AutoSchema):
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """404 for a URL that matches no route: JSON under the API (as its schema documents), the
-    HTML page elsewhere."""
-    if request.path.startswith(("/api/", "/fhir/")):
-        return JsonResponse({"detail": "not found"}, status=404)
+    """404 for a URL that matches no route: under the API the JSON error its schema documents
+    (an OperationOutcome under /fhir/), the HTML page elsewhere."""
+    if request.path.startswith("/fhir/"):
+        outcome = {
+            "resourceType": "OperationOutcome",
+            "issue": [{"severity": "error", "code": "not-found", "diagnostics": "no such URL"}],
+        }
+        return JsonResponse(outcome, status=404, content_type="application/fhir+json")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "not found", "problems": ["not found"]}, status=404)
     return page_not_found(request, exception or Exception("not found"))

@@ -19,10 +19,10 @@ def _strict_int(request: Request, name: str, low: int, high: int) -> int | None:
         return None
     text = values[-1]
     if len(values) > 1 or not text.isascii() or not text.isdigit() or len(text) > 12:
-        raise ValidationError({name: [f"{name} must be one whole number from {low} to {high}"]})
+        raise ValidationError({name: [f"must be one whole number from {low} to {high}"]})
     value = int(text)
     if not low <= value <= high:
-        raise ValidationError({name: [f"{name} must be one whole number from {low} to {high}"]})
+        raise ValidationError({name: [f"must be one whole number from {low} to {high}"]})
     return value
 
 

@@ -76,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 400 for an undocumented or ill-typed query parameter (orchestrator.query_parameters).
+    "orchestrator.query_parameters.QueryParameterCheck",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "orchestrator.audit.context.AuditContextMiddleware",  # client address for audit events
@@ -181,10 +183,14 @@ REST_FRAMEWORK = {
     # A signed report changed through any path answers 409 (orchestrator.reports.errors).
     "EXCEPTION_HANDLER": "orchestrator.reports.errors.exception_handler",
     "PAGE_SIZE": 50,
+    # No ?format= override: the API answers JSON (a ?format= the renderers lack was a 404).
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pathflow API",
     "VERSION": "1",
+    # Records which view answers each operation (orchestrator.api_schema.QueryParameterCheck).
+    "GENERATOR_CLASS": "orchestrator.api_schema.SchemaGenerator",
     "SERVE_INCLUDE_SCHEMA": False,
     # Status choice sets share the field name "status": name each enum after its model's choices.
     "ENUM_NAME_OVERRIDES": {

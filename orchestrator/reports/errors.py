@@ -1,5 +1,6 @@
 """The API's exception handler: a signed report changed through any path is a 409, audited;
-every error answer is an object (orchestrator.api_schema.ApiErrorSerializer)."""
+every error answer has ``detail`` and ``problems`` (orchestrator.api_schema.ApiErrorSerializer).
+"""
 
 from __future__ import annotations
 
@@ -40,8 +41,30 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         attempted = f"{getattr(request, 'method', '')} {type(view).__name__}"
         return signed_conflict(exc, getattr(request, "user", None), attempted)
     response = drf_exception_handler(exc, context)
-    if response is not None and not isinstance(response.data, dict):
-        # ValidationError("...") outside a serializer: one documented shape for every error.
-        problems = response.data if isinstance(response.data, list) else [response.data]
-        response.data = {"detail": "; ".join(str(p) for p in problems)}
+    if response is not None:
+        response.data = error_body(response.data)
     return response
+
+
+def _messages(value: Any, field: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [m for key, inner in value.items() for m in _messages(inner, _join(field, key))]
+    if isinstance(value, list):
+        return [m for inner in value for m in _messages(inner, field)]
+    return [f"{field}: {value}" if field else str(value)]
+
+
+def _join(field: str, key: Any) -> str:
+    key = "" if key in ("non_field_errors", "detail") else str(key)
+    return ".".join(part for part in (field, key) if part)
+
+
+def error_body(data: Any) -> dict[str, Any]:
+    """Every error answer as ``orchestrator.api_schema.ApiErrorSerializer`` documents it:
+    ``detail`` (one line), ``problems`` (each problem, prefixed with its field) and, for a
+    refused body, each field's own problems as DRF lists them."""
+    problems = _messages(data)
+    body = dict(data) if isinstance(data, dict) else {}
+    body.setdefault("detail", "; ".join(problems) or "the request was refused")
+    body.setdefault("problems", problems)
+    return body

@@ -126,7 +126,11 @@ def read_diagnostic_report(request: Request, resource_id: str) -> Response:
     parameters=[
         OpenApiParameter("identifier", str, description="accession, or system|accession"),
         OpenApiParameter("patient", str, description="the patient's MRN"),
-        OpenApiParameter("_count", int, description=f"at most {MAX_COUNT} (default 50)"),
+        OpenApiParameter(
+            "_count",
+            {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
+            description=f"at most {MAX_COUNT} (default 50)",
+        ),
     ],
     responses={200: _BUNDLE, 400: _OUTCOME},
 )
