@@ -62,7 +62,7 @@ _generated = threading.Lock()
 
 class SchemaGenerator(generators.SchemaGenerator):
     def create_view(self, callback: Any, method: str, request: Any = None) -> Any:
-        view = super().create_view(callback, method, request)
+        view = super().create_view(callback, method, request)  # type: ignore[no-untyped-call]
         view.pathflow_callback = callback
         return view
 
@@ -82,6 +82,13 @@ def documented_query_parameters() -> tuple[
 class AutoSchema(openapi.AutoSchema):
     """drf-spectacular's AutoSchema plus the error answers every operation can give."""
 
+    def _get_paginator(self) -> Any:
+        # A viewset pages its list action only; its other actions answer plain lists.
+        action = getattr(self.view, "action", None)
+        if action is not None and action != "list":
+            return None
+        return super()._get_paginator()  # type: ignore[no-untyped-call]
+
     def get_operation(
         self,
         path: str,
@@ -96,15 +103,17 @@ class AutoSchema(openapi.AutoSchema):
         responses: dict[str, Any] = operation.setdefault("responses", {})
         parameters = operation.get("parameters", [])
         has_body = "requestBody" in operation
-        codes = []
-        if has_body or any(p.get("in") == "query" for p in parameters):
-            codes.append("400")
         view = self.view
+        has_query = any(p.get("in") == "query" for p in parameters)
+        has_path = any(p.get("in") == "path" for p in parameters)
+        codes = []
+        if has_body or has_query:
+            codes.append("400")
         if any(_challenges(type(a)) for a in view.get_authenticators()):
             codes.append("401")
         if not all(isinstance(p, AllowAny) for p in view.get_permissions()):
             codes.append("403")
-        if any(p.get("in") == "path" for p in parameters):
+        if has_body or has_query or has_path:  # an object named anywhere may not exist
             codes.append("404")
         if has_body:
             codes.append("415")
@@ -112,10 +121,18 @@ class AutoSchema(openapi.AutoSchema):
         if callback is not None:
             query = {p["name"]: p for p in parameters if p.get("in") == "query"}
             _QUERY_PARAMETERS[(callback, method.upper())] = query
+        error = self.resolve_serializer(ApiErrorSerializer, "response").ref
         for code in codes:
             if code not in responses:
                 described = OpenApiResponse(ApiErrorSerializer, description=_COMMON[code])
-                responses[code] = self._get_response_for_code(described, code)
+                responses[code] = self._get_response_for_code(described, code)  # type: ignore[no-untyped-call]
+        for code in ("400", "401", "403", "404"):
+            # A view's own error shape at a code where the API's checks (permissions, parsing,
+            # serializers) can also refuse: either body may come.
+            for media_type, content in responses.get(code, {}).get("content", {}).items():
+                declared = content.get("schema")
+                if "json" in media_type and declared not in (None, error):
+                    content["schema"] = {"anyOf": [declared, error]}
         return operation
 
 

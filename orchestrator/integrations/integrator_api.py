@@ -374,7 +374,8 @@ class TokenViewSet(viewsets.ReadOnlyModelViewSet[ApiToken]):
         user = user_of(request)
         enforce(user, Permission.INTEGRATION_CONFIGURE, attempted="issue an API token")
         body: Any = request.data
-        name = str(body.get("name", "") if isinstance(body, dict) else "").strip()
+        name = body.get("name") if isinstance(body, dict) else None
+        name = name.strip() if isinstance(name, str) else ""
         if not name or len(name) > 100:
             raise serializers.ValidationError({"name": ["a name of 1 to 100 characters"]})
         token, secret = do_create_token(user, name)

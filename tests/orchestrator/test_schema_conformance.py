@@ -31,7 +31,7 @@ SOAK = os.environ.get("PATHFLOW_SOAK") == "1"
 
 
 def _failures(report: dict[str, Any]) -> int:
-    return sum(f["count"] for f in report["failures"]) + len(report["errors"])
+    return sum(int(f["count"]) for f in report["failures"]) + len(report["errors"])
 
 
 def _check(live_server: LiveServer, tmp_path: Path, *, soak: bool) -> None:
