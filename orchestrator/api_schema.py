@@ -126,6 +126,8 @@ class AutoSchema(openapi.AutoSchema):
             if code not in responses:
                 described = OpenApiResponse(ApiErrorSerializer, description=_COMMON[code])
                 responses[code] = self._get_response_for_code(described, code)  # type: ignore[no-untyped-call]
+        for parameter in parameters:
+            _bound_integer(parameter)
         for code in ("400", "401", "403", "404"):
             # A view's own error shape at a code where the API's checks (permissions, parsing,
             # serializers) can also refuse: either body may come.
@@ -134,6 +136,31 @@ class AutoSchema(openapi.AutoSchema):
                 if "json" in media_type and declared not in (None, error):
                     content["schema"] = {"anyOf": [declared, error]}
         return operation
+
+    def _map_serializer_field(
+        self, field: Any, direction: str, bypass_extensions: bool = False
+    ) -> Any:
+        schema = super()._map_serializer_field(field, direction, bypass_extensions)  # type: ignore[no-untyped-call]
+        # A related object named by slug or id: DRF reads "" as no object at all.
+        if (
+            isinstance(field, serializers.RelatedField)
+            and isinstance(schema, dict)
+            and schema.get("type") == "string"
+        ):
+            schema.setdefault("minLength", 1)
+        return schema
+
+
+# What every database stores: an integer parameter without bounds of its own gets these.
+INT64_MAX = 2**63 - 1
+
+
+def _bound_integer(parameter: dict[str, Any]) -> None:
+    schema = parameter.get("schema", {})
+    if schema.get("type") != "integer":
+        return
+    schema.setdefault("maximum", INT64_MAX)
+    schema.setdefault("minimum", 0 if parameter.get("in") == "path" else -INT64_MAX)
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

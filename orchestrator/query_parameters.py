@@ -14,9 +14,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.dateparse import parse_date, parse_datetime
 
-from orchestrator.api_schema import documented_query_parameters
+from orchestrator.api_schema import INT64_MAX, documented_query_parameters
 
-_INTEGER = re.compile(r"-?[0-9]{1,18}")
+_INTEGER = re.compile(r"-?[0-9]{1,19}")
 
 
 def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
@@ -37,7 +37,7 @@ def value_problem(value: str, schema: dict[str, Any], components: dict[str, Any]
     if kind == "integer":
         if not _INTEGER.fullmatch(value):
             return "must be a whole number"
-        low, high = schema.get("minimum", -math.inf), schema.get("maximum", math.inf)
+        low, high = schema.get("minimum", -INT64_MAX), schema.get("maximum", INT64_MAX)
         if not low <= int(value) <= high:
             return f"must be a whole number from {low} to {high}"
     elif kind == "number":
@@ -98,7 +98,12 @@ class QueryParameterCheck:
     def process_view(
         self, request: HttpRequest, view_func: Any, args: Any, kwargs: Any
     ) -> HttpResponse | None:
-        if not request.GET or not request.path.startswith(("/api/", "/fhir/")):
+        if not request.path.startswith(("/api/", "/fhir/")):
+            return None
+        if any(isinstance(v, int) and v > INT64_MAX for v in kwargs.values()):
+            # An id no database can hold names no object.
+            return JsonResponse({"detail": "not found", "problems": ["not found"]}, status=404)
+        if not request.GET:
             return None
         problems = query_problems(request, view_func)
         if not problems:

@@ -181,7 +181,7 @@ class NewTokenSerializer(TokenSerializer):
 _SUBMISSION = inline_serializer(
     "CaseSubmission",
     {
-        "document": serializers.JSONField(help_text="a case document (demo/cases/*.json)"),
+        "document": serializers.DictField(help_text="a case document (demo/cases/*.json)"),
         "files": serializers.ListField(child=serializers.FileField(), required=False),
         "workflow": serializers.CharField(required=False, help_text="workflow slug"),
         "start_run": serializers.BooleanField(required=False, default=True),

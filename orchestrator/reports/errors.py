@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -41,9 +42,21 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         attempted = f"{getattr(request, 'method', '')} {type(view).__name__}"
         return signed_conflict(exc, getattr(request, "user", None), attempted)
     response = drf_exception_handler(exc, context)
-    if response is not None:
-        response.data = error_body(response.data)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError) and _codes(exc.get_codes()) == {"does_not_exist"}:
+        # Every problem is an object the body names that does not exist: 404, as for a path.
+        response.status_code = status.HTTP_404_NOT_FOUND
+    response.data = error_body(response.data)
     return response
+
+
+def _codes(codes: Any) -> set[str]:
+    if isinstance(codes, dict):
+        return {c for inner in codes.values() for c in _codes(inner)}
+    if isinstance(codes, list):
+        return {c for inner in codes for c in _codes(inner)}
+    return {str(codes)}
 
 
 def _messages(value: Any, field: str = "") -> list[str]:

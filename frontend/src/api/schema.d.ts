@@ -1487,7 +1487,9 @@ export interface components {
         };
         CaseSubmission: {
             /** @description a case document (demo/cases/*.json) */
-            document: unknown;
+            document: {
+                [key: string]: unknown;
+            };
             files?: string[];
             /** @description workflow slug */
             workflow?: string;
