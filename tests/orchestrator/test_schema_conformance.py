@@ -39,12 +39,19 @@ def _check(live_server: LiveServer, tmp_path: Path, *, soak: bool) -> None:
     if soak:
         options: dict[str, Any] = {"max_examples": 20, "extra": ()}
     else:
-        options = {"max_examples": 2, "extra": ("--phases", "examples,fuzzing,stateful")}
+        options = {"max_examples": 1, "extra": ("--phases", "examples,fuzzing,stateful")}
     summary, outputs = [], []
     for persona in ORDER:
         started = time.monotonic()
         report = run_schemathesis(
-            live_server.url, persona, credentials[persona], tmp_path, workers=2, **options
+            # One worker: schemathesis' threads can trip CPython 3.11's parser ("AST constructor
+            # recursion depth mismatch"), an error of the tool, not of the API.
+            live_server.url,
+            persona,
+            credentials[persona],
+            tmp_path,
+            workers=1,
+            **options,
         )
         failures = _failures(report)
         line = (
@@ -55,7 +62,9 @@ def _check(live_server: LiveServer, tmp_path: Path, *, soak: bool) -> None:
         print(line)
         summary.append((persona, failures, report))
         if failures:
-            outputs.append(report["output"])
+            output = report["output"]
+            start = output.find("=== FAILURES ===")
+            outputs.append(output[start if start >= 0 else 0 :][:20000])
     failed = {persona: failures for persona, failures, _ in summary if failures}
     assert failed == {}, "\n".join(outputs)
     for persona, _, report in summary:
