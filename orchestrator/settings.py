@@ -183,8 +183,6 @@ REST_FRAMEWORK = {
     # A signed report changed through any path answers 409 (orchestrator.reports.errors).
     "EXCEPTION_HANDLER": "orchestrator.reports.errors.exception_handler",
     "PAGE_SIZE": 50,
-    # No ?format= override: the API answers JSON (a ?format= the renderers lack was a 404).
-    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pathflow API",
