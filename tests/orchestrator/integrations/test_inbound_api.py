@@ -59,7 +59,7 @@ def test_it_searches_messages_by_accession_mrn_control_id_status_and_date(
     assert ids("received_before=2000-01-01T00:00:00Z") == []
     bad = client.get(f"{API}/inbound-messages/?status=lost&received_after=yesterday")
     assert bad.status_code == 400
-    assert set(bad.json()) == {"status", "received_after"}
+    assert set(bad.json()) - {"detail", "problems"} == {"status", "received_after"}
     with django_assert_num_queries(5):  # session, user, count, page, reprocessed_as
         assert len(client.get(f"{API}/inbound-messages/").json()["results"]) == 3
 
