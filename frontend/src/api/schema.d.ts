@@ -7628,6 +7628,7 @@ export interface operations {
             query?: {
                 /** @description at most 100 (default 50) */
                 _count?: number;
+                format?: "fhir" | "json";
                 /** @description accession, or system|accession */
                 identifier?: string;
                 /** @description the patient's MRN */
@@ -7681,7 +7682,9 @@ export interface operations {
     };
     fhir_diagnostic_report_read: {
         parameters: {
-            query?: never;
+            query?: {
+                format?: "fhir" | "json";
+            };
             header?: never;
             path: {
                 resource_id: string;
@@ -7697,6 +7700,16 @@ export interface operations {
                 content: {
                     "application/fhir+json": components["schemas"]["FhirDiagnosticReport"];
                     "application/json": components["schemas"]["FhirDiagnosticReport"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             /** @description not signed in, or the signed-in user may not do this */
