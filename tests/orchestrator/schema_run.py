@@ -70,7 +70,8 @@ def run_schemathesis(
         "false",
         *extra,
     ]
-    done = subprocess.run(argv, env=env, cwd=REPO, capture_output=True, text=True, check=False)
+    # In the work folder: schemathesis keeps a cache (.schemathesis/) where it runs.
+    done = subprocess.run(argv, env=env, cwd=workdir, capture_output=True, text=True, check=False)
     result: dict[str, Any] = json.loads(report.read_text())
     result["output"] = done.stdout + done.stderr
     return result
