@@ -7702,14 +7702,13 @@ export interface operations {
                     "application/json": components["schemas"]["FhirDiagnosticReport"];
                 };
             };
-            /** @description the request is invalid: the answer names the problem */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/fhir+json": components["schemas"]["ApiError"];
-                    "application/json": components["schemas"]["ApiError"];
+                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"] | components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["FhirOperationOutcome"] | components["schemas"]["ApiError"];
                 };
             };
             /** @description not signed in, or the signed-in user may not do this */

@@ -98,7 +98,9 @@ def as_resource(report: Report) -> dict[str, Any]:
 
 
 @extend_schema(
-    operation_id="fhir_diagnostic_report_read", responses={200: _RESOURCE, 404: _OUTCOME}
+    operation_id="fhir_diagnostic_report_read",
+    # 400: a query parameter refused by orchestrator.query_parameters (an OperationOutcome).
+    responses={200: _RESOURCE, 400: _OUTCOME, 404: _OUTCOME},
 )
 @api_view(["GET"])
 @renderer_classes([FhirJSONRenderer, JSONRenderer])
