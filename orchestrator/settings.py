@@ -93,6 +93,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 400 for an undocumented or ill-typed query parameter (orchestrator.query_parameters).
+    "orchestrator.query_parameters.QueryParameterCheck",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "orchestrator.audit.context.AuditContextMiddleware",  # client address for audit events
@@ -206,8 +208,9 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # Documents the denials and refusals every operation can answer (orchestrator.api_schema).
+    "DEFAULT_SCHEMA_CLASS": "orchestrator.api_schema.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "orchestrator.pagination.Pagination",
     # A signed report changed through any path answers 409 (orchestrator.reports.errors).
     "EXCEPTION_HANDLER": "orchestrator.reports.errors.exception_handler",
     "PAGE_SIZE": 50,
@@ -215,6 +218,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Pathflow API",
     "VERSION": "1",
+    # Records which view answers each operation (orchestrator.api_schema.QueryParameterCheck).
+    "GENERATOR_CLASS": "orchestrator.api_schema.SchemaGenerator",
     "SERVE_INCLUDE_SCHEMA": False,
     # Status choice sets share the field name "status": name each enum after its model's choices.
     "ENUM_NAME_OVERRIDES": {

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from orchestrator import views
+from orchestrator.api_schema import not_found
 from orchestrator.metrics import metrics_view
 
 urlpatterns = [
@@ -19,3 +20,6 @@ urlpatterns = [
     # FHIR R4 read/search of report versions (orchestrator/integrations/fhir/).
     path("fhir/", include("orchestrator.integrations.fhir.urls")),
 ]
+
+# JSON for API URLs that match no route (as the schema documents their 404), HTML elsewhere.
+handler404 = not_found

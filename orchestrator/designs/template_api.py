@@ -95,7 +95,7 @@ class TemplateVersionSerializer(serializers.ModelSerializer[TemplateVersion]):
     # Plain text rather than an enum: "status" enums of other resources would collide in name.
     status = serializers.CharField(read_only=True, help_text="draft or published")
     created_by: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
-        slug_field="username", read_only=True
+        slug_field="username", read_only=True, allow_null=True
     )
 
     class Meta:

@@ -45,7 +45,7 @@ AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
 class InboundMessageSerializer(serializers.ModelSerializer[InboundMessage]):
     status = serializers.CharField(read_only=True, help_text=", ".join(InboundStatus.values))
     workflow: serializers.SlugRelatedField[Workflow] = serializers.SlugRelatedField(
-        slug_field="slug", read_only=True
+        slug_field="slug", read_only=True, allow_null=True
     )
     reprocessed_as = serializers.SerializerMethodField()
 

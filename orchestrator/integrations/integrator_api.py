@@ -181,7 +181,7 @@ class NewTokenSerializer(TokenSerializer):
 _SUBMISSION = inline_serializer(
     "CaseSubmission",
     {
-        "document": serializers.JSONField(help_text="a case document (demo/cases/*.json)"),
+        "document": serializers.DictField(help_text="a case document (demo/cases/*.json)"),
         "files": serializers.ListField(child=serializers.FileField(), required=False),
         "workflow": serializers.CharField(required=False, help_text="workflow slug"),
         "start_run": serializers.BooleanField(required=False, default=True),
@@ -360,7 +360,8 @@ class TokenViewSet(viewsets.ReadOnlyModelViewSet[ApiToken]):
         user = user_of(request)
         enforce(user, Permission.INTEGRATION_CONFIGURE, attempted="issue an API token")
         body: Any = request.data
-        name = str(body.get("name", "") if isinstance(body, dict) else "").strip()
+        name = body.get("name") if isinstance(body, dict) else None
+        name = name.strip() if isinstance(name, str) else ""
         if not name or len(name) > 100:
             raise serializers.ValidationError({"name": ["a name of 1 to 100 characters"]})
         token, secret = do_create_token(user, name)

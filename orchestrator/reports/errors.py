@@ -1,10 +1,13 @@
-"""The API's exception handler: a signed report changed through any path is a 409, audited."""
+"""The API's exception handler: a signed report changed through any path is a 409, audited;
+every error answer has ``detail`` and ``problems`` (orchestrator.api_schema.ApiErrorSerializer).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -38,4 +41,43 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         view = context.get("view")
         attempted = f"{getattr(request, 'method', '')} {type(view).__name__}"
         return signed_conflict(exc, getattr(request, "user", None), attempted)
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError) and _codes(exc.get_codes()) == {"does_not_exist"}:
+        # Every problem is an object the body names that does not exist: 404, as for a path.
+        response.status_code = status.HTTP_404_NOT_FOUND
+    response.data = error_body(response.data)
+    return response
+
+
+def _codes(codes: Any) -> set[str]:
+    if isinstance(codes, dict):
+        return {c for inner in codes.values() for c in _codes(inner)}
+    if isinstance(codes, list):
+        return {c for inner in codes for c in _codes(inner)}
+    return {str(codes)}
+
+
+def _messages(value: Any, field: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [m for key, inner in value.items() for m in _messages(inner, _join(field, key))]
+    if isinstance(value, list):
+        return [m for inner in value for m in _messages(inner, field)]
+    return [f"{field}: {value}" if field else str(value)]
+
+
+def _join(field: str, key: Any) -> str:
+    key = "" if key in ("non_field_errors", "detail") else str(key)
+    return ".".join(part for part in (field, key) if part)
+
+
+def error_body(data: Any) -> dict[str, Any]:
+    """Every error answer as ``orchestrator.api_schema.ApiErrorSerializer`` documents it:
+    ``detail`` (one line), ``problems`` (each problem, prefixed with its field) and, for a
+    refused body, each field's own problems as DRF lists them."""
+    problems = _messages(data)
+    body = dict(data) if isinstance(data, dict) else {}
+    body.setdefault("detail", "; ".join(problems) or "the request was refused")
+    body.setdefault("problems", problems)
+    return body

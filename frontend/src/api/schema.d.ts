@@ -4,111 +4,6 @@
  */
 
 export interface paths {
-    "/api/v1/analytics/agreement": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description How often the AI's values were accepted, edited or cleared at sign-out. */
-        get: operations["analytics_agreement"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/analytics/case-types": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The case types your department has cases of. */
-        get: operations["analytics_case_types"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/analytics/failures": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Finished and failed runs, queued and failed or stopped deliveries, per day. */
-        get: operations["analytics_failures"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/analytics/queue": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The review queue (AI draft ready, not yet signed) at the end of each day. */
-        get: operations["analytics_queue"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/analytics/throughput": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Per day and case type: cases received, AI drafts ready, signed and delivered. */
-        get: operations["analytics_throughput"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/analytics/turnaround": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * @description Minutes between received, draft ready, signed and delivered, for cases signed in
-         *     the range: per case type and segment, and per day of sign-out.
-         */
-        get: operations["analytics_turnaround"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/cases/{case}/slides": {
         parameters: {
             query?: never;
@@ -692,63 +587,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/quality/settings": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The department's golden-case threshold (fraction of golden cases that must agree). */
-        get: operations["quality_settings_retrieve"];
-        put: operations["quality_settings_update"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/quality/shadow-runs/{id}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * @description A shadow run: progress, agreement per element, and per case the signed and the
-         *     version's values side by side with the elements that differ.
-         */
-        get: operations["quality_shadow_runs_retrieve"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/reports/{id}/golden": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /**
-         * @description Mark the case of a signed report version as a golden case of the workflow that
-         *     drafted it (the review cockpit's button).
-         */
-        post: operations["quality_golden_from_report"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/reports/{id}/amend": {
         parameters: {
             query?: never;
@@ -1047,9 +885,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description DAB-positive and negative nuclei inside a region of the slide, as the IHC model answered
-         *     in the newest run of the case that analysed the slide (its recorded output, not computed
-         *     again); every problem of a bad region is listed.
+         * @description DAB-positive and negative nuclei (the IHC analysis) inside a region of the slide;
+         *     every problem of a bad region is listed.
          */
         get: operations["slide_overlay"];
         put?: never;
@@ -1367,41 +1204,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/workflows/{slug}/golden-cases": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The workflow's golden cases, each with the signed version its answers come from. */
-        get: operations["quality_golden_cases_list"];
-        put?: never;
-        /** @description Mark a signed case (by accession) as a golden case of the workflow. */
-        post: operations["quality_golden_cases_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/workflows/{slug}/golden-cases/{case}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        post?: never;
-        /** @description Take a case off the workflow's golden cases. */
-        delete: operations["quality_golden_cases_destroy"];
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/workflows/{slug}/nodes/{node_id}/run": {
         parameters: {
             query?: never;
@@ -1439,26 +1241,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/workflows/{slug}/publish-gates": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * @description The golden-case verdict of every version offered for publishing: passed, or refused,
-         *     or overridden with a reason.
-         */
-        get: operations["quality_publish_gates_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/workflows/{slug}/rollback": {
         parameters: {
             query?: never;
@@ -1470,27 +1252,6 @@ export interface paths {
         put?: never;
         /** @description Publish an older version again as a new version. */
         post: operations["api_v1_workflows_rollback_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/workflows/{slug}/shadow-runs": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description The workflow's latest shadow runs (50), newest first, with their progress. */
-        get: operations["quality_shadow_runs_list"];
-        put?: never;
-        /**
-         * @description Start a shadow run of a version (default: the draft, else the latest published) over
-         *     the golden cases or the last ``limit`` signed cases of a case type.
-         */
-        post: operations["quality_shadow_runs_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1511,40 +1272,6 @@ export interface paths {
          *     run (``is_test``) that never delivers and whose report stays a draft.
          */
         post: operations["api_v1_workflows_test_run_create"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/workflows/{slug}/tolerances": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** @description Every numeric element of the workflow's template with its tolerance (null: exact). */
-        get: operations["quality_tolerances_list"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/workflows/{slug}/tolerances/{element}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        /** @description Set the tolerance of a numeric element (null: the value must be equal). */
-        put: operations["quality_tolerances_update"];
-        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1658,61 +1385,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        Agreement: {
-            filters: components["schemas"]["Filters"];
-            by_model: components["schemas"]["AgreementModel"][];
-            over_time: components["schemas"]["AgreementBucket"][];
-            by_workflow: components["schemas"]["AgreementWorkflow"][];
-        };
-        AgreementBucket: {
-            /**
-             * Format: date
-             * @description the day, or the Monday of the week
-             */
-            bucket: string;
-            endpoint: string;
-            model_name: string;
-            model_version: string;
-            element: string;
-            accepted: number;
-            edited: number;
-            cleared: number;
-            total: number;
-            /**
-             * Format: double
-             * @description accepted / total
-             */
-            acceptance_rate: number;
-        };
-        AgreementModel: {
-            endpoint: string;
-            model_name: string;
-            model_version: string;
-            element: string;
-            accepted: number;
-            edited: number;
-            cleared: number;
-            total: number;
-            /**
-             * Format: double
-             * @description accepted / total
-             */
-            acceptance_rate: number;
-        };
-        AgreementWorkflow: {
-            workflow: string;
-            workflow_version: number;
-            element: string;
-            accepted: number;
-            edited: number;
-            cleared: number;
-            total: number;
-            /**
-             * Format: double
-             * @description accepted / total
-             */
-            acceptance_rate: number;
-        };
         AmendBody: {
             password: string;
             /** @description amended, corrected or addendum */
@@ -1727,6 +1399,19 @@ export interface components {
             labels: {
                 [key: string]: string;
             };
+        };
+        /**
+         * @description An error answer: ``detail`` says what is wrong in one line, ``problems`` lists each
+         *     problem (prefixed with its field); a refused body also names each field with the problems
+         *     found in it (``{"field": ["problem"]}``), and ``non_field_errors`` the rest.
+         */
+        ApiError: {
+            /** @description what is wrong, in words */
+            detail: string;
+            /** @description each problem, prefixed with its field (errors the API raises always list them) */
+            problems?: string[];
+            /** @description problems not tied to a field */
+            non_field_errors?: string[];
         };
         Attempt: {
             /** Format: int64 */
@@ -1802,15 +1487,14 @@ export interface components {
         };
         CaseSubmission: {
             /** @description a case document (demo/cases/*.json) */
-            document: unknown;
+            document: {
+                [key: string]: unknown;
+            };
             files?: string[];
             /** @description workflow slug */
             workflow?: string;
             /** @default true */
             start_run: boolean;
-        };
-        CaseTypes: {
-            case_types: string[];
         };
         CatalogEntry: {
             slug: string;
@@ -2015,41 +1699,6 @@ export interface components {
             added: components["schemas"]["EdgeShape"][];
             removed: components["schemas"]["EdgeShape"][];
         };
-        ElementAgreementShape: {
-            element: string;
-            /** @description {zh, en} */
-            label: {
-                [key: string]: string;
-            };
-            compared: number;
-            agreed: number;
-            /** Format: double */
-            agreement: number;
-        };
-        FailedDeliveries: {
-            /** Format: date */
-            day: string;
-            destination: string;
-            channel: string;
-            queued: number;
-            delivered: number;
-            failed: number;
-            stopped: number;
-        };
-        FailedRuns: {
-            /** Format: date */
-            day: string;
-            case_type: string;
-            workflow: string;
-            workflow_version: number;
-            finished: number;
-            failed: number;
-        };
-        Failures: {
-            filters: components["schemas"]["Filters"];
-            runs: components["schemas"]["FailedRuns"][];
-            deliveries: components["schemas"]["FailedDeliveries"][];
-        };
         FhirDiagnosticReport: {
             resourceType: string;
             id: string;
@@ -2112,16 +1761,6 @@ export interface components {
             valid: boolean;
             problems: components["schemas"]["FindingsProblem"][];
         };
-        Filters: {
-            /** Format: date */
-            date_from: string;
-            /** Format: date */
-            date_to: string;
-            case_type: string;
-            bucket: string;
-            /** @description days are calendar days in this time zone */
-            time_zone: string;
-        };
         /** @description One problem with filled values: an element's answer, or a violated cross-field rule. */
         FindingsProblem: {
             /** @description the element (a rule's first element) */
@@ -2139,80 +1778,6 @@ export interface components {
          * @enum {string}
          */
         FormatEnum: "html" | "pdf";
-        GateShape: {
-            version: number;
-            version_status: components["schemas"]["VersionStatusEnum"];
-            shadow_run: number;
-            passed: boolean;
-            /** Format: double */
-            agreement: number;
-            /** Format: double */
-            threshold: number;
-            overridden: boolean;
-            override_reason: string;
-            decided_by: string | null;
-            /** Format: date-time */
-            decided_at: string;
-        };
-        GoldenCaseShape: {
-            case: number;
-            accession: string;
-            case_type: string;
-            signed_version: number | null;
-            /** Format: date-time */
-            signed_at: string | null;
-            marked_by: string | null;
-            /** Format: date-time */
-            marked_at: string;
-            note: string;
-        };
-        GoldenDisagreementShape: {
-            accession: string;
-            /** @description report element id */
-            element: string;
-            /** @description {zh, en} */
-            label: {
-                [key: string]: string;
-            };
-            /** @description the signed value */
-            expected: unknown;
-            /** @description the candidate version's value */
-            got: unknown;
-            /** Format: double */
-            tolerance: number | null;
-            /** @description why the case gave no values (else empty) */
-            error: string;
-        };
-        GoldenFromReportShape: {
-            case: number;
-            accession: string;
-            case_type: string;
-            signed_version: number | null;
-            /** Format: date-time */
-            signed_at: string | null;
-            marked_by: string | null;
-            /** Format: date-time */
-            marked_at: string;
-            note: string;
-            /** @description slug of the workflow the case is golden for */
-            workflow: string;
-        };
-        /** @description Publishing refused: the draft's golden cases agree below the department's threshold. */
-        GoldenGateRefusalShape: {
-            detail: string;
-            shadow_run: number;
-            /**
-             * Format: double
-             * @description fraction of golden cases agreeing fully
-             */
-            agreement: number;
-            /** Format: double */
-            threshold: number;
-            disagreements: components["schemas"]["GoldenDisagreementShape"][];
-        };
-        GoldenNote: {
-            note?: string;
-        };
         GraphNodeRef: {
             node_id: string;
             node_type: string;
@@ -2270,7 +1835,7 @@ export interface components {
             attempts?: number;
             /** Format: int64 */
             duplicates?: number;
-            readonly workflow: string;
+            readonly workflow: string | null;
             case?: number | null;
             run?: number | null;
             /** Format: date-time */
@@ -2309,7 +1874,7 @@ export interface components {
             attempts?: number;
             /** Format: int64 */
             duplicates?: number;
-            readonly workflow: string;
+            readonly workflow: string | null;
             case?: number | null;
             run?: number | null;
             /** Format: date-time */
@@ -2346,11 +1911,6 @@ export interface components {
             title_en: string;
             sections: number;
             elements: number;
-        };
-        MarkGolden: {
-            accession: string;
-            /** @default  */
-            note: string;
         };
         Me: {
             username: string;
@@ -2400,7 +1960,6 @@ export interface components {
             readonly started_at: string | null;
             /** Format: date-time */
             readonly finished_at: string | null;
-            readonly pinned: boolean;
         };
         NodePorts: {
             inputs: components["schemas"]["PortShape"][];
@@ -2473,8 +2032,11 @@ export interface components {
          */
         NucleusFeatureTypeEnum: "Feature";
         NucleusProperties: {
-            /** @description DAB-positive, as the model answered */
+            /** @description mean nuclear DAB OD above the threshold */
             positive: boolean;
+            area_px: number;
+            /** Format: double */
+            mean_dab_od: number;
         };
         /** @description A GeoJSON FeatureCollection of nuclei, in level-0 slide pixels (y down). */
         Overlay: {
@@ -2482,12 +2044,8 @@ export interface components {
             /** @description [x, y, w, h] */
             region: number[];
             method: string;
-            /** @description the run whose recorded answer this is; null: none analysed */
-            run: number | null;
-            /** @description the run's node that called it */
-            node: string;
-            endpoint: string;
-            model_version: string;
+            /** Format: double */
+            dab_positive_od: number;
             positive_nuclei: number;
             total_nuclei: number;
             features: components["schemas"]["NucleusFeature"][];
@@ -2624,21 +2182,6 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Run"][];
-        };
-        PaginatedTemplateVersionList: {
-            /** @example 123 */
-            count: number;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?offset=400&limit=100
-             */
-            next?: string | null;
-            /**
-             * Format: uri
-             * @example http://api.example.org/accounts/?offset=200&limit=100
-             */
-            previous?: string | null;
-            results: components["schemas"]["TemplateVersion"][];
         };
         PaginatedTokenList: {
             /** @example 123 */
@@ -2832,25 +2375,6 @@ export interface components {
         Publish: {
             /** @default  */
             note: string;
-            /** @description publish although the golden cases disagree (audited, shown in the history) */
-            override_reason?: string;
-        };
-        /**
-         * @description * `manual` - Started by a person
-         *     * `publish_gate` - Publish gate
-         * @enum {string}
-         */
-        PurposeEnum: "manual" | "publish_gate";
-        Queue: {
-            filters: components["schemas"]["Filters"];
-            by_day: components["schemas"]["QueueDay"][];
-        };
-        QueueDay: {
-            /** Format: date */
-            day: string;
-            case_type: string;
-            /** @description drafts waiting for sign-out at the day's end */
-            waiting: number;
         };
         QueueItem: {
             report_id: number;
@@ -3117,131 +2641,6 @@ export interface components {
             /** @description a case document, as test-run's case_document */
             document: unknown;
         };
-        SegmentSummary: {
-            case_type: string;
-            segment: string;
-            n: number;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            min: number | null;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            p25: number | null;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            median: number | null;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            p75: number | null;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            p90: number | null;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            max: number | null;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            mean: number | null;
-        };
-        ShadowCaseShape: {
-            case: number;
-            accession: string;
-            status: components["schemas"]["ShadowCaseStatusEnum"];
-            error: string;
-            duration_ms: number | null;
-            compared: string[];
-            /** @description the signed values, element id → value */
-            expected: {
-                [key: string]: unknown;
-            };
-            /** @description the version's values, element id → value */
-            got: {
-                [key: string]: unknown;
-            };
-            differences: components["schemas"]["GoldenDisagreementShape"][];
-        };
-        /**
-         * @description * `pending` - Pending
-         *     * `agreed` - Agrees
-         *     * `differed` - Differs
-         *     * `failed` - Failed
-         * @enum {string}
-         */
-        ShadowCaseStatusEnum: "pending" | "agreed" | "differed" | "failed";
-        ShadowRunDetailShape: {
-            id: number;
-            workflow: string;
-            version: number;
-            version_status: components["schemas"]["VersionStatusEnum"];
-            source: components["schemas"]["SourceEnum"];
-            case_type: string;
-            purpose: components["schemas"]["PurposeEnum"];
-            status: components["schemas"]["ShadowStatusEnum"];
-            requested_by: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            finished_at: string | null;
-            total: number;
-            pending: number;
-            agreed: number;
-            differed: number;
-            failed: number;
-            /**
-             * Format: double
-             * @description fraction of cases agreeing fully, once finished
-             */
-            agreement: number | null;
-            elements: components["schemas"]["ElementAgreementShape"][];
-            cases: components["schemas"]["ShadowCaseShape"][];
-        };
-        ShadowRunShape: {
-            id: number;
-            workflow: string;
-            version: number;
-            version_status: components["schemas"]["VersionStatusEnum"];
-            source: components["schemas"]["SourceEnum"];
-            case_type: string;
-            purpose: components["schemas"]["PurposeEnum"];
-            status: components["schemas"]["ShadowStatusEnum"];
-            requested_by: string | null;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            finished_at: string | null;
-            total: number;
-            pending: number;
-            agreed: number;
-            differed: number;
-            failed: number;
-            /**
-             * Format: double
-             * @description fraction of cases agreeing fully, once finished
-             */
-            agreement: number | null;
-        };
-        /**
-         * @description * `queued` - Queued
-         *     * `running` - Running
-         *     * `finished` - Finished
-         *     * `failed` - Failed
-         * @enum {string}
-         */
-        ShadowStatusEnum: "queued" | "running" | "finished" | "failed";
         Signed: {
             report_id: number;
             version: number;
@@ -3280,27 +2679,12 @@ export interface components {
             /** @description why the slide cannot be shown */
             error: string | null;
         };
-        /**
-         * @description * `golden` - Golden cases
-         *     * `recent` - Last cases of a case type
-         * @enum {string}
-         */
-        SourceEnum: "golden" | "recent";
         Specimen: {
             label: string;
             site: string;
             procedure?: string;
             data?: unknown;
             tiles?: unknown;
-        };
-        StartShadow: {
-            source: components["schemas"]["SourceEnum"];
-            /** @description default: the draft, else the latest published */
-            version?: number;
-            /** @description recent: default the workflow's */
-            case_type?: string;
-            /** @description recent: N (default 20) */
-            limit?: number;
         };
         SubmissionProblems: {
             problems: string[];
@@ -3335,7 +2719,7 @@ export interface components {
             /** Format: date-time */
             readonly published_at: string | null;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
-            readonly created_by: string;
+            readonly created_by: string | null;
         };
         TemplateVersionDetail: {
             readonly slug: string;
@@ -3347,7 +2731,7 @@ export interface components {
             /** Format: date-time */
             readonly published_at: string | null;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
-            readonly created_by: string;
+            readonly created_by: string | null;
             readonly dataset: unknown;
             readonly layout_html: string;
             readonly layout_css: string;
@@ -3379,29 +2763,6 @@ export interface components {
         TestRunBody: {
             case?: number;
             case_document?: unknown;
-            /** @description outputs (port name → value) per node id: these nodes are not executed, their outputs flow downstream and their checkpoints are marked pinned */
-            pinned?: {
-                [key: string]: {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        Threshold: {
-            /** Format: double */
-            golden_threshold: number;
-        };
-        Throughput: {
-            filters: components["schemas"]["Filters"];
-            by_day: components["schemas"]["ThroughputDay"][];
-        };
-        ThroughputDay: {
-            /** Format: date */
-            day: string;
-            case_type: string;
-            received: number;
-            draft_ready: number;
-            signed: number;
-            delivered: number;
         };
         Token: {
             readonly id: number;
@@ -3413,54 +2774,6 @@ export interface components {
             /** Format: date-time */
             last_used_at?: string | null;
             readonly revoked: boolean;
-        };
-        Tolerance: {
-            /**
-             * Format: double
-             * @description largest difference that still agrees; null: exact
-             */
-            tolerance: number | null;
-        };
-        ToleranceShape: {
-            element: string;
-            /** @description {zh, en} */
-            label: {
-                [key: string]: string;
-            };
-            unit: string;
-            /** Format: double */
-            tolerance: number | null;
-        };
-        Turnaround: {
-            filters: components["schemas"]["Filters"];
-            by_case_type: components["schemas"]["SegmentSummary"][];
-            by_day: components["schemas"]["TurnaroundDay"][];
-        };
-        TurnaroundDay: {
-            /** Format: date */
-            day: string;
-            case_type: string;
-            signed: number;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            received_to_signed_median: number | null;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            received_to_signed_p90: number | null;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            draft_to_signed_median: number | null;
-            /**
-             * Format: double
-             * @description minutes
-             */
-            received_to_delivered_median: number | null;
         };
         Use: {
             /** @description the workflow's slug */
@@ -3591,182 +2904,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    analytics_agreement: {
-        parameters: {
-            query?: {
-                /** @description over_time per */
-                bucket?: "day" | "week";
-                /** @description only cases of this case type */
-                case_type?: string;
-                /** @description csv: one table */
-                format?: "csv" | "json";
-                /** @description first day (default: 29 days before to) */
-                from?: string;
-                /** @description the table ?format=csv gives */
-                table?: "by_model" | "by_workflow" | "over_time";
-                /** @description last day, inclusive (default: today) */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Agreement"];
-                    "text/csv": string;
-                };
-            };
-        };
-    };
-    analytics_case_types: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["CaseTypes"];
-                };
-            };
-        };
-    };
-    analytics_failures: {
-        parameters: {
-            query?: {
-                /** @description only cases of this case type */
-                case_type?: string;
-                /** @description csv: one table */
-                format?: "csv" | "json";
-                /** @description first day (default: 29 days before to) */
-                from?: string;
-                /** @description the table ?format=csv gives */
-                table?: "deliveries" | "runs";
-                /** @description last day, inclusive (default: today) */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Failures"];
-                    "text/csv": string;
-                };
-            };
-        };
-    };
-    analytics_queue: {
-        parameters: {
-            query?: {
-                /** @description only cases of this case type */
-                case_type?: string;
-                /** @description csv: one table */
-                format?: "csv" | "json";
-                /** @description first day (default: 29 days before to) */
-                from?: string;
-                /** @description the table ?format=csv gives */
-                table?: "by_day";
-                /** @description last day, inclusive (default: today) */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Queue"];
-                    "text/csv": string;
-                };
-            };
-        };
-    };
-    analytics_throughput: {
-        parameters: {
-            query?: {
-                /** @description only cases of this case type */
-                case_type?: string;
-                /** @description csv: one table */
-                format?: "csv" | "json";
-                /** @description first day (default: 29 days before to) */
-                from?: string;
-                /** @description the table ?format=csv gives */
-                table?: "by_day";
-                /** @description last day, inclusive (default: today) */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Throughput"];
-                    "text/csv": string;
-                };
-            };
-        };
-    };
-    analytics_turnaround: {
-        parameters: {
-            query?: {
-                /** @description only cases of this case type */
-                case_type?: string;
-                /** @description csv: one table */
-                format?: "csv" | "json";
-                /** @description first day (default: 29 days before to) */
-                from?: string;
-                /** @description the table ?format=csv gives */
-                table?: "by_case_type" | "by_day";
-                /** @description last day, inclusive (default: today) */
-                to?: string;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Turnaround"];
-                    "text/csv": string;
-                };
-            };
-        };
-    };
     case_slides: {
         parameters: {
             query?: never;
@@ -3791,7 +2928,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlideProblem"];
+                    "application/json": components["schemas"]["SlideProblem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -3799,7 +2936,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlideProblem"];
+                    "application/json": components["schemas"]["SlideProblem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -3827,12 +2964,30 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedCatalogEntryList"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -3865,7 +3020,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CatalogProblems"];
+                    "application/json": components["schemas"]["CatalogProblems"] | components["schemas"]["ApiError"];
                 };
             };
             403: {
@@ -3873,7 +3028,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -3902,7 +3075,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -3910,7 +3083,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -3945,7 +3118,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CatalogProblems"];
+                    "application/json": components["schemas"]["CatalogProblems"] | components["schemas"]["ApiError"];
                 };
             };
             403: {
@@ -3953,7 +3126,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -3961,7 +3134,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -3990,7 +3172,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -3998,7 +3180,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4027,7 +3209,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -4035,7 +3217,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4070,7 +3252,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CatalogProblems"];
+                    "application/json": components["schemas"]["CatalogProblems"] | components["schemas"]["ApiError"];
                 };
             };
             403: {
@@ -4078,7 +3260,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -4086,7 +3268,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4115,7 +3306,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -4123,7 +3314,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4150,7 +3341,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4196,7 +3387,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeliverySearchProblems"];
+                    "application/json": components["schemas"]["DeliverySearchProblems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4235,6 +3444,33 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryDetail"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_deliveries_resend_create: {
@@ -4254,6 +3490,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeliveryDetail"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             409: {
@@ -4283,6 +3537,15 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryQueue"][];
                 };
             };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_delivery_routes_list: {
@@ -4305,6 +3568,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedDeliveryRouteList"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4332,6 +3622,42 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryRoute"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_delivery_routes_retrieve: {
@@ -4351,6 +3677,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4380,6 +3724,42 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryRoute"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_delivery_routes_destroy: {
@@ -4399,6 +3779,24 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };
@@ -4425,6 +3823,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeliveryRoute"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4461,6 +3895,42 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedCaseList"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_cases_retrieve: {
@@ -4493,6 +3963,42 @@ export interface operations {
                     "application/json": components["schemas"]["CaseDetail"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_cases_reports_list: {
@@ -4512,6 +4018,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Report"][];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4551,7 +4084,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubmissionProblems"];
+                    "application/json": components["schemas"]["SubmissionProblems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             409: {
@@ -4560,6 +4120,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SubmissionProblems"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4598,6 +4167,42 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedInboundMessageList"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_inbound_messages_retrieve: {
@@ -4632,6 +4237,42 @@ export interface operations {
                     "application/json": components["schemas"]["InboundMessageDetail"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_inbound_messages_reprocess_create: {
@@ -4653,6 +4294,33 @@ export interface operations {
                     "application/json": components["schemas"]["InboundMessageDetail"];
                 };
             };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_reports_pdf_retrieve: {
@@ -4672,6 +4340,33 @@ export interface operations {
                 };
                 content: {
                     "application/pdf": string;
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4696,6 +4391,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedRoutingRuleList"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4723,6 +4454,51 @@ export interface operations {
                     "application/json": components["schemas"]["RoutingRule"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_routing_rules_retrieve: {
@@ -4742,6 +4518,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RoutingRule"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4771,6 +4574,51 @@ export interface operations {
                     "application/json": components["schemas"]["RoutingRule"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_routing_rules_destroy: {
@@ -4790,6 +4638,33 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };
@@ -4818,6 +4693,51 @@ export interface operations {
                     "application/json": components["schemas"]["RoutingRule"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_tokens_list: {
@@ -4840,6 +4760,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedTokenList"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4867,6 +4823,51 @@ export interface operations {
                     "application/json": components["schemas"]["NewToken"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_tokens_retrieve: {
@@ -4886,6 +4887,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Token"];
+                };
+            };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4909,6 +4937,33 @@ export interface operations {
                     "application/json": components["schemas"]["Token"];
                 };
             };
+            /** @description no valid API token (the token is unknown or revoked) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_me_retrieve: {
@@ -4928,6 +4983,15 @@ export interface operations {
                     "application/json": components["schemas"]["Me"];
                 };
             };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_node_types_list: {
@@ -4945,6 +5009,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NodeTypeShape"][];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -4986,7 +5059,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DetailShape"];
+                    "application/json": components["schemas"]["DetailShape"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -4994,7 +5076,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DetailShape"];
+                    "application/json": components["schemas"]["DetailShape"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5016,6 +5107,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CaseReports"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5040,96 +5149,31 @@ export interface operations {
                     "application/json": components["schemas"]["PortalCase"][];
                 };
             };
-        };
-    };
-    quality_settings_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
+            /** @description the request is invalid: the answer names the problem */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Threshold"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
-        };
-    };
-    quality_settings_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Threshold"];
-                "application/x-www-form-urlencoded": components["schemas"]["Threshold"];
-                "multipart/form-data": components["schemas"]["Threshold"];
-            };
-        };
-        responses: {
-            200: {
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Threshold"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
-        };
-    };
-    quality_shadow_runs_retrieve: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
+            /** @description no such object in the user's department */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ShadowRunDetailShape"];
-                };
-            };
-        };
-    };
-    quality_golden_from_report: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                id: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["GoldenNote"];
-                "application/x-www-form-urlencoded": components["schemas"]["GoldenNote"];
-                "multipart/form-data": components["schemas"]["GoldenNote"];
-            };
-        };
-        responses: {
-            201: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["GoldenFromReportShape"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5164,7 +5208,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problems"];
+                    "application/json": components["schemas"]["Problems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             409: {
@@ -5173,6 +5235,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problems"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5196,6 +5267,24 @@ export interface operations {
                     "application/pdf": string;
                 };
             };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     report_recall: {
@@ -5215,6 +5304,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewDetail"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             409: {
@@ -5250,6 +5357,33 @@ export interface operations {
                     "application/json": components["schemas"]["QueueItem"][];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     review_report: {
@@ -5269,6 +5403,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReviewDetail"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5303,7 +5455,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problems"];
+                    "application/json": components["schemas"]["Problems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             409: {
@@ -5312,6 +5482,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Problems"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5346,7 +5525,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problems"];
+                    "application/json": components["schemas"]["Problems"] | components["schemas"]["ApiError"];
                 };
             };
             403: {
@@ -5354,7 +5533,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problems"];
+                    "application/json": components["schemas"]["Problems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5382,12 +5579,39 @@ export interface operations {
                     "application/json": components["schemas"]["BatchResult"][];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problems"];
+                    "application/json": components["schemas"]["Problems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5422,6 +5646,33 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedRunList"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_runs_retrieve: {
@@ -5450,6 +5701,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5487,7 +5765,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
             403: {
@@ -5495,7 +5773,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5535,7 +5822,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5579,7 +5884,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
             403: {
@@ -5587,7 +5892,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5626,6 +5949,42 @@ export interface operations {
                     "application/json": components["schemas"]["RunDetail"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_sample_cases_list: {
@@ -5643,6 +6002,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SampleCase"][];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5679,7 +6047,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlideProblem"];
+                    "application/json": components["schemas"]["SlideProblem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -5687,7 +6055,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlideProblem"];
+                    "application/json": components["schemas"]["SlideProblem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5724,7 +6092,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlideOverlayProblems"];
+                    "application/json": components["schemas"]["SlideOverlayProblems"] | components["schemas"]["ApiError"];
                 };
             };
             403: {
@@ -5732,7 +6100,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlideProblem"];
+                    "application/json": components["schemas"]["SlideProblem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -5740,7 +6108,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlideProblem"];
+                    "application/json": components["schemas"]["SlideProblem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5780,7 +6148,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlideProblem"];
+                    "application/json": components["schemas"]["SlideProblem"] | components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -5788,7 +6156,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SlideProblem"];
+                    "application/json": components["schemas"]["SlideProblem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5815,7 +6183,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5850,7 +6218,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LibraryProblems"];
+                    "application/json": components["schemas"]["LibraryProblems"] | components["schemas"]["ApiError"];
                 };
             };
             403: {
@@ -5858,7 +6226,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5883,6 +6269,33 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PaginatedReportTemplateList"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5915,7 +6328,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TemplateProblems"];
+                    "application/json": components["schemas"]["TemplateProblems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5937,6 +6377,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportTemplate"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5970,7 +6428,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TemplateProblems"];
+                    "application/json": components["schemas"]["TemplateProblems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6013,7 +6489,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TemplateProblems"];
+                    "application/json": components["schemas"]["TemplateProblems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6041,19 +6544,32 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TemplateProblems"];
+                    "application/json": components["schemas"]["TemplateProblems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
     };
     api_v1_templates_versions_list: {
         parameters: {
-            query?: {
-                /** @description Number of results to return per page. */
-                limit?: number;
-                /** @description The initial index from which to return the results. */
-                offset?: number;
-            };
+            query?: never;
             header?: never;
             path: {
                 slug: string;
@@ -6067,7 +6583,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PaginatedTemplateVersionList"];
+                    "application/json": components["schemas"]["TemplateVersion"][];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6090,6 +6624,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TemplateVersionDetail"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6119,7 +6671,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TemplateProblems"];
+                    "application/json": components["schemas"]["TemplateProblems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6149,7 +6719,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TemplateProblems"];
+                    "application/json": components["schemas"]["TemplateProblems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6178,6 +6766,42 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FilledValuesValidation"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6211,7 +6835,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PreviewProblems"];
+                    "application/json": components["schemas"]["PreviewProblems"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6231,6 +6882,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowSummaryShape"][];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6263,7 +6923,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DetailShape"];
+                    "application/json": components["schemas"]["DetailShape"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6285,6 +6972,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowDetailShape"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6318,7 +7023,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DetailShape"];
+                    "application/json": components["schemas"]["DetailShape"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             404: {
@@ -6326,7 +7040,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DetailShape"];
+                    "application/json": components["schemas"]["DetailShape"] | components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6361,7 +7075,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DetailShape"];
+                    "application/json": components["schemas"]["DetailShape"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             409: {
@@ -6370,6 +7102,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DraftConflictShape"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6398,74 +7139,32 @@ export interface operations {
                     };
                 };
             };
-        };
-    };
-    quality_golden_cases_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
+            /** @description the request is invalid: the answer names the problem */
+            400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GoldenCaseShape"][];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
-        };
-    };
-    quality_golden_cases_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["MarkGolden"];
-                "application/x-www-form-urlencoded": components["schemas"]["MarkGolden"];
-                "multipart/form-data": components["schemas"]["MarkGolden"];
-            };
-        };
-        responses: {
-            201: {
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GoldenCaseShape"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
-        };
-    };
-    quality_golden_cases_destroy: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                case: number;
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description No response body */
-            204: {
+            /** @description no such object in the user's department */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
             };
         };
     };
@@ -6500,7 +7199,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6535,36 +7261,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowInvalidShape"];
+                    "application/json": components["schemas"]["WorkflowInvalidShape"] | components["schemas"]["ApiError"];
                 };
             };
-            409: {
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GoldenGateRefusalShape"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
-        };
-    };
-    quality_publish_gates_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
+            /** @description no such object in the user's department */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["GateShape"][];
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6599,55 +7323,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowInvalidShape"];
+                    "application/json": components["schemas"]["WorkflowInvalidShape"] | components["schemas"]["ApiError"];
                 };
             };
-        };
-    };
-    quality_shadow_runs_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ShadowRunShape"][];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
-        };
-    };
-    quality_shadow_runs_create: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["StartShadow"];
-                "application/x-www-form-urlencoded": components["schemas"]["StartShadow"];
-                "multipart/form-data": components["schemas"]["StartShadow"];
-            };
-        };
-        responses: {
-            201: {
+            /** @description no such object in the user's department */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ShadowRunShape"];
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6677,61 +7380,40 @@ export interface operations {
                     "application/json": components["schemas"]["RunDetail"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
-        };
-    };
-    quality_tolerances_list: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            200: {
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ToleranceShape"][];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
-        };
-    };
-    quality_tolerances_update: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                element: string;
-                slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["Tolerance"];
-                "application/x-www-form-urlencoded": components["schemas"]["Tolerance"];
-                "multipart/form-data": components["schemas"]["Tolerance"];
-            };
-        };
-        responses: {
-            200: {
+            /** @description no such object in the user's department */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ToleranceShape"][];
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6766,7 +7448,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DetailShape"];
+                    "application/json": components["schemas"]["DetailShape"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6790,6 +7499,24 @@ export interface operations {
                     "application/json": components["schemas"]["VersionSummaryShape"][];
                 };
             };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_workflows_versions_retrieve: {
@@ -6810,6 +7537,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VersionDetailShape"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6846,7 +7591,34 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WorkflowInvalidShape"];
+                    "application/json": components["schemas"]["WorkflowInvalidShape"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6882,8 +7654,28 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
-                    "application/json": components["schemas"]["FhirOperationOutcome"];
+                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"] | components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["FhirOperationOutcome"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -6910,13 +7702,32 @@ export interface operations {
                     "application/json": components["schemas"]["FhirDiagnosticReport"];
                 };
             };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"] | components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["FhirOperationOutcome"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
-                    "application/json": components["schemas"]["FhirOperationOutcome"];
+                    "application/fhir+json": components["schemas"]["FhirOperationOutcome"] | components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["FhirOperationOutcome"] | components["schemas"]["ApiError"];
                 };
             };
         };

@@ -98,7 +98,9 @@ def as_resource(report: Report) -> dict[str, Any]:
 
 
 @extend_schema(
-    operation_id="fhir_diagnostic_report_read", responses={200: _RESOURCE, 404: _OUTCOME}
+    operation_id="fhir_diagnostic_report_read",
+    # 400: a query parameter refused by orchestrator.query_parameters (an OperationOutcome).
+    responses={200: _RESOURCE, 400: _OUTCOME, 404: _OUTCOME},
 )
 @api_view(["GET"])
 @renderer_classes([FhirJSONRenderer, JSONRenderer])
@@ -126,7 +128,11 @@ def read_diagnostic_report(request: Request, resource_id: str) -> Response:
     parameters=[
         OpenApiParameter("identifier", str, description="accession, or system|accession"),
         OpenApiParameter("patient", str, description="the patient's MRN"),
-        OpenApiParameter("_count", int, description=f"at most {MAX_COUNT} (default 50)"),
+        OpenApiParameter(
+            "_count",
+            {"type": "integer", "minimum": 1, "maximum": MAX_COUNT},
+            description=f"at most {MAX_COUNT} (default 50)",
+        ),
     ],
     responses={200: _BUNDLE, 400: _OUTCOME},
 )

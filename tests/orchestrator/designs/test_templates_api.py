@@ -242,7 +242,9 @@ def test_a_diff_needs_two_existing_version_numbers(breast: TemplateVersion, admi
     bad = client.get(f"{API}/breast-carcinoma/diff/?from=1&to=x")
     missing = client.get(f"{API}/breast-carcinoma/diff/?from=1&to=9")
 
-    assert bad.json() == {"problems": ["'to' must be a version number, not 'x'"]}
+    # The query check refuses it before the view: the parameter is documented as an integer.
+    assert bad.status_code == 400
+    assert bad.json()["problems"] == ["to: must be a whole number"]
     assert missing.status_code == 404
 
 
@@ -273,7 +275,7 @@ def test_a_diff_version_number_is_ascii_digits_of_a_sane_length(
     response = logged_in(admin).get(f"{API}/breast-carcinoma/diff/", {"from": number, "to": "1"})
 
     assert response.status_code == 400
-    assert response.json() == {"problems": [f"'from' must be a version number, not {number!r}"]}
+    assert response.json()["problems"] == ["from: must be a whole number"]
 
 
 def test_hostile_numbers_and_nesting_in_a_new_template_are_listed_problems(admin: User) -> None:
