@@ -4,6 +4,111 @@
  */
 
 export interface paths {
+    "/api/v1/analytics/agreement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description How often the AI's values were accepted, edited or cleared at sign-out. */
+        get: operations["analytics_agreement"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/case-types": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The case types your department has cases of. */
+        get: operations["analytics_case_types"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/failures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Finished and failed runs, queued and failed or stopped deliveries, per day. */
+        get: operations["analytics_failures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/queue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The review queue (AI draft ready, not yet signed) at the end of each day. */
+        get: operations["analytics_queue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/throughput": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Per day and case type: cases received, AI drafts ready, signed and delivered. */
+        get: operations["analytics_throughput"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/turnaround": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Minutes between received, draft ready, signed and delivered, for cases signed in
+         *     the range: per case type and segment, and per day of sign-out.
+         */
+        get: operations["analytics_turnaround"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case}/slides": {
         parameters: {
             query?: never;
@@ -587,6 +692,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/quality/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The department's golden-case threshold (fraction of golden cases that must agree). */
+        get: operations["quality_settings_retrieve"];
+        put: operations["quality_settings_update"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/quality/shadow-runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description A shadow run: progress, agreement per element, and per case the signed and the
+         *     version's values side by side with the elements that differ.
+         */
+        get: operations["quality_shadow_runs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reports/{id}/golden": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Mark the case of a signed report version as a golden case of the workflow that
+         *     drafted it (the review cockpit's button).
+         */
+        post: operations["quality_golden_from_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/reports/{id}/amend": {
         parameters: {
             query?: never;
@@ -885,8 +1047,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * @description DAB-positive and negative nuclei (the IHC analysis) inside a region of the slide;
-         *     every problem of a bad region is listed.
+         * @description DAB-positive and negative nuclei inside a region of the slide, as the IHC model answered
+         *     in the newest run of the case that analysed the slide (its recorded output, not computed
+         *     again); every problem of a bad region is listed.
          */
         get: operations["slide_overlay"];
         put?: never;
@@ -1204,6 +1367,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workflows/{slug}/golden-cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workflow's golden cases, each with the signed version its answers come from. */
+        get: operations["quality_golden_cases_list"];
+        put?: never;
+        /** @description Mark a signed case (by accession) as a golden case of the workflow. */
+        post: operations["quality_golden_cases_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{slug}/golden-cases/{case}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** @description Take a case off the workflow's golden cases. */
+        delete: operations["quality_golden_cases_destroy"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workflows/{slug}/nodes/{node_id}/run": {
         parameters: {
             query?: never;
@@ -1241,6 +1439,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/workflows/{slug}/publish-gates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The golden-case verdict of every version offered for publishing: passed, or refused,
+         *     or overridden with a reason.
+         */
+        get: operations["quality_publish_gates_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/workflows/{slug}/rollback": {
         parameters: {
             query?: never;
@@ -1252,6 +1470,27 @@ export interface paths {
         put?: never;
         /** @description Publish an older version again as a new version. */
         post: operations["api_v1_workflows_rollback_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{slug}/shadow-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description The workflow's latest shadow runs (50), newest first, with their progress. */
+        get: operations["quality_shadow_runs_list"];
+        put?: never;
+        /**
+         * @description Start a shadow run of a version (default: the draft, else the latest published) over
+         *     the golden cases or the last ``limit`` signed cases of a case type.
+         */
+        post: operations["quality_shadow_runs_create"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1272,6 +1511,40 @@ export interface paths {
          *     run (``is_test``) that never delivers and whose report stays a draft.
          */
         post: operations["api_v1_workflows_test_run_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{slug}/tolerances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every numeric element of the workflow's template with its tolerance (null: exact). */
+        get: operations["quality_tolerances_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/workflows/{slug}/tolerances/{element}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** @description Set the tolerance of a numeric element (null: the value must be equal). */
+        put: operations["quality_tolerances_update"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1385,6 +1658,61 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Agreement: {
+            filters: components["schemas"]["Filters"];
+            by_model: components["schemas"]["AgreementModel"][];
+            over_time: components["schemas"]["AgreementBucket"][];
+            by_workflow: components["schemas"]["AgreementWorkflow"][];
+        };
+        AgreementBucket: {
+            /**
+             * Format: date
+             * @description the day, or the Monday of the week
+             */
+            bucket: string;
+            endpoint: string;
+            model_name: string;
+            model_version: string;
+            element: string;
+            accepted: number;
+            edited: number;
+            cleared: number;
+            total: number;
+            /**
+             * Format: double
+             * @description accepted / total
+             */
+            acceptance_rate: number;
+        };
+        AgreementModel: {
+            endpoint: string;
+            model_name: string;
+            model_version: string;
+            element: string;
+            accepted: number;
+            edited: number;
+            cleared: number;
+            total: number;
+            /**
+             * Format: double
+             * @description accepted / total
+             */
+            acceptance_rate: number;
+        };
+        AgreementWorkflow: {
+            workflow: string;
+            workflow_version: number;
+            element: string;
+            accepted: number;
+            edited: number;
+            cleared: number;
+            total: number;
+            /**
+             * Format: double
+             * @description accepted / total
+             */
+            acceptance_rate: number;
+        };
         AmendBody: {
             password: string;
             /** @description amended, corrected or addendum */
@@ -1495,6 +1823,9 @@ export interface components {
             workflow?: string;
             /** @default true */
             start_run: boolean;
+        };
+        CaseTypes: {
+            case_types: string[];
         };
         CatalogEntry: {
             slug: string;
@@ -1699,6 +2030,41 @@ export interface components {
             added: components["schemas"]["EdgeShape"][];
             removed: components["schemas"]["EdgeShape"][];
         };
+        ElementAgreementShape: {
+            element: string;
+            /** @description {zh, en} */
+            label: {
+                [key: string]: string;
+            };
+            compared: number;
+            agreed: number;
+            /** Format: double */
+            agreement: number;
+        };
+        FailedDeliveries: {
+            /** Format: date */
+            day: string;
+            destination: string;
+            channel: string;
+            queued: number;
+            delivered: number;
+            failed: number;
+            stopped: number;
+        };
+        FailedRuns: {
+            /** Format: date */
+            day: string;
+            case_type: string;
+            workflow: string;
+            workflow_version: number;
+            finished: number;
+            failed: number;
+        };
+        Failures: {
+            filters: components["schemas"]["Filters"];
+            runs: components["schemas"]["FailedRuns"][];
+            deliveries: components["schemas"]["FailedDeliveries"][];
+        };
         FhirDiagnosticReport: {
             resourceType: string;
             id: string;
@@ -1761,6 +2127,16 @@ export interface components {
             valid: boolean;
             problems: components["schemas"]["FindingsProblem"][];
         };
+        Filters: {
+            /** Format: date */
+            date_from: string;
+            /** Format: date */
+            date_to: string;
+            case_type: string;
+            bucket: string;
+            /** @description days are calendar days in this time zone */
+            time_zone: string;
+        };
         /** @description One problem with filled values: an element's answer, or a violated cross-field rule. */
         FindingsProblem: {
             /** @description the element (a rule's first element) */
@@ -1778,6 +2154,80 @@ export interface components {
          * @enum {string}
          */
         FormatEnum: "html" | "pdf";
+        GateShape: {
+            version: number;
+            version_status: components["schemas"]["VersionStatusEnum"];
+            shadow_run: number;
+            passed: boolean;
+            /** Format: double */
+            agreement: number;
+            /** Format: double */
+            threshold: number;
+            overridden: boolean;
+            override_reason: string;
+            decided_by: string | null;
+            /** Format: date-time */
+            decided_at: string;
+        };
+        GoldenCaseShape: {
+            case: number;
+            accession: string;
+            case_type: string;
+            signed_version: number | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            marked_by: string | null;
+            /** Format: date-time */
+            marked_at: string;
+            note: string;
+        };
+        GoldenDisagreementShape: {
+            accession: string;
+            /** @description report element id */
+            element: string;
+            /** @description {zh, en} */
+            label: {
+                [key: string]: string;
+            };
+            /** @description the signed value */
+            expected: unknown;
+            /** @description the candidate version's value */
+            got: unknown;
+            /** Format: double */
+            tolerance: number | null;
+            /** @description why the case gave no values (else empty) */
+            error: string;
+        };
+        GoldenFromReportShape: {
+            case: number;
+            accession: string;
+            case_type: string;
+            signed_version: number | null;
+            /** Format: date-time */
+            signed_at: string | null;
+            marked_by: string | null;
+            /** Format: date-time */
+            marked_at: string;
+            note: string;
+            /** @description slug of the workflow the case is golden for */
+            workflow: string;
+        };
+        /** @description Publishing refused: the draft's golden cases agree below the department's threshold. */
+        GoldenGateRefusalShape: {
+            detail: string;
+            shadow_run: number;
+            /**
+             * Format: double
+             * @description fraction of golden cases agreeing fully
+             */
+            agreement: number;
+            /** Format: double */
+            threshold: number;
+            disagreements: components["schemas"]["GoldenDisagreementShape"][];
+        };
+        GoldenNote: {
+            note?: string;
+        };
         GraphNodeRef: {
             node_id: string;
             node_type: string;
@@ -1912,6 +2362,11 @@ export interface components {
             sections: number;
             elements: number;
         };
+        MarkGolden: {
+            accession: string;
+            /** @default  */
+            note: string;
+        };
         Me: {
             username: string;
             display_name: string;
@@ -1960,6 +2415,7 @@ export interface components {
             readonly started_at: string | null;
             /** Format: date-time */
             readonly finished_at: string | null;
+            readonly pinned: boolean;
         };
         NodePorts: {
             inputs: components["schemas"]["PortShape"][];
@@ -2032,11 +2488,8 @@ export interface components {
          */
         NucleusFeatureTypeEnum: "Feature";
         NucleusProperties: {
-            /** @description mean nuclear DAB OD above the threshold */
+            /** @description DAB-positive, as the model answered */
             positive: boolean;
-            area_px: number;
-            /** Format: double */
-            mean_dab_od: number;
         };
         /** @description A GeoJSON FeatureCollection of nuclei, in level-0 slide pixels (y down). */
         Overlay: {
@@ -2044,8 +2497,12 @@ export interface components {
             /** @description [x, y, w, h] */
             region: number[];
             method: string;
-            /** Format: double */
-            dab_positive_od: number;
+            /** @description the run whose recorded answer this is; null: none analysed */
+            run: number | null;
+            /** @description the run's node that called it */
+            node: string;
+            endpoint: string;
+            model_version: string;
             positive_nuclei: number;
             total_nuclei: number;
             features: components["schemas"]["NucleusFeature"][];
@@ -2375,6 +2832,25 @@ export interface components {
         Publish: {
             /** @default  */
             note: string;
+            /** @description publish although the golden cases disagree (audited, shown in the history) */
+            override_reason?: string;
+        };
+        /**
+         * @description * `manual` - Started by a person
+         *     * `publish_gate` - Publish gate
+         * @enum {string}
+         */
+        PurposeEnum: "manual" | "publish_gate";
+        Queue: {
+            filters: components["schemas"]["Filters"];
+            by_day: components["schemas"]["QueueDay"][];
+        };
+        QueueDay: {
+            /** Format: date */
+            day: string;
+            case_type: string;
+            /** @description drafts waiting for sign-out at the day's end */
+            waiting: number;
         };
         QueueItem: {
             report_id: number;
@@ -2641,6 +3117,131 @@ export interface components {
             /** @description a case document, as test-run's case_document */
             document: unknown;
         };
+        SegmentSummary: {
+            case_type: string;
+            segment: string;
+            n: number;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            min: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            p25: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            median: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            p75: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            p90: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            max: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            mean: number | null;
+        };
+        ShadowCaseShape: {
+            case: number;
+            accession: string;
+            status: components["schemas"]["ShadowCaseStatusEnum"];
+            error: string;
+            duration_ms: number | null;
+            compared: string[];
+            /** @description the signed values, element id → value */
+            expected: {
+                [key: string]: unknown;
+            };
+            /** @description the version's values, element id → value */
+            got: {
+                [key: string]: unknown;
+            };
+            differences: components["schemas"]["GoldenDisagreementShape"][];
+        };
+        /**
+         * @description * `pending` - Pending
+         *     * `agreed` - Agrees
+         *     * `differed` - Differs
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        ShadowCaseStatusEnum: "pending" | "agreed" | "differed" | "failed";
+        ShadowRunDetailShape: {
+            id: number;
+            workflow: string;
+            version: number;
+            version_status: components["schemas"]["VersionStatusEnum"];
+            source: components["schemas"]["SourceEnum"];
+            case_type: string;
+            purpose: components["schemas"]["PurposeEnum"];
+            status: components["schemas"]["ShadowStatusEnum"];
+            requested_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            total: number;
+            pending: number;
+            agreed: number;
+            differed: number;
+            failed: number;
+            /**
+             * Format: double
+             * @description fraction of cases agreeing fully, once finished
+             */
+            agreement: number | null;
+            elements: components["schemas"]["ElementAgreementShape"][];
+            cases: components["schemas"]["ShadowCaseShape"][];
+        };
+        ShadowRunShape: {
+            id: number;
+            workflow: string;
+            version: number;
+            version_status: components["schemas"]["VersionStatusEnum"];
+            source: components["schemas"]["SourceEnum"];
+            case_type: string;
+            purpose: components["schemas"]["PurposeEnum"];
+            status: components["schemas"]["ShadowStatusEnum"];
+            requested_by: string | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at: string | null;
+            total: number;
+            pending: number;
+            agreed: number;
+            differed: number;
+            failed: number;
+            /**
+             * Format: double
+             * @description fraction of cases agreeing fully, once finished
+             */
+            agreement: number | null;
+        };
+        /**
+         * @description * `queued` - Queued
+         *     * `running` - Running
+         *     * `finished` - Finished
+         *     * `failed` - Failed
+         * @enum {string}
+         */
+        ShadowStatusEnum: "queued" | "running" | "finished" | "failed";
         Signed: {
             report_id: number;
             version: number;
@@ -2679,12 +3280,27 @@ export interface components {
             /** @description why the slide cannot be shown */
             error: string | null;
         };
+        /**
+         * @description * `golden` - Golden cases
+         *     * `recent` - Last cases of a case type
+         * @enum {string}
+         */
+        SourceEnum: "golden" | "recent";
         Specimen: {
             label: string;
             site: string;
             procedure?: string;
             data?: unknown;
             tiles?: unknown;
+        };
+        StartShadow: {
+            source: components["schemas"]["SourceEnum"];
+            /** @description default: the draft, else the latest published */
+            version?: number;
+            /** @description recent: default the workflow's */
+            case_type?: string;
+            /** @description recent: N (default 20) */
+            limit?: number;
         };
         SubmissionProblems: {
             problems: string[];
@@ -2763,6 +3379,29 @@ export interface components {
         TestRunBody: {
             case?: number;
             case_document?: unknown;
+            /** @description outputs (port name → value) per node id: these nodes are not executed, their outputs flow downstream and their checkpoints are marked pinned */
+            pinned?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        Threshold: {
+            /** Format: double */
+            golden_threshold: number;
+        };
+        Throughput: {
+            filters: components["schemas"]["Filters"];
+            by_day: components["schemas"]["ThroughputDay"][];
+        };
+        ThroughputDay: {
+            /** Format: date */
+            day: string;
+            case_type: string;
+            received: number;
+            draft_ready: number;
+            signed: number;
+            delivered: number;
         };
         Token: {
             readonly id: number;
@@ -2774,6 +3413,54 @@ export interface components {
             /** Format: date-time */
             last_used_at?: string | null;
             readonly revoked: boolean;
+        };
+        Tolerance: {
+            /**
+             * Format: double
+             * @description largest difference that still agrees; null: exact
+             */
+            tolerance: number | null;
+        };
+        ToleranceShape: {
+            element: string;
+            /** @description {zh, en} */
+            label: {
+                [key: string]: string;
+            };
+            unit: string;
+            /** Format: double */
+            tolerance: number | null;
+        };
+        Turnaround: {
+            filters: components["schemas"]["Filters"];
+            by_case_type: components["schemas"]["SegmentSummary"][];
+            by_day: components["schemas"]["TurnaroundDay"][];
+        };
+        TurnaroundDay: {
+            /** Format: date */
+            day: string;
+            case_type: string;
+            signed: number;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            received_to_signed_median: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            received_to_signed_p90: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            draft_to_signed_median: number | null;
+            /**
+             * Format: double
+             * @description minutes
+             */
+            received_to_delivered_median: number | null;
         };
         Use: {
             /** @description the workflow's slug */
@@ -2904,6 +3591,341 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    analytics_agreement: {
+        parameters: {
+            query?: {
+                /** @description over_time per */
+                bucket?: "day" | "week";
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "by_model" | "by_workflow" | "over_time";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agreement"];
+                    "text/csv": string;
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    analytics_case_types: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseTypes"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    analytics_failures: {
+        parameters: {
+            query?: {
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "deliveries" | "runs";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Failures"];
+                    "text/csv": string;
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    analytics_queue: {
+        parameters: {
+            query?: {
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "by_day";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Queue"];
+                    "text/csv": string;
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    analytics_throughput: {
+        parameters: {
+            query?: {
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "by_day";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Throughput"];
+                    "text/csv": string;
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    analytics_turnaround: {
+        parameters: {
+            query?: {
+                /** @description only cases of this case type */
+                case_type?: string;
+                /** @description csv: one table */
+                format?: "csv" | "json";
+                /** @description first day (default: 29 days before to) */
+                from?: string;
+                /** @description the table ?format=csv gives */
+                table?: "by_case_type" | "by_day";
+                /** @description last day, inclusive (default: today) */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Turnaround"];
+                    "text/csv": string;
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     case_slides: {
         parameters: {
             query?: never;
@@ -5178,6 +6200,197 @@ export interface operations {
             };
         };
     };
+    quality_settings_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Threshold"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    quality_settings_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Threshold"];
+                "application/x-www-form-urlencoded": components["schemas"]["Threshold"];
+                "multipart/form-data": components["schemas"]["Threshold"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Threshold"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    quality_shadow_runs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowRunDetailShape"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    quality_golden_from_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["GoldenNote"];
+                "application/x-www-form-urlencoded": components["schemas"]["GoldenNote"];
+                "multipart/form-data": components["schemas"]["GoldenNote"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldenFromReportShape"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     report_amend: {
         parameters: {
             query?: never;
@@ -7168,6 +8381,147 @@ export interface operations {
             };
         };
     };
+    quality_golden_cases_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldenCaseShape"][];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    quality_golden_cases_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkGolden"];
+                "application/x-www-form-urlencoded": components["schemas"]["MarkGolden"];
+                "multipart/form-data": components["schemas"]["MarkGolden"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldenCaseShape"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    quality_golden_cases_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case: number;
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     api_v1_workflows_nodes_run_create: {
         parameters: {
             query?: never;
@@ -7282,8 +8636,55 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoldenGateRefusalShape"];
+                };
+            };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    quality_publish_gates_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateShape"][];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7355,6 +8756,108 @@ export interface operations {
             };
         };
     };
+    quality_shadow_runs_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowRunShape"][];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    quality_shadow_runs_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StartShadow"];
+                "application/x-www-form-urlencoded": components["schemas"]["StartShadow"];
+                "multipart/form-data": components["schemas"]["StartShadow"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShadowRunShape"];
+                };
+            };
+            /** @description the request is invalid: the answer names the problem */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     api_v1_workflows_test_run_create: {
         parameters: {
             query?: never;
@@ -7378,6 +8881,108 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RunDetail"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Problem"] | components["schemas"]["ApiError"];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body is not in a supported media type (send application/json) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    quality_tolerances_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToleranceShape"][];
+                };
+            };
+            /** @description not signed in, or the signed-in user may not do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description no such object in the user's department */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    quality_tolerances_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                element: string;
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Tolerance"];
+                "application/x-www-form-urlencoded": components["schemas"]["Tolerance"];
+                "multipart/form-data": components["schemas"]["Tolerance"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToleranceShape"][];
                 };
             };
             /** @description the request is invalid: the answer names the problem */

@@ -62,7 +62,11 @@ def test_it_searches_messages_by_accession_mrn_control_id_status_and_date(
         "&received_before=2026-13-45T00:00:00Z"  # well formed, not a real moment
     )
     assert bad.status_code == 400
-    assert set(bad.json()) - {"detail", "problems"} == {"status", "received_after", "received_before"}
+    assert set(bad.json()) - {"detail", "problems"} == {
+        "status",
+        "received_after",
+        "received_before",
+    }
     with django_assert_num_queries(5):  # session, user, count, page, reprocessed_as
         assert len(client.get(f"{API}/inbound-messages/").json()["results"]) == 3
 
