@@ -218,6 +218,7 @@ def auto_layout(page: Page) -> None:
     # The draft saves itself after edits, and its problems then grow the nodes that have
     # some: lay out once they are drawn, so that no node ends up under another.
     expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+    page.wait_for_timeout(300)  # the canvas measures the grown nodes a frame or two later
     done = int(page.get_by_test_id("editor").get_attribute("data-layouts") or 0)
     page.get_by_test_id("auto-layout").click()
     expect(page.get_by_test_id("editor")).to_have_attribute("data-layouts", str(done + 1))

@@ -17,6 +17,7 @@ import { useDecorations } from "./decorations";
 import { DRAG_TYPE } from "./Palette";
 import { NODE_TYPES } from "./PathflowNode";
 import { useEditor, useEditorStore } from "./store";
+import { FIT_VIEW } from "./layout";
 
 export function nextEdgeId(taken: ReadonlySet<string>): string {
   for (let n = taken.size + 1; ; n += 1) {
@@ -101,7 +102,7 @@ export function Canvas({ readOnly, onAddAt, onRefused }: CanvasProps) {
         onlyRenderVisibleElements={nodes.length > 500}
         minZoom={0.1}
         fitView
-        fitViewOptions={{ maxZoom: 1 }}
+        fitViewOptions={FIT_VIEW}
         proOptions={{ hideAttribution: true }}
       >
         <Background />

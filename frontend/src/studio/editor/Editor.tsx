@@ -28,7 +28,7 @@ import { createDecorations, DecorationProvider } from "./decorations";
 import { HelpOverlay } from "./HelpOverlay";
 import { History } from "./History";
 import { Inspector } from "./Inspector";
-import { autoLayout, placedOnOpen } from "./layout";
+import { FIT_VIEW, autoLayout, placedOnOpen } from "./layout";
 import { Palette } from "./Palette";
 import { ProblemsPanel } from "./ProblemsPanel";
 import { createEditorStore, EditorStoreProvider } from "./store";
@@ -186,7 +186,7 @@ function EditorBody(props: {
     const { nodes: all, edges: links } = store.getState();
     store.getState().setPositions(autoLayout(all, links, types));
     window.requestAnimationFrame(() => {
-      void flow.fitView({ maxZoom: 1 });
+      void flow.fitView(FIT_VIEW);
       setLayouts((n) => n + 1);
     });
   }, [store, flow, types]);
@@ -228,7 +228,7 @@ function EditorBody(props: {
     selectAll: () => store.getState().select("all"),
     find: () => setFinding(true),
     save,
-    fitView: () => void flow.fitView({ duration: 200, maxZoom: 1 }),
+    fitView: () => void flow.fitView({ ...FIT_VIEW, duration: 200 }),
     layout,
     help: () => setHelp((open) => !open),
     escape: () => {
@@ -312,7 +312,7 @@ function EditorBody(props: {
           <button type="button" onClick={layout} title="L" data-testid="auto-layout">
             {t("studio.layout")}
           </button>
-          <button type="button" onClick={() => void flow.fitView({ duration: 200, maxZoom: 1 })} title="F" data-testid="fit-view">
+          <button type="button" onClick={() => void flow.fitView({ ...FIT_VIEW, duration: 200 })} title="F" data-testid="fit-view">
             {t("studio.fit")}
           </button>
           <button type="button" onClick={() => setFinding(true)} title="Ctrl+F">

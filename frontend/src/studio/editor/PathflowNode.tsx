@@ -50,8 +50,12 @@ function NodeTags({ pinned, stale }: { pinned: boolean; stale: boolean }) {
   );
 }
 
+/** A node lists its first few problems; the Problems tab and the inspector list them all (a
+ * render node can have dozens — one per report element not filled — and would cover the canvas). */
+const PROBLEMS_ON_NODE = 3;
+
 function PathflowNodeView({ id, data, selected }: NodeProps<FlowNode>) {
-  const { lang } = useI18n();
+  const { lang, t } = useI18n();
   const types = useDecorations((d) => d.types);
   const problems = useDecorations((d) => d.problems.byNode.get(id) ?? NO_PROBLEMS);
   const status = useDecorations((d) => d.statuses[id]);
@@ -89,9 +93,14 @@ function PathflowNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       <NodeTags pinned={pinned} stale={stale} />
       {problems.length ? (
         <ul className="pf-node-problems" data-testid="node-problems">
-          {problems.map((p, i) => (
+          {problems.slice(0, PROBLEMS_ON_NODE).map((p, i) => (
             <li key={i}>{p.message}</li>
           ))}
+          {problems.length > PROBLEMS_ON_NODE ? (
+            <li className="pf-node-problems-more" data-testid="node-problems-more">
+              {t("studio.node.moreProblems", { n: problems.length - PROBLEMS_ON_NODE })}
+            </li>
+          ) : null}
         </ul>
       ) : null}
       {ports.inputs.map((port, index) => (

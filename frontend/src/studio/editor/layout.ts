@@ -45,3 +45,7 @@ export function placedOnOpen<N extends Measured>(
   const positions = autoLayout(nodes, edges, types);
   return nodes.map((n) => ({ ...n, position: positions.get(n.id) ?? n.position }));
 }
+
+/** Fit the whole graph with the bottom band kept clear of the minimap (bottom right, 200×150),
+ * so that no node is drawn under it where it cannot be clicked. */
+export const FIT_VIEW = { maxZoom: 1, padding: { top: "24px", right: "24px", bottom: "180px", left: "24px" } as const };
