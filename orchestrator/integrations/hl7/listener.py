@@ -355,7 +355,12 @@ class Listener:
     async def _read_frame(self, reader: Any) -> Frame | None:
         """The next frame; None when the peer closed or stayed idle too long between frames."""
         idle_until = time.monotonic() + self.idle_timeout
+        # Whether a frame had begun when this wait started: one that began during an idle
+        # wait gets a second period, so every frame has at least READ_TIMEOUT_S from its first
+        # byte (and at most twice that).
+        frame_begun = False
         while True:
+            frame_begun = frame_begun or bool(bytes(reader._buffer).strip())
             try:
                 async with asyncio.timeout(self.read_timeout):  # no task per frame
                     block: bytes = await reader.readuntil(END_BLOCK)
@@ -380,6 +385,8 @@ class Listener:
                 )
             except TimeoutError:
                 waiting = bytes(reader._buffer)  # bytes of a frame that has not ended
+                if waiting.strip() and not frame_begun:
+                    continue  # it began during this wait: it gets a whole period more
                 if waiting.strip():
                     return Frame(
                         _unframe(waiting)[0],
