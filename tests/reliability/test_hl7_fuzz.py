@@ -37,7 +37,7 @@ soak = pytest.mark.skipif(not os.environ.get("PATHFLOW_SOAK"), reason="full form
 VT, FS_CR = b"\x0b", b"\x1c\r"
 _ids = itertools.count()
 
-names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+names = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=8)
 base_orders = st.builds(
     lambda n, **kw: order(f"F{n}", mrn=f"MRN-F{n}", **kw),
     st.just(0),
@@ -72,8 +72,8 @@ def mutated(draw: st.DrawFn) -> bytes:
         elif kind == "field" and segs:
             fields = segs[i].split(b"|")
             j = draw(st.integers(0, len(fields) - 1))
-            fields[j] = draw(st.text(max_size=40) | st.sampled_from(["", "^~\\&", "|", "\\F\\"]))
-            fields[j] = fields[j].encode("utf-8", "surrogatepass")
+            value = draw(st.text(max_size=40) | st.sampled_from(["", "^~\\&", "|", "\\F\\"]))
+            fields[j] = value.encode("utf-8", "surrogatepass")
             segs[i] = b"|".join(fields)
         if kind in ("drop", "double", "swap", "field"):
             separator = draw(st.sampled_from([b"\r", b"\r", b"\n", b"\r\n"]))
