@@ -11,8 +11,12 @@ left ``received``, from this start or an earlier one that crashed).
 
 Limits: frames over ``MLLP_MAX_FRAME_BYTES`` are answered AR (when addressable) and the
 connection closed; a frame not complete within ``MLLP_READ_TIMEOUT_S`` is stored as truncated
-and the connection closed; idle connections close after ``MLLP_IDLE_TIMEOUT_S``; connections
-beyond ``MLLP_MAX_CONNECTIONS`` are closed at once.
+and the connection closed; idle connections close after ``MLLP_IDLE_TIMEOUT_S``. At most
+``MLLP_MAX_CONNECTIONS`` are open: a new connection beyond that closes the quietest open one
+(idle ones first, then the one whose frame has waited longest; never one whose frame is being
+stored), so connections left open by a sender (or an attacker) cannot lock a LIS out, and the
+listener's memory stays within about ``MLLP_MAX_CONNECTIONS`` × 2 × ``MLLP_MAX_FRAME_BYTES``
+(asyncio stops reading a connection whose buffer passes twice its limit).
 """
 
 from __future__ import annotations
@@ -72,7 +76,7 @@ class Stats:
     stored: int = 0
     batches: int = 0
     connections: int = 0
-    refused: int = 0
+    evicted: int = 0
     ack_codes: dict[str, int] = field(default_factory=dict)
 
 
@@ -255,12 +259,27 @@ class Store:
         return reply
 
 
+@dataclass(eq=False)
+class _Connection:
+    reader: Any
+    writer: Any
+    # When the last frame ended (or the connection opened): the quietest goes first when full.
+    last_frame_at: float = field(default_factory=time.monotonic)
+    # A frame of it is being stored or answered: it is never closed for a newcomer then.
+    storing: bool = False
+
+    def eviction_order(self) -> tuple[bool, float]:
+        """Idle connections (nothing buffered) before ones holding part of a frame, oldest
+        first."""
+        return bool(getattr(self.reader, "_buffer", b"")), self.last_frame_at
+
+
 class Listener:
     """Accepts MLLP connections and answers each frame after the store committed it."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.active = 0
+        self.open: set[_Connection] = set()
         self.max_frame = settings.MLLP_MAX_FRAME_BYTES
         self.read_timeout = float(settings.MLLP_READ_TIMEOUT_S)
         self.idle_timeout = float(settings.MLLP_IDLE_TIMEOUT_S)
@@ -272,46 +291,76 @@ class Listener:
         )
         return server
 
+    @property
+    def active(self) -> int:
+        return len(self.open)
+
+    def _make_room(self) -> None:
+        """Close the quietest connections until a new one fits (see the module's limits)."""
+        while len(self.open) >= self.max_connections:
+            candidates = [c for c in self.open if not c.storing]
+            if not candidates:
+                return
+            quietest = min(candidates, key=_Connection.eviction_order)
+            self.open.discard(quietest)
+            self.store.stats.evicted += 1
+            quietest.writer.transport.abort()
+
     async def handle(self, reader: Any, writer: Any) -> None:
         peer = ":".join(str(p) for p in (writer.get_extra_info("peername") or ())[:2])
-        if self.active >= self.max_connections:
-            self.store.stats.refused += 1
-            logger.warning("MLLP connection refused: %d connections open", self.active)
+        self._make_room()
+        if len(self.open) >= self.max_connections:
+            logger.warning("MLLP connection refused: %d frames being stored", len(self.open))
             writer.close()
             return
-        self.active += 1
+        conn = _Connection(reader, writer)
+        self.open.add(conn)
         self.store.stats.connections += 1
         try:
-            await self._converse(reader, writer, peer)
+            await self._converse(conn, peer)
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         except Exception as exc:  # never let one connection take the listener down
             logger.error("MLLP connection ended by %s", type(exc).__name__)
         finally:
-            self.active -= 1
+            self.open.discard(conn)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
-    async def _converse(self, reader: Any, writer: Any, peer: str) -> None:
+    async def _converse(self, conn: _Connection, peer: str) -> None:
+        writer = conn.writer
         while True:
-            frame = await self._read_frame(reader)
+            frame = await self._read_frame(conn.reader)
             if frame is None:
                 return
+            if conn not in self.open:
+                # Closed for a newcomer while the frame ended: nothing can be answered.
+                return
+            conn.storing = True
             try:
                 reply = await self.store.submit(frame, peer)
             except DatabaseError:
                 return  # not stored, so not acknowledged: close, the sender sends again
-            if reply.ack is not None:
-                writer.writeblock(reply.ack)
-                await writer.drain()
+            try:
+                if reply.ack is not None:
+                    writer.writeblock(reply.ack)
+                    await writer.drain()
+            finally:
+                conn.storing = False
+                conn.last_frame_at = time.monotonic()
             if reply.close or reply.ack is None:
                 return
 
     async def _read_frame(self, reader: Any) -> Frame | None:
         """The next frame; None when the peer closed or stayed idle too long between frames."""
         idle_until = time.monotonic() + self.idle_timeout
+        # Whether a frame had begun when this wait started: one that began during an idle
+        # wait gets a second period, so every frame has at least READ_TIMEOUT_S from its first
+        # byte (and at most twice that).
+        frame_begun = False
         while True:
+            frame_begun = frame_begun or bool(bytes(reader._buffer).strip())
             try:
                 async with asyncio.timeout(self.read_timeout):  # no task per frame
                     block: bytes = await reader.readuntil(END_BLOCK)
@@ -336,6 +385,8 @@ class Listener:
                 )
             except TimeoutError:
                 waiting = bytes(reader._buffer)  # bytes of a frame that has not ended
+                if waiting.strip() and not frame_begun:
+                    continue  # it began during this wait: it gets a whole period more
                 if waiting.strip():
                     return Frame(
                         _unframe(waiting)[0],

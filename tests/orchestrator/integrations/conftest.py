@@ -260,6 +260,46 @@ def exchange(port: int, *frames: bytes, timeout: float = 15) -> list[bytes | Non
     return asyncio.run(talk())
 
 
+def send_acknowledged(
+    port: int,
+    frames: dict[str, bytes],
+    *,
+    connections: int = 4,
+    on_ack: Callable[[int], None] | None = None,
+) -> set[str]:
+    """Send ``frames`` (by control id) over ``connections`` python-hl7 connections, each
+    waiting for a frame's AA before the next, and return the control ids acknowledged. A
+    connection that fails (the listener died) stops; ``on_ack`` gets the running count after
+    each ACK (to kill the listener mid-burst)."""
+    acknowledged: set[str] = set()
+
+    async def client(ids: list[str]) -> None:
+        try:
+            reader, writer = await open_hl7_connection("127.0.0.1", port)
+        except OSError:
+            return
+        try:
+            for control_id in ids:
+                writer.writeblock(frames[control_id])
+                await writer.drain()
+                ack: bytes = await asyncio.wait_for(reader.readblock(), 30)
+                assert f"MSA|AA|{control_id}\r".encode() in ack, ack
+                acknowledged.add(control_id)
+                if on_ack is not None:
+                    on_ack(len(acknowledged))
+        except (ConnectionError, asyncio.IncompleteReadError):
+            return
+        finally:
+            writer.close()
+
+    async def burst() -> None:
+        ids = list(frames)
+        await asyncio.gather(*(client(ids[i::connections]) for i in range(connections)))
+
+    asyncio.run(burst())
+    return acknowledged
+
+
 def send_bytes(port: int, data: bytes, *, close_after: bool = False, timeout: float = 15) -> bytes:
     """Send ``data`` as it is (no framing added) and return what the listener sends until it
     has sent one whole frame or closed the connection (b"": it closed without a word)."""

@@ -4,41 +4,22 @@ it had not processed yet into cases."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
-
-from hl7.mllp import open_hl7_connection
 
 from orchestrator.cases.models import Case
 from orchestrator.demo_data import DemoData
 from orchestrator.integrations.models import InboundMessage
-from tests.orchestrator.integrations.conftest import Running, exchange, order, wait_processed
+from tests.orchestrator.integrations.conftest import (
+    Running,
+    exchange,
+    order,
+    send_acknowledged,
+    wait_processed,
+)
 
 MESSAGES = 1000
 CONNECTIONS = 4
 KILL_AFTER = 300
-
-
-async def _burst(running: Running, frames: dict[str, bytes]) -> set[str]:
-    acknowledged: set[str] = set()
-
-    async def client(ids: list[str]) -> None:
-        try:
-            reader, writer = await open_hl7_connection("127.0.0.1", running.port)
-            for control_id in ids:
-                writer.writeblock(frames[control_id])
-                await writer.drain()
-                ack: bytes = await reader.readblock()
-                assert f"MSA|AA|{control_id}\r".encode() in ack
-                acknowledged.add(control_id)
-                if len(acknowledged) == KILL_AFTER:
-                    running.process.kill()  # SIGKILL, mid-burst
-        except (ConnectionError, asyncio.IncompleteReadError):
-            return
-
-    ids = list(frames)
-    await asyncio.gather(*(client(ids[i::CONNECTIONS]) for i in range(CONNECTIONS)))
-    return acknowledged
 
 
 def test_a_killed_listener_loses_no_acknowledged_message(
@@ -47,7 +28,13 @@ def test_a_killed_listener_loses_no_acknowledged_message(
     frames = {f"K{n}": order(f"K{n}", accession=f"S-K{n}", mrn=f"MRN-{n}") for n in range(MESSAGES)}
     first = listener_factory()
 
-    acknowledged = asyncio.run(_burst(first, frames))
+    def kill_mid_burst(count: int) -> None:
+        if count == KILL_AFTER:
+            first.process.kill()  # SIGKILL, mid-burst
+
+    acknowledged = send_acknowledged(
+        first.port, frames, connections=CONNECTIONS, on_ack=kill_mid_burst
+    )
 
     assert not first.process.alive
     assert KILL_AFTER <= len(acknowledged) < MESSAGES

@@ -96,3 +96,15 @@ def test_truncated_and_oversized_frames_are_kept_and_the_listener_lives_on(
     assert rows["B1"].size > 4096
     # Still listening, still answering.
     assert ack_fields(exchange(running.port, order("OK1"))[0])["MSA"][1:3] == ["AA", "OK1"]
+    # A frame begun late in an idle wait still has a whole read timeout from its first byte.
+    late = socket.create_connection(("127.0.0.1", running.port), timeout=10)
+    time.sleep(0.8)
+    message = order("LATE1")
+    late.sendall(VT + message[:60])
+    time.sleep(0.6)
+    late.sendall(message[60:] + FS_CR)
+    received = b""
+    while not received.endswith(FS_CR) and (chunk := late.recv(65536)):
+        received += chunk
+    late.close()
+    assert answer_of(received)["MSA"][1:3] == ["AA", "LATE1"]
