@@ -10,7 +10,9 @@ import re
 import signal
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -47,6 +49,15 @@ def start_fault_worker(
     )
 
 
+def start_fault_workers(
+    log_dir: Path, names: list[str], env: dict[str, str], **options: Any
+) -> list[devstack.ManagedProcess]:
+    """Several workers as ``start_fault_worker`` makes them, started side by side."""
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        started = [pool.submit(start_fault_worker, log_dir, name, env, **options) for name in names]
+        return [future.result() for future in started]
+
+
 def fna_requests(services: ModelServices) -> int:
     """How many inference requests MLServer answered for breast-fna, from its own counter."""
     argv = services.process.argv
@@ -70,16 +81,23 @@ def _socket_inodes(local_port: int) -> set[str]:
     return inodes
 
 
-def _family(root: int) -> list[int]:
-    """``root`` and its descendants, from /proc/<pid>/task/<tid>/children."""
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (a Celery worker's: its pool processes)."""
+    found: list[int] = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as listed:
+                found.extend(int(child) for child in listed.read().split())
+    return found
+
+
+def family(root: int) -> list[int]:
+    """``root`` and its descendants."""
     found, queue = [], [root]
     while queue:
         pid = queue.pop()
         found.append(pid)
-        with contextlib.suppress(OSError):
-            for task in os.listdir(f"/proc/{pid}/task"):
-                with open(f"/proc/{pid}/task/{task}/children") as children:
-                    queue.extend(int(child) for child in children.read().split())
+        queue.extend(children(pid))
     return found
 
 
@@ -88,7 +106,7 @@ def caller_pid(client_port: int, roots: list[int]) -> int | None:
     ``client_port``: the worker process that sent a request."""
     wanted = {f"socket:[{inode}]" for inode in _socket_inodes(client_port)}
     for root in roots:
-        for pid in _family(root):
+        for pid in family(root):
             with contextlib.suppress(OSError):
                 for fd in os.listdir(f"/proc/{pid}/fd"):
                     with contextlib.suppress(OSError):
