@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -26,34 +25,12 @@ from tests.orchestrator.integrations.conftest import (
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
-VISIBILITY_S = 2
-RETRY_S = 5
-
-
-@pytest.fixture
-def slow_retry_worker(
-    worker_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[devstack.ManagedProcess]:
-    """A worker whose delivery retries wait 5–6 s, longer than the 2 s visibility timeout, and
-    whose sweep is too slow to matter: the dispatch task's own countdown brings it back."""
-    env = {
-        **worker_env,
-        "PATHFLOW_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY_S),
-        "PATHFLOW_BROKER_RESTORE_INTERVAL": "1",
-        "PATHFLOW_DELIVERY_RETRY_BASE_MS": str(RETRY_S * 1000),
-        "PATHFLOW_DELIVERY_RETRY_MAX_SECONDS": str(RETRY_S),
-        "PATHFLOW_DELIVERY_SWEEP_SECONDS": "120",
-    }
-    worker = devstack.start_worker(
-        tmp_path_factory.mktemp("slow-retry"), name="slow-retry", concurrency=2, env=env
-    )
-    yield worker
-    worker.stop()
+VISIBILITY_S = 2  # the worker's (tests/reliability/conftest.py)
 
 
 def test_a_retry_longer_than_the_visibility_timeout_still_delivers_once(
     committed_demo: DemoData,  # noqa: F811
-    slow_retry_worker: devstack.ManagedProcess,
+    worker: devstack.ManagedProcess,
 ) -> None:
     receiver = MllpReceiver()
     receiver.start()
@@ -63,7 +40,7 @@ def test_a_retry_longer_than_the_visibility_timeout_still_delivers_once(
         committed_demo.department, "lis", "hl7_mllp", f"127.0.0.1:{port}", timeout_s=1.0
     )
     route(lis)
-    log_start = len(slow_retry_worker.log_since_start())
+    log_start = len(worker.log_since_start())
     case = new_case(committed_demo.department, "S26-70001")
     [queued] = queue_report_deliveries(
         signed_report(case, User.objects.get(username="pathologist"))
@@ -81,7 +58,7 @@ def test_a_retry_longer_than_the_visibility_timeout_still_delivers_once(
         received = back.received_ids()
 
     delivery = Delivery.objects.get(pk=queued.pk)
-    log = slow_retry_worker.log_since_start()[log_start:]
+    log = worker.log_since_start()[log_start:]
     tasks = len(re.findall(r"Task integrations\.dispatch_destination\[[^\]]+\] received", log))
     print(f"delivery_dispatch_tasks_received={tasks}")
     print(f"delivery_attempts={delivery.attempts}")

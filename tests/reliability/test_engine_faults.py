@@ -22,32 +22,11 @@ from orchestrator.runs.models import NodeRun, Run, RunStatus
 from orchestrator.runs.services import MAX_INTERRUPTIONS, start_run
 from orchestrator.runs.tasks import execute_run_task
 from tests.conftest import wait_for_run
-from tests.faults import ConcurrencyServer, PoisonServer, start_fault_worker
-from tests.reliability.conftest import add_endpoint, chain_workflow, new_case
+from tests.faults import ConcurrencyServer, PoisonServer
+from tests.reliability.conftest import QUEUE, add_endpoint, chain_workflow, new_case
 from tests.workflows.conftest import Reply
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
-
-QUEUE = "pathflow-reliability-test"
-
-
-@pytest.fixture(scope="module")
-def worker(
-    worker_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[devstack.ManagedProcess]:
-    """One worker process with two pool processes; the broker hands an unacknowledged task out
-    again after 2 s, and a dead execution's run lease lapses after 3 s."""
-    process = start_fault_worker(
-        tmp_path_factory.mktemp("reliability"),
-        "reliability",
-        worker_env,
-        queue=QUEUE,
-        concurrency=2,
-        lease_s=3,
-        visibility_timeout_s=2,
-    )
-    yield process
-    process.stop()
 
 
 @pytest.fixture

@@ -125,11 +125,23 @@ def start_workers(
     return start_fault_workers(log_dir, names, worker_env, queue=QUEUE, concurrency=2, lease_s=3)
 
 
+@pytest.fixture(scope="module")
+def workers(
+    worker_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[list[devstack.ManagedProcess], Path]]:
+    """Two workers, shared by this module's checks: each replaces the ones it kills in place."""
+    log_dir = tmp_path_factory.mktemp("signals")
+    pair = start_workers(log_dir, worker_env, [f"w0-{n}" for n in range(WORKERS)])
+    yield pair, log_dir
+    for worker in pair:
+        worker.stop()
+
+
 def under_signals(
     demo: DemoData,
     version: WorkflowVersion,
     env: dict[str, str],
-    log_dir: Path,
+    pool: tuple[list[devstack.ManagedProcess], Path],
     *,
     cases: int,
     strikes: int,
@@ -137,60 +149,54 @@ def under_signals(
 ) -> tuple[list[Run], float]:
     """Start ``cases`` runs over two workers and, at random moments while they run, send
     ``signum`` ``strikes`` times: SIGKILL to a random pool process of a random worker, or (every
-    fifth, starting with the first) to a whole worker, which is replaced; SIGTERM to every
+    fourth, starting with the first) to a whole worker, which is replaced; SIGTERM to every
     worker at once (a burst: warm shutdowns), all replaced. Returns the runs and seconds."""
     seed = int(os.environ.get("PATHFLOW_RELIABILITY_SEED", random.randrange(1 << 30)))
     print(f"seed={seed}")
     rng = random.Random(seed)
-    generation = 0
-    workers = start_workers(log_dir, env, [f"w{generation}-{n}" for n in range(WORKERS)])
+    workers, log_dir = pool
+    generation = len(list(log_dir.iterdir()))  # fresh log names for the replacements
     started = time.monotonic()
-    try:
-        runs = [start_run(new_case(demo, n), version, enqueue=False) for n in range(cases)]
-        for run in runs:
-            execute_run_task.apply_async((run.pk,), queue=QUEUE)
-        for _ in range(strikes):
-            time.sleep(rng.uniform(0.5, 2.5))
-            generation += 1
-            if signum == signal.SIGKILL:
-                victim = rng.randrange(WORKERS)
-                main = workers[victim].process
-                assert main is not None
-                pool = children(main.pid)  # not the renderer children
-                if generation % 5 == 1 or not pool:
-                    # The whole worker, main process and pool at once; a replacement starts.
-                    workers[victim].kill()
-                    [workers[victim]] = start_workers(log_dir, env, [f"w{generation}-{victim}"])
-                else:
-                    # One pool process, as the kernel's OOM killer would; the worker replaces it.
-                    os.kill(rng.choice(pool), signal.SIGKILL)
+    runs = [start_run(new_case(demo, n), version, enqueue=False) for n in range(cases)]
+    for run in runs:
+        execute_run_task.apply_async((run.pk,), queue=QUEUE)
+    for strike in range(strikes):
+        time.sleep(rng.uniform(0.5, 2.5))
+        generation += 1
+        if signum == signal.SIGKILL:
+            victim = rng.randrange(WORKERS)
+            main = workers[victim].process
+            assert main is not None
+            pooled = children(main.pid)  # not the renderer children
+            if strike % 4 == 0 or not pooled:
+                # The whole worker, main process and pool at once; a replacement starts.
+                workers[victim].kill()
+                [workers[victim]] = start_workers(log_dir, env, [f"w{generation}-{victim}"])
             else:
-                for worker in workers:
-                    assert worker.process is not None
-                    os.kill(worker.process.pid, signal.SIGTERM)
-                for worker in workers:
-                    assert worker.process is not None
-                    worker.process.wait(120)  # a warm shutdown: running tasks finish first
-                workers = start_workers(
-                    log_dir, env, [f"w{generation}-{n}" for n in range(WORKERS)]
-                )
-        deadline = time.monotonic() + 60 + cases * 2
-        while (
-            Run.objects.filter(pk__in=[r.pk for r in runs])
-            .exclude(status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED])
-            .exists()
-        ):
-            assert time.monotonic() < deadline, "runs did not finish"
-            time.sleep(0.25)
-        ids = [r.pk for r in runs]
-        while Delivery.objects.filter(run_id__in=ids).exclude(status="delivered").exists():
-            assert time.monotonic() < deadline, "deliveries did not finish"
-            time.sleep(0.25)
-        time.sleep(1.0)  # a duplicate would arrive now
-        elapsed = time.monotonic() - started
-    finally:
-        for worker in workers:
-            worker.stop()
+                # One pool process, as the kernel's OOM killer would; the worker replaces it.
+                os.kill(rng.choice(pooled), signal.SIGKILL)
+        else:
+            for worker in workers:
+                assert worker.process is not None
+                os.kill(worker.process.pid, signal.SIGTERM)
+            for worker in workers:
+                assert worker.process is not None
+                worker.process.wait(120)  # a warm shutdown: running tasks finish first
+            workers[:] = start_workers(log_dir, env, [f"w{generation}-{n}" for n in range(WORKERS)])
+    deadline = time.monotonic() + 60 + cases * 2
+    while (
+        Run.objects.filter(pk__in=[r.pk for r in runs])
+        .exclude(status__in=[RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED])
+        .exists()
+    ):
+        assert time.monotonic() < deadline, "runs did not finish"
+        time.sleep(0.25)
+    ids = [r.pk for r in runs]
+    while Delivery.objects.filter(run_id__in=ids).exclude(status="delivered").exists():
+        assert time.monotonic() < deadline, "deliveries did not finish"
+        time.sleep(0.25)
+    time.sleep(1.0)  # a duplicate would arrive now
+    elapsed = time.monotonic() - started
     return list(Run.objects.filter(pk__in=ids).order_by("pk")), elapsed
 
 
@@ -255,7 +261,7 @@ def check(
 @pytest.mark.parametrize(
     ("cases", "kills"),
     [
-        pytest.param(16, 5, id="reduced"),
+        pytest.param(10, 4, id="reduced"),
         pytest.param(200, 50, id="full", marks=pytest.mark.soak),
     ],
 )
@@ -265,14 +271,14 @@ def test_workers_killed_at_random_moments_lose_nothing_and_rerun_nothing(
     slow_model: ModelServer,
     webhook: WebhookReceiver,
     worker_env: dict[str, str],
-    tmp_path: Path,
+    workers: tuple[list[devstack.ManagedProcess], Path],
     cases: int,
     kills: int,
 ) -> None:
     version = load_workflow(demo, slow_model.url, webhook.url)
     fna_before = fna_requests(model_services)
     runs, elapsed = under_signals(
-        demo, version, worker_env, tmp_path, cases=cases, strikes=kills, signum=signal.SIGKILL
+        demo, version, worker_env, workers, cases=cases, strikes=kills, signum=signal.SIGKILL
     )
     check(
         runs,
@@ -288,7 +294,7 @@ def test_workers_killed_at_random_moments_lose_nothing_and_rerun_nothing(
 @pytest.mark.parametrize(
     ("cases", "bursts"),
     [
-        pytest.param(8, 2, id="reduced"),
+        pytest.param(6, 1, id="reduced"),
         pytest.param(500, 20, id="full", marks=pytest.mark.soak),
     ],
 )
@@ -298,14 +304,14 @@ def test_sigterm_bursts_during_load_complete_each_case_exactly_once(
     slow_model: ModelServer,
     webhook: WebhookReceiver,
     worker_env: dict[str, str],
-    tmp_path: Path,
+    workers: tuple[list[devstack.ManagedProcess], Path],
     cases: int,
     bursts: int,
 ) -> None:
     version = load_workflow(demo, slow_model.url, webhook.url)
     fna_before = fna_requests(model_services)
     runs, elapsed = under_signals(
-        demo, version, worker_env, tmp_path, cases=cases, strikes=bursts, signum=signal.SIGTERM
+        demo, version, worker_env, workers, cases=cases, strikes=bursts, signum=signal.SIGTERM
     )
     fna_calls = fna_requests(model_services) - fna_before
     check(runs, webhook, slow_model, fna_calls, name="sigterm", strikes=bursts, elapsed=elapsed)
