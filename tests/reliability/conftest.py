@@ -28,7 +28,7 @@ def worker(
 ) -> Iterator[devstack.ManagedProcess]:
     """One worker process with two pool processes for the checks that do not kill workers. The
     broker hands an unacknowledged task out again after 2 s; a dead execution's run lease lapses
-    after 3 s; a delivery retry waits 3.5–4.5 s, and the sweep is too slow to matter (the dispatch
+    after 4 s; a delivery retry waits 3.5–4.5 s, and the sweep is too slow to matter (the dispatch
     task's own countdown brings it back)."""
     env = {
         **worker_env,
@@ -42,7 +42,6 @@ def worker(
         env,
         queue=QUEUE,
         concurrency=2,
-        lease_s=3,
         visibility_timeout_s=2,
     )
     yield process

@@ -122,15 +122,16 @@ def start_workers(
         "PATHFLOW_RUN_HANDOFF_SWEEP_SECONDS": "1",
         "PATHFLOW_LOG_LEVEL": "WARNING",
     }
-    return start_fault_workers(log_dir, names, worker_env, queue=QUEUE, concurrency=2, lease_s=3)
+    return start_fault_workers(log_dir, names, worker_env, queue=QUEUE, concurrency=2)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def workers(
-    worker_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+    worker_env: dict[str, str], tmp_path: Path
 ) -> Iterator[tuple[list[devstack.ManagedProcess], Path]]:
-    """Two workers, shared by this module's checks: each replaces the ones it kills in place."""
-    log_dir = tmp_path_factory.mktemp("signals")
+    """Two fresh workers for each check, which replaces the ones it kills in place. (Not shared:
+    a worker one of whose pool processes was SIGKILLed may hang in a later warm shutdown.)"""
+    log_dir = tmp_path
     pair = start_workers(log_dir, worker_env, [f"w0-{n}" for n in range(WORKERS)])
     yield pair, log_dir
     for worker in pair:
