@@ -8,7 +8,7 @@ NPM_STAMP := frontend/node_modules/.installed
 FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts \
                       frontend/tsconfig*.json -type f 2>/dev/null)
 
-.PHONY: demo test setup system-packages migrate lint test-python test-frontend test-service clean
+.PHONY: demo test setup system-packages migrate lint test-python test-frontend test-service soak clean
 
 demo: migrate
 	$(PY) manage.py demo
@@ -54,6 +54,10 @@ test-python: setup
 # The service leg: tests marked `service` against the configured DATABASE_URL/CELERY_BROKER_URL.
 test-service: setup
 	$(VENV)/bin/pytest -m service
+
+# The full forms of the reliability checks (tests/reliability, docs/reliability.md): minutes.
+soak: setup
+	PATHFLOW_SOAK=1 $(VENV)/bin/pytest -m soak -s tests/reliability tests/orchestrator/test_schema_conformance.py
 
 clean:
 	rm -rf $(VENV) frontend/node_modules frontend/dist var

@@ -11,3 +11,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator.settings")
 app = Celery("pathflow")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def held_countdown(seconds: float) -> float:
+    """A countdown for a task that comes back later, at most half the broker's visibility
+    timeout. Redis hands out again a task left unacknowledged longer than that timeout — and a
+    worker holds a task with a countdown unacknowledged until it is due — so a longer countdown
+    would put a second copy of the task on the queue at each timeout. Coming back early is
+    harmless: the task finds nothing due yet and asks to come back for the rest."""
+    from django.conf import settings
+
+    timeout = float(settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"])
+    return max(0.0, min(seconds, timeout / 2))

@@ -353,6 +353,9 @@ DELIVERY_RETRY_MAX_SECONDS = env_int("PATHFLOW_DELIVERY_RETRY_MAX_SECONDS", 600)
 DELIVERY_MAX_ATTEMPTS = env_int("PATHFLOW_DELIVERY_MAX_ATTEMPTS", 200)
 # How often a worker re-queues due deliveries (a lost task or a crashed dispatcher loses nothing).
 DELIVERY_SWEEP_SECONDS = env_int("PATHFLOW_DELIVERY_SWEEP_SECONDS", 15)
+# A dispatcher's claim on a delivery lasts the destination's timeout plus this margin; a claim
+# left by a dispatcher that died is taken over after it (docs/reliability.md).
+DELIVERY_LEASE_MARGIN_SECONDS = env_int("PATHFLOW_DELIVERY_LEASE_MARGIN_SECONDS", 30)
 # Alerts (one per incident): after this many failed attempts in a row, or when the oldest
 # undelivered message of a destination is older than this.
 DELIVERY_ALERT_AFTER_ATTEMPTS = env_int("PATHFLOW_DELIVERY_ALERT_AFTER_ATTEMPTS", 3)

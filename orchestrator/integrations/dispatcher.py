@@ -55,7 +55,8 @@ logger = logging.getLogger(__name__)
 
 # Deliveries one task sends before handing the rest of the queue to a fresh task.
 BATCH = 50
-# A claim outlives the send: the destination's timeout plus this margin.
+# A claim outlives the send: the destination's timeout plus this margin (the default of
+# PATHFLOW_DELIVERY_LEASE_MARGIN_SECONDS).
 LEASE_MARGIN_S = 30
 
 
@@ -91,7 +92,8 @@ def claim(delivery: Delivery, owner: str, timeout_s: float) -> bool:
         .update(
             status=DeliveryStatus.SENDING,
             lease_owner=owner,
-            lease_expires_at=now + timedelta(seconds=timeout_s + LEASE_MARGIN_S),
+            lease_expires_at=now
+            + timedelta(seconds=timeout_s + settings.DELIVERY_LEASE_MARGIN_SECONDS),
             attempts=F("attempts") + 1,
         )
     )

@@ -13,6 +13,7 @@ from celery import shared_task
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
 
+from orchestrator.celery import held_countdown
 from orchestrator.integrations import dispatcher
 
 logger = logging.getLogger(__name__)
@@ -20,10 +21,12 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="integrations.dispatch_destination", acks_late=True, reject_on_worker_lost=True)
 def dispatch_destination_task(destination_id: int) -> None:
-    """Send a destination's due deliveries in order; come back when its head's retry is due."""
+    """Send a destination's due deliveries in order; come back when its head's retry is due
+    (or earlier: a retry may wait longer than the broker's visibility timeout). A second copy
+    of this task is harmless: a delivery is sent only by the dispatcher that claimed it."""
     again = dispatcher.dispatch_destination(destination_id)
     if again is not None:
-        dispatch_destination_task.apply_async((destination_id,), countdown=again)
+        dispatch_destination_task.apply_async((destination_id,), countdown=held_countdown(again))
 
 
 def enqueue_dispatch(destination_ids: Iterable[int]) -> None:

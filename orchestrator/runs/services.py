@@ -48,6 +48,11 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 # How often storing a run's end is tried before the sweep has to pick the run up again.
 FINISH_ATTEMPTS = 3
+# A node whose attempts stopped their worker process this many times (the process was killed or
+# ran out of memory while running it: a poison step) is not tried again, whatever its retry
+# policy says: the broker's redeliveries of the run end, and the run fails naming the node.
+MAX_INTERRUPTIONS = 3
+INTERRUPTED = "interrupted: the worker running this attempt stopped before it finished"
 
 
 class RunRejected(ValueError):
@@ -405,6 +410,8 @@ class _Loaded:
     case: dict[str, Any]
     services: DjangoServices
     resume: ResumeState
+    # Why the run must fail without executing (a poison step), or "".
+    poisoned: str = ""
 
 
 def _load(run_id: int) -> _Loaded:
@@ -419,9 +426,28 @@ def _load(run_id: int) -> _Loaded:
             status=NodeRunStatus.FAILED,
             final=False,
             finished_at=timezone.now(),
-            error="interrupted: the worker running this attempt stopped before it finished",
+            error=INTERRUPTED,
         )
-    return _Loaded(run, case_payload(run), DjangoServices(run), resume)
+    poisoned = _poisoned(run, resume.interrupted)
+    return _Loaded(run, case_payload(run), DjangoServices(run), resume, poisoned)
+
+
+def _poisoned(run: Run, interrupted: list[int]) -> str:
+    """The reason to fail ``run`` if a node interrupted just now has stopped its worker
+    MAX_INTERRUPTIONS times; its last attempt then becomes its final, failed checkpoint."""
+    for row in NodeRun.objects.filter(pk__in=interrupted).order_by("node_id"):
+        count = NodeRun.objects.filter(run=run, node_id=row.node_id, error=INTERRUPTED).count()
+        if count < MAX_INTERRUPTIONS:
+            continue
+        reason = (
+            f"node '{row.node_id}' ({row.node_type}) stopped its worker process {count} times "
+            "(the process was killed or ran out of memory each time it ran this node); it is "
+            "not tried again"
+        )
+        NodeRun.objects.filter(pk=row.pk).update(final=True, error=f"interrupted: {reason}")
+        logger.error("run %s: %s", run.pk, reason)
+        return reason
+    return ""
 
 
 def _drop_broken_connection() -> None:
@@ -487,6 +513,8 @@ async def _execute_run(run_id: int, http: httpx.AsyncClient) -> Run | None:
             by = loaded.run.cancelled_by
             label = by.get_username() if by else "a user"
             outcome = RunOutcome("cancelled", f"cancelled by {label}", {})
+        elif loaded.poisoned:
+            outcome = RunOutcome("failed", loaded.poisoned, {})
         else:
             outcome = await _execute(loaded, owner, http)
     except Exception as exc:  # a run must end visibly failed, never stay "running"

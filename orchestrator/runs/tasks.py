@@ -10,6 +10,7 @@ from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
 
+from orchestrator.celery import held_countdown
 from orchestrator.runs import services
 
 logger = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ def execute_run_task(run_id: int) -> None:
     try:
         services.execute_run(run_id)
     except services.LeaseHeld as held:
-        execute_run_task.apply_async((run_id,), countdown=held.retry_in)
+        execute_run_task.apply_async((run_id,), countdown=held_countdown(held.retry_in))
 
 
 @worker_process_shutdown.connect

@@ -13,7 +13,6 @@ Reduced form: 300 mutations, derandomized (the same every run). Full form (PATHF
 from __future__ import annotations
 
 import itertools
-import os
 import socket
 from collections import Counter
 from collections.abc import Callable
@@ -33,7 +32,7 @@ from tests.orchestrator.integrations.conftest import (  # noqa: F401 - fixtures
     routed,
 )
 
-soak = pytest.mark.skipif(not os.environ.get("PATHFLOW_SOAK"), reason="full form: PATHFLOW_SOAK=1")
+soak = pytest.mark.soak  # the full form: `make soak` (deselected otherwise, see tests/conftest.py)
 VT, FS_CR = b"\x0b", b"\x1c\r"
 _ids = itertools.count()
 

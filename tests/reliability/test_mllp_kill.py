@@ -8,7 +8,6 @@ Reduced form: 3 kills during 1,000 messages. Full form (PATHFLOW_SOAK=1): 10 kil
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Callable
 
@@ -24,7 +23,7 @@ from tests.orchestrator.integrations.conftest import (  # noqa: F401 - fixtures
     send_acknowledged,
 )
 
-soak = pytest.mark.skipif(not os.environ.get("PATHFLOW_SOAK"), reason="full form: PATHFLOW_SOAK=1")
+soak = pytest.mark.soak  # the full form: `make soak` (deselected otherwise, see tests/conftest.py)
 
 
 def kill_during_load(

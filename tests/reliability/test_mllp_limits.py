@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from tests.orchestrator.integrations.conftest import (  # noqa: F401 - fixtures
     routed,
 )
 
-soak = pytest.mark.skipif(not os.environ.get("PATHFLOW_SOAK"), reason="full form: PATHFLOW_SOAK=1")
+soak = pytest.mark.soak  # the full form: `make soak` (deselected otherwise, see tests/conftest.py)
 MIB = 1024 * 1024
 MAX_CONNECTIONS, MAX_FRAME = 32, MIB  # the listener's defaults (orchestrator/settings.py)
 RSS_BOUND = MAX_CONNECTIONS * 3 * MAX_FRAME + 16 * MIB

@@ -9,13 +9,11 @@ server that logs every request it gets.
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from orchestrator import devstack
@@ -27,23 +25,13 @@ from orchestrator.runs.models import NodeRun, RunStatus
 from orchestrator.runs.services import start_run
 from orchestrator.runs.tasks import execute_run_task
 from tests.conftest import ModelServices, case_document, wait_for_run
+from tests.faults import fna_requests, start_fault_worker
 from tests.workflows.conftest import ModelServer, Reply, edge, graph, model_call, trigger
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
 QUEUE = "pathflow-crash-test"
 SLOW_S = 4.0
-
-
-def fna_requests(services: ModelServices) -> int:
-    """How many inference requests MLServer answered for breast-fna, from its own counter."""
-    argv = services.process.argv
-    port = argv[argv.index("--metrics-port") + 1]
-    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
-    found = re.search(
-        r'^model_infer_request_success_total\{model="breast-fna"[^}]*\} (\S+)$', text, re.M
-    )
-    return int(float(found.group(1))) if found else 0
 
 
 @pytest.fixture
@@ -69,20 +57,7 @@ def crash_workflow() -> dict[str, Any]:
 
 
 def start_crash_worker(log_dir: Path, name: str, env: dict[str, str]) -> devstack.ManagedProcess:
-    return devstack.start_worker(
-        log_dir,
-        name=name,
-        concurrency=1,
-        env={
-            **env,
-            "PATHFLOW_TASK_QUEUE": QUEUE,
-            # Short lease and redelivery so that the test takes seconds, not minutes.
-            "PATHFLOW_RUN_LEASE_SECONDS": "4",
-            "PATHFLOW_RUN_HEARTBEAT_SECONDS": "1",
-            "PATHFLOW_BROKER_VISIBILITY_TIMEOUT": "3",
-            "PATHFLOW_BROKER_RESTORE_INTERVAL": "1",
-        },
-    )
+    return start_fault_worker(log_dir, name, env, queue=QUEUE)
 
 
 def test_a_run_resumes_after_its_worker_is_killed_and_no_finished_node_runs_twice(
