@@ -83,7 +83,14 @@ def query_problems(request: HttpRequest, view_func: Any) -> list[str]:
             if problem:
                 problems.append(f"{name}: {problem}")
                 break
-    return problems
+    # Listed with the others, so that one answer names every problem (the view would only say
+    # a required one is missing once the rest were right).
+    problems.extend(
+        f"{name}: this parameter is required"
+        for name, parameter in sorted(parameters.items())
+        if parameter.get("required") and name not in request.GET
+    )
+    return sorted(problems)
 
 
 class QueryParameterCheck:

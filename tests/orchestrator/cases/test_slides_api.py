@@ -108,7 +108,7 @@ def test_a_tile_outside_the_pyramid_is_404_saying_what_exists(
     response = client_for(pathologist).get(base + path)
 
     assert response.status_code == 404
-    assert response.json() == {"detail": message}
+    assert response.json()["detail"] == message
 
 
 def test_a_specimen_tile_that_is_not_a_slide_is_404(pathologist: User, case: Case) -> None:
@@ -297,6 +297,6 @@ def test_a_bad_overlay_region_is_400_listing_every_problem(pathologist: User, ba
         "x",
         "y",
     ]
-    assert outside.json() == {
-        "problems": ["region [4000, 4000, 512, 512] is not inside the slide (4096x4096)"]
-    }
+    assert outside.json()["problems"] == [
+        "region [4000, 4000, 512, 512] is not inside the slide (4096x4096)"
+    ]

@@ -141,7 +141,10 @@ def test_cases_are_listed_filtered_and_paginated(
     assert accessions("created_before=2000-01-01T00:00:00Z") == []
     assert client.get(f"{API}/cases/?status=lost").status_code == 400
     impossible = client.get(f"{API}/cases/?created_after=2026-13-45T00:00:00Z&status=lost")
-    assert (impossible.status_code, set(impossible.json())) == (400, {"created_after", "status"})
+    assert (impossible.status_code, set(impossible.json()) - {"detail", "problems"}) == (
+        400,
+        {"created_after", "status"},
+    )
     with django_assert_num_queries(5):  # token, count, cases with status, runs, reports
         assert len(client.get(f"{API}/cases/").json()["results"]) == 3
 
