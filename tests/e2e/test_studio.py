@@ -7,6 +7,7 @@ Chinese; and a colleague's stale save is refused with the conflict named."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +30,8 @@ from tests.conftest import PASSWORD, case_document, pdf_text
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, CspViolation, csp_violations, sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+GUIDE_IMAGES = Path(__file__).resolve().parents[2] / "docs" / "img"
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_SLUG = "breast-resection-ki67"
@@ -267,6 +270,10 @@ def test_an_admin_builds_tests_and_publishes_a_workflow_in_the_editor(
     tmp_path: Path,
 ) -> None:
     page = new_page(browser, lang)
+    # The user guide's screenshots (docs/img), replaced only when asked for.
+    shots = (
+        GUIDE_IMAGES if lang == "en" and os.environ.get("PATHFLOW_GUIDE_SCREENSHOTS") else tmp_path
+    )
     sign_in(page, live_server.url, "admin", PASSWORD)
     # An admin starts in the studio.
     expect(page).to_have_url(f"{live_server.url}/app/studio/workflows")
@@ -294,6 +301,7 @@ def test_an_admin_builds_tests_and_publishes_a_workflow_in_the_editor(
     expect(page.get_by_test_id("inspector")).to_have_attribute("data-node-id", "report")
     expect(card(page, "triage")).not_to_have_attribute("data-problems", "0")
     expect(node(page, "triage").get_by_test_id("node-problems")).to_contain_text("expression")
+    page.screenshot(path=str(shots / "studio-problems.png"))
 
     # Fixed: the expression typed in the form, the transform's fields as JSON.
     select(page, "triage")
@@ -350,6 +358,8 @@ def test_an_admin_builds_tests_and_publishes_a_workflow_in_the_editor(
     for node_id in ["case", "triage", "ihc", "fields"]:
         expect(card(page, node_id)).to_have_attribute("data-stale", "false")
     expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+    page.get_by_test_id("tab-bench").click()
+    page.screenshot(path=str(shots / "studio-test-bench.png"))
 
     # Publish with a note; version 1 is in the history with it.
     page.get_by_test_id("publish").click()
