@@ -47,9 +47,12 @@ lint: setup
 test-frontend: setup
 	cd frontend && npm test --silent
 
+# Two pytest processes (pytest-xdist), a test file each at a time: much of the suite waits on
+# worker processes, model servers and the browser. Each process has its own SQLite database,
+# embedded broker and MLServer. The service leg (below) shares one broker, so it runs in one.
 test-python: setup
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest --numprocesses 2 --dist loadfile
 
 # The service leg: tests marked `service` against the configured DATABASE_URL/CELERY_BROKER_URL.
 test-service: setup
