@@ -124,7 +124,11 @@ TEMPLATES = [
 
 def _database() -> dict[str, Any]:
     url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'pathflow.sqlite3'}")
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    # Persistent connections are checked before their first use in each request and task: one
+    # the server closed (a PostgreSQL restart) is replaced instead of failing that request.
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web server read while a worker writes; IMMEDIATE avoids the
         # "database is locked" upgrade deadlock between concurrent writers.
