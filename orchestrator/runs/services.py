@@ -135,10 +135,13 @@ def hand_over_pending_runs(*, every_queued: bool = False) -> list[int]:
     broker lost its queues: a restart without persistence) every queued run as well. A run
     queued twice is safe: its lease lets one execution through. Returns the ids handed over."""
     stale = timezone.now() - timedelta(seconds=settings.RUN_LEASE_SECONDS)
-    pending = Run.objects.filter(
+    queued = (
         Q(status=RunStatus.QUEUED)
         if every_queued
         else Q(handoff_pending=True, status=RunStatus.QUEUED)
+    )
+    pending = Run.objects.filter(
+        queued
         | Q(status=RunStatus.RUNNING, lease_expires_at__lt=stale)
         | Q(status=RunStatus.RUNNING, lease_expires_at__isnull=True, started_at__lt=stale)
     )
