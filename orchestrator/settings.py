@@ -124,7 +124,11 @@ TEMPLATES = [
 
 def _database() -> dict[str, Any]:
     url = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'pathflow.sqlite3'}")
-    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    # Persistent connections are checked before their first use in each request and task: one
+    # the server closed (a PostgreSQL restart) is replaced instead of failing that request.
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets the web server read while a worker writes; IMMEDIATE avoids the
         # "database is locked" upgrade deadlock between concurrent writers.
@@ -246,6 +250,13 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# After a connection loss (a broker restart) the worker reconnects for ever, every few seconds,
+# and keeps running the tasks it has; orchestrator/worker_consumer.py keeps Celery's Redis
+# consumer from dying on the way (docs/reliability.md, restarts).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
+CELERY_WORKER_CONSUMER = "orchestrator.worker_consumer:ReconnectingConsumer"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_DEFAULT_QUEUE = env_str("PATHFLOW_TASK_QUEUE", "pathflow")
 # Redis: a task not acknowledged within this time (its worker died) is delivered again; the
@@ -267,6 +278,9 @@ RUN_LEASE_SECONDS = env_int("PATHFLOW_RUN_LEASE_SECONDS", 30)
 RUN_HEARTBEAT_SECONDS = env_int("PATHFLOW_RUN_HEARTBEAT_SECONDS", 10)
 # How often a worker queues again the runs whose task could not reach the queue when started.
 RUN_HANDOFF_SWEEP_SECONDS = env_int("PATHFLOW_RUN_HANDOFF_SWEEP_SECONDS", 30)
+# A run's database calls wait this long for a database that is restarting (the run pauses)
+# before the call fails (orchestrator/runs/outage.py).
+RUN_DB_OUTAGE_SECONDS = env_int("PATHFLOW_RUN_DB_OUTAGE_SECONDS", 120)
 # Publishing a workflow version with golden cases waits this long for their shadow run (within
 # gunicorn's request timeout of 120 s; publishing again waits for the same shadow run).
 QUALITY_GATE_TIMEOUT_SECONDS = env_int("PATHFLOW_QUALITY_GATE_TIMEOUT_SECONDS", 90)

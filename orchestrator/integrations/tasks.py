@@ -12,6 +12,7 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutdown
 from django.conf import settings
+from django.db import close_old_connections, connection
 
 from orchestrator.celery import held_countdown
 from orchestrator.integrations import dispatcher
@@ -51,11 +52,13 @@ _SWEEP_STOP = threading.Event()
 def _sweep() -> None:
     while True:
         try:
+            close_old_connections()  # a connection the database closed (a restart) is replaced
             due = sweep_once()
             if due:
                 logger.info("delivery sweep: %d destination(s) with due deliveries", len(due))
         except Exception:  # the database is briefly unreachable: try again next time
             logger.warning("could not sweep deliveries", exc_info=True)
+            connection.close()
         if _SWEEP_STOP.wait(settings.DELIVERY_SWEEP_SECONDS):
             return
 

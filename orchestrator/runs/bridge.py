@@ -25,6 +25,7 @@ from orchestrator.reports.models import Report
 from orchestrator.reports.rendering import Figure, RenderedPdf
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import NodeRun, Run
+from orchestrator.runs.outage import through_outage
 from workflows.context import DeliveryRequest, Endpoint, RenderedReport, ReportFigure
 from workflows.datasets import dropped_values
 from workflows.errors import NodeError
@@ -117,7 +118,7 @@ class DjangoServices:
             return create_draft_report(self.run, findings, provenance, language, figures=printed)
 
         try:
-            report, rendered = await sync_to_async(draft)()
+            report, rendered = await sync_to_async(through_outage(draft))()
         except FindingsRejected as exc:
             raise NodeError(
                 "the findings do not fit the template: " + "; ".join(exc.problems), permanent=True
@@ -130,7 +131,7 @@ class DjangoServices:
         )
 
     async def load_workflow(self, slug: str, version: int | None) -> dict[str, Any]:
-        return await sync_to_async(self._published_spec)(slug, version)
+        return await sync_to_async(through_outage(self._published_spec))(slug, version)
 
     def _published_spec(self, slug: str, version: int | None) -> dict[str, Any]:
         """The spec of a published version of a workflow of the run's department."""
@@ -159,7 +160,9 @@ class DjangoServices:
         transaction), so a node that fails or is interrupted queues nothing."""
         from orchestrator.integrations.outbox import check_node_delivery
 
-        pending, receipt = await sync_to_async(check_node_delivery)(self.run, request)
+        pending, receipt = await sync_to_async(through_outage(check_node_delivery))(
+            self.run, request
+        )
         if receipt["status"] == "queued":
             self.pending_deliveries.setdefault(request.node_id, []).append(pending)
         return receipt
@@ -278,6 +281,7 @@ _UPSERT_FIELDS = [
 ]
 
 
+@through_outage
 def _upsert(run: Run, rows: list[NodeRun], deliveries: list[NodeDelivery]) -> None:
     with transaction.atomic():
         NodeRun.objects.bulk_create(

@@ -37,6 +37,7 @@ from orchestrator.runs.bridge import (
     resume_state,
 )
 from orchestrator.runs.models import NodeRun, NodeRunStatus, Run, RunStatus
+from orchestrator.runs.outage import through_outage
 from workflows.context import RunContext
 from workflows.datasets import OVERRIDES, findings_problems, override_problems, parse_dataset
 from workflows.executor import RunControl, RunOutcome, execute_graph
@@ -127,14 +128,20 @@ def hand_to_worker(run_id: int) -> bool:
     return True
 
 
-def hand_over_pending_runs() -> list[int]:
+def hand_over_pending_runs(*, every_queued: bool = False) -> list[int]:
     """Queue again every run whose task never reached the queue, and every run left
     ``running`` whose lease expired more than a lease period ago — its worker died and its task
-    is gone (acknowledged after an error, or lost by the broker). A run queued twice is safe:
-    its lease lets one execution through. Returns the ids handed over."""
+    is gone (acknowledged after an error, or lost by the broker). With ``every_queued`` (the
+    broker lost its queues: a restart without persistence) every queued run as well. A run
+    queued twice is safe: its lease lets one execution through. Returns the ids handed over."""
     stale = timezone.now() - timedelta(seconds=settings.RUN_LEASE_SECONDS)
+    queued = (
+        Q(status=RunStatus.QUEUED)
+        if every_queued
+        else Q(handoff_pending=True, status=RunStatus.QUEUED)
+    )
     pending = Run.objects.filter(
-        Q(handoff_pending=True, status=RunStatus.QUEUED)
+        queued
         | Q(status=RunStatus.RUNNING, lease_expires_at__lt=stale)
         | Q(status=RunStatus.RUNNING, lease_expires_at__isnull=True, started_at__lt=stale)
     )
@@ -323,6 +330,7 @@ def _lease_until() -> datetime:
     return timezone.now() + timedelta(seconds=seconds)
 
 
+@through_outage
 def _take_lease(run_id: int, owner: str) -> bool:
     """Take the run's lease if nobody holds a live one: one conditional UPDATE, atomic on
     SQLite and PostgreSQL alike. A run waiting for a review or finished is not taken."""
@@ -414,6 +422,7 @@ class _Loaded:
     poisoned: str = ""
 
 
+@through_outage
 def _load(run_id: int) -> _Loaded:
     run = Run.objects.select_related(
         "case__department", "workflow_version__workflow", "template_version", "cancelled_by"
@@ -534,6 +543,7 @@ async def _execute_run(run_id: int, http: httpx.AsyncClient) -> Run | None:
     return None
 
 
+@through_outage
 def _not_taken(run_id: int) -> Run | None:
     """The run as it is when its lease could not be taken; LeaseHeld if a live worker has it."""
     run = Run.objects.filter(pk=run_id).first()
@@ -551,6 +561,7 @@ _STATUS = {
 }
 
 
+@through_outage
 def _finish(run_id: int, owner: str, outcome: RunOutcome) -> Run | None:
     """Store how the execution ended and release the lease, unless another worker took it."""
     status = _STATUS[outcome.status]

@@ -9,9 +9,11 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
+from django.db import close_old_connections, connection
 
-from orchestrator.celery import held_countdown
+from orchestrator.celery import broker_was_emptied, held_countdown
 from orchestrator.runs import services
+from orchestrator.runs.outage import CONNECTION_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +27,14 @@ def execute_run_task(run_id: int) -> None:
         services.execute_run(run_id)
     except services.LeaseHeld as held:
         execute_run_task.apply_async((run_id,), countdown=held_countdown(held.retry_in))
+    except CONNECTION_ERRORS:
+        # The database stayed unreachable (PATHFLOW_RUN_DB_OUTAGE_SECONDS) before the run could
+        # be taken or its end stored: come back once its lease can have lapsed. (If this cannot
+        # be queued either, the sweep queues the run again.)
+        logger.warning("run %s: the database is unreachable; trying again later", run_id)
+        execute_run_task.apply_async(
+            (run_id,), countdown=held_countdown(settings.RUN_LEASE_SECONDS + 1)
+        )
 
 
 @worker_process_shutdown.connect
@@ -38,14 +48,30 @@ _SWEEP_STOP = threading.Event()
 
 def _sweep_pending_handoffs() -> None:
     """In the worker's main process: every PATHFLOW_RUN_HANDOFF_SWEEP_SECONDS, queue the runs
-    whose task could not be put on the queue when they were started (the broker was down)."""
+    whose task could not be put on the queue when they were started (the broker was down), and
+    — when the broker lost its queues (a restart of a Redis without persistence) — every queued
+    run, whose task went with them."""
+    emptied = False
     while True:
         try:
-            handed = services.hand_over_pending_runs()
-            if handed:
+            emptied = broker_was_emptied() or emptied
+        except Exception:  # the broker is down: its loss is seen once it is back
+            logger.warning("could not reach the broker to sweep runs", exc_info=True)
+        try:
+            close_old_connections()  # a connection the database closed (a restart) is replaced
+            handed = services.hand_over_pending_runs(every_queued=emptied)
+            if emptied:
+                logger.warning(
+                    "the broker lost its queues (restarted without its data): queued %d run(s) "
+                    "again",
+                    len(handed),
+                )
+            elif handed:
                 logger.info("handed %d queued run(s) over to the queue again", len(handed))
+            emptied = False
         except Exception:  # the database is briefly unreachable: try again next time
             logger.warning("could not sweep runs waiting for the queue", exc_info=True)
+            connection.close()
         if _SWEEP_STOP.wait(settings.RUN_HANDOFF_SWEEP_SECONDS):
             return
 
