@@ -211,10 +211,13 @@ def start_model_services(
 def _worker_queues(env: dict[str, str]) -> list[str]:
     from django.conf import settings
 
-    return [
+    queues = [
         env.get("PATHFLOW_TASK_QUEUE", settings.CELERY_TASK_DEFAULT_QUEUE),
         env.get("PATHFLOW_DELIVERY_QUEUE", settings.DELIVERY_QUEUE),
     ]
+    # Renders on a queue of their own (when configured) are consumed here too: one machine.
+    render = env.get("PATHFLOW_RENDER_QUEUE", settings.RENDER_QUEUE)
+    return [*queues, render] if render else queues
 
 
 def start_worker(

@@ -9,9 +9,10 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
+from django.db import DatabaseError
 
 from orchestrator.celery import held_countdown
-from orchestrator.runs import services
+from orchestrator.runs import render_queue, services
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +26,22 @@ def execute_run_task(run_id: int) -> None:
         services.execute_run(run_id)
     except services.LeaseHeld as held:
         execute_run_task.apply_async((run_id,), countdown=held_countdown(held.retry_in))
+
+
+@shared_task(
+    name="reports.render_node",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The database was unreachable: nothing was committed, so rendering again is safe.
+    autoretry_for=(DatabaseError,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=None,
+)
+def render_node_task(run_id: int, node_id: str, attempt: int) -> None:
+    """Render the report a render node parked its run for, on the render queue
+    (PATHFLOW_RENDER_QUEUE), and resume the run; a repeated delivery does nothing."""
+    render_queue.render_node(run_id, node_id, attempt)
 
 
 @worker_process_shutdown.connect
@@ -44,6 +61,9 @@ def _sweep_pending_handoffs() -> None:
             handed = services.hand_over_pending_runs()
             if handed:
                 logger.info("handed %d queued run(s) over to the queue again", len(handed))
+            renders = render_queue.hand_over_pending_renders()
+            if renders:
+                logger.info("queued the renders of %d parked run(s) again", len(renders))
         except Exception:  # the database is briefly unreachable: try again next time
             logger.warning("could not sweep runs waiting for the queue", exc_info=True)
         if _SWEEP_STOP.wait(settings.RUN_HANDOFF_SWEEP_SECONDS):
