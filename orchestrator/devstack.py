@@ -221,8 +221,15 @@ def _worker_queues(env: dict[str, str]) -> list[str]:
 
 
 def start_worker(
-    log_dir: Path, *, name: str = "worker", concurrency: int = 2, env: dict[str, str] | None = None
+    log_dir: Path,
+    *,
+    name: str = "worker",
+    concurrency: int = 2,
+    env: dict[str, str] | None = None,
+    queues: list[str] | None = None,
 ) -> ManagedProcess:
+    """A Celery worker consuming ``queues`` (default: the run, delivery and render queues its
+    environment names), ready to take tasks when this returns."""
     argv = [
         sys.executable,
         "-m",
@@ -240,7 +247,7 @@ def start_worker(
         f"{name}@%h",
         # The run queue and the outbox's delivery queue (its dispatcher).
         "--queues",
-        ",".join(_worker_queues(env or {})),
+        ",".join(queues or _worker_queues(env or {})),
         "--without-gossip",
         "--without-mingle",
     ]

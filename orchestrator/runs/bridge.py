@@ -25,7 +25,12 @@ from orchestrator.reports.rendering import Figure
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import NodeRun, Run
 from workflows.context import DeliveryRequest, Endpoint, RenderedReport, ReportFigure
-from workflows.datasets import dropped_values
+from workflows.datasets import (
+    drop_inapplicable_model_values,
+    dropped_values,
+    findings_problems,
+    parse_dataset,
+)
 from workflows.errors import AwaitingTask, NodeError
 from workflows.executor import NodeResult
 
@@ -112,8 +117,9 @@ class DjangoServices:
         figures: Sequence[ReportFigure] = (),
     ) -> RenderedReport:
         if settings.RENDER_QUEUE:
-            # Rendered by a worker on the render queue; the run parks until it is done
-            # (orchestrator/runs/render_queue.py).
+            # Findings that cannot fit fail the node here, within its error policy; the rest is
+            # rendered by a worker on the render queue while the run parks (render_queue.py).
+            await sync_to_async(check_findings)(self.run, findings, provenance)
             raise AwaitingTask(render_request(findings, provenance, language, figures))
         return await sync_to_async(render_draft)(self.run, findings, provenance, language, figures)
 
@@ -173,6 +179,19 @@ def render_request(
         "language": language,
         "figures": [{"reference": f.reference, "caption": f.caption} for f in figures],
     }
+
+
+def check_findings(run: Run, findings: dict[str, Any], provenance: dict[str, Any]) -> None:
+    """A permanent NodeError when ``findings`` cannot fill the run's template version (as
+    ``create_draft_report`` checks them), naming every problem."""
+    dataset = parse_dataset(run.template_version.dataset)
+    values, _, _ = drop_inapplicable_model_values(dataset, findings, provenance)
+    problems = findings_problems(dataset, values, complete=False)
+    if problems:
+        raise NodeError(
+            "the findings do not fit the template: " + "; ".join(str(p) for p in problems),
+            permanent=True,
+        )
 
 
 def render_draft(

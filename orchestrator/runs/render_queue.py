@@ -106,7 +106,7 @@ def render_node(run_id: int, node_id: str, attempt: int) -> str:
             "time); it is not tried again"
         )
         logger.error("run %s: %s", run_id, reason)
-        return _settle_outside(run_id, node_id, attempt, NodeRunStatus.FAILED, {}, reason, True)
+        return _settle_outside(run_id, node_id, attempt, NodeRunStatus.FAILED, {}, reason)
     try:
         with transaction.atomic():
             run = Run.objects.select_related("case", "template_version").get(pk=run_id)
@@ -125,14 +125,10 @@ def render_node(run_id: int, node_id: str, attempt: int) -> str:
             )
     except _Abandon:
         return "nothing to do"
-    except NodeError as exc:
-        return _settle_outside(
-            run_id, node_id, attempt, NodeRunStatus.FAILED, {}, str(exc), exc.permanent
-        )
     except Exception as exc:  # a render that failed: the node's retry policy decides
         logger.warning("run %s: rendering node %s failed", run_id, node_id, exc_info=True)
-        error = f"{type(exc).__name__}: {exc}"
-        return _settle_outside(run_id, node_id, attempt, NodeRunStatus.FAILED, {}, error, False)
+        error = str(exc) if isinstance(exc, NodeError) else f"{type(exc).__name__}: {exc}"
+        return _settle_outside(run_id, node_id, attempt, NodeRunStatus.FAILED, {}, error)
     return "rendered"
 
 
@@ -162,14 +158,30 @@ def _settle_outside(
     status: NodeRunStatus,
     outputs: dict[str, Any],
     error: str,
-    final: bool,
 ) -> str:
+    """Store a failed render. A poison render fails the run at once, as a poison step in a run
+    worker does (services._poisoned); any other failed attempt is not ``final``: the resumed
+    run tries the node again within its retry policy, and then applies its error policy."""
+    poisoned = error.startswith("interrupted:")
     try:
         with transaction.atomic():
-            _settle(run_id, node_id, attempt, status, outputs, error, final=final)
+            _settle(run_id, node_id, attempt, status, outputs, error, final=poisoned)
+            if poisoned:
+                _fail_run(run_id, error.removeprefix("interrupted: "))
     except _Abandon:
         return "nothing to do"
-    return "poisoned" if error.startswith("interrupted:") else "failed"
+    return "poisoned" if poisoned else "failed"
+
+
+def _fail_run(run_id: int, reason: str) -> None:
+    from orchestrator.audit.actions import AuditAction
+    from orchestrator.audit.services import record_event
+
+    Run.objects.filter(pk=run_id).update(
+        status=RunStatus.FAILED, error=reason, finished_at=timezone.now()
+    )
+    run = Run.objects.select_related("case__department").get(pk=run_id)
+    record_event(AuditAction.RUN_FAILED, run, actor_label="worker", department=run.case.department)
 
 
 def _settle(
@@ -204,6 +216,8 @@ def _settle(
         duration_ms=int((now - started).total_seconds() * 1000),
         final=final,
     )
+    if final and status == NodeRunStatus.FAILED:
+        return  # a poison render: the caller fails the run
     if run.status == RunStatus.WAITING_RENDER and not _waiting_renders(run_id).exists():
         Run.objects.filter(pk=run_id).update(status=RunStatus.QUEUED)
         enqueue_run(run_id)
