@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import signal
+import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +33,7 @@ from orchestrator.runs import render_queue, services, tasks
 from orchestrator.runs.models import NodeRun, Run, RunStatus
 from orchestrator.runs.tasks import execute_run_task
 from tests.conftest import case_document, wait_for_run
+from tests.faults import children
 from tests.mllp import MllpReceiver, control_id
 from tests.orchestrator.integrations.conftest import destination, ed_payload, strictly_valid
 
@@ -69,13 +72,17 @@ def delivering_workflow(demo: DemoData) -> WorkflowVersion:
     )
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def queue_workers(
-    worker_env: dict[str, str], tmp_path: Path
+    worker_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[dict[str, devstack.ManagedProcess]]:
-    """One worker process per queue, all configured alike, each consuming its own queue only."""
+    """One worker process per queue, all configured alike, each consuming its own queue only;
+    a task whose worker died comes back after 2 s."""
+    tmp_path = tmp_path_factory.mktemp("render-queue")
     env = {
         **worker_env,
+        "PATHFLOW_BROKER_VISIBILITY_TIMEOUT": "2",
+        "PATHFLOW_BROKER_RESTORE_INTERVAL": "1",
         "PATHFLOW_TASK_QUEUE": RUNS,
         "PATHFLOW_RENDER_QUEUE": RENDER,
         "PATHFLOW_DELIVERY_QUEUE": DELIVERY,
@@ -127,6 +134,38 @@ def test_a_case_goes_through_the_run_render_and_delivery_queues_each_on_its_own_
     assert "integrations." in logs["delivery"]
     assert "reports.render_node[" not in logs["runs"] + logs["delivery"]
     assert "runs.execute_run[" not in logs["render"] + logs["delivery"]
+
+
+def test_a_render_worker_killed_mid_render_renders_the_report_once_on_redelivery(
+    demo: DemoData, queue_workers: dict[str, devstack.ManagedProcess]
+) -> None:
+    render_worker = queue_workers["render"]
+    version = demo.fna_workflow_version
+    case = create_case(demo.department, case_document("breast-fna-benign", accession="K26-00001"))
+    run = services.start_run(case, version, enqueue=False)
+    execute_run_task.apply_async((run.pk,), queue=RUNS)
+
+    # As soon as a delivery of the render task has begun rendering, kill the pool process
+    # running it (its renderer child goes with it).
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        row = NodeRun.objects.filter(run=run, node_type="render_report").first()
+        if row is not None and row.outputs.get("waiting", {}).get("starts") == 1:
+            break
+        time.sleep(0.005)
+    else:
+        raise AssertionError("the render never started")
+    assert render_worker.process is not None
+    for pid in children(render_worker.process.pid):
+        os.kill(pid, signal.SIGKILL)
+
+    run = wait_for_run(run.pk)
+
+    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert Report.objects.filter(run=run).count() == 1
+    render = NodeRun.objects.get(run=run, node_type="render_report")
+    assert (render.status, render.attempt) == ("succeeded", 1)
+    assert "WorkerLostError" in render_worker.log_since_start()  # it died holding the task
 
 
 # --- the render task's guarantees, delivered by hand --------------------------------------------
