@@ -200,6 +200,11 @@ class Load:
         self.logs = logs
         self.serial = 0
 
+    def received(self) -> int:
+        """Messages the LIS has acknowledged so far (cheap: no parsing)."""
+        with self.receiver._lock:
+            return len(self.receiver.messages)
+
     def new_runs(self, count: int) -> list[int]:
         """``count`` cases, each with a run created but not queued yet."""
         from orchestrator.cases.services import create_case
@@ -223,13 +228,13 @@ class Load:
         from orchestrator.runs.models import Run, RunStatus
         from orchestrator.runs.services import hand_to_worker
 
-        before = len(self.receiver.received_ids())
+        before = self.received()
         started = time.monotonic()
         for run_id in run_ids:
             hand_to_worker(run_id)
         last, seen = started, before
         while True:
-            received = len(self.receiver.received_ids())
+            received = self.received()
             if received != seen:
                 last, seen = time.monotonic(), received
             if received - before >= len(run_ids) or time.monotonic() - last > STALL_S:
