@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from orchestrator.runs.bridge import render_draft
@@ -125,6 +125,8 @@ def render_node(run_id: int, node_id: str, attempt: int) -> str:
             )
     except _Abandon:
         return "nothing to do"
+    except DatabaseError:
+        raise  # nothing was stored: the task is tried again (tasks.render_node_task)
     except Exception as exc:  # a render that failed: the node's retry policy decides
         logger.warning("run %s: rendering node %s failed", run_id, node_id, exc_info=True)
         error = str(exc) if isinstance(exc, NodeError) else f"{type(exc).__name__}: {exc}"
