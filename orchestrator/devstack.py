@@ -211,15 +211,25 @@ def start_model_services(
 def _worker_queues(env: dict[str, str]) -> list[str]:
     from django.conf import settings
 
-    return [
+    queues = [
         env.get("PATHFLOW_TASK_QUEUE", settings.CELERY_TASK_DEFAULT_QUEUE),
         env.get("PATHFLOW_DELIVERY_QUEUE", settings.DELIVERY_QUEUE),
     ]
+    # Renders on a queue of their own (when configured) are consumed here too: one machine.
+    render = env.get("PATHFLOW_RENDER_QUEUE", settings.RENDER_QUEUE)
+    return [*queues, render] if render else queues
 
 
 def start_worker(
-    log_dir: Path, *, name: str = "worker", concurrency: int = 2, env: dict[str, str] | None = None
+    log_dir: Path,
+    *,
+    name: str = "worker",
+    concurrency: int = 2,
+    env: dict[str, str] | None = None,
+    queues: list[str] | None = None,
 ) -> ManagedProcess:
+    """A Celery worker consuming ``queues`` (default: the run, delivery and render queues its
+    environment names), ready to take tasks when this returns."""
     argv = [
         sys.executable,
         "-m",
@@ -237,7 +247,7 @@ def start_worker(
         f"{name}@%h",
         # The run queue and the outbox's delivery queue (its dispatcher).
         "--queues",
-        ",".join(_worker_queues(env or {})),
+        ",".join(queues or _worker_queues(env or {})),
         "--without-gossip",
         "--without-mingle",
     ]

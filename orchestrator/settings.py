@@ -357,10 +357,19 @@ REPORT_RENDER_TIMEOUT_S = env_int("PATHFLOW_REPORT_RENDER_TIMEOUT_S", 20)
 # The renderer child's address-space limit; a layout that needs more fails with a clear error.
 REPORT_RENDER_MAX_MEMORY_MB = env_int("PATHFLOW_REPORT_RENDER_MAX_MEMORY_MB", 1500)
 
+# The Celery queue of report renders (``reports.render_node``). Unset (the default): a
+# render_report node renders in the run's own worker process. Set: the node parks its run
+# (``waiting_render``), a worker consuming this queue renders, and the run resumes on the run
+# queue — render workers can then run on machines of their own (docs/deployment.md).
+RENDER_QUEUE = env_str("PATHFLOW_RENDER_QUEUE", "")
+
 # --- Outbox: deliveries to hospital systems (docs/integration-outbox.md) -----------------------
 # The Celery queue the dispatcher consumes; workers started by devstack consume it too.
 DELIVERY_QUEUE = env_str("PATHFLOW_DELIVERY_QUEUE", "delivery")
-CELERY_TASK_ROUTES = {"integrations.*": {"queue": DELIVERY_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "integrations.*": {"queue": DELIVERY_QUEUE},
+    "reports.render_node": {"queue": RENDER_QUEUE or CELERY_TASK_DEFAULT_QUEUE},
+}
 # Retries: base × 2^(attempt-1) (+0–25 % jitter), capped; a delivery fails after the last one.
 DELIVERY_RETRY_BASE_MS = env_int("PATHFLOW_DELIVERY_RETRY_BASE_MS", 5000)
 DELIVERY_RETRY_MAX_SECONDS = env_int("PATHFLOW_DELIVERY_RETRY_MAX_SECONDS", 600)

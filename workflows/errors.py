@@ -76,3 +76,10 @@ class AwaitingPerson(Exception):
     def __init__(self, request: dict[str, Any]) -> None:
         super().__init__(str(request.get("title") or "waiting for a person"))
         self.request = request
+
+
+class AwaitingTask(AwaitingPerson):
+    """Raised by a host service that hands a node's work to another process (a render on its
+    own queue). The executor records it exactly like a review — the node ``waiting`` with
+    ``request`` — and the host stores the node's outputs once the task is done and resumes the
+    run; ``request["kind"]`` names the task (e.g. ``"render"``)."""

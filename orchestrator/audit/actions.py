@@ -92,6 +92,7 @@ class AuditAction(StrEnum):
     RUN_SUCCEEDED = "run.succeeded"
     RUN_FAILED = "run.failed"
     RUN_WAITING_REVIEW = "run.waiting_review"
+    RUN_WAITING_RENDER = "run.waiting_render"
     RUN_RETRIEVE_DENIED = "run.retrieve_denied"
     RUN_CANCEL_DENIED = "run.cancel_denied"
     RUN_REVIEW_DENIED = "run.review_denied"

@@ -21,14 +21,18 @@ from orchestrator.cases.tiles import load_tile_png
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.designs.models import VersionStatus, Workflow
 from orchestrator.integrations.outbox import NodeDelivery, write_node_deliveries
-from orchestrator.reports.models import Report
-from orchestrator.reports.rendering import Figure, RenderedPdf
+from orchestrator.reports.rendering import Figure
 from orchestrator.reports.services import FindingsRejected, create_draft_report
 from orchestrator.runs.models import NodeRun, Run
 from orchestrator.runs.outage import through_outage
 from workflows.context import DeliveryRequest, Endpoint, RenderedReport, ReportFigure
-from workflows.datasets import dropped_values
-from workflows.errors import NodeError
+from workflows.datasets import (
+    drop_inapplicable_model_values,
+    dropped_values,
+    findings_problems,
+    parse_dataset,
+)
+from workflows.errors import AwaitingTask, NodeError
 from workflows.executor import NodeResult
 
 
@@ -113,21 +117,13 @@ class DjangoServices:
         language: str,
         figures: Sequence[ReportFigure] = (),
     ) -> RenderedReport:
-        def draft() -> tuple[Report, RenderedPdf]:
-            printed = [Figure(load_tile_png(f.reference), f.caption) for f in figures]
-            return create_draft_report(self.run, findings, provenance, language, figures=printed)
-
-        try:
-            report, rendered = await sync_to_async(through_outage(draft))()
-        except FindingsRejected as exc:
-            raise NodeError(
-                "the findings do not fit the template: " + "; ".join(exc.problems), permanent=True
-            ) from None
-        return RenderedReport(
-            report_id=report.pk,
-            sha256=rendered.sha256,
-            pages=rendered.pages,
-            dropped=tuple(d.as_dict() for d in dropped_values(report.provenance)),
+        if settings.RENDER_QUEUE:
+            # Findings that cannot fit fail the node here, within its error policy; the rest is
+            # rendered by a worker on the render queue while the run parks (render_queue.py).
+            await sync_to_async(through_outage(check_findings))(self.run, findings, provenance)
+            raise AwaitingTask(render_request(findings, provenance, language, figures))
+        return await sync_to_async(through_outage(render_draft))(
+            self.run, findings, provenance, language, figures
         )
 
     async def load_workflow(self, slug: str, version: int | None) -> dict[str, Any]:
@@ -171,6 +167,59 @@ class DjangoServices:
         if self.run.is_test:
             return "a test run of a draft is never delivered"
         return None
+
+
+def render_request(
+    findings: dict[str, Any],
+    provenance: dict[str, Any],
+    language: str,
+    figures: Sequence[ReportFigure],
+) -> dict[str, Any]:
+    """What a render node parked on the render queue asks for, stored with its waiting node."""
+    return {
+        "kind": "render",
+        "title": "rendering the report",
+        "findings": findings,
+        "provenance": provenance,
+        "language": language,
+        "figures": [{"reference": f.reference, "caption": f.caption} for f in figures],
+    }
+
+
+def check_findings(run: Run, findings: dict[str, Any], provenance: dict[str, Any]) -> None:
+    """A permanent NodeError when ``findings`` cannot fill the run's template version (as
+    ``create_draft_report`` checks them), naming every problem."""
+    dataset = parse_dataset(run.template_version.dataset)
+    values, _, _ = drop_inapplicable_model_values(dataset, findings, provenance)
+    problems = findings_problems(dataset, values, complete=False)
+    if problems:
+        raise NodeError(
+            "the findings do not fit the template: " + "; ".join(str(p) for p in problems),
+            permanent=True,
+        )
+
+
+def render_draft(
+    run: Run,
+    findings: dict[str, Any],
+    provenance: dict[str, Any],
+    language: str,
+    figures: Sequence[ReportFigure] = (),
+) -> RenderedReport:
+    """Render and store a draft report of ``run``; a NodeError when the findings do not fit."""
+    printed = [Figure(load_tile_png(f.reference), f.caption) for f in figures]
+    try:
+        report, rendered = create_draft_report(run, findings, provenance, language, figures=printed)
+    except FindingsRejected as exc:
+        raise NodeError(
+            "the findings do not fit the template: " + "; ".join(exc.problems), permanent=True
+        ) from None
+    return RenderedReport(
+        report_id=report.pk,
+        sha256=rendered.sha256,
+        pages=rendered.pages,
+        dropped=tuple(d.as_dict() for d in dropped_values(report.provenance)),
+    )
 
 
 class DjangoCheckpoints:

@@ -10,6 +10,8 @@ class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     WAITING_REVIEW = "waiting_review", "Waiting for review"
+    # A render_report node handed its render to the render queue (PATHFLOW_RENDER_QUEUE).
+    WAITING_RENDER = "waiting_render", "Waiting for rendering"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"

@@ -38,6 +38,7 @@ from orchestrator.runs.bridge import (
 )
 from orchestrator.runs.models import NodeRun, NodeRunStatus, Run, RunStatus
 from orchestrator.runs.outage import through_outage
+from orchestrator.runs.render_queue import PARKED, hand_renders_over, parked_status
 from workflows.context import RunContext
 from workflows.datasets import OVERRIDES, findings_problems, override_problems, parse_dataset
 from workflows.executor import RunControl, RunOutcome, execute_graph
@@ -160,7 +161,13 @@ def cancel_run(run: Run, user: User) -> Run:
         idle = (
             Run.objects.filter(pk=run.pk)
             .filter(
-                Q(status__in=[RunStatus.QUEUED, RunStatus.WAITING_REVIEW])
+                Q(
+                    status__in=[
+                        RunStatus.QUEUED,
+                        RunStatus.WAITING_REVIEW,
+                        RunStatus.WAITING_RENDER,
+                    ]
+                )
                 | Q(status=RunStatus.RUNNING, lease_expires_at__isnull=True)
                 | Q(status=RunStatus.RUNNING, lease_expires_at__lt=now)
             )
@@ -547,7 +554,7 @@ async def _execute_run(run_id: int, http: httpx.AsyncClient) -> Run | None:
 def _not_taken(run_id: int) -> Run | None:
     """The run as it is when its lease could not be taken; LeaseHeld if a live worker has it."""
     run = Run.objects.filter(pk=run_id).first()
-    if run is None or run.is_terminal or run.status == RunStatus.WAITING_REVIEW:
+    if run is None or run.is_terminal or run.status in PARKED:
         return run
     expires = run.lease_expires_at or timezone.now()
     raise LeaseHeld(run_id, max(1.0, (expires - timezone.now()).total_seconds() + 1))
@@ -567,6 +574,8 @@ def _finish(run_id: int, owner: str, outcome: RunOutcome) -> Run | None:
     status = _STATUS[outcome.status]
     error = outcome.error
     if status == RunStatus.WAITING_REVIEW:
+        # Parked for a person, or only for renders on the render queue (render_queue.py).
+        status = parked_status(run_id)
         # A cancel pressed while the run was parking for a review wins over the parking.
         requested_at, by = (
             Run.objects.filter(pk=run_id)
@@ -578,7 +587,7 @@ def _finish(run_id: int, owner: str, outcome: RunOutcome) -> Run | None:
             NodeRun.objects.filter(run_id=run_id, status=NodeRunStatus.WAITING).update(
                 status=NodeRunStatus.CANCELLED, finished_at=timezone.now(), error=error
             )
-    finished = None if status == RunStatus.WAITING_REVIEW else timezone.now()
+    finished = None if status in PARKED else timezone.now()
     stored = Run.objects.filter(pk=run_id, lease_owner=owner).update(
         status=status,
         error=error,
@@ -590,6 +599,8 @@ def _finish(run_id: int, owner: str, outcome: RunOutcome) -> Run | None:
     if not stored or run is None:
         logger.warning("run %s: lease lost before the end; another worker goes on", run_id)
         return run
+    if status in PARKED:
+        hand_renders_over(run_id)
     detail: dict[str, Any] = {"waiting": list(outcome.waiting)} if outcome.waiting else {}
     record_event(
         AuditAction(f"run.{status}"),

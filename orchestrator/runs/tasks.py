@@ -9,10 +9,10 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_process_shutdown, worker_ready, worker_shutdown
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from orchestrator.celery import broker_was_emptied, held_countdown
-from orchestrator.runs import services
+from orchestrator.runs import render_queue, services
 from orchestrator.runs.outage import CONNECTION_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,22 @@ def execute_run_task(run_id: int) -> None:
         execute_run_task.apply_async(
             (run_id,), countdown=held_countdown(settings.RUN_LEASE_SECONDS + 1)
         )
+
+
+@shared_task(
+    name="reports.render_node",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    # The database was unreachable: nothing was committed, so rendering again is safe.
+    autoretry_for=(DatabaseError,),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=None,
+)
+def render_node_task(run_id: int, node_id: str, attempt: int) -> None:
+    """Render the report a render node parked its run for, on the render queue
+    (PATHFLOW_RENDER_QUEUE), and resume the run; a repeated delivery does nothing."""
+    render_queue.render_node(run_id, node_id, attempt)
 
 
 @worker_process_shutdown.connect
@@ -68,6 +84,9 @@ def _sweep_pending_handoffs() -> None:
                 )
             elif handed:
                 logger.info("handed %d queued run(s) over to the queue again", len(handed))
+            renders = render_queue.hand_over_pending_renders(every_parked=emptied)
+            if renders:
+                logger.info("queued the renders of %d parked run(s) again", len(renders))
             emptied = False
         except Exception:  # the database is briefly unreachable: try again next time
             logger.warning("could not sweep runs waiting for the queue", exc_info=True)

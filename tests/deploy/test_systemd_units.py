@@ -26,13 +26,19 @@ from django.conf import settings
 from orchestrator import devstack
 from orchestrator.celery import app as celery_app
 from tests.conftest import REPO
-from tests.deploy.units import Unit, command_line, parse_unit, unit_environment
+from tests.deploy.units import (
+    Unit,
+    command_line,
+    parse_unit,
+    read_environment_file,
+    unit_environment,
+)
 from tests.orchestrator.integrations.conftest import ack_fields, exchange, order
 
 UNIT_DIR = REPO / "deploy" / "systemd"
 SHARED_ENV = "/etc/pathflow/pathflow.env"
 INSTALL_DIR, VENV_BIN, STATE_DIR = "/opt/pathflow", "/opt/pathflow/.venv/bin/", "/var/lib/pathflow"
-ROLES = ("web", "worker", "dispatcher", "mllp")
+ROLES = ("web", "worker", "render", "dispatcher", "mllp")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -188,13 +194,24 @@ def test_the_web_unit_serves_production_pages(
 
 @pytest.mark.parametrize(
     ("role", "queue", "hostname"),
-    [("worker", "pathflow", "runs"), ("dispatcher", "delivery", "delivery")],
+    [
+        ("worker", "pathflow", "runs"),
+        ("render", "render", "render"),
+        ("dispatcher", "delivery", "delivery"),
+    ],
 )
 def test_a_celery_unit_consumes_exactly_its_queue(
     start_role: Callable[[str, dict[str, str]], Started], role: str, queue: str, hostname: str
 ) -> None:
-    assert queue == (
-        settings.CELERY_TASK_DEFAULT_QUEUE if role == "worker" else settings.DELIVERY_QUEUE
+    # The queue each role consumes is the one every role sends its tasks to.
+    shared = read_environment_file(REPO / "deploy" / "pathflow.env.example")
+    assert (
+        queue
+        == {
+            "worker": settings.CELERY_TASK_DEFAULT_QUEUE,
+            "render": shared["PATHFLOW_RENDER_QUEUE"],
+            "dispatcher": settings.DELIVERY_QUEUE,
+        }[role]
     )
     worker = start_role(role, {})
     name = f"{hostname}@{socket.gethostname()}"

@@ -45,6 +45,19 @@ def test_it_writes_the_report_pdf_with_the_model_values(
     assert out.read_bytes() == Path(report.pdf.path).read_bytes()
 
 
+def test_it_renders_in_its_own_process_where_workers_render_on_a_render_queue(
+    demo: DemoData, process_env: dict[str, str], tmp_path: Path
+) -> None:
+    out = tmp_path / "report.pdf"
+    case = write_case(tmp_path, case_document("breast-resection"))
+
+    result = run_case({**process_env, "PATHFLOW_RENDER_QUEUE": "render"}, case, out)
+
+    assert result.returncode == 0, result.stderr
+    assert Run.objects.get().status == RunStatus.SUCCEEDED
+    assert out.read_bytes() == Path(Report.objects.get().pdf.path).read_bytes()
+
+
 def test_it_names_a_missing_workflow(
     demo: DemoData, process_env: dict[str, str], tmp_path: Path
 ) -> None:

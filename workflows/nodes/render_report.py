@@ -12,13 +12,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.context import ReportFigure, RunContext
+from workflows.context import RenderedReport, ReportFigure, RunContext
 from workflows.errors import NodeError
 from workflows.expressions import evaluate, is_undefined
 from workflows.ports import PortType
 from workflows.registry import NodeType, Port, register
 
 MAX_FIGURES = 4
+
+
+def report_outputs(rendered: RenderedReport) -> dict[str, Any]:
+    """The node's outputs for a rendered report; also what the host stores as the node's
+    outputs when the render ran on a render queue (the node parked its run meanwhile)."""
+    report: dict[str, Any] = {
+        "report_id": rendered.report_id,
+        "sha256": rendered.sha256,
+        "pages": rendered.pages,
+    }
+    if rendered.dropped:
+        # Shown in the run: a model filled an element that does not apply to this case.
+        report["dropped"] = [dict(d) for d in rendered.dropped]
+        report["warnings"] = [
+            f"{d['element_id']}: the model's value {d['value']!r} was dropped, not printed: "
+            f"it {d['reason']}"
+            for d in rendered.dropped
+        ]
+    return {"report": report}
 
 
 @register
@@ -74,20 +93,7 @@ class RenderReport(NodeType):
         rendered = await context.services.render_report(
             values, provenance, config["language"], self._figures(context, config)
         )
-        report: dict[str, Any] = {
-            "report_id": rendered.report_id,
-            "sha256": rendered.sha256,
-            "pages": rendered.pages,
-        }
-        if rendered.dropped:
-            # Shown in the run: a model filled an element that does not apply to this case.
-            report["dropped"] = [dict(d) for d in rendered.dropped]
-            report["warnings"] = [
-                f"{d['element_id']}: the model's value {d['value']!r} was dropped, not printed: "
-                f"it {d['reason']}"
-                for d in rendered.dropped
-            ]
-        return {"report": report}
+        return report_outputs(rendered)
 
     @staticmethod
     def _figures(context: RunContext, config: dict[str, Any]) -> list[ReportFigure]:

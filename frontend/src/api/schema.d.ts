@@ -3099,15 +3099,16 @@ export interface components {
          * @description * `queued` - Queued
          *     * `running` - Running
          *     * `waiting_review` - Waiting for review
+         *     * `waiting_render` - Waiting for rendering
          *     * `succeeded` - Succeeded
          *     * `failed` - Failed
          *     * `cancelled` - Cancelled
          * @enum {string}
          */
-        RunStatusEnum: "queued" | "running" | "waiting_review" | "succeeded" | "failed" | "cancelled";
+        RunStatusEnum: "queued" | "running" | "waiting_review" | "waiting_render" | "succeeded" | "failed" | "cancelled";
         RunSummary: {
             id: number;
-            /** @description queued, running, waiting_review, succeeded, failed, cancelled */
+            /** @description queued, running, waiting_review, waiting_render, succeeded, failed, cancelled */
             status: string;
             error: string;
         };

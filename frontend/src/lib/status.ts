@@ -5,6 +5,7 @@ export const RUN_STATUSES: readonly RunStatus[] = [
   "queued",
   "running",
   "waiting_review",
+  "waiting_render",
   "succeeded",
   "failed",
   "cancelled",
@@ -28,12 +29,13 @@ export function statusBadgeClass(status: string): string {
   return `badge badge--${variant}`;
 }
 
-/** A run that may still change on its own (so worth polling for). */
+/** A run that may still change on its own (so worth polling for): a run waiting for its
+ * report to render on the render queue resumes by itself. */
 export function isActiveRunStatus(status: string): boolean {
-  return status === "queued" || status === "running";
+  return status === "queued" || status === "running" || status === "waiting_render";
 }
 
-/** Keep polling while any run is queued or running. */
+/** Keep polling while any run is queued, running or waiting for its render. */
 export function shouldPoll(runs: readonly Pick<Run, "status">[]): boolean {
   return runs.some((run) => isActiveRunStatus(run.status));
 }

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from orchestrator.cases.models import Case
@@ -46,6 +47,9 @@ class Command(BaseCommand):
         if version is None:
             raise CommandError(f"workflow '{workflow.slug}' has no published version")
         case = self._case(workflow, options["case"])
+        # "In this process": the report renders here even where PATHFLOW_RENDER_QUEUE hands
+        # the workers' renders to render workers (a parked run would not finish here).
+        settings.RENDER_QUEUE = ""
         try:
             run = start_run(case, version, enqueue=False)
         except RunRejected as exc:
