@@ -13,7 +13,7 @@ from orchestrator.accounts.models import User
 
 
 class DepartmentModelBackend(ModelBackend):
-    def get_user(self, user_id: int) -> User | None:  # type: ignore[override]
+    def get_user(self, user_id: int) -> User | None:
         try:
             user = User._default_manager.select_related("department").get(pk=user_id)
         except User.DoesNotExist:

@@ -53,16 +53,13 @@ def _visible(user: User, prefix: str = "") -> Q:
     )
 
 
-# The answer needs neither the layout nor the provenance; the template's data set (tens of
-# kilobytes) only for the labels of what an amendment changed, read when there is a change.
-_UNUSED_COLUMNS = ("provenance",)
-
-
 def _versions(user: User) -> QuerySet[Report]:
+    # The template is not joined: its data set (tens of kilobytes) is only needed for the
+    # labels of what an amendment changed, and read when there is a change (``_Labels``). The
+    # provenance is not deferred: a deferral costs more to compile than its column to read.
     return (
         Report.objects.filter(_visible(user))
         .select_related("signature__signer")
-        .defer(*_UNUSED_COLUMNS)
         .order_by("-version_no")
     )
 
