@@ -38,7 +38,8 @@ def sign_out_run(
     assert run.status == RunStatus.WAITING_REVIEW, f"run {run.pk} is {run.status}: {run.error}"
     draft = Report.objects.filter(run=run).order_by("-version_no").first()
     assert draft is not None, f"run {run.pk} parked without a draft"
-    signed = sign_out_report(draft, pathologist, PASSWORD)
+    signer = User.objects.get(pk=pathologist.pk)  # as stored (a persona fixture may be stale)
+    signed = sign_out_report(draft, signer, PASSWORD)
     if inline:
         # The resumption was also sent to the broker; a worker of this session may take it.
         with contextlib.suppress(LeaseHeld):
