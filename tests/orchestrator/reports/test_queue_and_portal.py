@@ -11,6 +11,7 @@ from orchestrator.accounts.models import User
 from orchestrator.audit.models import AuditEvent
 from orchestrator.demo_data import DemoData, load_demo_data
 from orchestrator.reports.models import Report
+from orchestrator.reports.portal_api import CaseReportsSerializer, PortalCaseSerializer
 from orchestrator.runs.models import Run
 from tests.conftest import PASSWORD
 from tests.orchestrator.reports.drafts import logged_in, parked_draft
@@ -196,6 +197,9 @@ def test_a_portal_lookup_takes_a_fixed_number_of_queries_however_many_versions(
     ]
     assert [c["element"] for c in body["versions"][1]["changes"]] == ["margin_distance_mm"]
     assert body["versions"][0]["changes"] == []  # amended to the same value: nothing changed
+    # The answers are built ready to send; they have the shape the schema documents.
+    assert PortalCaseSerializer(found, many=True).data == found
+    assert CaseReportsSerializer(body).data == body
 
     other = Report.objects.get(case__accession="P-0004")
     # A case without a version the clinician may read: the case is read on its own.
