@@ -153,7 +153,8 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # django-axes first: it refuses a locked-out username/address before the password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, loading the signed-in user with their department in one query.
+    "orchestrator.accounts.backends.DepartmentModelBackend",
 ]
 # Lockout: after this many failed logins of one username from one address, that pair is locked
 # for PATHFLOW_LOGIN_LOCKOUT_MINUTES (an admin can unlock earlier: `manage.py axes_reset`).

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 from pytest_django.live_server_helper import LiveServer
 
 from orchestrator import devstack
+from orchestrator.accounts.models import User
 from orchestrator.cases.services import create_case
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.celery import app as celery_app
@@ -15,6 +16,7 @@ from orchestrator.runs.models import RunStatus
 from orchestrator.runs.services import execute_run, start_run
 from tests.conftest import PASSWORD, case_document
 from tests.e2e.conftest import browser_page, sign_in
+from tests.parked import SIGNOUT_NODE, sign_out_run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -49,7 +51,8 @@ def test_a_pathologist_sees_runs_with_their_pdf_and_the_failed_endpoint(
         demo.workflow_version,
         enqueue=False,
     )
-    assert (execute_run(good.pk) or good).status == RunStatus.SUCCEEDED
+    # The demo run renders its draft and waits for the pathologist's sign-out.
+    assert (execute_run(good.pk) or good).status == RunStatus.WAITING_REVIEW
     ModelEndpoint.objects.filter(slug="breast-fna").update(
         base_url=f"http://127.0.0.1:{devstack.free_port()}"
     )
@@ -69,9 +72,9 @@ def test_a_pathologist_sees_runs_with_their_pdf_and_the_failed_endpoint(
         expect(page.get_by_test_id("current-user")).to_contain_text("Li Wei")
         rows = page.get_by_test_id("run-row")
         expect(rows).to_have_count(2)
-        succeeded = page.locator("[data-testid=run-row][data-status=succeeded]")
-        expect(succeeded).to_contain_text("S26-00001")
-        pdf_url = succeeded.get_by_test_id("run-pdf").get_attribute("href")
+        parked = page.locator("[data-testid=run-row][data-status=waiting_review]")
+        expect(parked).to_contain_text("S26-00001")
+        pdf_url = parked.get_by_test_id("run-pdf").get_attribute("href")  # the AI draft
         response = page.request.get(f"{live_server.url}{pdf_url}")
         assert response.status == 200
         assert response.headers["content-type"] == "application/pdf"
@@ -99,6 +102,8 @@ def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned
     case = create_case(demo.department, case_document("breast-resection"))
     run = execute_run(start_run(case, demo.workflow_version, enqueue=False).pk)
     assert run is not None
+    # Signed out, the run resumes from its review node to its end (re-runs start from ended runs).
+    _, run = sign_out_run(run, User.objects.get(username="pathologist"), inline=True)
     assert run.status == RunStatus.SUCCEEDED
 
     with browser_page() as page:
@@ -108,7 +113,9 @@ def test_a_pathologist_opens_a_run_and_sees_what_each_step_received_and_returned
         expect(page).to_have_url(f"{live_server.url}/app/runs/{run.pk}")
         expect(page.get_by_role("heading", name=f"Run {run.pk}")).to_be_visible()
         steps = page.get_by_test_id("detail-node")
-        expect(steps).to_have_count(7)
+        expect(steps).to_have_count(8)  # the demo graph's nodes, its sign-out review the last
+        signout = page.locator(f"[data-testid=detail-node][data-node-id={SIGNOUT_NODE}]")
+        expect(signout).to_have_attribute("data-status", "succeeded")
         expect(steps.first).to_have_attribute("data-node-id", "case")
         ihc = page.locator("[data-testid=detail-node][data-node-id=ihc]")
         expect(ihc).to_have_attribute("data-status", "succeeded")

@@ -477,14 +477,17 @@ def test_a_failed_production_run_opens_in_the_editor_with_its_outputs_pinned_to_
     )
     expect(card(page, "ihc")).to_have_attribute("data-status", "failed")
 
-    # Fixed (the endpoint answers again): the test run succeeds, the pinned nodes not re-run.
+    # Fixed (the endpoint answers again): the test run renders its draft and stops at the
+    # demo's sign-out review (a test run is never signed); the pinned nodes were not re-run.
     in_thread(lambda: endpoint.update(base_url=working_url))
     reproduced = page.get_by_test_id("bench-run").get_attribute("data-run-id")
     page.get_by_test_id("test-run").click()
     expect(page.get_by_test_id("bench-run")).not_to_have_attribute("data-run-id", reproduced or "")
     expect(page.get_by_test_id("bench-run")).to_have_attribute(
-        "data-status", "succeeded", timeout=120_000
+        "data-status", "waiting_review", timeout=120_000
     )
+    expect(card(page, "report")).to_have_attribute("data-status", "succeeded")
+    expect(card(page, "signout")).to_have_attribute("data-status", "waiting")
     fixed = int(page.get_by_test_id("bench-run").get_attribute("data-run-id") or 0)
     rows = in_thread(lambda: list(NodeRun.objects.filter(run_id=fixed)))
     assert {r.node_id for r in rows if r.pinned} == {"case", "triage", "fields"}

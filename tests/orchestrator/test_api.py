@@ -248,11 +248,13 @@ def test_the_run_detail_shows_every_attempt_with_inputs_outputs_and_pinned_versi
 
     assert response.status_code == 200
     body = response.json()
+    # The demo FNA graph, its sign-out review the last node.
     assert [n["node_id"] for n in body["nodes"]] == [
         "case",
         "fna",
         "fields",
         "report",
+        "signout",
     ]
     attempts = [(a["node_id"], a["attempt"], a["status"]) for a in body["node_runs"]]
     assert attempts == [("case", 1, "succeeded"), ("fna", 1, "failed"), ("fna", 2, "failed")]
@@ -469,6 +471,7 @@ def test_a_rerun_reuses_the_checkpoints_upstream_of_the_chosen_node(
         "fna": False,
         "fields": False,
         "report": False,
+        "signout": False,
     }
     assert unknown.status_code == 400
     assert "node 'nope' is not in breast-fna-cytology v1" in unknown.json()["detail"]

@@ -53,7 +53,8 @@ def read_until(process: subprocess.Popen[bytes], log: Path, marker: str, timeout
 
 
 def hl7_run_status(database: Path, accession: str, timeout: float = 180) -> str:
-    """The status of the run of the case ``accession`` once it has finished."""
+    """The status of the run of the case ``accession`` once it has finished or parked for
+    the pathologist's sign-out."""
     deadline = time.monotonic() + timeout
     status = "no run"
     while time.monotonic() < deadline:
@@ -64,7 +65,7 @@ def hl7_run_status(database: Path, accession: str, timeout: float = 180) -> str:
                 (accession,),
             ).fetchone()
         status = row[0] if row else "no run"
-        if status in ("succeeded", "failed", "cancelled"):
+        if status in ("waiting_review", "succeeded", "failed", "cancelled"):
             return str(status)
         time.sleep(0.5)
     return status
@@ -112,10 +113,12 @@ def test_the_demo_serves_a_url_logins_and_a_pdf_then_stops_everything_on_ctrl_c(
         output = read_until(demo, log, "Press Ctrl-C to stop.", timeout=300)
 
         url = re.search(r"URL:\s+(\S+)", output)
-        pdf = re.search(r"Demo report PDF:\s+(\S+)", output)
+        pdf = re.search(r"Demo draft report PDF \(awaiting sign-out\):\s+(\S+)", output)
         assert url is not None, output
         assert pdf is not None, output
-        assert re.search(r"Demo FNA cytology report PDF:\s+\S+\.pdf", output), output
+        fna = r"Demo FNA cytology draft PDF \(awaiting sign-out\):\s+\S+\.pdf"
+        assert re.search(fna, output), output
+        assert output.count("draft ready, waiting for the pathologist's sign-out") == 2, output
         assert url.group(1) == f"http://127.0.0.1:{env['PATHFLOW_WEB_PORT']}/"
         assert "admin / demo-pass-1" in output
         assert "pathologist / demo-pass-1" in output
@@ -124,11 +127,16 @@ def test_the_demo_serves_a_url_logins_and_a_pdf_then_stops_everything_on_ctrl_c(
         assert "Site administration" in signed_in.text
         with sqlite3.connect(tmp_path / "var" / "pathflow.sqlite3") as db:
             data = json.loads(db.execute("select data from reports_report").fetchone()[0])
+            # Both demo cases' drafts wait in the pathologist's queue, their runs parked.
+            parked = db.execute("select status, count(*) from runs_run group by status")
+            assert dict(parked.fetchall()) == {"waiting_review": 2}
+            drafts = db.execute("select status, count(*) from reports_report group by status")
+            assert dict(drafts.fetchall()) == {"draft": 2}
         text = pdf_text(pdf.group(1))
         assert f"{data['ki67_index']:.1f}%" in text  # the AI Ki-67, in its own block
         assert "fna_malignancy_probability" not in data  # the FNA has its own report
 
-        # An HL7 order to the demo's MLLP listener becomes a case whose run succeeds.
+        # An HL7 order to the demo's MLLP listener becomes a case whose draft awaits sign-out.
         mllp = env["PATHFLOW_MLLP_PORT"]
         assert f"HL7 MLLP listener: 127.0.0.1:{mllp}" in output
         sent = subprocess.run(
@@ -141,7 +149,9 @@ def test_the_demo_serves_a_url_logins_and_a_pdf_then_stops_everything_on_ctrl_c(
             check=True,
         )
         assert "MSA|AA|DEMO-0001" in sent.stdout
-        assert hl7_run_status(tmp_path / "var" / "pathflow.sqlite3", "S26-HL7-0001") == "succeeded"
+        assert hl7_run_status(tmp_path / "var" / "pathflow.sqlite3", "S26-HL7-0001") == (
+            "waiting_review"
+        )
 
         demo.send_signal(signal.SIGINT)
         assert demo.wait(timeout=60) == 0

@@ -12,12 +12,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from pytest_django.fixtures import Settings
 
 from orchestrator import devstack
+from orchestrator.accounts.models import User
 from orchestrator.cases.services import create_case
 from orchestrator.celery import app as celery_app
 from orchestrator.demo_data import DemoData
 from orchestrator.runs.models import Run, RunStatus
 from orchestrator.runs.services import start_run
-from tests.conftest import case_document, wait_for_run
+from tests.conftest import case_document
+from tests.parked import sign_out_run, wait_for_draft
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
@@ -33,14 +35,20 @@ def scrape(client: Client, **extra: str) -> dict[tuple[str, tuple[tuple[str, str
 
 
 def test_it_counts_runs_by_status_and_times_nodes_and_renders(
-    demo: DemoData, celery_worker: devstack.ManagedProcess
+    demo: DemoData, celery_worker: devstack.ManagedProcess, pathologist: User
 ) -> None:
     case = create_case(demo.department, case_document("breast-fna-malignant"))
-    run = wait_for_run(start_run(case, demo.fna_workflow_version).pk)
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    run = wait_for_draft(start_run(case, demo.fna_workflow_version).pk)
+    assert run.status == RunStatus.WAITING_REVIEW, run.error
 
+    parked = scrape(Client())
+    _, run = sign_out_run(run, pathologist)
+    assert run.status == RunStatus.SUCCEEDED, run.error
     metrics = scrape(Client())
 
+    assert parked[("pathflow_runs", (("status", "waiting_review"),))] == 1
+    assert parked[("pathflow_runs", (("status", "succeeded"),))] == 0
+    assert metrics[("pathflow_runs", (("status", "waiting_review"),))] == 0
     assert metrics[("pathflow_runs", (("status", "succeeded"),))] == 1
     assert metrics[("pathflow_runs", (("status", "failed"),))] == 0
     node_types = {

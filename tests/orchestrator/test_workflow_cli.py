@@ -66,7 +66,7 @@ def test_it_prints_every_problem_one_per_line_and_exits_1(
     process_env: dict[str, str], tmp_path: Path
 ) -> None:
     document = json.loads(DEMO_FILE.read_text())["graph"]
-    document["nodes"][-1]["config"]["language"] = "fr"
+    next(n for n in document["nodes"] if n["id"] == "report")["config"]["language"] = "fr"
     document["edges"].append({"id": "e9", "source": "fields", "target": "nowhere"})
     document["edges"][1]["source_port"] = "results"
 

@@ -119,7 +119,8 @@ def test_the_fetch_corpus_reaches_nothing_from_the_production_worker(
     )
     (run,) = settle([run_fna_case(demo, "S26-98001")])
 
-    assert run.status == RunStatus.SUCCEEDED, failure_of(run)
+    # The draft was rendered and waits for the pathologist's sign-out.
+    assert run.status == RunStatus.WAITING_REVIEW, failure_of(run)
     assert canary.hits == []
     assert redirector.hits == []
     report = Report.objects.get(case__accession="S26-98001")

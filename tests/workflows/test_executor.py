@@ -139,10 +139,15 @@ async def test_the_shipped_resection_graph_fills_the_ai_ki67_from_a_map_over_til
 
     outcome = await run(validate_graph(shipped_demo_graph()), context, checkpoints)
 
-    assert outcome.status == "succeeded", outcome.error
-    assert statuses(outcome) == dict.fromkeys(
-        ["case", "triage", "ihc", "ki67", "fields", "merge", "report"], "succeeded"
-    )
+    # The draft is rendered, then the run parks for the pathologist's sign-out.
+    assert outcome.status == "waiting_review", outcome.error
+    assert outcome.waiting == ("signout",)
+    assert statuses(outcome) == {
+        **dict.fromkeys(
+            ["case", "triage", "ihc", "ki67", "fields", "merge", "report"], "succeeded"
+        ),
+        "signout": "waiting",
+    }
     assert outcome.results["triage"].outputs == {"ki67_slide": True}
     [(findings, provenance, _)] = services.rendered
     # ki67_index is the mean over the case's one tile; the rest are the pathologist's.
@@ -166,8 +171,11 @@ async def test_the_shipped_fna_graph_fills_the_ai_estimate_of_the_cytology_repor
         validate_graph(shipped_demo_graph("breast-fna-cytology")), context, checkpoints
     )
 
-    assert outcome.status == "succeeded", outcome.error
-    assert statuses(outcome) == dict.fromkeys(["case", "fna", "fields", "report"], "succeeded")
+    assert outcome.status == "waiting_review", outcome.error
+    assert statuses(outcome) == {
+        **dict.fromkeys(["case", "fna", "fields", "report"], "succeeded"),
+        "signout": "waiting",
+    }
     [(findings, provenance, _)] = services.rendered
     assert findings["fna_malignancy_probability"] == 93.0
     assert provenance["fna_malignancy_probability"][0]["endpoint"] == "breast-fna"

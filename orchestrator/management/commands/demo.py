@@ -112,14 +112,22 @@ class Command(BaseCommand):
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
             run = Run.objects.get(pk=run.pk)
-            if run.is_terminal:
+            if run.is_terminal or run.status == RunStatus.WAITING_REVIEW:
                 break
             time.sleep(0.5)
-        if run.status != RunStatus.SUCCEEDED:
-            raise CommandError(f"the demo run ended as {run.status}: {run.error or 'timed out'}")
+        # The demo workflows end at their review node: the run parks with the AI draft in the
+        # pathologist's queue, and signing it out resumes the run.
+        if run.status != RunStatus.WAITING_REVIEW:
+            raise CommandError(
+                f"the demo run ended as {run.status} instead of waiting for the pathologist's "
+                f"sign-out: {run.error or 'timed out'}"
+            )
         report = run.reports.order_by("-version_no").first()
         if report is None:
-            raise CommandError("the demo run produced no report")
+            raise CommandError("the demo run produced no draft report")
+        self.stdout.write(
+            f"Demo case {case.accession}: draft ready, waiting for the pathologist's sign-out."
+        )
         return str(report.pdf.path)
 
     def _announce(self, data: DemoData, report_path: str, fna_path: str) -> None:
@@ -133,8 +141,8 @@ class Command(BaseCommand):
         ]
         lines += [f"    {user} / {password}  ({role})" for user, password, role in data.logins]
         lines += [
-            f"  Demo report PDF: {report_path}",
-            f"  Demo FNA cytology report PDF: {fna_path}",
+            f"  Demo draft report PDF (awaiting sign-out): {report_path}",
+            f"  Demo FNA cytology draft PDF (awaiting sign-out): {fna_path}",
             f"  HL7 MLLP listener: 127.0.0.1:{settings.MLLP_PORT} (send an order: .venv/bin/python"
             f" manage.py mllp_send demo/hl7/orm-breast.hl7 --port {settings.MLLP_PORT})",
             "",

@@ -20,7 +20,8 @@ from orchestrator.runs.services import RunRejected, execute_run, start_run
 class Command(BaseCommand):
     help = (
         "Run one case (a JSON case document) through the published version of a workflow "
-        "in this process and write the draft report PDF."
+        "in this process and write the draft report PDF (the run may then wait at a review "
+        "node for a person's sign-out)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -60,7 +61,9 @@ class Command(BaseCommand):
                 f"  {node_run.node_id:<12} {node_run.status:<10} "
                 f"attempt {node_run.attempt} {node_run.error}"
             )
-        if run.status != RunStatus.SUCCEEDED:
+        # A workflow with a review node (the demo's sign-out) parks the run with its draft.
+        parked = run.status == RunStatus.WAITING_REVIEW
+        if run.status != RunStatus.SUCCEEDED and not parked:
             raise CommandError(f"run {run.pk} failed: {run.error}")
         report = run.reports.order_by("-version_no").first()
         if report is None or not report.pdf:
@@ -71,7 +74,8 @@ class Command(BaseCommand):
         options["out"].parent.mkdir(parents=True, exist_ok=True)
         with report.pdf.open("rb") as source, options["out"].open("wb") as target:
             shutil.copyfileobj(source, target)
+        outcome = "waits for a person's review (sign-out)" if parked else "succeeded"
         self.stdout.write(
-            f"run {run.pk} succeeded; report v{report.version_no} sha256 {report.pdf_sha256}"
+            f"run {run.pk} {outcome}; report v{report.version_no} sha256 {report.pdf_sha256}"
         )
         self.stdout.write(str(options["out"].resolve()))

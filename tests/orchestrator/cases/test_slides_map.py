@@ -19,7 +19,8 @@ from orchestrator.cases.slides import SlideRegion, open_slide, read_region_rgb
 from orchestrator.demo_data import DemoData, with_demo_slide
 from orchestrator.runs.models import NodeRun, RunStatus
 from orchestrator.runs.services import start_run
-from tests.conftest import case_document, wait_for_run
+from tests.conftest import case_document
+from tests.parked import wait_for_draft
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
@@ -64,9 +65,9 @@ def test_the_map_node_over_slide_regions_matches_the_same_pixels_as_plain_tiles(
     document["specimens"][0]["tiles"] += [*tiles, {"uri": "sample:immunohistochemistry"}]
     case = create_case(demo.department, document)
 
-    run = wait_for_run(start_run(case, demo.workflow_version).pk)
+    run = wait_for_draft(start_run(case, demo.workflow_version).pk)
 
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.status == RunStatus.WAITING_REVIEW, run.error  # its draft awaits sign-out
     results = NodeRun.objects.get(run=run, node_id="ihc", status="succeeded").outputs["results"]
     fractions = [result["positive_fraction"] for result in results]
     nuclei = [result["total_nuclei"] for result in results]
@@ -119,7 +120,7 @@ def test_a_whole_slide_without_a_region_fails_the_run_saying_how_to_fix_it(
     document["specimens"][0]["tiles"] = [{"uri": "slide:demo/ihc-ki67.tiff"}]
     case = create_case(demo.department, document)
 
-    run = wait_for_run(start_run(case, demo.workflow_version).pk)
+    run = wait_for_draft(start_run(case, demo.workflow_version).pk)
 
     assert run.status == RunStatus.FAILED
     assert "slide:demo/ihc-ki67.tiff is a whole slide (4096x4096 px)" in run.error

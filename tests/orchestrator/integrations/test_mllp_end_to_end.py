@@ -13,12 +13,12 @@ from orchestrator.cases.models import Case
 from orchestrator.demo_data import DemoData
 from orchestrator.integrations.models import InboundMessage, RoutingRule
 from orchestrator.runs.models import RunStatus
-from tests.conftest import wait_for_run
 from tests.orchestrator.integrations.conftest import Running, ack_fields, exchange, order
+from tests.parked import wait_for_draft
 
 
 @pytest.mark.service
-def test_an_acknowledged_order_becomes_a_case_whose_run_succeeds(
+def test_an_acknowledged_order_becomes_a_case_whose_draft_waits_for_sign_out(
     demo: DemoData,
     celery_worker: devstack.ManagedProcess,
     listener_factory: Callable[..., Running],
@@ -34,8 +34,8 @@ def test_an_acknowledged_order_becomes_a_case_whose_run_succeeds(
     while not (message := InboundMessage.objects.get(control_id="E2E-1")).run_id:
         assert time.monotonic() < deadline, f"no run started: {message.status} {message.error}"
         time.sleep(0.2)
-    run = wait_for_run(message.run_id or 0)
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    run = wait_for_draft(message.run_id or 0)
+    assert run.status == RunStatus.WAITING_REVIEW, run.error
     case = Case.objects.get(accession="S26-HL7-1")
     assert case.patient_name == "张三"
     assert run.case_id == case.pk

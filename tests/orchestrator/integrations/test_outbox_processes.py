@@ -27,8 +27,9 @@ from orchestrator.integrations.outbox_models import Delivery, DeliveryAttempt
 from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.runs.models import RunStatus
 from orchestrator.runs.services import start_run
-from tests.conftest import REPO, case_document, wait_for_run
+from tests.conftest import REPO, case_document
 from tests.mllp import MllpReceiver, control_id
+from tests.parked import wait_for_draft
 
 from .conftest import (
     destination,
@@ -182,9 +183,10 @@ def test_an_oru_for_a_real_run_arrives_strictly_valid_with_the_stored_pdf(
     )
     case = create_case(demo.department, case_document("breast-resection"))
 
-    run = wait_for_run(start_run(case, version).pk)
+    run = wait_for_draft(start_run(case, version).pk)
 
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    # The draft went out (its deliver node) and waits for the pathologist's sign-out.
+    assert run.status == RunStatus.WAITING_REVIEW, run.error
     draft = Report.objects.get(run=run)
     [message] = receiver.wait_for(1)
     strictly_valid(message)
@@ -194,7 +196,7 @@ def test_an_oru_for_a_real_run_arrives_strictly_valid_with_the_stored_pdf(
     delivery = Delivery.objects.get(run=run)
     assert control_id(message) == delivery.control_id
 
-    # Signed long after (the run is done): the final version goes out through its route.
+    # A final version signed later goes out through its route.
     final = signed_report(
         case,
         User.objects.get(username="pathologist"),

@@ -19,7 +19,8 @@ from orchestrator.reports.lifecycle import sign_out_report
 from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.runs.models import RunStatus
 from orchestrator.runs.services import start_run
-from tests.conftest import PASSWORD, case_document, wait_for_run
+from tests.conftest import PASSWORD, case_document
+from tests.parked import wait_for_draft
 
 # The published FNA graph's cytologist's-findings transform.
 FIELDS_NODE = "fields"
@@ -32,8 +33,8 @@ def fna_case(demo: DemoData, name: str, accession: str) -> Case:
 def signed_through_a_run(demo: DemoData, case: Case, pathologist: User) -> Report:
     """Run the published FNA workflow on ``case`` (a real worker must be running) and sign
     its draft as the pathologist would."""
-    run = wait_for_run(start_run(case, demo.fna_workflow_version).pk)
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    run = wait_for_draft(start_run(case, demo.fna_workflow_version).pk)
+    assert run.status == RunStatus.WAITING_REVIEW, run.error  # parked for the sign-out
     draft = Report.objects.get(run=run)
     return sign_out_report(draft, pathologist, PASSWORD)
 

@@ -10,10 +10,8 @@ from django.test import Client
 
 from orchestrator.accounts.models import Department, User
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DEMO_WORKFLOW_SLUG, DemoData, workflow_file
+from orchestrator.demo_data import DEMO_WORKFLOW_SLUG, DemoData
 from orchestrator.designs.models import WorkflowVersion
-from orchestrator.designs.services import import_workflow
-from orchestrator.designs.workflow_files import read_export
 from orchestrator.reports.models import Report
 from orchestrator.reports.services import create_draft_report
 from orchestrator.runs.models import NodeRun, Run, RunStatus
@@ -95,31 +93,8 @@ def logged_in(user: User) -> Client:
 
 
 def signout_workflow(demo: DemoData, slug: str = DEMO_WORKFLOW_SLUG) -> WorkflowVersion:
-    """A demo workflow (the resection one by default, or the FNA cytology one) with a review
-    node after its render node: a run renders the AI draft, then parks until a pathologist
-    signs it out."""
-    exported = read_export(workflow_file(slug))
-    graph = dict(exported.graph)
-    graph["nodes"] = [
-        *graph["nodes"],
-        {"id": "signout", "type": "review", "type_version": 1, "config": {"title": "Sign-out"}},
-    ]
-    graph["edges"] = [
-        *graph["edges"],
-        {
-            "id": "e-review",
-            "source": "report",
-            "source_port": "report",
-            "target": "signout",
-            "target_port": "in",
-        },
-    ]
-    resection = slug == DEMO_WORKFLOW_SLUG
-    version = demo.workflow_version if resection else demo.fna_workflow_version
-    return import_workflow(
-        demo.department,
-        graph,
-        version.template_version,
-        slug=f"{slug}-signout",
-        case_type=exported.case_type,
-    )
+    """A demo workflow (the resection one by default, or the FNA cytology one): a run renders
+    the AI draft, then parks at the review node ``signout`` until a pathologist signs it out."""
+    version = demo.workflow_version if slug == DEMO_WORKFLOW_SLUG else demo.fna_workflow_version
+    assert any(n["type"] == "review" for n in version.spec["nodes"]), "the demo has no sign-out"
+    return version

@@ -4,12 +4,14 @@ clinician portal (search, signed versions only, amendments marked with what chan
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from pytest_django import DjangoAssertNumQueries
 
 from orchestrator.accounts.models import User
 from orchestrator.audit.models import AuditEvent
 from orchestrator.demo_data import DemoData, load_demo_data
 from orchestrator.reports.models import Report
+from orchestrator.reports.portal_api import CaseReportsSerializer, PortalCaseSerializer
 from orchestrator.runs.models import Run
 from tests.conftest import PASSWORD
 from tests.orchestrator.reports.drafts import logged_in, parked_draft
@@ -149,3 +151,58 @@ def test_the_portal_search_finds_nothing_of_another_department(
     outsider = logged_in(other_department_pathologist)
     assert outsider.get("/api/v1/portal/search", {"q": "P-0002"}).json() == []
     assert outsider.get(f"/api/v1/portal/cases/{draft.case_id}/reports").status_code == 404
+
+
+def test_a_portal_lookup_takes_a_fixed_number_of_queries_however_many_versions(
+    demo_db: DemoData,
+    pathologist: User,
+    clinician: User,
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    """The lookup ``bench/lookup.py`` measures (search by accession, then the case's versions):
+    its queries stay few and do not grow with the versions shown."""
+    draft = parked_draft(demo_db, "P-0003")
+    parked_draft(demo_db, "P-0004")  # a draft only: nothing a clinician may read yet
+    reviewer = logged_in(pathologist)
+    signed = reviewer.post(
+        f"/api/v1/review/reports/{draft.pk}/sign", {"password": PASSWORD}, content_type=JSON
+    ).json()
+    for kind, margin in (("corrected", 1.5), ("amended", 1.5)):
+        signed = reviewer.post(
+            f"/api/v1/reports/{signed['report_id']}/amend",
+            {
+                "kind": kind,
+                "reason": "Closest margin re-measured",
+                "changes": {"margin_distance_mm": margin},
+                "password": PASSWORD,
+            },
+            content_type=JSON,
+        ).json()
+    doctor = logged_in(clinician)
+    # The audit event: one statement on PostgreSQL; elsewhere savepoint, head lock, insert,
+    # head update, release.
+    audit = 1 if connection.vendor == "postgresql" else 5
+    # session, user with department, the cases with their counts, the audit event
+    with django_assert_num_queries(3 + audit):
+        found = doctor.get("/api/v1/portal/search", {"q": "P-0003"}).json()
+    assert [(c["accession"], c["reports"]) for c in found] == [("P-0003", 3)]
+    # session, user, the versions with their case and signatures, the labels of what the
+    # correction changed (its template's data set, once), the audit event
+    with django_assert_num_queries(4 + audit):
+        body = doctor.get(f"/api/v1/portal/cases/{found[0]['case_id']}/reports").json()
+    assert [(v["version"], v["status"]) for v in body["versions"]] == [
+        (4, "amended"),
+        (3, "corrected"),
+        (2, "final"),
+    ]
+    assert [c["element"] for c in body["versions"][1]["changes"]] == ["margin_distance_mm"]
+    assert body["versions"][0]["changes"] == []  # amended to the same value: nothing changed
+    # The answers are built ready to send; they have the shape the schema documents.
+    assert PortalCaseSerializer(found, many=True).data == found
+    assert CaseReportsSerializer(body).data == body
+
+    other = Report.objects.get(case__accession="P-0004")
+    # A case without a version the clinician may read: the case is read on its own.
+    with django_assert_num_queries(4 + audit):
+        body = doctor.get(f"/api/v1/portal/cases/{other.case_id}/reports").json()
+    assert (body["case"]["accession"], body["versions"]) == ("P-0004", [])

@@ -1,4 +1,5 @@
-"""A case through a real Celery worker process, real MLServer, real PDF (both CI legs)."""
+"""A case through a real Celery worker process, real MLServer, real PDF (both CI legs): the
+AI draft waits for the pathologist's sign-out, which resumes the run to its end."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import pytest
 
 from orchestrator import devstack
+from orchestrator.accounts.models import User
 from orchestrator.cases.services import create_case
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData
@@ -14,19 +16,22 @@ from orchestrator.designs.models import WorkflowVersion
 from orchestrator.reports.models import Report
 from orchestrator.runs.models import NodeRun, RunStatus
 from orchestrator.runs.services import execute_run, start_run
-from tests.conftest import case_document, pdf_text, wait_for_run
+from tests.conftest import case_document, pdf_text
+from tests.parked import SIGNOUT_NODE, sign_out_run, wait_for_draft
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_resection_case_becomes_a_draft_pdf_with_the_ai_ki67_in_its_own_block(
-    demo: DemoData, celery_worker: devstack.ManagedProcess
+    demo: DemoData, celery_worker: devstack.ManagedProcess, pathologist: User
 ) -> None:
     case = create_case(demo.department, case_document("breast-resection"))
 
-    run = wait_for_run(start_run(case, demo.workflow_version).pk)
+    run = wait_for_draft(start_run(case, demo.workflow_version).pk)
 
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    # The draft waits for the pathologist's sign-out at the demo workflow's review node.
+    assert run.status == RunStatus.WAITING_REVIEW, run.error
+    assert NodeRun.objects.get(run=run, node_id=SIGNOUT_NODE).status == "waiting"
     ihc = NodeRun.objects.get(run=run, node_id="ihc", status="succeeded").outputs
     fractions = [tile["positive_fraction"] for tile in ihc["results"]]
     ki67 = round(sum(fractions) / len(fractions) * 100, 1)
@@ -45,15 +50,19 @@ def test_a_resection_case_becomes_a_draft_pdf_with_the_ai_ki67_in_its_own_block(
     assert source["model_version"] == "1"
     assert source["run"] == str(run.pk)
 
+    signed, finished = sign_out_run(run, pathologist)
+    assert finished.status == RunStatus.SUCCEEDED, finished.error
+    assert (signed.status, signed.data["ki67_index"]) == ("final", ki67)
+
 
 def test_a_resection_without_a_ki67_slide_skips_the_ihc_model(
     demo: DemoData, celery_worker: devstack.ManagedProcess
 ) -> None:
     case = create_case(demo.department, case_document("breast-resection-no-ki67-slide"))
 
-    run = wait_for_run(start_run(case, demo.workflow_version).pk)
+    run = wait_for_draft(start_run(case, demo.workflow_version).pk)
 
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.status == RunStatus.WAITING_REVIEW, run.error
     assert NodeRun.objects.get(run=run, node_id="ihc").status == "skipped"
     report = Report.objects.get(run=run)
     assert "ki67_index" not in report.data
@@ -68,9 +77,9 @@ def test_an_fna_case_gets_its_cytology_report_with_the_ai_estimate(
 ) -> None:
     case = create_case(demo.department, case_document(name))
 
-    run = wait_for_run(start_run(case, demo.fna_workflow_version).pk)
+    run = wait_for_draft(start_run(case, demo.fna_workflow_version).pk)
 
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.status == RunStatus.WAITING_REVIEW, run.error
     fna = NodeRun.objects.get(run=run, node_id="fna", status="succeeded").outputs
     probability = round(fna["result"]["predict_proba"][0][1] * 100, 1)
     assert (probability > 50) is malignant
@@ -90,7 +99,7 @@ def test_an_unreachable_model_server_fails_the_node_and_the_run_without_a_report
     ModelEndpoint.objects.filter(slug="breast-fna").update(base_url=dead_url)
     case = create_case(demo.department, case_document("breast-fna-malignant"))
 
-    run = wait_for_run(start_run(case, demo.fna_workflow_version).pk)
+    run = wait_for_draft(start_run(case, demo.fna_workflow_version).pk)
 
     assert run.status == RunStatus.FAILED
     assert "breast-fna" in run.error
@@ -109,8 +118,8 @@ def test_runs_are_executed_by_a_separate_worker_process(
     assert celery_worker.alive
     assert celery_worker.process.pid != os.getpid()
     case = create_case(demo.department, case_document("breast-resection-no-ki67-slide"))
-    run = wait_for_run(start_run(case, demo.workflow_version).pk)
-    assert run.status == RunStatus.SUCCEEDED
+    run = wait_for_draft(start_run(case, demo.workflow_version).pk)
+    assert run.status == RunStatus.WAITING_REVIEW
     assert "runs.execute_run[" in celery_worker.log_path.read_text()
 
 

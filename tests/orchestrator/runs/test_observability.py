@@ -22,8 +22,9 @@ from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.runs.models import NodeRun, Run, RunStatus
 from orchestrator.runs.observability import rerun_from_node
 from orchestrator.runs.services import execute_run, start_run
-from tests.conftest import case_document, wait_for_run
+from tests.conftest import case_document
 from tests.loopback import LoopbackServer, Request
+from tests.parked import SIGNOUT_NODE, sign_out_run, wait_for_draft
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
@@ -56,9 +57,13 @@ def make_draft(
 
 
 def finished_run(demo: DemoData, document: str = "breast-resection") -> Run:
+    """A demo run to its end: it parks with its draft, the pathologist signs it out, and the
+    resumed run succeeds."""
     case = create_case(demo.department, case_document(document))
     run = execute_run(start_run(case, demo.workflow_version, enqueue=False).pk)
     assert run is not None
+    assert run.status == RunStatus.WAITING_REVIEW, run.error
+    _, run = sign_out_run(run, User.objects.get(username="pathologist"), inline=True)
     assert run.status == RunStatus.SUCCEEDED, run.error
     return run
 
@@ -129,8 +134,11 @@ def test_a_test_run_of_the_draft_on_a_sample_case_runs_on_the_worker_and_never_d
     assert body["is_test"] is True
     assert body["workflow"]["version_id"] == draft.pk
     assert body["workflow"]["version_status"] == "draft"
-    run = wait_for_run(body["id"])
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    run = wait_for_draft(body["id"])
+    # Like a real run, the test run parks with its draft at the sign-out review (never signed:
+    # test runs stay out of the pathologist's queue).
+    assert run.status == RunStatus.WAITING_REVIEW, run.error
+    assert NodeRun.objects.get(run=run, node_id=SIGNOUT_NODE).status == "waiting"
     assert run.is_test
     case = Case.objects.get(pk=run.case_id)
     assert case.source == "sample"
@@ -188,7 +196,8 @@ def test_a_rerun_reuses_upstream_checkpoints_so_a_broken_model_server_does_not_m
     from_ihc = rerun_from_node(original, "ihc", admin, enqueue=False)
     from_ihc = execute_run(from_ihc.pk) or from_ihc
 
-    assert from_fields.status == RunStatus.SUCCEEDED, from_fields.error
+    # The re-run renders a new draft, which waits for the pathologist's sign-out again.
+    assert from_fields.status == RunStatus.WAITING_REVIEW, from_fields.error
     assert (from_fields.rerun_of_id, from_fields.rerun_from_node) == (original.pk, "fields")
     before = {r.node_id: r for r in NodeRun.objects.filter(run=original)}
     after = {r.node_id: r for r in NodeRun.objects.filter(run=from_fields)}
@@ -199,7 +208,8 @@ def test_a_rerun_reuses_upstream_checkpoints_so_a_broken_model_server_does_not_m
     assert rendered is not None
     assert refilled is not None
     assert refilled > rendered
-    old_report, new_report = Report.objects.get(run=original), Report.objects.get(run=from_fields)
+    old_report = Report.objects.get(run=original, status=ReportStatus.DRAFT)
+    new_report = Report.objects.get(run=from_fields)
     assert new_report.pk != old_report.pk
     assert new_report.data == old_report.data
     # From the model call on, the broken server is called again and the run fails naming it.

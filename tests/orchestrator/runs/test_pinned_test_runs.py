@@ -17,8 +17,9 @@ from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.demo_data import DemoData
 from orchestrator.designs.models import VersionStatus, WorkflowVersion
 from orchestrator.runs.models import NodeRun, RunStatus
-from tests.conftest import case_document, wait_for_run
+from tests.conftest import case_document
 from tests.loopback import LoopbackServer, Request
+from tests.parked import wait_for_draft
 
 pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 
@@ -92,8 +93,9 @@ def test_a_pinned_model_node_is_not_called_and_its_outputs_flow_downstream(
 
     first = start_test_run({"case_document": document})
     assert first.status_code == 201, first.content
-    run = wait_for_run(first.json()["id"])
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    run = wait_for_draft(first.json()["id"])
+    # The test run renders its draft and parks at the sign-out review, as a real run would.
+    assert run.status == RunStatus.WAITING_REVIEW, run.error
     called = len(counted_model_server.calls)
     assert called > 0  # one inference per tile, through the proxy
     ihc = NodeRun.objects.get(run=run, node_id="ihc")
@@ -107,8 +109,8 @@ def test_a_pinned_model_node_is_not_called_and_its_outputs_flow_downstream(
     second = start_test_run({"case_document": document, "pinned": {"ihc": pinned_ihc}})
 
     assert second.status_code == 201, second.content
-    pinned_run = wait_for_run(second.json()["id"])
-    assert pinned_run.status == RunStatus.SUCCEEDED, pinned_run.error
+    pinned_run = wait_for_draft(second.json()["id"])
+    assert pinned_run.status == RunStatus.WAITING_REVIEW, pinned_run.error
     assert len(counted_model_server.calls) == called  # not one more call
     rows = {r.node_id: r for r in NodeRun.objects.filter(run=pinned_run)}
     assert rows["ihc"].pinned

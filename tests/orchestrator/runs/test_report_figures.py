@@ -39,7 +39,7 @@ def test_the_analysed_tile_is_printed_in_the_draft_report_with_its_caption(
     run = execute_run(start_run(case, version, enqueue=False).pk)
 
     assert run is not None
-    assert run.status == RunStatus.SUCCEEDED, run.error
+    assert run.status == RunStatus.WAITING_REVIEW, run.error  # the draft awaits sign-out
     reader = PdfReader(Report.objects.get(run=run).pdf.path)
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Ki-67 分析区域 (IHC DAB)" in text
