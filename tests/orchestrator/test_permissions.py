@@ -444,8 +444,9 @@ def schema_operations() -> list[str]:
 
 
 def test_every_operation_in_the_schema_has_a_scoping_case() -> None:
-    missing = [op for op in schema_operations() if op not in OPERATIONS]
-    stale = [op for op in OPERATIONS if op not in schema_operations()]
+    operations = schema_operations()
+    missing = [op for op in operations if op not in OPERATIONS]
+    stale = [op for op in OPERATIONS if op not in operations]
     assert missing == [], f"operations without a scoping case in OPERATIONS: {missing}"
     assert stale == [], f"OPERATIONS rows for operations that no longer exist: {stale}"
 
