@@ -54,7 +54,8 @@ def test_it_renders_in_its_own_process_where_workers_render_on_a_render_queue(
     result = run_case({**process_env, "PATHFLOW_RENDER_QUEUE": "render"}, case, out)
 
     assert result.returncode == 0, result.stderr
-    assert Run.objects.get().status == RunStatus.SUCCEEDED
+    # Rendered here, not parked for a render worker: the draft waits for its sign-out.
+    assert Run.objects.get().status == RunStatus.WAITING_REVIEW
     assert out.read_bytes() == Path(Report.objects.get().pdf.path).read_bytes()
 
 

@@ -42,32 +42,38 @@ pytestmark = [pytest.mark.service, pytest.mark.django_db(transaction=True)]
 RUNS, RENDER, DELIVERY = "pathflow-rq-runs", "pathflow-rq-render", "pathflow-rq-delivery"
 
 
-def delivering_workflow(demo: DemoData) -> WorkflowVersion:
-    """The demo FNA workflow with a deliver node after its render node (HL7 ORU to ``lis``)."""
+def rendering_workflow(demo: DemoData, *, deliver: bool = False) -> WorkflowVersion:
+    """The demo FNA workflow without its sign-out review, so that runs end once their report is
+    rendered (the review is not what these tests are about); with ``deliver``, a deliver node
+    after its render node (HL7 ORU to ``lis``)."""
     document = json.loads((DEMO_DIR / "workflows" / "breast-fna-cytology.json").read_text())
     graph = document.get("graph", document)
+    graph["nodes"] = [n for n in graph["nodes"] if n["type"] != "review"]
+    kept = {n["id"] for n in graph["nodes"]}
+    graph["edges"] = [e for e in graph["edges"] if e["target"] in kept]
     render = next(n["id"] for n in graph["nodes"] if n["type"] == "render_report")
-    graph["nodes"].append(
-        {
-            "id": "send",
-            "type": "deliver",
-            "config": {"channel": "hl7_mllp", "destination": "lis", "event": "report.drafted"},
-        }
-    )
-    graph["edges"].append(
-        {
-            "id": "report-send",
-            "source": render,
-            "source_port": "report",
-            "target": "send",
-            "target_port": "report",
-        }
-    )
+    if deliver:
+        graph["nodes"].append(
+            {
+                "id": "send",
+                "type": "deliver",
+                "config": {"channel": "hl7_mllp", "destination": "lis", "event": "report.drafted"},
+            }
+        )
+        graph["edges"].append(
+            {
+                "id": "report-send",
+                "source": render,
+                "source_port": "report",
+                "target": "send",
+                "target_port": "report",
+            }
+        )
     return import_workflow(
         demo.department,
         graph,
         demo.fna_workflow_version.template_version,
-        slug="fna-to-lis",
+        slug="fna-to-lis" if deliver else "fna-rendered",
         case_type="breast-fna",
     )
 
@@ -104,7 +110,7 @@ def test_a_case_goes_through_the_run_render_and_delivery_queues_each_on_its_own_
 ) -> None:
     with MllpReceiver() as receiver:
         destination(demo.department, "lis", "hl7_mllp", receiver.address)
-        version = delivering_workflow(demo)
+        version = rendering_workflow(demo, deliver=True)
         case = create_case(demo.department, case_document("breast-fna-malignant"))
         run = services.start_run(case, version, enqueue=False)
         execute_run_task.apply_async((run.pk,), queue=RUNS)
@@ -140,7 +146,7 @@ def test_a_render_worker_killed_mid_render_renders_the_report_once_on_redelivery
     demo: DemoData, queue_workers: dict[str, devstack.ManagedProcess]
 ) -> None:
     render_worker = queue_workers["render"]
-    version = demo.fna_workflow_version
+    version = rendering_workflow(demo)
     case = create_case(demo.department, case_document("breast-fna-benign", accession="K26-00001"))
     run = services.start_run(case, version, enqueue=False)
     execute_run_task.apply_async((run.pk,), queue=RUNS)
@@ -183,7 +189,7 @@ def queued(monkeypatch: pytest.MonkeyPatch, settings: Any) -> dict[str, list[Any
 
 def parked_run(demo: DemoData, accession: str) -> Run:
     case = create_case(demo.department, case_document("breast-fna-malignant", accession=accession))
-    run = services.start_run(case, demo.fna_workflow_version, enqueue=False)
+    run = services.start_run(case, rendering_workflow(demo), enqueue=False)
     services.execute_run(run.pk)
     parked = Run.objects.get(pk=run.pk)
     assert parked.status == RunStatus.WAITING_RENDER, parked.error
@@ -251,7 +257,7 @@ def test_a_render_that_keeps_killing_its_worker_fails_the_run_naming_the_node(
 
 def test_without_a_render_queue_the_run_renders_in_its_own_process(demo: DemoData) -> None:
     case = create_case(demo.department, case_document("breast-fna-benign"))
-    run = services.start_run(case, demo.fna_workflow_version, enqueue=False)
+    run = services.start_run(case, rendering_workflow(demo), enqueue=False)
 
     finished = executed(run)
 
