@@ -7,6 +7,7 @@ The engine runs in an event loop; the ORM is synchronous, so every database touc
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from workflows.context import DeliveryRequest, Endpoint, RenderedReport, ReportF
 from workflows.datasets import dropped_values
 from workflows.errors import NodeError
 from workflows.executor import NodeResult
+from workflows.registry import REGISTRY
 
 
 def case_payload(run: Run) -> dict[str, Any]:
@@ -170,8 +172,17 @@ class DjangoServices:
         return None
 
 
+@functools.cache
+def _side_effect_free(node_type: str) -> bool:
+    """Whether every registered version of ``node_type`` declares no side effects."""
+    versions = REGISTRY.versions(node_type)
+    types = [REGISTRY.get(node_type, v) for v in versions]
+    return bool(types) and all(t is not None and t.side_effect_free for t in types)
+
+
 class DjangoCheckpoints:
-    """Each call commits a NodeRun row, so a resumed run knows what already finished.
+    """Each call commits a NodeRun row, so a resumed run knows what already finished (a node
+    type without side effects has no start checkpoint, see ``node_started``).
 
     Rows are written by one upsert statement (INSERT … ON CONFLICT DO UPDATE, on SQLite and
     PostgreSQL alike), and checkpoints that arrive while a write is in flight (parallel nodes
@@ -189,6 +200,13 @@ class DjangoCheckpoints:
     async def node_started(
         self, node_id: str, node_type: str, attempt: int, inputs: dict[str, Any]
     ) -> None:
+        if _side_effect_free(node_type):
+            # Nothing to guard: such a node changes nothing outside the run, so one
+            # interrupted before its end is simply run again (at the same attempt), and its
+            # row is written with its end — committed before, or with, the start checkpoint
+            # of any node that acts on its outputs. This saves a commit on the path of every
+            # switch, transform and join (docs/performance.md).
+            return
         row = NodeRun(
             run=self.run,
             node_id=node_id,
