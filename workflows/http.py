@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import secrets
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +13,25 @@ import httpx
 
 from workflows.context import Endpoint
 from workflows.errors import EndpointError
+
+
+def _remember_missing(module: str) -> None:
+    """Make a failed import of ``module`` fail at once the next time.
+
+    httpcore asks ``import sniffio`` on every request (up to four times: pool, connection and
+    their locks) to tell asyncio from trio; when sniffio is not installed each attempt searches
+    the whole ``sys.path`` again (~0.1 ms each, ~0.5 ms per model call, all on the event loop).
+    A ``None`` in ``sys.modules`` makes the import raise ImportError straight away, as it would.
+    """
+    if module in sys.modules:
+        return
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        sys.modules[module] = None  # type: ignore[assignment]
+
+
+_remember_missing("sniffio")
 
 
 def new_client() -> httpx.AsyncClient:

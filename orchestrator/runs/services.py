@@ -428,8 +428,10 @@ def _take_and_load(run_id: int, owner: str) -> _Loaded | Exception | None:
 
 def _load(run_id: int) -> _Loaded:
     run = Run.objects.select_related(
-        "case__department", "workflow_version__workflow", "template_version", "cancelled_by"
+        "case__department", "workflow_version__workflow", "template_version"
     ).get(pk=run_id)
+    if run.cancel_requested_at is not None:
+        run.cancelled_by  # noqa: B018 (loaded here, in the ORM thread: the loop reads it)
     resume = resume_state(run)
     if resume.interrupted:
         # Attempts left running by an execution that died (we hold the lease now, so none is
