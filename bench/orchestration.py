@@ -22,6 +22,8 @@ Prints `name=value` lines:
 Everything runs against a fresh SQLite database and an embedded Redis in a temporary
 PATHFLOW_VAR_DIR, with one worker process (concurrency 1) and a model server in this
 process on a free loopback port. Usage: .venv/bin/python bench/orchestration.py [--repeats N]
+[--runs 3] (the whole bench 3 times in fresh processes, each run's lines prefixed ``run<i>_``,
+then every figure's median over the runs under its own name: issue 13's "median of 3 runs")
 """
 
 from __future__ import annotations
@@ -288,7 +290,19 @@ def measure(repeats: int, var_dir: Path) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="run the whole bench this many times (fresh processes) and print each figure's "
+        "median under its own name (issue 13: the median of 3 runs)",
+    )
     args = parser.parse_args()
+    if args.runs > 1:
+        from runs import median_of_runs  # bench/runs.py, beside this script
+
+        median_of_runs(Path(__file__), args.runs, ["--repeats", str(args.repeats)])
+        return
     with tempfile.TemporaryDirectory(prefix="pathflow-bench-") as tmp:
         var_dir = Path(tmp)
         os.environ["PATHFLOW_VAR_DIR"] = str(var_dir)

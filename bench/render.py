@@ -15,7 +15,9 @@ renderer child (`orchestrator.reports.renderer`), warm, as a web or Celery worke
 it: the time of a call to `render_report_pdf`, including building the context and the round trip.
 `--profile` prints the child's cProfile of one 2-page and one 20-page render instead.
 
-Usage: .venv/bin/python bench/render.py [--repeats N] [--repeats-20p N] [--profile]
+Usage: .venv/bin/python bench/render.py [--repeats N] [--repeats-20p N] [--profile] [--runs 3]
+(``--runs 3``: the whole bench 3 times in fresh processes, each run's lines prefixed ``run<i>_``,
+then every figure's median over the runs under its own name: issue 13's "median of 3 runs")
 """
 
 from __future__ import annotations
@@ -197,7 +199,20 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--repeats-20p", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="run the whole bench this many times (fresh processes) and print each figure's "
+        "median under its own name (issue 13: the median of 3 runs)",
+    )
     args = parser.parse_args()
+    if args.runs > 1 and not args.profile:
+        from runs import median_of_runs  # bench/runs.py, beside this script
+
+        argv = ["--repeats", str(args.repeats), "--repeats-20p", str(args.repeats_20p)]
+        median_of_runs(Path(__file__), args.runs, argv)
+        return
     zh_2p, en_20p = case_renders()
     if args.profile:
         for render in (zh_2p, en_20p):

@@ -54,6 +54,11 @@ class NodeType(ABC):
     outputs: ClassVar[tuple[Port, ...]] = ()
     # Trigger nodes start a run; every other node must be reachable from one.
     is_trigger: ClassVar[bool] = False
+    # True for node types whose run touches nothing outside the run (no model call, render,
+    # delivery, person or child graph): their outputs depend only on their inputs, the case
+    # and earlier nodes' outputs, and running one again after a crash changes nothing. The
+    # host may then skip the start checkpoint of such a node (docs/architecture.md).
+    side_effect_free: ClassVar[bool] = False
 
     @abstractmethod
     async def run(

@@ -429,11 +429,25 @@ class _Loaded:
     poisoned: str = ""
 
 
+def _take_and_load(run_id: int, owner: str) -> _Loaded | Exception | None:
+    """Take the run's lease and load the run: None when the lease is not ours (nothing is
+    loaded); an error while loading is returned, for the caller to fail the run with it."""
+    _drop_broken_connection()
+    if not _take_lease(run_id, owner):
+        return None
+    try:
+        return _load(run_id)
+    except Exception as exc:
+        return exc
+
+
 @through_outage
 def _load(run_id: int) -> _Loaded:
     run = Run.objects.select_related(
-        "case__department", "workflow_version__workflow", "template_version", "cancelled_by"
+        "case__department", "workflow_version__workflow", "template_version"
     ).get(pk=run_id)
+    if run.cancel_requested_at is not None:
+        run.cancelled_by  # noqa: B018 (loaded here, in the ORM thread: the loop reads it)
     resume = resume_state(run)
     if resume.interrupted:
         # Attempts left running by an execution that died (we hold the lease now, so none is
@@ -451,6 +465,8 @@ def _load(run_id: int) -> _Loaded:
 def _poisoned(run: Run, interrupted: list[int]) -> str:
     """The reason to fail ``run`` if a node interrupted just now has stopped its worker
     MAX_INTERRUPTIONS times; its last attempt then becomes its final, failed checkpoint."""
+    if not interrupted:
+        return ""
     for row in NodeRun.objects.filter(pk__in=interrupted).order_by("node_id"):
         count = NodeRun.objects.filter(run=run, node_id=row.node_id, error=INTERRUPTED).count()
         if count < MAX_INTERRUPTIONS:
@@ -519,12 +535,16 @@ async def _execute_run(run_id: int, http: httpx.AsyncClient) -> Run | None:
     # Every database touch goes through the one ORM thread, whose connection is kept from run
     # to run (Celery closes the task thread's connection before each task: a reconnect per run).
     orm = sync_to_async
-    await orm(_drop_broken_connection)()
     owner = _lease_owner()
-    if not await orm(_take_lease)(run_id, owner):
+    # The lease and the loading in one trip to the ORM thread (each trip is a thread hand-off
+    # on the path of every run).
+    taken = await orm(_take_and_load)(run_id, owner)
+    if taken is None:
         return await orm(_not_taken)(run_id)
     try:
-        loaded = await orm(_load)(run_id)
+        if isinstance(taken, Exception):
+            raise taken
+        loaded = taken
         if loaded.run.cancel_requested_at is not None:
             by = loaded.run.cancelled_by
             label = by.get_username() if by else "a user"

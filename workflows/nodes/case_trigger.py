@@ -13,6 +13,7 @@ from workflows.registry import NodeType, Port, register
 @register
 class CaseTrigger(NodeType):
     name = "case_trigger"
+    side_effect_free = True
     title = "Case arrives"
     description = "Starts the workflow for a case of the configured types."
     is_trigger = True

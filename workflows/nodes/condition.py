@@ -14,6 +14,7 @@ from workflows.registry import NodeType, Port, register
 @register
 class Condition(NodeType):
     name = "condition"
+    side_effect_free = True
     title = "Condition"
     description = "Evaluates an expression; continues on `true` or on `false`."
     config_schema = {

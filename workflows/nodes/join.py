@@ -40,6 +40,7 @@ def is_findings(value: Any) -> bool:
 @register
 class Join(NodeType):
     name = "join"
+    side_effect_free = True
     title = "Join"
     description = (
         "Combines what reaches it over several edges: a list, merged fields (keeping where each "

@@ -26,6 +26,7 @@ RESERVED_PORTS = frozenset({DEFAULT_PORT, "error", "in"})
 @register
 class Switch(NodeType):
     name = "switch"
+    side_effect_free = True
     title = "Switch"
     description = (
         "Tries each case's expression in order and continues on the port of the first that "

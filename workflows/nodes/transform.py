@@ -30,6 +30,7 @@ def _plain(value: Any) -> Any:
 @register
 class Transform(NodeType):
     name = "transform"
+    side_effect_free = True
     title = "Map to fields"
     description = (
         "Computes each field from an expression over `case.*` and `nodes.<id>.*`, on top of "

@@ -9,7 +9,7 @@ from typing import Any
 from workflows.context import Endpoint, RunContext
 from workflows.errors import EndpointError, NodeError
 from workflows.expressions import evaluate, is_undefined
-from workflows.http import post_json
+from workflows.http import blob_token, post_json
 from workflows.protocols.base import (
     ModelProtocol,
     ModelResult,
@@ -96,7 +96,11 @@ class OpenInferenceV2(ModelProtocol):
                     found.append((f"inputs[{index}].{key}", tensor[key]))
         return found
 
-    async def _tensor(self, context: RunContext, spec: dict[str, Any]) -> dict[str, Any]:
+    async def _tensor(
+        self, context: RunContext, spec: dict[str, Any], blobs: dict[str, bytes]
+    ) -> dict[str, Any]:
+        """The request tensor of input ``spec``; a tile's base64 goes into ``blobs``, to be
+        spliced into the body without being JSON-encoded (``workflows.http.json_body``)."""
         name = spec["name"]
         if "tile" in spec:
             reference = evaluate(spec["tile"], context.variables())
@@ -105,12 +109,14 @@ class OpenInferenceV2(ModelProtocol):
                     f"input '{name}': {spec['tile']!r} is not a tile reference", permanent=True
                 )
             png = await context.services.load_tile(reference)
+            token = blob_token()
+            blobs[token] = base64.b64encode(png)
             return {
                 "name": name,
                 "datatype": "BYTES",
                 "shape": [1],
                 "parameters": {"content_type": "base64"},
-                "data": [base64.b64encode(png).decode("ascii")],
+                "data": [token],
             }
         value = evaluate(spec["value"], context.variables())
         if is_undefined(value) or value is None:
@@ -137,15 +143,16 @@ class OpenInferenceV2(ModelProtocol):
         request: dict[str, Any],
         idempotency_key: str,
     ) -> ModelResult:
+        blobs: dict[str, bytes] = {}
         payload: dict[str, Any] = {
             "id": idempotency_key,
-            "inputs": [await self._tensor(context, spec) for spec in request["inputs"]],
+            "inputs": [await self._tensor(context, spec, blobs) for spec in request["inputs"]],
         }
         if request.get("outputs"):
             payload["outputs"] = [{"name": name} for name in request["outputs"]]
         path = f"/v2/models/{endpoint.model_name}/infer"
         body = await post_json(
-            context.http, endpoint, path, payload, idempotency_key=idempotency_key
+            context.http, endpoint, path, payload, idempotency_key=idempotency_key, blobs=blobs
         )
         return self._result(endpoint, body)
 

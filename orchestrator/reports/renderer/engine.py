@@ -28,7 +28,7 @@ from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from orchestrator.reports.renderer import fonts
+from orchestrator.reports.renderer import fonts, pdfwrite
 from orchestrator.reports.renderer.figures import FigureError, prepare_figure
 from orchestrator.reports.renderer.ua import ReportHTML
 from workflows.expressions import LimitedSandbox
@@ -80,6 +80,7 @@ class Engine:
 
     def __init__(self, base_dir: Path) -> None:
         fonts.install()
+        pdfwrite.install()
         self.base_dir = base_dir.resolve()
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, Any] = {}
