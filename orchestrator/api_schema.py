@@ -175,3 +175,72 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "not found", "problems": ["not found"]}, status=404)
     return page_not_found(request, exception or Exception("not found"))
+
+
+def _case_submission(schema: dict[str, Any]) -> None:
+    """The integrator's case submission (orchestrator.integrations.integrator_api.submit): its
+    ``document`` is a CaseDocument, sent as JSON (wrapped, or bare) or as a multipart part
+    beside the uploaded images that its ``upload:<name>`` tiles name."""
+    from orchestrator.cases.document_schema import CASE_DOCUMENT
+
+    components = schema["components"]["schemas"]
+    document = {"$ref": "#/components/schemas/CaseDocument"}
+    options = {
+        "workflow": {
+            "type": "string",
+            "description": "the workflow to start (its slug); default: the one published for "
+            "the case type",
+        },
+        "start_run": {"type": "boolean", "default": True, "description": "start the workflow"},
+    }
+    components["CaseDocument"] = CASE_DOCUMENT
+    components["CaseSubmission"] = {
+        "type": "object",
+        "properties": {"document": document, **options},
+        "required": ["document"],
+        "additionalProperties": False,
+    }
+    components["CaseSubmissionUpload"] = {
+        "type": "object",
+        "properties": {
+            "document": document,
+            "files": {
+                "type": "array",
+                "items": {"type": "string", "format": "binary"},
+                "description": "images that the document's tiles name as upload:<file name>; "
+                "each must be named by a tile",
+            },
+            **options,
+        },
+        "required": ["document"],
+        "additionalProperties": False,
+    }
+    path = schema["paths"].get("/api/v1/integration/cases/submit", {}).get("post")
+    if path is None:
+        return
+    path["requestBody"]["content"] = {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/CaseSubmission"},
+                    {"$ref": "#/components/schemas/CaseDocument"},
+                ]
+            }
+        },
+        "multipart/form-data": {
+            "schema": {"$ref": "#/components/schemas/CaseSubmissionUpload"},
+            "encoding": {
+                "document": {"contentType": "application/json"},
+                "files": {"contentType": "image/png, image/jpeg, image/tiff"},
+            },
+        },
+    }
+
+
+def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bool) -> Any:
+    """drf-spectacular postprocessing hook: the case submission's body, then the links."""
+    from orchestrator.api_links import add_links
+
+    _case_submission(result)
+    add_links(result)
+    return result

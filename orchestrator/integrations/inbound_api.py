@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -182,9 +183,13 @@ class RoutingRuleSerializer(serializers.ModelSerializer[RoutingRule]):
         OpenApiParameter("accession", str, description="case accession (exact)"),
         OpenApiParameter("mrn", str, description="patient MRN (exact)"),
         OpenApiParameter("control_id", str, description="MSH-10 (exact)"),
-        OpenApiParameter("status", str, description=", ".join(InboundStatus.values)),
-        OpenApiParameter("received_after", str, description="ISO 8601 date-time"),
-        OpenApiParameter("received_before", str, description="ISO 8601 date-time"),
+        OpenApiParameter(
+            "status", str, enum=InboundStatus.values, description="the message's status"
+        ),
+        OpenApiParameter("received_after", OpenApiTypes.DATETIME, description="ISO 8601 date-time"),
+        OpenApiParameter(
+            "received_before", OpenApiTypes.DATETIME, description="ISO 8601 date-time"
+        ),
     ]
 )
 class InboundMessageViewSet(viewsets.ReadOnlyModelViewSet[InboundMessage]):
