@@ -45,6 +45,7 @@ _COMMON = {
     "403": "not signed in, or the signed-in user may not do this",
     "404": "no such object in the user's department",
     "415": "the body is not in a supported media type (send application/json)",
+    "409": "the body conflicts with an object that exists: the answer names it",
 }
 
 
@@ -58,9 +59,16 @@ def _challenges(authenticator: type[BaseAuthentication]) -> bool:
 _QUERY_PARAMETERS: dict[tuple[Any, str], dict[str, dict[str, Any]]] = {}
 _COMPONENTS: dict[str, Any] = {}
 _generated = threading.Lock()
+_generating = threading.RLock()
 
 
 class SchemaGenerator(generators.SchemaGenerator):
+    def get_schema(self, request: Any = None, public: bool = False) -> Any:
+        # One at a time: drf-spectacular keeps state in globals while it generates, and two
+        # requests for the schema at once (a threaded server) got each other's answers mixed.
+        with _generating:
+            return super().get_schema(request, public)  # type: ignore[no-untyped-call]
+
     def create_view(self, callback: Any, method: str, request: Any = None) -> Any:
         view = super().create_view(callback, method, request)  # type: ignore[no-untyped-call]
         view.pathflow_callback = callback
@@ -117,6 +125,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("404")
         if has_body:
             codes.append("415")
+        if has_body and getattr(view, "documents_conflict", False):
+            codes.append("409")
         callback = getattr(view, "pathflow_callback", None)
         if callback is not None:
             query = {p["name"]: p for p in parameters if p.get("in") == "query"}

@@ -21,6 +21,8 @@ NOT_BLANK: Final = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 # '.', '_' and '-', not starting with '.'.
 SLIDE_NAME: Final = "[A-Za-z0-9][A-Za-z0-9._-]*(?:/[A-Za-z0-9][A-Za-z0-9._-]*)*"
 TILE_URI: Final = f"^(?:slide:{SLIDE_NAME}|(?!slide:)[^\\u0000]+)$"
+# A case type is a slug (the Case model's SlugField), as the answers state.
+SLUG: Final = "^[-a-zA-Z0-9_]+$"
 DATE: Final = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 
 
@@ -109,10 +111,12 @@ CASE_DOCUMENT: Final[dict[str, Any]] = {
     ),
     "properties": {
         "accession": _text("the case's accession number", max_length=_max(Case, "accession")),
-        "case_type": _text(
-            "the kind of case (a workflow's case type, e.g. breast-fna)",
-            max_length=_max(Case, "case_type"),
-        ),
+        "case_type": {
+            "type": "string",
+            "pattern": SLUG,
+            "maxLength": _max(Case, "case_type"),
+            "description": "the kind of case (a workflow's case type, e.g. breast-fna)",
+        },
         "patient": PATIENT,
         "clinical_info": _text("clinical information", required=False),
         "ordering_physician": _text(

@@ -15,6 +15,7 @@ from orchestrator.cases.document_schema import (
     CASE_DOCUMENT,
     DATE,
     PATIENT,
+    SLUG,
     SPECIMEN,
     TILE,
     unknown_keys,
@@ -151,6 +152,10 @@ def parse_case_document(doc: Any) -> dict[str, Any]:
         ),
         "findings": doc.get("findings", {}),
     }
+    # As JSON Schema's pattern reads in Python (``$`` also before a final newline).
+    raw_type = str(doc.get("case_type", ""))
+    if fields["case_type"] and not re.search(SLUG, raw_type):
+        problems.append("case_type: must be a slug (letters, digits, '-' and '_')")
     fields["priority"] = doc.get("priority", Priority.ROUTINE)
     if fields["priority"] not in Priority.values:
         problems.append(f"priority: must be one of {', '.join(Priority.values)}")

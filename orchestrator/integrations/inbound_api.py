@@ -39,6 +39,7 @@ from orchestrator.integrations.filters import QueryFilters
 from orchestrator.integrations.hl7.message import NotAddressable, decode
 from orchestrator.integrations.inbound import reprocess_message
 from orchestrator.integrations.inbound_models import InboundMessage, InboundStatus, RoutingRule
+from orchestrator.reports.errors import CONFLICT
 
 AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
 
@@ -172,8 +173,10 @@ class RoutingRuleSerializer(serializers.ModelSerializer[RoutingRule]):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if merged["active"] and clash.exists():
+            # A conflict with an existing rule, not a malformed request: 409 (reports.errors).
             raise serializers.ValidationError(
-                {"order_code": ["an active rule for this order code and specimen type exists"]}
+                {"order_code": ["an active rule for this order code and specimen type exists"]},
+                code=CONFLICT,
             )
         return attrs
 
@@ -266,6 +269,8 @@ class RoutingRuleViewSet(viewsets.ModelViewSet[RoutingRule]):
     authentication_classes = AUTHENTICATION
     serializer_class = RoutingRuleSerializer
     lookup_value_regex = r"\d+"
+    # An active rule for the same order code and specimen type exists: 409.
+    documents_conflict = True
 
     def get_queryset(self) -> QuerySet[RoutingRule]:
         user = user_of(self.request)
