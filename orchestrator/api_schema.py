@@ -45,6 +45,7 @@ _COMMON = {
     "403": "not signed in, or the signed-in user may not do this",
     "404": "no such object in the user's department",
     "415": "the body is not in a supported media type (send application/json)",
+    "409": "the body conflicts with an object that exists: the answer names it",
 }
 
 
@@ -58,9 +59,16 @@ def _challenges(authenticator: type[BaseAuthentication]) -> bool:
 _QUERY_PARAMETERS: dict[tuple[Any, str], dict[str, dict[str, Any]]] = {}
 _COMPONENTS: dict[str, Any] = {}
 _generated = threading.Lock()
+_generating = threading.RLock()
 
 
 class SchemaGenerator(generators.SchemaGenerator):
+    def get_schema(self, request: Any = None, public: bool = False) -> Any:
+        # One at a time: drf-spectacular keeps state in globals while it generates, and two
+        # requests for the schema at once (a threaded server) got each other's answers mixed.
+        with _generating:
+            return super().get_schema(request, public)  # type: ignore[no-untyped-call]
+
     def create_view(self, callback: Any, method: str, request: Any = None) -> Any:
         view = super().create_view(callback, method, request)  # type: ignore[no-untyped-call]
         view.pathflow_callback = callback
@@ -117,6 +125,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("404")
         if has_body:
             codes.append("415")
+        if has_body and getattr(view, "documents_conflict", False):
+            codes.append("409")
         callback = getattr(view, "pathflow_callback", None)
         if callback is not None:
             query = {p["name"]: p for p in parameters if p.get("in") == "query"}
@@ -175,3 +185,72 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": "not found", "problems": ["not found"]}, status=404)
     return page_not_found(request, exception or Exception("not found"))
+
+
+def _case_submission(schema: dict[str, Any]) -> None:
+    """The integrator's case submission (orchestrator.integrations.integrator_api.submit): its
+    ``document`` is a CaseDocument, sent as JSON (wrapped, or bare) or as a multipart part
+    beside the uploaded images that its ``upload:<name>`` tiles name."""
+    from orchestrator.cases.document_schema import CASE_DOCUMENT
+
+    components = schema["components"]["schemas"]
+    document = {"$ref": "#/components/schemas/CaseDocument"}
+    options = {
+        "workflow": {
+            "type": "string",
+            "description": "the workflow to start (its slug); default: the one published for "
+            "the case type",
+        },
+        "start_run": {"type": "boolean", "default": True, "description": "start the workflow"},
+    }
+    components["CaseDocument"] = CASE_DOCUMENT
+    components["CaseSubmission"] = {
+        "type": "object",
+        "properties": {"document": document, **options},
+        "required": ["document"],
+        "additionalProperties": False,
+    }
+    components["CaseSubmissionUpload"] = {
+        "type": "object",
+        "properties": {
+            "document": document,
+            "files": {
+                "type": "array",
+                "items": {"type": "string", "format": "binary"},
+                "description": "images that the document's tiles name as upload:<file name>; "
+                "each must be named by a tile",
+            },
+            **options,
+        },
+        "required": ["document"],
+        "additionalProperties": False,
+    }
+    path = schema["paths"].get("/api/v1/integration/cases/submit", {}).get("post")
+    if path is None:
+        return
+    path["requestBody"]["content"] = {
+        "application/json": {
+            "schema": {
+                "oneOf": [
+                    {"$ref": "#/components/schemas/CaseSubmission"},
+                    {"$ref": "#/components/schemas/CaseDocument"},
+                ]
+            }
+        },
+        "multipart/form-data": {
+            "schema": {"$ref": "#/components/schemas/CaseSubmissionUpload"},
+            "encoding": {
+                "document": {"contentType": "application/json"},
+                "files": {"contentType": "image/png, image/jpeg, image/tiff"},
+            },
+        },
+    }
+
+
+def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bool) -> Any:
+    """drf-spectacular postprocessing hook: the case submission's body, then the links."""
+    from orchestrator.api_links import add_links
+
+    _case_submission(result)
+    add_links(result)
+    return result

@@ -30,6 +30,11 @@ def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, An
 def value_problem(value: str, schema: dict[str, Any], components: dict[str, Any]) -> str | None:
     """What is wrong with one value of a parameter of ``schema``, or None."""
     schema = _resolve(schema, components)
+    if "anyOf" in schema:  # e.g. a date or a date-time
+        found = [value_problem(value, option, components) for option in schema["anyOf"]]
+        if any(problem is None for problem in found):
+            return None
+        return " or ".join([str(found[0])] + [str(p).removeprefix("must be ") for p in found[1:]])
     if "enum" in schema:
         allowed = [str(e) for e in schema["enum"] if e is not None]
         return None if value in allowed else f"must be one of {', '.join(allowed)}"

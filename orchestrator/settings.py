@@ -226,6 +226,11 @@ SPECTACULAR_SETTINGS = {
     # Records which view answers each operation (orchestrator.api_schema.QueryParameterCheck).
     "GENERATOR_CLASS": "orchestrator.api_schema.SchemaGenerator",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The case submission's body (a CaseDocument) and the links between operations.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "orchestrator.api_schema.postprocess",
+    ],
     # Status choice sets share the field name "status": name each enum after its model's choices.
     "ENUM_NAME_OVERRIDES": {
         "RunStatusEnum": "orchestrator.runs.models.RunStatus",

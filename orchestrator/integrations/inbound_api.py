@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.authentication import SessionAuthentication
@@ -38,6 +39,7 @@ from orchestrator.integrations.filters import QueryFilters
 from orchestrator.integrations.hl7.message import NotAddressable, decode
 from orchestrator.integrations.inbound import reprocess_message
 from orchestrator.integrations.inbound_models import InboundMessage, InboundStatus, RoutingRule
+from orchestrator.reports.errors import CONFLICT
 
 AUTHENTICATION = [ApiTokenAuthentication, SessionAuthentication]
 
@@ -171,8 +173,10 @@ class RoutingRuleSerializer(serializers.ModelSerializer[RoutingRule]):
         if self.instance is not None:
             clash = clash.exclude(pk=self.instance.pk)
         if merged["active"] and clash.exists():
+            # A conflict with an existing rule, not a malformed request: 409 (reports.errors).
             raise serializers.ValidationError(
-                {"order_code": ["an active rule for this order code and specimen type exists"]}
+                {"order_code": ["an active rule for this order code and specimen type exists"]},
+                code=CONFLICT,
             )
         return attrs
 
@@ -182,9 +186,13 @@ class RoutingRuleSerializer(serializers.ModelSerializer[RoutingRule]):
         OpenApiParameter("accession", str, description="case accession (exact)"),
         OpenApiParameter("mrn", str, description="patient MRN (exact)"),
         OpenApiParameter("control_id", str, description="MSH-10 (exact)"),
-        OpenApiParameter("status", str, description=", ".join(InboundStatus.values)),
-        OpenApiParameter("received_after", str, description="ISO 8601 date-time"),
-        OpenApiParameter("received_before", str, description="ISO 8601 date-time"),
+        OpenApiParameter(
+            "status", str, enum=InboundStatus.values, description="the message's status"
+        ),
+        OpenApiParameter("received_after", OpenApiTypes.DATETIME, description="ISO 8601 date-time"),
+        OpenApiParameter(
+            "received_before", OpenApiTypes.DATETIME, description="ISO 8601 date-time"
+        ),
     ]
 )
 class InboundMessageViewSet(viewsets.ReadOnlyModelViewSet[InboundMessage]):
@@ -261,6 +269,8 @@ class RoutingRuleViewSet(viewsets.ModelViewSet[RoutingRule]):
     authentication_classes = AUTHENTICATION
     serializer_class = RoutingRuleSerializer
     lookup_value_regex = r"\d+"
+    # An active rule for the same order code and specimen type exists: 409.
+    documents_conflict = True
 
     def get_queryset(self) -> QuerySet[RoutingRule]:
         user = user_of(self.request)

@@ -16,6 +16,7 @@ POST integration/tokens/{id}/revoke     admins: revoke a token
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Value
@@ -24,6 +25,7 @@ from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     inline_serializer,
@@ -35,10 +37,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from orchestrator.accounts.policy import Permission, enforce
+from orchestrator.api_schema import ApiErrorSerializer
 from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case, Specimen
-from orchestrator.cases.services import CaseDocumentInvalid
+from orchestrator.cases.services import CaseDocumentInvalid, parse_case_document
 from orchestrator.integrations.access import (
     department_id,
     do_create_token,
@@ -48,7 +51,8 @@ from orchestrator.integrations.access import (
 from orchestrator.integrations.filters import QueryFilters
 from orchestrator.integrations.inbound_api import AUTHENTICATION
 from orchestrator.integrations.inbound_models import ApiToken
-from orchestrator.integrations.submissions import SubmissionConflict, submit_case
+from orchestrator.integrations.submissions import NoWorkflow, SubmissionConflict, submit_case
+from orchestrator.reports.errors import error_body
 from orchestrator.reports.models import Report, ReportStatus
 from orchestrator.runs.models import Run, RunStatus
 
@@ -152,10 +156,6 @@ class SubmittedSerializer(serializers.Serializer[dict[str, Any]]):
     case = CaseDetailSerializer()
 
 
-class SubmissionProblemsSerializer(serializers.Serializer[dict[str, Any]]):
-    problems = serializers.ListField(child=serializers.CharField())
-
-
 class TokenSerializer(serializers.ModelSerializer[ApiToken]):
     created_by: serializers.StringRelatedField[Any] = serializers.StringRelatedField()
     revoked = serializers.SerializerMethodField()
@@ -178,15 +178,18 @@ class NewTokenSerializer(TokenSerializer):
         return str(self.context["secret"])
 
 
+# The request body is described in full by orchestrator.api_schema (CaseSubmission,
+# CaseSubmissionUpload and CaseDocument); this placeholder gives the operation its body.
 _SUBMISSION = inline_serializer(
     "CaseSubmission",
     {
         "document": serializers.DictField(help_text="a case document (demo/cases/*.json)"),
-        "files": serializers.ListField(child=serializers.FileField(), required=False),
         "workflow": serializers.CharField(required=False, help_text="workflow slug"),
         "start_run": serializers.BooleanField(required=False, default=True),
     },
 )
+SUBMISSION_FIELDS = ("document", "workflow", "start_run")
+UPLOAD_FIELD = "files"
 
 
 def _cases(user: Any) -> QuerySet[Case]:
@@ -210,9 +213,14 @@ def _case_filters(cases: QuerySet[Case], params: Any) -> QuerySet[Case]:
     parameters=[
         OpenApiParameter("accession", str, description="accession (exact)"),
         OpenApiParameter("mrn", str, description="patient MRN (exact)"),
-        OpenApiParameter("status", str, description=f"latest run status, or {NO_RUN}"),
-        OpenApiParameter("created_after", str, description="ISO 8601 date-time"),
-        OpenApiParameter("created_before", str, description="ISO 8601 date-time"),
+        OpenApiParameter(
+            "status",
+            str,
+            enum=[*RunStatus.values, NO_RUN],
+            description=f"latest run status, or {NO_RUN}",
+        ),
+        OpenApiParameter("created_after", OpenApiTypes.DATETIME, description="ISO 8601 date-time"),
+        OpenApiParameter("created_before", OpenApiTypes.DATETIME, description="ISO 8601 date-time"),
     ]
 )
 class CaseViewSet(viewsets.ReadOnlyModelViewSet[Case]):
@@ -248,17 +256,73 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet[Case]):
         return case
 
 
-def _document(request: Request) -> tuple[Any, list[Any]]:
-    body: Any = request.data
-    if request.content_type.startswith("multipart/"):
-        raw = body.get("document")
+@dataclass
+class _Submission:
+    document: Any
+    files: list[Any] = field(default_factory=list)
+    workflow: str | None = None
+    start: bool = True
+    problems: list[str] = field(default_factory=list)
+
+
+def _json_submission(data: Any) -> _Submission:
+    """A JSON body: ``{"document": {...}, "workflow": ..., "start_run": ...}`` or a bare case
+    document (then its workflow is the one published for its case type)."""
+    if not isinstance(data, dict):
+        return _Submission(None, problems=["the body must be a JSON object"])
+    if "document" not in data:
+        return _Submission(data)
+    problems = [f"{key}: unknown field" for key in data if key not in SUBMISSION_FIELDS]
+    workflow, start = data.get("workflow"), data.get("start_run", True)
+    if workflow is not None and not isinstance(workflow, str):
+        problems.append("workflow: must be a workflow slug (text)")
+    if not isinstance(start, bool):
+        problems.append("start_run: must be true or false")
+    return _Submission(
+        data["document"],
+        workflow=workflow if isinstance(workflow, str) and workflow else None,
+        start=start is not False,
+        problems=problems,
+    )
+
+
+def _multipart_submission(request: Request) -> _Submission:
+    """A multipart body: a ``document`` part (the case document as JSON), ``files`` (the
+    uploaded images its tiles name) and the ``workflow`` and ``start_run`` fields."""
+    fields, uploads = request.POST, request.FILES
+    problems = [
+        f"{key}: unknown field"
+        for key in [*fields.keys(), *uploads.keys()]
+        if key not in (*SUBMISSION_FIELDS, UPLOAD_FIELD)
+    ]
+    if UPLOAD_FIELD in fields:
+        problems.append(f"{UPLOAD_FIELD}: must be uploaded files")
+    problems += [
+        f"{key}: must be a form field, not a file" for key in SUBMISSION_FIELDS if key in uploads
+    ]
+    document: Any = None
+    raw = fields.get("document")
+    if raw is None:
+        problems.append("document: required (the case document as JSON)")
+    else:
         try:
-            document = json.loads(raw) if isinstance(raw, str) else raw
+            document = json.loads(raw)
         except json.JSONDecodeError:
-            raise CaseDocumentInvalid(["document: must be a JSON case document"]) from None
-        return document, list(request.FILES.getlist("files"))
-    data = request.data
-    return (data.get("document", data) if isinstance(data, dict) else data), []
+            problems.append("document: must be a JSON case document")
+    start = fields.get("start_run", "true")
+    if start not in ("true", "false"):
+        problems.append("start_run: must be true or false")
+    return _Submission(
+        document,
+        list(uploads.getlist(UPLOAD_FIELD)),
+        fields.get("workflow") or None,
+        start != "false",
+        problems=problems,
+    )
+
+
+def _refused(problems: list[str], code: int) -> Response:
+    return Response(error_body(problems), status=code)
 
 
 @extend_schema(
@@ -266,8 +330,20 @@ def _document(request: Request) -> tuple[Any, list[Any]]:
     responses={
         201: SubmittedSerializer,
         200: SubmittedSerializer,
-        400: SubmissionProblemsSerializer,
-        409: SubmissionProblemsSerializer,
+        400: OpenApiResponse(
+            ApiErrorSerializer,
+            description="the submission is invalid: every problem is listed, each prefixed "
+            "with its field (unknown fields too)",
+        ),
+        404: OpenApiResponse(
+            ApiErrorSerializer,
+            description="the named workflow does not exist in your department, or no "
+            "workflow is published for the case type",
+        ),
+        409: OpenApiResponse(
+            ApiErrorSerializer,
+            description="the accession is already the case of another patient",
+        ),
     },
 )
 @api_view(["POST"])
@@ -277,17 +353,30 @@ def submit(request: Request) -> Response:
     """Submit a case; the same accession again answers the existing case (200)."""
     user = user_of(request)
     enforce(user, Permission.INTEGRATION_MANAGE, attempted="submit a case")
-    options: Any = request.data if hasattr(request.data, "get") else {}
-    start = str(options.get("start_run", "true")).lower() not in ("false", "0", "no")
+    if request.content_type.startswith("multipart/"):
+        submission = _multipart_submission(request)
+    else:
+        submission = _json_submission(request.data)
     try:
-        document, files = _document(request)
+        if submission.problems:
+            try:
+                parse_case_document(submission.document)
+            except CaseDocumentInvalid as exc:
+                submission.problems += exc.problems
+            raise CaseDocumentInvalid(submission.problems)
         done = submit_case(
-            user, document, files, workflow=options.get("workflow") or None, start=start
+            user,
+            submission.document,
+            submission.files,
+            workflow=submission.workflow,
+            start=submission.start,
         )
+    except NoWorkflow as exc:
+        return _refused(exc.problems, status.HTTP_404_NOT_FOUND)
     except CaseDocumentInvalid as exc:
-        return Response({"problems": exc.problems}, status=status.HTTP_400_BAD_REQUEST)
+        return _refused(exc.problems, status.HTTP_400_BAD_REQUEST)
     except SubmissionConflict as exc:
-        return Response({"problems": [str(exc)]}, status=status.HTTP_409_CONFLICT)
+        return _refused([str(exc)], status.HTTP_409_CONFLICT)
     case = _cases(user).prefetch_related("specimens").get(pk=done.case.pk)
     body = {
         "created": done.created,

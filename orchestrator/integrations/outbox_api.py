@@ -44,6 +44,7 @@ from orchestrator.integrations.outbox_models import (
     DeliveryStatus,
 )
 from orchestrator.integrations.parsed import parsed_message
+from orchestrator.reports.errors import error_body
 from orchestrator.reports.models import ReportStatus
 from workflows.channels import CHANNELS
 
@@ -181,17 +182,27 @@ def search(deliveries: QuerySet[Delivery], params: Any) -> tuple[QuerySet[Delive
     return deliveries, problems
 
 
+# A day (the whole day) or a moment: what _when reads.
+DATE_OR_DATETIME = {
+    "anyOf": [{"type": "string", "format": "date"}, {"type": "string", "format": "date-time"}]
+}
+
+
 @extend_schema(
     parameters=[
         OpenApiParameter("accession", str, description="case accession (exact)"),
         OpenApiParameter("mrn", str, description="patient MRN (exact)"),
         OpenApiParameter("control_id", str, description="message control id (MSH-10)"),
         OpenApiParameter(
-            "status", str, description="queued, sending, delivered, failed, stopped, withdrawn"
+            "status", str, enum=DeliveryStatus.values, description="the delivery's status"
         ),
         OpenApiParameter("destination", str, description="destination slug"),
-        OpenApiParameter("since", str, description="queued on or after (date or date-time)"),
-        OpenApiParameter("until", str, description="queued on or before (date or date-time)"),
+        OpenApiParameter(
+            "since", DATE_OR_DATETIME, description="queued on or after (date or date-time)"
+        ),
+        OpenApiParameter(
+            "until", DATE_OR_DATETIME, description="queued on or before (date or date-time)"
+        ),
     ]
 )
 class DeliveryViewSet(viewsets.ReadOnlyModelViewSet[Delivery]):
@@ -217,20 +228,12 @@ class DeliveryViewSet(viewsets.ReadOnlyModelViewSet[Delivery]):
     def get_serializer_class(self) -> type[serializers.BaseSerializer[Delivery]]:
         return DeliveryDetailSerializer if self.action != "list" else DeliverySerializer
 
-    @extend_schema(
-        responses={
-            200: DeliverySerializer(many=True),
-            400: inline_serializer(
-                "DeliverySearchProblems",
-                {"problems": serializers.ListField(child=serializers.CharField())},
-            ),
-        }
-    )
+    @extend_schema(responses={200: DeliverySerializer(many=True)})
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         deliveries, problems = search(self.get_queryset(), request.query_params)
         user = _user(request)
         if problems:
-            return Response({"problems": problems}, status=status.HTTP_400_BAD_REQUEST)
+            return Response(error_body(problems), status=status.HTTP_400_BAD_REQUEST)
         page = self.paginate_queryset(deliveries)
         record_event(
             AuditAction.DELIVERY_LISTED,

@@ -28,6 +28,11 @@ class SubmissionConflict(ValueError):
     """The accession is already the case of another patient."""
 
 
+class NoWorkflow(CaseDocumentInvalid):
+    """The workflow to start does not exist in the department, or has no published version
+    (the API answers 404 when it is the only problem)."""
+
+
 @dataclass(frozen=True)
 class Submitted:
     case: Case
@@ -71,11 +76,13 @@ def _workflow_version(user: User, case_type: str, slug: str | None) -> WorkflowV
     if slug:
         chosen = list(workflows.filter(slug=slug))
         if not chosen:
-            raise CaseDocumentInvalid([f"workflow: no workflow {slug} in your department"])
+            raise NoWorkflow([f"workflow: no workflow {slug} in your department"])
     else:
         chosen = list(
             workflows.filter(case_type=case_type, versions__status="published").distinct()
         )
+        if not chosen:
+            raise NoWorkflow([f"workflow: no workflow is published for {case_type}"])
         if len(chosen) != 1:
             names = ", ".join(sorted(w.slug for w in chosen)) or "none"
             raise CaseDocumentInvalid(
@@ -87,7 +94,7 @@ def _workflow_version(user: User, case_type: str, slug: str | None) -> WorkflowV
         .first()
     )
     if version is None:
-        raise CaseDocumentInvalid([f"workflow: {chosen[0].slug} has no published version"])
+        raise NoWorkflow([f"workflow: {chosen[0].slug} has no published version"])
     return version
 
 
@@ -119,7 +126,8 @@ def submit_case(
     start: bool = True,
 ) -> Submitted:
     """Create the case (or return the existing one with the same accession and MRN) and start
-    its workflow. Raises CaseDocumentInvalid with every problem, or SubmissionConflict."""
+    its workflow. Raises CaseDocumentInvalid with every problem (NoWorkflow when the workflow
+    to start is the only one), or SubmissionConflict."""
     assert user.department is not None
     fields = parse_case_document(document)
     existing = Case.objects.filter(
@@ -134,13 +142,18 @@ def submit_case(
     problems: list[str] = []
     _uploads(document, files, problems)
     version = None
+    missing: NoWorkflow | None = None
     if start:
         try:
             version = _workflow_version(user, fields["case_type"], workflow)
+        except NoWorkflow as exc:
+            missing = exc
         except CaseDocumentInvalid as exc:
             problems += exc.problems
     if problems:
-        raise CaseDocumentInvalid(problems)
+        raise CaseDocumentInvalid(problems + (missing.problems if missing else []))
+    if missing is not None:
+        raise missing
     case_dir = (
         Path(settings.TILE_ROOT)
         / user.department.code

@@ -16,6 +16,10 @@ from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.reports.models import SignedReportImmutable
 
+# A ValidationError with this code (every problem) answers 409: the request conflicts with an
+# object that exists. Views that raise it set ``documents_conflict`` (orchestrator.api_schema).
+CONFLICT = "conflict"
+
 
 def signed_conflict(exc: SignedReportImmutable, user: Any, attempted: str) -> Response:
     """Audit an attempt to change a signed version and answer 409 saying how to change it."""
@@ -47,6 +51,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, ValidationError) and _codes(exc.get_codes()) == {"does_not_exist"}:
         # Every problem is an object the body names that does not exist: 404, as for a path.
         response.status_code = status.HTTP_404_NOT_FOUND
+    elif isinstance(exc, ValidationError) and _codes(exc.get_codes()) == {CONFLICT}:
+        # The body clashes with an object that exists (views that raise it document 409).
+        response.status_code = status.HTTP_409_CONFLICT
     response.data = error_body(response.data)
     return response
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,14 +15,30 @@ HOOKS = "tests.orchestrator.schemathesis_hooks"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def config_text(credentials: dict[str, str]) -> str:
-    """schemathesis.toml for a persona: its API token, or its session cookie and CSRF header."""
+def config_text(credentials: dict[str, str], phases: str = "") -> str:
+    """schemathesis.toml for a persona: its API token, or its session cookie and CSRF header;
+    then ``phases`` (TOML tables that configure the phases)."""
     if "token" in credentials:
-        return f'[auth.openapi.apiToken]\nbearer = "{credentials["token"]}"\n'
-    return (
-        f'headers = {{ "X-CSRFToken" = "{credentials["csrf"]}" }}\n\n'
-        f'[auth.openapi.cookieAuth]\napi_key = "{credentials["session"]}"\n'
-    )
+        auth = f'[auth.openapi.apiToken]\nbearer = "{credentials["token"]}"\n'
+    else:
+        auth = (
+            f'headers = {{ "X-CSRFToken" = "{credentials["csrf"]}" }}\n\n'
+            f'[auth.openapi.cookieAuth]\napi_key = "{credentials["session"]}"\n'
+        )
+    return f"{auth}\n{phases}"
+
+
+# "API Links:    12 covered / 162 selected / 162 total": the stateful phase's link coverage.
+_LINKS = re.compile(r"API Links:\s+(\d+) covered / (\d+) selected / (\d+) total")
+
+
+def links_covered(output: str) -> tuple[int, int]:
+    """The links the stateful phase followed and those it could follow (0, 0 without it)."""
+    found = _LINKS.findall(output)
+    if not found:
+        return 0, 0
+    covered, selected, _ = found[-1]
+    return int(covered), int(selected)
 
 
 def run_schemathesis(
@@ -30,14 +47,16 @@ def run_schemathesis(
     credentials: dict[str, str],
     workdir: Path,
     *,
-    max_examples: int,
+    max_examples: int | None = None,
     workers: int = 1,
     extra: tuple[str, ...] = (),
+    phases: str = "",
 ) -> dict[str, Any]:
-    """Run ``st run`` and answer its JSON report plus the text output (``output``)."""
+    """Run ``st run`` and answer its JSON report plus the text output (``output``).
+    Without ``max_examples`` each phase's own (in ``phases``) applies."""
     workdir.mkdir(parents=True, exist_ok=True)
     config = workdir / f"{persona}.toml"
-    config.write_text(config_text(credentials))
+    config.write_text(config_text(credentials, phases))
     report = workdir / f"{persona}.json"
     env = {
         **os.environ,
@@ -56,8 +75,7 @@ def run_schemathesis(
         f"{base_url}/api/v1/schema",
         "--checks",
         "all",
-        "--max-examples",
-        str(max_examples),
+        *(("--max-examples", str(max_examples)) if max_examples is not None else ()),
         "--seed",
         "1",
         "--workers",

@@ -1814,14 +1814,13 @@ export interface components {
             slides: components["schemas"]["SlideSummary"][];
         };
         CaseSubmission: {
-            /** @description a case document (demo/cases/*.json) */
-            document: {
-                [key: string]: unknown;
-            };
-            files?: string[];
-            /** @description workflow slug */
+            document: components["schemas"]["CaseDocument"];
+            /** @description the workflow to start (its slug); default: the one published for the case type */
             workflow?: string;
-            /** @default true */
+            /**
+             * @description start the workflow
+             * @default true
+             */
             start_run: boolean;
         };
         CaseTypes: {
@@ -1965,9 +1964,6 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
-        };
-        DeliverySearchProblems: {
-            problems: string[];
         };
         DepartmentRef: {
             id: number;
@@ -3303,9 +3299,6 @@ export interface components {
             /** @description recent: N (default 20) */
             limit?: number;
         };
-        SubmissionProblems: {
-            problems: string[];
-        };
         Submitted: {
             /** @description false: the accession existed (idempotent) */
             created: boolean;
@@ -3582,6 +3575,75 @@ export interface components {
             description: string;
             published_version: number | null;
             draft_version: number | null;
+        };
+        /** @description A case as the LIS orders it (demo/cases/*.json). Unknown keys are refused, except inside findings and a specimen's data; specimen labels must be unique. */
+        CaseDocument: {
+            /** @description the case's accession number */
+            accession: string;
+            /** @description the kind of case (a workflow's case type, e.g. breast-fna) */
+            case_type: string;
+            patient: {
+                /** @description the patient's name */
+                name: string;
+                /** @description medical record number */
+                mrn: string;
+                /**
+                 * @default U
+                 * @enum {string}
+                 */
+                sex: "F" | "M" | "O" | "U";
+                /**
+                 * Format: date
+                 * @description YYYY-MM-DD
+                 */
+                birth_date?: string | null;
+            };
+            /** @description clinical information */
+            clinical_info?: string;
+            /** @description who ordered the case */
+            ordering_physician?: string;
+            /**
+             * @default routine
+             * @enum {string}
+             */
+            priority: "stat" | "urgent" | "routine";
+            /** @description answers the lab has entered, keyed by template element id */
+            findings?: {
+                [key: string]: unknown;
+            };
+            specimens: {
+                /** @description unique within the case, e.g. A */
+                label: string;
+                /** @description anatomical site */
+                site: string;
+                /** @description procedure */
+                procedure?: string;
+                /** @description measurements from the order or the lab, keyed by name */
+                data?: {
+                    [key: string]: unknown;
+                };
+                tiles?: {
+                    uri: string;
+                    /** @description e.g. Ki-67 (DAB) */
+                    stain?: string;
+                    /** @description [x, y, width, height] in level-0 pixels */
+                    region?: number[];
+                    /** @description pyramid level (default 0) */
+                    level?: number;
+                }[];
+            }[];
+        };
+        CaseSubmissionUpload: {
+            document: components["schemas"]["CaseDocument"];
+            /** @description images that the document's tiles name as upload:<file name>; each must be named by a tile */
+            files?: string[];
+            /** @description the workflow to start (its slug); default: the one published for the case type */
+            workflow?: string;
+            /**
+             * @description start the workflow
+             * @default true
+             */
+            start_run: boolean;
         };
     };
     responses: never;
@@ -4386,8 +4448,8 @@ export interface operations {
                 offset?: number;
                 /** @description queued on or after (date or date-time) */
                 since?: string;
-                /** @description queued, sending, delivered, failed, stopped, withdrawn */
-                status?: string;
+                /** @description the delivery's status */
+                status?: "delivered" | "failed" | "queued" | "sending" | "stopped" | "withdrawn";
                 /** @description queued on or before (date or date-time) */
                 until?: string;
             };
@@ -4405,12 +4467,13 @@ export interface operations {
                     "application/json": components["schemas"]["PaginatedDeliveryList"];
                 };
             };
+            /** @description the request is invalid: the answer names the problem */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeliverySearchProblems"] | components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             /** @description not signed in, or the signed-in user may not do this */
@@ -4446,8 +4509,8 @@ export interface operations {
                 mrn?: string;
                 /** @description queued on or after (date or date-time) */
                 since?: string;
-                /** @description queued, sending, delivered, failed, stopped, withdrawn */
-                status?: string;
+                /** @description the delivery's status */
+                status?: "delivered" | "failed" | "queued" | "sending" | "stopped" | "withdrawn";
                 /** @description queued on or before (date or date-time) */
                 until?: string;
             };
@@ -4902,7 +4965,7 @@ export interface operations {
                 /** @description The initial index from which to return the results. */
                 offset?: number;
                 /** @description latest run status, or no_run */
-                status?: string;
+                status?: "cancelled" | "failed" | "no_run" | "queued" | "running" | "succeeded" | "waiting_review";
             };
             header?: never;
             path?: never;
@@ -4968,7 +5031,7 @@ export interface operations {
                 /** @description patient MRN (exact) */
                 mrn?: string;
                 /** @description latest run status, or no_run */
-                status?: string;
+                status?: "cancelled" | "failed" | "no_run" | "queued" | "running" | "succeeded" | "waiting_review";
             };
             header?: never;
             path: {
@@ -5081,8 +5144,8 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "multipart/form-data": components["schemas"]["CaseSubmission"];
-                "application/json": components["schemas"]["CaseSubmission"];
+                "application/json": components["schemas"]["CaseSubmission"] | components["schemas"]["CaseDocument"];
+                "multipart/form-data": components["schemas"]["CaseSubmissionUpload"];
             };
         };
         responses: {
@@ -5102,12 +5165,13 @@ export interface operations {
                     "application/json": components["schemas"]["Submitted"];
                 };
             };
+            /** @description the submission is invalid: every problem is listed, each prefixed with its field (unknown fields too) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubmissionProblems"] | components["schemas"]["ApiError"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             /** @description no valid API token (the token is unknown or revoked) */
@@ -5128,7 +5192,7 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
-            /** @description no such object in the user's department */
+            /** @description the named workflow does not exist in your department, or no workflow is published for the case type */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5137,12 +5201,13 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the accession is already the case of another patient */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SubmissionProblems"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             /** @description the body is not in a supported media type (send application/json) */
@@ -5173,8 +5238,8 @@ export interface operations {
                 received_after?: string;
                 /** @description ISO 8601 date-time */
                 received_before?: string;
-                /** @description received, processed, error, rejected, failed */
-                status?: string;
+                /** @description the message's status */
+                status?: "error" | "failed" | "processed" | "received" | "rejected";
             };
             header?: never;
             path?: never;
@@ -5241,8 +5306,8 @@ export interface operations {
                 received_after?: string;
                 /** @description ISO 8601 date-time */
                 received_before?: string;
-                /** @description received, processed, error, rejected, failed */
-                status?: string;
+                /** @description the message's status */
+                status?: "error" | "failed" | "processed" | "received" | "rejected";
             };
             header?: never;
             path: {
@@ -5513,6 +5578,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body conflicts with an object that exists: the answer names it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
                 headers: {
@@ -5633,6 +5707,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body conflicts with an object that exists: the answer names it */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
                 headers: {
@@ -5745,6 +5828,15 @@ export interface operations {
             };
             /** @description no such object in the user's department */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body conflicts with an object that exists: the answer names it */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

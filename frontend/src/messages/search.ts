@@ -101,13 +101,21 @@ export function startOfLocalDay(date: string, offsetMinutes: number): string {
   return `${date}T00:00:00${sign}${hh}:${mm}`;
 }
 
+export type InboundStatus = (typeof INBOUND_STATUSES)[number];
+export type OutboundStatus = (typeof OUTBOUND_STATUSES)[number];
+
+/** Whether `value` is one of `choices` (a status the API's filter takes). */
+function isOneOf<T extends string>(value: string, choices: readonly T[]): value is T {
+  return (choices as readonly string[]).includes(value);
+}
+
 export interface InboundQuery {
   limit: number;
   offset: number;
   accession?: string;
   mrn?: string;
   control_id?: string;
-  status?: string;
+  status?: InboundStatus;
   received_after?: string;
   received_before?: string;
 }
@@ -118,7 +126,7 @@ export interface OutboundQuery {
   accession?: string;
   mrn?: string;
   control_id?: string;
-  status?: string;
+  status?: OutboundStatus;
   destination?: string;
   since?: string;
   until?: string;
@@ -132,7 +140,6 @@ function common(search: Search) {
   if (search.accession) query.accession = search.accession;
   if (search.mrn) query.mrn = search.mrn;
   if (search.controlId) query.control_id = search.controlId;
-  if (search.status) query.status = search.status;
   return query;
 }
 
@@ -140,6 +147,7 @@ function common(search: Search) {
  * (`offsetMinutes` is Date#getTimezoneOffset: UTC−local, in minutes). */
 export function inboundQuery(search: Search, offsetMinutes: number): InboundQuery {
   const query: InboundQuery = common(search);
+  if (isOneOf(search.status, INBOUND_STATUSES)) query.status = search.status;
   if (search.from) query.received_after = startOfLocalDay(search.from, offsetMinutes);
   if (search.to) query.received_before = startOfLocalDay(nextDay(search.to), offsetMinutes);
   return query;
@@ -148,6 +156,7 @@ export function inboundQuery(search: Search, offsetMinutes: number): InboundQuer
 /** The deliveries API's query: its since/until take dates and include both ends. */
 export function outboundQuery(search: Search): OutboundQuery {
   const query: OutboundQuery = common(search);
+  if (isOneOf(search.status, OUTBOUND_STATUSES)) query.status = search.status;
   if (search.destination) query.destination = search.destination;
   if (search.from) query.since = search.from;
   if (search.to) query.until = search.to;

@@ -122,6 +122,6 @@ def test_a_case_document_with_malformed_slide_references_lists_every_problem(
 
     assert raised.value.problems == [
         "specimens[0].tiles[0]: slide name '../outside.svs' is not a file name in the slide store",
-        "specimens[0].tiles[1]: region must be [x, y, width, height] in whole level-0 pixels",
-        "specimens[0].tiles[1]: level must be a whole number from 0",
+        "specimens[0].tiles[1].region: must be [x, y, width, height] in whole level-0 pixels",
+        "specimens[0].tiles[1].level: must be a whole number from 0",
     ]

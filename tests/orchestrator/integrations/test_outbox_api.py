@@ -90,10 +90,11 @@ def test_the_console_searches_by_accession_mrn_control_id_status_and_date(
         "/api/v1/deliveries/", {"status": "lost", "since": "yesterday", "until": "2026-13-45"}
     )
     assert bad.status_code == 400
+    # The query parameters' check (orchestrator.query_parameters), against the schema.
     assert bad.json()["problems"] == [
-        "status: 'lost' is not one of queued, sending, delivered, failed, stopped, withdrawn",
-        "since: 'yesterday' is not a date (YYYY-MM-DD) or date-time",
-        "until: '2026-13-45' is not a date (YYYY-MM-DD) or date-time",
+        "since: must be a date (ISO 8601) or a date-time (ISO 8601)",
+        "status: must be one of delivered, failed, queued, sending, stopped, withdrawn",
+        "until: must be a valid date (ISO 8601) or a date-time (ISO 8601)",
     ]
     assert AuditEvent.objects.filter(action="delivery.listed").count() >= 8
 
