@@ -4965,7 +4965,7 @@ export interface operations {
                 /** @description The initial index from which to return the results. */
                 offset?: number;
                 /** @description latest run status, or no_run */
-                status?: "cancelled" | "failed" | "no_run" | "queued" | "running" | "succeeded" | "waiting_review";
+                status?: "cancelled" | "failed" | "no_run" | "queued" | "running" | "succeeded" | "waiting_render" | "waiting_review";
             };
             header?: never;
             path?: never;
@@ -5031,7 +5031,7 @@ export interface operations {
                 /** @description patient MRN (exact) */
                 mrn?: string;
                 /** @description latest run status, or no_run */
-                status?: "cancelled" | "failed" | "no_run" | "queued" | "running" | "succeeded" | "waiting_review";
+                status?: "cancelled" | "failed" | "no_run" | "queued" | "running" | "succeeded" | "waiting_render" | "waiting_review";
             };
             header?: never;
             path: {
