@@ -3,7 +3,7 @@
 Prints `name=value` lines:
   render_ratio_2p    our median time for the library's breast template filled with its sample
                      case and a 512² tile, in Chinese, over naive WeasyPrint's median for
-                     ../shared/bench/reference_zh_2p.html (goal ≤ 0.5)
+                     bench/references/reference_zh_2p.html (goal ≤ 0.5)
   render_ratio_20p   our median time for a case with enough specimens to fill about 20 pages
                      (English) over naive WeasyPrint's for reference_en_20p.html (goal ≤ 0.25)
   zh_2p_pdf_kb       the size of our Chinese 2-page PDF (goal ≤ 200)
@@ -39,7 +39,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator.settings")
-REFERENCES = Path(os.environ.get("PATHFLOW_BENCH_REFERENCES", REPO.parent / "shared" / "bench"))
+REFERENCES = Path(os.environ.get("PATHFLOW_BENCH_REFERENCES", REPO / "bench" / "references"))
 SPECIMENS_20P = 440  # fills about 20 A4 pages with the base layout (see en_20p_pages)
 
 NAIVE = """
