@@ -101,14 +101,6 @@ def model_server() -> Iterator[str]:
         server.server_close()
 
 
-def drafting_graph(graph: dict[str, Any]) -> dict[str, Any]:
-    """The demo graph up to its draft: without the review node at its end, where a real run
-    parks for the pathologist's sign-out (a person's time is not the engine's)."""
-    nodes = [n for n in graph["nodes"] if n["type"] != "review"]
-    kept = {n["id"] for n in nodes}
-    return {**graph, "nodes": nodes, "edges": [e for e in graph["edges"] if e["target"] in kept]}
-
-
 def parallel_graph() -> dict[str, Any]:
     calls = [
         {
@@ -199,7 +191,7 @@ def measure(repeats: int, var_dir: Path) -> dict[str, float]:
     from orchestrator import devstack
     from orchestrator.cases.services import create_case
     from orchestrator.catalog.models import ModelEndpoint
-    from orchestrator.demo_data import DEMO_DIR, load_demo_data
+    from orchestrator.demo_data import DEMO_DIR, drafting_graph, load_demo_data
     from orchestrator.designs.services import import_workflow
     from orchestrator.reports.services import create_draft_report
     from orchestrator.runs.models import Run

@@ -129,11 +129,11 @@ def flush_broker(url: str) -> None:
 
 
 def delivering_graph() -> dict[str, Any]:
-    """The demo FNA workflow, its report delivered to the LIS as an HL7 ORU."""
-    from orchestrator.demo_data import DEMO_DIR
+    """The demo FNA workflow up to its draft (without the sign-out review, where a real run
+    parks for the pathologist), its report delivered to the LIS as an HL7 ORU."""
+    from orchestrator.demo_data import drafting_graph, workflow_file
 
-    document = json.loads((DEMO_DIR / "workflows" / "breast-fna-cytology.json").read_text())
-    graph: dict[str, Any] = document.get("graph", document)
+    graph = drafting_graph(workflow_file("breast-fna-cytology")["graph"])
     render = next(n["id"] for n in graph["nodes"] if n["type"] == "render_report")
     graph["nodes"].append(
         {

@@ -59,6 +59,14 @@ def workflow_file(slug: str) -> dict[str, Any]:
     return document
 
 
+def drafting_graph(graph: dict[str, Any]) -> dict[str, Any]:
+    """A demo graph up to its draft: without the review node at its end, where a real run parks
+    for the pathologist's sign-out. For benches and tests whose runs must end on their own."""
+    nodes = [n for n in graph["nodes"] if n["type"] != "review"]
+    kept = {n["id"] for n in nodes}
+    return {**graph, "nodes": nodes, "edges": [e for e in graph["edges"] if e["target"] in kept]}
+
+
 def _import_demo_workflow(
     department: Department, slug: str, template_version: TemplateVersion
 ) -> WorkflowVersion:

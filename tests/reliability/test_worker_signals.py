@@ -9,7 +9,6 @@ figures (``pytest -s``); the random seed is printed so that a failure can be rep
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -18,13 +17,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from orchestrator import devstack
 from orchestrator.catalog.models import ModelEndpoint
-from orchestrator.demo_data import DEMO_DIR, DemoData
+from orchestrator.demo_data import DemoData, drafting_graph, workflow_file
 from orchestrator.designs.models import WorkflowVersion
 from orchestrator.designs.services import import_workflow
 from orchestrator.integrations.outbox_models import Delivery
@@ -85,11 +83,7 @@ def load_workflow(demo: DemoData, slow_url: str, webhook_url: str) -> WorkflowVe
         base_url=webhook_url,
         timeout_s=5,
     )
-    document = json.loads((DEMO_DIR / "workflows" / "breast-fna-cytology.json").read_text())
-    graph: dict[str, Any] = document.get("graph", document)
-    graph["nodes"] = [n for n in graph["nodes"] if n["type"] != "review"]
-    kept = {n["id"] for n in graph["nodes"]}
-    graph["edges"] = [e for e in graph["edges"] if e["target"] in kept]
+    graph = drafting_graph(workflow_file("breast-fna-cytology")["graph"])
     # A worker killed mid-attempt uses one of the node's attempts: enough are allowed.
     retry = {"max_attempts": 6, "backoff_s": 0.2}
     for node in graph["nodes"]:

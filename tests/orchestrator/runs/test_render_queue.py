@@ -11,7 +11,6 @@ that keeps killing its worker fails the node with the reason.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import signal
 import time
@@ -24,7 +23,7 @@ from orchestrator import devstack
 from orchestrator.accounts.models import User
 from orchestrator.audit.models import AuditEvent
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DEMO_DIR, DemoData
+from orchestrator.demo_data import DemoData, drafting_graph, workflow_file
 from orchestrator.designs.models import WorkflowVersion
 from orchestrator.designs.services import import_workflow
 from orchestrator.integrations.outbox_models import Delivery
@@ -46,11 +45,7 @@ def rendering_workflow(demo: DemoData, *, deliver: bool = False) -> WorkflowVers
     """The demo FNA workflow without its sign-out review, so that runs end once their report is
     rendered (the review is not what these tests are about); with ``deliver``, a deliver node
     after its render node (HL7 ORU to ``lis``)."""
-    document = json.loads((DEMO_DIR / "workflows" / "breast-fna-cytology.json").read_text())
-    graph = document.get("graph", document)
-    graph["nodes"] = [n for n in graph["nodes"] if n["type"] != "review"]
-    kept = {n["id"] for n in graph["nodes"]}
-    graph["edges"] = [e for e in graph["edges"] if e["target"] in kept]
+    graph = drafting_graph(workflow_file("breast-fna-cytology")["graph"])
     render = next(n["id"] for n in graph["nodes"] if n["type"] == "render_report")
     if deliver:
         graph["nodes"].append(
