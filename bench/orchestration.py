@@ -34,12 +34,9 @@ import os
 import statistics
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -49,56 +46,6 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator.settings")
 
 SLOW_S = 0.2
 OIP = "open_inference_v2"
-
-
-def _answer(model: str) -> dict[str, Any]:
-    outputs = {
-        "breast-fna": ("predict_proba", [1, 2], [0.07, 0.93]),
-        "ihc-dab": ("positive_fraction", [1], [0.285]),
-    }.get(model, ("p", [1], [0.5]))
-    name, shape, data = outputs
-    return {
-        "model_name": model,
-        "model_version": "1",
-        "outputs": [{"name": name, "datatype": "FP64", "shape": shape, "data": data}],
-    }
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Open Inference v2 answers at once, or after 200 ms for models named ``slow*``."""
-
-    protocol_version = "HTTP/1.1"  # keep-alive, as a real model server
-    # Headers and body go out in two writes; with Nagle's algorithm the body would wait for
-    # the client's delayed ACK (40 ms on Linux), which real model servers do not make you pay.
-    disable_nagle_algorithm = True
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        model = self.path.strip("/").split("/")[2]
-        if model.startswith("slow"):
-            time.sleep(SLOW_S)
-        body = json.dumps(_answer(model)).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def model_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def parallel_graph() -> dict[str, Any]:
@@ -202,7 +149,9 @@ def measure(repeats: int, var_dir: Path) -> dict[str, float]:
     broker = devstack.start_embedded_broker(settings.EMBEDDED_BROKER_SOCKET, logs)
     worker: devstack.ManagedProcess | None = None
     try:
-        with model_server() as url:
+        from oip_server import model_server  # bench/oip_server.py, beside this script
+
+        with model_server(lambda model: SLOW_S if model.startswith("slow") else 0.0) as url:
             data = load_demo_data("bench-password", url)
             ModelEndpoint.objects.create(
                 department=data.department,

@@ -41,12 +41,8 @@ import json
 import os
 import sys
 import tempfile
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,52 +58,6 @@ WARMUP_PER_WORKER = 3
 # Waiting for the last case gives up after this long without one finishing.
 STALL_S = 180.0
 MODEL_S = 0.3
-
-
-class _Handler(BaseHTTPRequestHandler):
-    """Open Inference v2: the FNA classifier's answer, after MODEL_S (inference elsewhere)."""
-
-    protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        time.sleep(MODEL_S)
-        body = json.dumps(
-            {
-                "model_name": "breast-fna",
-                "model_version": "1",
-                "outputs": [
-                    {
-                        "name": "predict_proba",
-                        "datatype": "FP64",
-                        "shape": [1, 2],
-                        "data": [0.07, 0.93],
-                    }
-                ],
-            }
-        ).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def model_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def fresh_database(url: str) -> None:
@@ -308,7 +258,9 @@ def run(cases: int, counts: list[int], var_dir: Path, database: str, broker: str
     call_command("migrate", verbosity=0)
     logs = var_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    with model_server() as url, MllpReceiver() as receiver:
+    from oip_server import model_server  # bench/oip_server.py, beside this script
+
+    with model_server(lambda model: MODEL_S) as url, MllpReceiver() as receiver:
         data = load_demo_data("bench-password", url)
         ModelEndpoint.objects.create(
             department=data.department,

@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "orchestrator.settings")
 
-# The zero-latency model server of the orchestration benchmark (this script's neighbour).
-from orchestration import model_server  # noqa: E402 - after the path is set
+# The benches' model server, answering at once (bench/oip_server.py, this script's neighbour).
+from oip_server import model_server  # noqa: E402 - after the path is set
 
 WARM_UP_CASES = 20
 # Every tenth case was signed with another recommendation than the workflow gives.
