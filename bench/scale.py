@@ -81,27 +81,11 @@ def flush_broker(url: str) -> None:
 def delivering_graph() -> dict[str, Any]:
     """The demo FNA workflow up to its draft (without the sign-out review, where a real run
     parks for the pathologist), its report delivered to the LIS as an HL7 ORU."""
-    from orchestrator.demo_data import drafting_graph, workflow_file
+    from orchestrator.demo_data import drafting_graph, with_delivery, workflow_file
 
-    graph = drafting_graph(workflow_file("breast-fna-cytology")["graph"])
-    render = next(n["id"] for n in graph["nodes"] if n["type"] == "render_report")
-    graph["nodes"].append(
-        {
-            "id": "send",
-            "type": "deliver",
-            "config": {"channel": "hl7_mllp", "destination": "lis", "event": "report.drafted"},
-        }
+    return with_delivery(
+        drafting_graph(workflow_file("breast-fna-cytology")["graph"]), "hl7_mllp", "lis"
     )
-    graph["edges"].append(
-        {
-            "id": "report-send",
-            "source": render,
-            "source_port": "report",
-            "target": "send",
-            "target_port": "report",
-        }
-    )
-    return graph
 
 
 def cpu_seconds(pids: list[int]) -> float:

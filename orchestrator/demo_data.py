@@ -67,6 +67,27 @@ def drafting_graph(graph: dict[str, Any]) -> dict[str, Any]:
     return {**graph, "nodes": nodes, "edges": [e for e in graph["edges"] if e["target"] in kept]}
 
 
+def with_delivery(
+    graph: dict[str, Any], channel: str, destination: str, event: str = "report.drafted"
+) -> dict[str, Any]:
+    """``graph`` with a deliver node ``send`` after its render node: the report sent over
+    ``channel`` to the catalog destination ``destination``."""
+    render = next(n["id"] for n in graph["nodes"] if n["type"] == "render_report")
+    send = {
+        "id": "send",
+        "type": "deliver",
+        "config": {"channel": channel, "destination": destination, "event": event},
+    }
+    edge = {
+        "id": "report-send",
+        "source": render,
+        "source_port": "report",
+        "target": "send",
+        "target_port": "report",
+    }
+    return {**graph, "nodes": [*graph["nodes"], send], "edges": [*graph["edges"], edge]}
+
+
 def _import_demo_workflow(
     department: Department, slug: str, template_version: TemplateVersion
 ) -> WorkflowVersion:

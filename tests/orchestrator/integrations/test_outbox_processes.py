@@ -5,7 +5,6 @@ processes side by side, a destination that goes away and comes back, and an ORU 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from django.utils import timezone
 from orchestrator import devstack
 from orchestrator.accounts.models import User
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DEMO_DIR, DemoData
+from orchestrator.demo_data import DemoData, with_delivery, workflow_file
 from orchestrator.designs.services import import_workflow
 from orchestrator.integrations.dispatcher import LEASE_MARGIN_S, claim
 from orchestrator.integrations.outbox import queue_report_deliveries
@@ -156,24 +155,7 @@ def test_an_oru_for_a_real_run_arrives_strictly_valid_with_the_stored_pdf(
 ) -> None:
     lis = destination(demo.department, "lis", "hl7_mllp", receiver.address)
     route(lis, ("final",))
-    document = json.loads((DEMO_DIR / "workflows" / "breast-resection-ki67.json").read_text())
-    graph = document.get("graph", document)
-    graph["nodes"].append(
-        {
-            "id": "send",
-            "type": "deliver",
-            "config": {"channel": "hl7_mllp", "destination": "lis", "event": "report.drafted"},
-        }
-    )
-    graph["edges"].append(
-        {
-            "id": "report-send",
-            "source": "report",
-            "source_port": "report",
-            "target": "send",
-            "target_port": "report",
-        }
-    )
+    graph = with_delivery(workflow_file("breast-resection-ki67")["graph"], "hl7_mllp", "lis")
     version = import_workflow(
         demo.department,
         graph,

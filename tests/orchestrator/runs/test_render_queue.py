@@ -23,7 +23,7 @@ from orchestrator import devstack
 from orchestrator.accounts.models import User
 from orchestrator.audit.models import AuditEvent
 from orchestrator.cases.services import create_case
-from orchestrator.demo_data import DemoData, drafting_graph, workflow_file
+from orchestrator.demo_data import DemoData, drafting_graph, with_delivery, workflow_file
 from orchestrator.designs.models import WorkflowVersion
 from orchestrator.designs.services import import_workflow
 from orchestrator.integrations.outbox_models import Delivery
@@ -46,24 +46,8 @@ def rendering_workflow(demo: DemoData, *, deliver: bool = False) -> WorkflowVers
     rendered (the review is not what these tests are about); with ``deliver``, a deliver node
     after its render node (HL7 ORU to ``lis``)."""
     graph = drafting_graph(workflow_file("breast-fna-cytology")["graph"])
-    render = next(n["id"] for n in graph["nodes"] if n["type"] == "render_report")
     if deliver:
-        graph["nodes"].append(
-            {
-                "id": "send",
-                "type": "deliver",
-                "config": {"channel": "hl7_mllp", "destination": "lis", "event": "report.drafted"},
-            }
-        )
-        graph["edges"].append(
-            {
-                "id": "report-send",
-                "source": render,
-                "source_port": "report",
-                "target": "send",
-                "target_port": "report",
-            }
-        )
+        graph = with_delivery(graph, "hl7_mllp", "lis")
     return import_workflow(
         demo.department,
         graph,
