@@ -28,6 +28,7 @@ from orchestrator.runs.services import close_run_connections
 from tests.factories import DepartmentFactory, UserFactory
 
 PASSWORD = "pathflow-test"
+SOAK_TIMEOUT_S = 3600  # a full form of a reliability check (``make soak``) may take many minutes
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -38,6 +39,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     # The full forms of the reliability checks (minutes each) run only when asked for:
     # ``make soak`` (``-m soak``) or PATHFLOW_SOAK=1 — never in ``make test`` or ``-m service``.
     if os.environ.get("PATHFLOW_SOAK") == "1" or "soak" in (config.option.markexpr or ""):
+        for item in items:
+            if item.get_closest_marker("soak"):
+                item.add_marker(pytest.mark.timeout(SOAK_TIMEOUT_S))  # minutes, not the 300 s
         return
     soak = [item for item in items if item.get_closest_marker("soak")]
     if soak:
