@@ -23,7 +23,7 @@ from typing import Any
 
 from django.db import models
 from django.db.models import QuerySet
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework.exceptions import MethodNotAllowed, NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
@@ -203,6 +203,9 @@ class PolicyPermission(BasePermission):
         found = by_action.get(action) or by_action.get(request.method or "")
         found = found or getattr(view, "policy", None)
         if found is None:
+            if (request.method or "").upper() not in view.allowed_methods:
+                # A method the view has no handler for (TRACE, say): 405, as DRF answers it.
+                raise MethodNotAllowed(request.method or "")
             raise RuntimeError(f"{type(view).__name__} names no policy for {action!r}")
         return Permission(found)
 

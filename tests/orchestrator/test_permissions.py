@@ -589,3 +589,14 @@ def test_the_owning_department_does_see_the_objects_the_outsider_could_not(
     assert world.accession in [item["accession"] for item in queue]
     found = client.get(OPERATIONS["GET /api/v1/portal/search"].url(world)).json()
     assert [c["accession"] for c in found] == [world.accession]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/quality/settings", "/api/v1/workflows/0/golden-cases", "/api/v1/runs/"]
+)
+def test_a_method_no_view_handles_is_405_not_a_server_error(pathologist: User, path: str) -> None:
+    """TRACE (or any method a view has no handler for) is refused as DRF would, naming the
+    method; the policy is never asked for it (it used to raise: a 500)."""
+    answer = logged_in(pathologist).generic("TRACE", path)
+    assert answer.status_code == 405
+    assert "TRACE" in answer.json()["detail"]
