@@ -206,7 +206,12 @@ def _case_submission(schema: dict[str, Any]) -> None:
     components["CaseDocument"] = CASE_DOCUMENT
     components["CaseSubmission"] = {
         "type": "object",
-        "properties": {"document": document, **options},
+        # In JSON, ``"workflow": null`` is taken as leaving it out (the default workflow).
+        "properties": {
+            "document": document,
+            **options,
+            "workflow": {**options["workflow"], "nullable": True},
+        },
         "required": ["document"],
         "additionalProperties": False,
     }

@@ -1816,7 +1816,7 @@ export interface components {
         CaseSubmission: {
             document: components["schemas"]["CaseDocument"];
             /** @description the workflow to start (its slug); default: the one published for the case type */
-            workflow?: string;
+            workflow?: string | null;
             /**
              * @description start the workflow
              * @default true

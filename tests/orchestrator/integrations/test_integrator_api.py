@@ -250,3 +250,23 @@ def test_unknown_fields_are_refused_naming_each_and_a_missing_workflow_is_404(
         "workflow: no workflow no-such-workflow in your department"
     ]
     assert not Case.objects.filter(accession__startswith="S26-API-").exists()
+
+
+def test_a_null_workflow_is_the_default_one_as_the_schema_says(
+    demo_db: DemoData, admin: User
+) -> None:
+    """``"workflow": null`` in a JSON submission means the case type's published workflow, and
+    the schema documents it as nullable (the full schemathesis run found it undocumented)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)  # type: ignore[no-untyped-call]
+    workflow = schema["components"]["schemas"]["CaseSubmission"]["properties"]["workflow"]
+    assert workflow["nullable"] is True
+    _, client = issue_token(admin)
+    document = case_document("breast-resection", accession="S26-NULL")
+    answer = client.post(
+        f"{API}/cases/submit",
+        {"document": document, "workflow": None, "start_run": False},
+        content_type="application/json",
+    )
+    assert answer.status_code == 201, answer.json()
