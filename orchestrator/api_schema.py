@@ -195,7 +195,7 @@ def _case_submission(schema: dict[str, Any]) -> None:
 
     components = schema["components"]["schemas"]
     document = {"$ref": "#/components/schemas/CaseDocument"}
-    options = {
+    options: dict[str, dict[str, Any]] = {
         "workflow": {
             "type": "string",
             "description": "the workflow to start (its slug); default: the one published for "
