@@ -144,7 +144,7 @@ def delivery_worker(worker_env: dict[str, str], tmp_path: Path) -> Iterator[None
     worker.stop()
 
 
-def _wait(condition: str, check: object, timeout: float = 60) -> None:
+def _wait(condition: str, check: object, timeout: float = 180) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if callable(check) and check():
