@@ -66,6 +66,15 @@ class CatalogEntrySerializer(serializers.ModelSerializer[ModelEndpoint]):
         allow_blank=True,
         help_text="NAME of the environment variable holding the secret on the workers",
     )
+    max_attempts = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=services.MAX_DELIVERY_ATTEMPTS,
+        help_text="a delivery destination's attempts before a delivery to it fails and holds "
+        "the destination (null: the deployment's PATHFLOW_DELIVERY_MAX_ATTEMPTS); "
+        "destinations only",
+    )
 
     outputs = serializers.DictField(
         child=serializers.DictField(child=serializers.CharField()),
@@ -85,6 +94,7 @@ class CatalogEntrySerializer(serializers.ModelSerializer[ModelEndpoint]):
             "model_name",
             "secret_ref",
             "timeout_s",
+            "max_attempts",
             "outputs",
             "enabled",
             "created_at",

@@ -75,6 +75,15 @@ class ModelEndpoint(models.Model):
     # A reference (environment variable name) to the credential, never the secret itself.
     secret_ref = models.CharField(max_length=100, blank=True)
     timeout_s = models.FloatField(default=30.0)
+    # A delivery destination's attempts before a delivery to it fails (and holds the
+    # destination for someone to resend it); None: PATHFLOW_DELIVERY_MAX_ATTEMPTS. Stored with
+    # the destination, so that every dispatcher, whatever its settings, stops at the same one.
+    max_attempts = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="a destination's attempts before a delivery fails; "
+        "empty: PATHFLOW_DELIVERY_MAX_ATTEMPTS",
+    )
     # What each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC",
     # "unit": "%"}}: validation warns when an output fills a report element measuring another.
     outputs = models.JSONField(

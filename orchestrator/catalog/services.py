@@ -55,7 +55,19 @@ MAX_TIMEOUT_S = 300.0
 TEST_CALL_MAX_SECONDS = 30.0
 # Protocols whose calls name a model on the server (http_json posts to a path instead).
 NEEDS_MODEL_NAME = frozenset({"open_inference_v2", "openai_chat"})
-EDITABLE = ("name", "protocol", "base_url", "model_name", "secret_ref", "timeout_s", "outputs")
+EDITABLE = (
+    "name",
+    "protocol",
+    "base_url",
+    "model_name",
+    "secret_ref",
+    "timeout_s",
+    "max_attempts",
+    "outputs",
+)
+# A destination's attempts before a delivery fails: at most this many (about a week of hourly
+# retries at the longest backoff).
+MAX_DELIVERY_ATTEMPTS = 1000
 
 
 class CatalogInvalid(ValueError):
@@ -115,6 +127,15 @@ def check_entry(values: dict[str, Any]) -> None:
     timeout = values.get("timeout_s", 30.0)
     if not 0 < timeout <= MAX_TIMEOUT_S:
         problems.append(f"timeout_s: must be more than 0 and at most {MAX_TIMEOUT_S:g} seconds")
+    max_attempts = values.get("max_attempts")
+    if max_attempts is not None:
+        if protocol in known and not is_destination_kind(protocol):
+            problems.append(
+                "max_attempts: only a delivery destination retries deliveries (a model call's "
+                "retries are set on its node in the workflow)"
+            )
+        elif not 1 <= max_attempts <= MAX_DELIVERY_ATTEMPTS:
+            problems.append(f"max_attempts: must be from 1 to {MAX_DELIVERY_ATTEMPTS}")
     if problems:
         raise CatalogInvalid(problems)
 

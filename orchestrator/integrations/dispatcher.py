@@ -13,7 +13,8 @@ every answer. Runs in Celery tasks on the ``delivery`` queue (``tasks.py``).
   key/MSH-10, so that the receiver can drop it.
 - **Answers.** Every attempt is a DeliveryAttempt row with the verdict, a summary and the raw
   answer. Accepted → delivered; retry → queued again after exponential backoff with jitter
-  (failed after PATHFLOW_DELIVERY_MAX_ATTEMPTS); rejected (HL7 AR, HTTP 4xx) → stopped.
+  (failed after the destination's ``max_attempts``, by default PATHFLOW_DELIVERY_MAX_ATTEMPTS);
+  rejected (HL7 AR, HTTP 4xx) → stopped.
 - **Alerts.** One DeliveryIncident per incident and destination (stopped, failing, backlog):
   an audit event and one log line when it opens, none for further problems while it is open;
   closed when the destination delivers again with nothing held.
@@ -264,6 +265,12 @@ def _send(delivery: Delivery, destination: Destination) -> Answer:
         return Answer(Verdict.RETRY, f"internal error: {type(exc).__name__}")
 
 
+def max_attempts(destination: ModelEndpoint) -> int:
+    """Attempts before a delivery to ``destination`` fails: the destination's own number, else
+    the deployment's (PATHFLOW_DELIVERY_MAX_ATTEMPTS)."""
+    return destination.max_attempts or int(settings.DELIVERY_MAX_ATTEMPTS)
+
+
 _NEXT_STATUS = {
     Verdict.ACCEPTED: DeliveryStatus.DELIVERED,
     Verdict.RETRY: DeliveryStatus.QUEUED,
@@ -274,7 +281,7 @@ _NEXT_STATUS = {
 def record_answer(delivery: Delivery, attempt: DeliveryAttempt, owner: str, answer: Answer) -> None:
     now = timezone.now()
     status = _NEXT_STATUS[answer.verdict]
-    if status == DeliveryStatus.QUEUED and delivery.attempts >= settings.DELIVERY_MAX_ATTEMPTS:
+    if status == DeliveryStatus.QUEUED and delivery.attempts >= max_attempts(delivery.destination):
         status = DeliveryStatus.FAILED
     changes: dict[str, Any] = {
         "status": status,

@@ -235,6 +235,19 @@ def register_and_test_call(
     if shots:
         page.screenshot(path=str(shots / "catalog-test-call.png"))
 
+    # A delivery destination, and how many attempts a delivery to it gets before it fails.
+    page.get_by_role("button", name=ui["register"]).click()
+    form = page.locator("form.entry-form")
+    expect(form.locator("input[name=max_attempts]")).to_have_count(0)  # a model protocol
+    form.locator("input[name=slug]").fill("lis")
+    form.locator("input[name=name]").fill("LIS results")
+    form.locator("select[name=protocol]").select_option("hl7_mllp")
+    form.locator("input[name=base_url]").fill("10.1.2.3:2575")
+    form.locator("input[name=max_attempts]").fill("5")
+    form.get_by_role("button", name=ui["create"], exact=True).click()
+    expect(page.locator("[data-testid=catalog-entry][data-slug=lis]")).to_be_visible()
+    expect(page.get_by_test_id("entry-max-attempts")).to_have_text("5")
+
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_an_admin_designs_a_template_and_registers_an_endpoint_in_the_browser(
@@ -273,3 +286,5 @@ def test_an_admin_designs_a_template_and_registers_an_endpoint_in_the_browser(
     assert endpoint.outputs == {
         "predict_proba": {"marker": "FNA malignancy", "stain": "Papanicolaou", "unit": "1"}
     }
+    lis = ModelEndpoint.objects.get(department=department, slug="lis")
+    assert (lis.protocol, lis.max_attempts) == ("hl7_mllp", 5)

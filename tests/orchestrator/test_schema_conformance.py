@@ -12,7 +12,8 @@ and the figure over all personas (``schema_links_covered=``).
 
 ``make test`` runs a reduced form (one example per operation for every persona, a short
 stateful phase for the admin); the full form (the coverage phase too, more examples, every
-persona's stateful phase with longer scenarios) runs with ``PATHFLOW_SOAK=1`` or ``-m soak``.
+persona's stateful phase with longer scenarios) runs with ``PATHFLOW_SOAK=1`` or ``-m soak``,
+for some personas only with ``PATHFLOW_SCHEMA_PERSONAS`` (comma-separated).
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ from tests.orchestrator.schema_world import seed_world
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 # Personas that change least first: an admin's stateful phase disables and deletes things.
-ORDER = ("outsider", "clinician", "integration", "pathologist", "admin")
+PERSONAS = ("outsider", "clinician", "integration", "pathologist", "admin")
+# PATHFLOW_SCHEMA_PERSONAS=integration,admin runs only those (a soak of one persona takes
+# about 11 minutes); by default every persona.
+ORDER = tuple(
+    p
+    for p in PERSONAS
+    if p in os.environ.get("PATHFLOW_SCHEMA_PERSONAS", ",".join(PERSONAS)).split(",")
+)
 SOAK = os.environ.get("PATHFLOW_SOAK") == "1"
 
 

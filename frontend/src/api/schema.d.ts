@@ -1839,6 +1839,8 @@ export interface components {
             secret_ref?: string;
             /** Format: double */
             timeout_s?: number;
+            /** @description a delivery destination's attempts before a delivery to it fails and holds the destination (null: the deployment's PATHFLOW_DELIVERY_MAX_ATTEMPTS); destinations only */
+            max_attempts?: number | null;
             /** @description what each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}} */
             outputs?: {
                 [key: string]: {
@@ -2667,6 +2669,8 @@ export interface components {
             secret_ref?: string;
             /** Format: double */
             timeout_s?: number;
+            /** @description a delivery destination's attempts before a delivery to it fails and holds the destination (null: the deployment's PATHFLOW_DELIVERY_MAX_ATTEMPTS); destinations only */
+            max_attempts?: number | null;
             /** @description what each output measures, e.g. {"ki67_index": {"marker": "Ki-67", "stain": "IHC", "unit": "%"}} */
             outputs?: {
                 [key: string]: {

@@ -57,6 +57,14 @@ function EntryDetail({ entry, onEdit }: { entry: CatalogEntry; onEdit: () => voi
           <dd>{entry.secret_ref ? <code>{entry.secret_ref}</code> : "—"}</dd>
           <dt>{t("catalog.form.timeout")}</dt>
           <dd>{entry.timeout_s}</dd>
+          {entry.kind === "destination" && (
+            <>
+              <dt>{t("catalog.form.maxAttempts")}</dt>
+              <dd data-testid="entry-max-attempts">
+                {entry.max_attempts ?? t("catalog.form.maxAttemptsDefault")}
+              </dd>
+            </>
+          )}
           <dt>{t("catalog.outputs.heading")}</dt>
           <dd data-testid="entry-outputs">
             {Object.keys(entry.outputs ?? {}).length === 0

@@ -52,6 +52,7 @@ function initial(entry: CatalogEntry | undefined, protocols: readonly CatalogPro
     model_name: entry?.model_name ?? "",
     secret_ref: entry?.secret_ref ?? "",
     timeout_s: String(entry?.timeout_s ?? 30),
+    max_attempts: entry?.max_attempts == null ? "" : String(entry.max_attempts),
   };
 }
 
@@ -65,6 +66,7 @@ export function EntryForm({ entry, protocols, onDone }: Props) {
   const update = useUpdateEntry(entry?.slug ?? "");
   const mutation = entry ? update : register;
   const set = (key: keyof typeof form) => (value: string) => setForm((f) => ({ ...f, [key]: value }));
+  const isDestination = protocols.find((p) => p.name === form.protocol)?.kind === "destination";
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -75,6 +77,8 @@ export function EntryForm({ entry, protocols, onDone }: Props) {
       model_name: form.model_name,
       secret_ref: form.secret_ref,
       timeout_s: Number(form.timeout_s),
+      // Only a destination retries deliveries; a model endpoint's is always empty.
+      max_attempts: isDestination && form.max_attempts.trim() ? Number(form.max_attempts) : null,
       outputs: outputsOf(outputs),
     };
     if (entry) update.mutate(values, { onSuccess: () => onDone(entry.slug) });
@@ -117,6 +121,18 @@ export function EntryForm({ entry, protocols, onDone }: Props) {
       {field("secret_ref", t("catalog.form.secretRef"), { pattern: "[A-Z][A-Z0-9_]*" })}
       <p className="hint">{t("catalog.form.secretHelp")}</p>
       {field("timeout_s", t("catalog.form.timeout"), { type: "number", min: 0.1, max: 300, step: 0.1 })}
+      {isDestination && (
+        <>
+          {field("max_attempts", t("catalog.form.maxAttempts"), {
+            type: "number",
+            min: 1,
+            max: 1000,
+            step: 1,
+            placeholder: t("catalog.form.maxAttemptsDefault"),
+          })}
+          <p className="hint">{t("catalog.form.maxAttemptsHelp")}</p>
+        </>
+      )}
       <fieldset className="outputs">
         <legend>{t("catalog.outputs.heading")}</legend>
         <p className="hint">{t("catalog.outputs.help")}</p>

@@ -34,6 +34,10 @@ export const strings = defineStrings({
     "catalog.form.secretHelp":
       "The NAME of the variable that holds the token on the workers, e.g. BREAST_FNA_TOKEN — never the token itself.",
     "catalog.form.timeout": "Timeout (s)",
+    "catalog.form.maxAttempts": "Attempts before a delivery fails",
+    "catalog.form.maxAttemptsHelp":
+      "After this many failed attempts a delivery stops and holds the destination until someone resends it. Empty: the deployment's default (PATHFLOW_DELIVERY_MAX_ATTEMPTS).",
+    "catalog.form.maxAttemptsDefault": "the deployment's default",
     "catalog.form.save": "Save",
     "catalog.form.create": "Register",
     "catalog.form.cancel": "Cancel",
@@ -98,6 +102,10 @@ export const strings = defineStrings({
     "catalog.form.secretHelp":
       "填写在工作节点上保存令牌的环境变量的名称，例如 BREAST_FNA_TOKEN，切勿填写令牌本身。",
     "catalog.form.timeout": "超时（秒）",
+    "catalog.form.maxAttempts": "发送失败前的尝试次数",
+    "catalog.form.maxAttemptsHelp":
+      "尝试失败达到此次数后，该发送停止并暂停此目的地，直到有人重新发送。留空：使用部署的默认值（PATHFLOW_DELIVERY_MAX_ATTEMPTS）。",
+    "catalog.form.maxAttemptsDefault": "部署的默认值",
     "catalog.form.save": "保存",
     "catalog.form.create": "登记",
     "catalog.form.cancel": "取消",

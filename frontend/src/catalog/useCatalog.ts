@@ -5,7 +5,14 @@ import type { CatalogEntry } from "./types";
 
 export type EntryValues = Pick<
   CatalogEntry,
-  "name" | "protocol" | "base_url" | "model_name" | "secret_ref" | "timeout_s" | "outputs"
+  | "name"
+  | "protocol"
+  | "base_url"
+  | "model_name"
+  | "secret_ref"
+  | "timeout_s"
+  | "max_attempts"
+  | "outputs"
 >;
 
 const ENTRIES = ["catalog", "entries"] as const;

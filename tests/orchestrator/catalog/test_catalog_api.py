@@ -297,3 +297,34 @@ def test_an_hl7_destination_takes_host_and_port_not_a_url(admin: User) -> None:
     right = post_json(client, API, {**body, "base_url": "10.1.2.3:2575"})
     assert right.status_code == 201, right.json()
     assert right.json()["kind"] == "destination"
+
+
+def test_a_destination_says_how_many_attempts_a_delivery_gets_a_model_endpoint_cannot(
+    admin: User,
+) -> None:
+    client = logged_in(admin)
+    body = {"slug": "lis", "name": "LIS results", "protocol": "hl7_mllp", "base_url": "lis:2575"}
+    created = post_json(client, API, {**body, "max_attempts": 5})
+    assert created.status_code == 201, created.json()
+    assert created.json()["max_attempts"] == 5
+    assert patch_json(client, f"{API}lis/", {"max_attempts": 0}).status_code == 400
+    cleared = patch_json(client, f"{API}lis/", {"max_attempts": None})
+    assert cleared.status_code == 200, cleared.json()
+    assert cleared.json()["max_attempts"] is None  # the deployment's default again
+    assert AuditEvent.objects.get(action="catalog.updated").detail["fields"] == ["max_attempts"]
+
+    refused = post_json(client, API, breast_fna("http://127.0.0.1:9", max_attempts=3))
+    assert refused.status_code == 400
+    assert refused.json()["problems"] == [
+        "max_attempts: only a delivery destination retries deliveries (a model call's "
+        "retries are set on its node in the workflow)"
+    ]
+    # Turning a destination with its own number into a model endpoint names the leftover.
+    post_json(client, API, {**body, "slug": "lis-2", "max_attempts": 5})
+    turned = patch_json(
+        client,
+        f"{API}lis-2/",
+        {"protocol": "open_inference_v2", "base_url": "http://127.0.0.1:9", "model_name": "m"},
+    )
+    assert turned.status_code == 400
+    assert turned.json()["problems"][0].startswith("max_attempts: only a delivery destination")

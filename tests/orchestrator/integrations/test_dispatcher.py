@@ -164,6 +164,28 @@ def test_an_application_error_is_retried_later_and_an_unreachable_one_alerts_onc
     assert verdicts == ["retry"] * 4
 
 
+@override_settings(DELIVERY_RETRY_BASE_MS=1, DELIVERY_MAX_ATTEMPTS=200)
+def test_a_delivery_fails_after_its_destinations_attempts_whatever_the_workers_setting(
+    outbox_demo: DemoData, signer: User
+) -> None:
+    lis = destination(outbox_demo.department, "lis", "hl7_mllp", refused_address(), max_attempts=2)
+    route(lis)
+    first, held = (
+        queue_report_deliveries(signed_report(new_case(outbox_demo.department, a), signer))[0]
+        for a in ("S26-CAP-1", "S26-CAP-2")
+    )
+    for _ in range(4):  # more dispatches than attempts: the cap is the destination's
+        Delivery.objects.filter(pk=first.pk).update(next_attempt_at=first.created_at)
+        dispatch_destination(lis.pk)
+
+    first.refresh_from_db()
+    assert (first.status, first.attempts) == ("failed", 2)
+    assert list(first.attempt_log.values_list("verdict", flat=True)) == ["retry", "retry"]
+    assert Delivery.objects.get(pk=held.pk).attempts == 0  # held behind the failed one
+    incident = DeliveryIncident.objects.get(destination=lis)
+    assert incident.summary == f"delivery {first.pk} failed after 2 attempts"
+
+
 # --- webhook and FHIR destinations --------------------------------------------------------
 
 
