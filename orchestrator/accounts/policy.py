@@ -199,11 +199,18 @@ class PolicyPermission(BasePermission):
 
     def _permission(self, request: Request, view: APIView) -> Permission:
         by_action: Mapping[str, Permission] = getattr(view, "policy_by_action", {})
-        action = getattr(view, "action", None) or request.method or ""
-        found = by_action.get(action) or by_action.get(request.method or "")
+        method = (request.method or "").upper()
+        action = getattr(view, "action", None) or method
+        found = by_action.get(action) or by_action.get(method)
+        if found is None and method in ("OPTIONS", "HEAD") and by_action:
+            # Describing an operation (OPTIONS: DRF's metadata) or its headers is reading it:
+            # the view's read permission, else the first it names.
+            read = ("GET", "list", "retrieve")
+            found = next((by_action[k] for k in read if k in by_action), None)
+            found = found or next(iter(by_action.values()))
         found = found or getattr(view, "policy", None)
         if found is None:
-            if (request.method or "").upper() not in view.allowed_methods:
+            if method not in view.allowed_methods:
                 # A method the view has no handler for (TRACE, say): 405, as DRF answers it.
                 raise MethodNotAllowed(request.method or "")
             raise RuntimeError(f"{type(view).__name__} names no policy for {action!r}")
