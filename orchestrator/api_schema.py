@@ -46,6 +46,8 @@ _COMMON = {
     "404": "no such object in the user's department",
     "415": "the body is not in a supported media type (send application/json)",
     "409": "the body conflicts with an object that exists: the answer names it",
+    "422": "the body names an object that does not exist in the user's department: the answer "
+    "names it",
 }
 
 
@@ -125,6 +127,7 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("404")
         if has_body:
             codes.append("415")
+            codes.append("422")
         if has_body and getattr(view, "documents_conflict", False):
             codes.append("409")
         callback = getattr(view, "pathflow_callback", None)

@@ -9,6 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from orchestrator.designs.models import VersionStatus
+from orchestrator.serializer_fields import StrictFloatField
 from workflows.ports import PortType
 
 
@@ -203,7 +204,7 @@ class GoldenDisagreementShape(serializers.Serializer[Any]):
     )
     expected = serializers.JSONField(allow_null=True, help_text="the signed value")
     got = serializers.JSONField(allow_null=True, help_text="the candidate version's value")
-    tolerance = serializers.FloatField(allow_null=True)
+    tolerance = StrictFloatField(allow_null=True)
     error = serializers.CharField(help_text="why the case gave no values (else empty)")
 
 
@@ -212,6 +213,6 @@ class GoldenGateRefusalShape(serializers.Serializer[Any]):
 
     detail = serializers.CharField()
     shadow_run = serializers.IntegerField()
-    agreement = serializers.FloatField(help_text="fraction of golden cases agreeing fully")
-    threshold = serializers.FloatField()
+    agreement = StrictFloatField(help_text="fraction of golden cases agreeing fully")
+    threshold = StrictFloatField()
     disagreements = GoldenDisagreementShape(many=True)

@@ -15,6 +15,7 @@ from orchestrator.quality.models import (
     ShadowStatus,
 )
 from orchestrator.quality.services import MAX_RECENT
+from orchestrator.serializer_fields import StrictFloatField
 
 
 class MarkGoldenSerializer(serializers.Serializer[Any]):
@@ -42,7 +43,7 @@ class GoldenFromReportShape(GoldenCaseShape):
 
 
 class ToleranceSerializer(serializers.Serializer[Any]):
-    tolerance = serializers.FloatField(
+    tolerance = StrictFloatField(
         allow_null=True, min_value=0, help_text="largest difference that still agrees; null: exact"
     )
 
@@ -53,7 +54,7 @@ class ToleranceShape(serializers.Serializer[Any]):
         child=serializers.CharField(), help_text="{zh, en}"
     )
     unit = serializers.CharField()
-    tolerance = serializers.FloatField(allow_null=True)
+    tolerance = StrictFloatField(allow_null=True)
 
 
 class StartShadowSerializer(serializers.Serializer[Any]):
@@ -86,7 +87,7 @@ class ShadowRunShape(serializers.Serializer[Any]):
     agreed = serializers.IntegerField()
     differed = serializers.IntegerField()
     failed = serializers.IntegerField()
-    agreement = serializers.FloatField(
+    agreement = StrictFloatField(
         allow_null=True, help_text="fraction of cases agreeing fully, once finished"
     )
 
@@ -98,7 +99,7 @@ class ElementAgreementShape(serializers.Serializer[Any]):
     )
     compared = serializers.IntegerField()
     agreed = serializers.IntegerField()
-    agreement = serializers.FloatField()
+    agreement = StrictFloatField()
 
 
 class ShadowCaseShape(serializers.Serializer[Any]):
@@ -123,8 +124,8 @@ class GateShape(serializers.Serializer[Any]):
     version_status = serializers.ChoiceField(choices=VersionStatus.choices)
     shadow_run = serializers.IntegerField()
     passed = serializers.BooleanField()
-    agreement = serializers.FloatField()
-    threshold = serializers.FloatField()
+    agreement = StrictFloatField()
+    threshold = StrictFloatField()
     overridden = serializers.BooleanField()
     override_reason = serializers.CharField()
     decided_by = serializers.CharField(allow_null=True)
@@ -132,4 +133,4 @@ class GateShape(serializers.Serializer[Any]):
 
 
 class ThresholdSerializer(serializers.Serializer[Any]):
-    golden_threshold = serializers.FloatField(min_value=0, max_value=1)
+    golden_threshold = StrictFloatField(min_value=0, max_value=1)

@@ -49,8 +49,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         return None
     if isinstance(exc, ValidationError) and _codes(exc.get_codes()) == {"does_not_exist"}:
-        # Every problem is an object the body names that does not exist: 404, as for a path.
-        response.status_code = status.HTTP_404_NOT_FOUND
+        # Every problem is an object the body names that does not exist (or is another
+        # department's): 422 — well-formed, but naming nothing there is. Not 404, which says the
+        # object of the path is gone (a PUT to a route that exists would read as its deletion).
+        response.status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
     elif isinstance(exc, ValidationError) and _codes(exc.get_codes()) == {CONFLICT}:
         # The body clashes with an object that exists (views that raise it document 409).
         response.status_code = status.HTTP_409_CONFLICT

@@ -25,7 +25,16 @@ def config_text(credentials: dict[str, str], phases: str = "") -> str:
             f'headers = {{ "X-CSRFToken" = "{credentials["csrf"]}" }}\n\n'
             f'[auth.openapi.cookieAuth]\napi_key = "{credentials["session"]}"\n'
         )
-    return f"{auth}\n{phases}"
+    return f"{auth}\n{ACCEPTANCE}\n{phases}"
+
+
+# Valid data is accepted, or refused for what a schema cannot know: schemathesis' default
+# statuses, plus 422 — the body names an object (a destination, a workflow) that does not exist
+# in the department (orchestrator.reports.errors).
+ACCEPTANCE = (
+    "[checks.positive_data_acceptance]\n"
+    'expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]\n'
+)
 
 
 # "API Links:    12 covered / 162 selected / 162 total": the stateful phase's link coverage.

@@ -4138,6 +4138,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_catalog_endpoints_retrieve: {
@@ -4228,6 +4237,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4362,6 +4380,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4748,6 +4775,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_delivery_routes_retrieve: {
@@ -4850,6 +4886,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_delivery_routes_destroy: {
@@ -4944,6 +4989,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5216,6 +5270,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5600,6 +5663,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_routing_rules_retrieve: {
@@ -5722,6 +5794,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5857,6 +5938,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_integration_tokens_list: {
@@ -5980,6 +6070,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6207,6 +6306,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     portal_case_reports: {
@@ -6384,6 +6492,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     quality_shadow_runs_retrieve: {
@@ -6486,6 +6603,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     report_amend: {
@@ -6549,6 +6675,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6803,6 +6938,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     review_sign: {
@@ -6864,6 +7008,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     review_sign_batch: {
@@ -6917,6 +7070,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7223,6 +7385,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_runs_review_create: {
@@ -7288,6 +7459,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7557,6 +7737,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_templates_list: {
@@ -7661,6 +7850,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7822,6 +8020,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8114,6 +8321,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_templates_preview_create: {
@@ -8168,6 +8384,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8256,6 +8481,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8423,6 +8657,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_workflows_export_retrieve: {
@@ -8578,6 +8821,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     quality_golden_cases_destroy: {
@@ -8680,6 +8932,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_workflows_publish_create: {
@@ -8743,6 +9004,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8844,6 +9114,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8953,6 +9232,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_workflows_test_run_create: {
@@ -9008,6 +9296,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9118,6 +9415,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_workflows_validate_create: {
@@ -9173,6 +9479,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9316,6 +9631,15 @@ export interface operations {
             };
             /** @description the body is not in a supported media type (send application/json) */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description the body names an object that does not exist in the user's department: the answer names it */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

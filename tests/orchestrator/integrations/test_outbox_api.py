@@ -211,6 +211,15 @@ def test_admins_and_integration_engineers_manage_routes_to_destinations_only(
         f"/api/v1/delivery-routes/{route_id}/", {"enabled": False}, content_type="application/json"
     )
     assert changed.json()["enabled"] is False
+    # A destination that does not exist: 422 naming it — not 404, which would say the route
+    # itself is gone (found by the schemathesis soak's stateful phase).
+    unknown = admin.put(
+        f"/api/v1/delivery-routes/{route_id}/",
+        {"destination": "nowhere", "report_statuses": ["final"]},
+        content_type="application/json",
+    )
+    assert unknown.status_code == 422
+    assert unknown.json()["problems"] == ["destination: Object with slug=nowhere does not exist."]
     assert login("integration").get("/api/v1/delivery-routes/").status_code == 200
     assert login("clinician").get("/api/v1/delivery-routes/").status_code == 403
     assert admin.delete(f"/api/v1/delivery-routes/{route_id}/").status_code == 204

@@ -99,6 +99,12 @@ def test_only_admins_set_tolerances_thresholds_and_start_shadow_runs(demo_db: De
         "/api/v1/quality/settings", json.dumps({"golden_threshold": 0.8}), "application/json"
     )
     assert threshold.json() == {"golden_threshold": 0.8}
+    # A boolean is not a number (DRF's FloatField read false as 0.0: found by schemathesis).
+    boolean = admin.put(
+        "/api/v1/quality/settings", json.dumps({"golden_threshold": False}), "application/json"
+    )
+    assert boolean.status_code == 400
+    assert boolean.json()["problems"] == ["golden_threshold: A valid number is required."]
     assert _client("pathologist").get("/api/v1/quality/settings").json()["golden_threshold"] == 0.8
 
 
