@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from orchestrator.cases.models import Specimen
 from orchestrator.cases.tiles import load_tile_png
 from orchestrator.catalog.models import ModelEndpoint
 from orchestrator.designs.models import VersionStatus, Workflow
@@ -38,8 +39,9 @@ from workflows.executor import NodeResult
 from workflows.registry import REGISTRY
 
 
-def case_payload(run: Run) -> dict[str, Any]:
-    """What nodes see as ``case``: clinical data, specimens and tiles, no patient identity."""
+def case_payload(run: Run, specimens: Iterable[Specimen] | None = None) -> dict[str, Any]:
+    """What nodes see as ``case``: clinical data, specimens and tiles, no patient identity.
+    ``specimens``: the case's, in their order, when the caller loaded them already."""
     case = run.case
     return {
         "id": case.pk,
@@ -56,17 +58,18 @@ def case_payload(run: Run) -> dict[str, Any]:
                 "data": s.data,
                 "tiles": s.tiles,
             }
-            for s in case.specimens.all()
+            for s in (case.specimens.all() if specimens is None else specimens)
         ],
     }
 
 
 class DjangoServices:
-    def __init__(self, run: Run) -> None:
+    def __init__(self, run: Run, endpoints: Iterable[ModelEndpoint] | None = None) -> None:
+        """``endpoints``: the department's catalog, when the caller loaded it already."""
         self.run = run
-        self.endpoints = {
-            e.slug: e for e in ModelEndpoint.objects.filter(department=run.case.department_id)
-        }
+        if endpoints is None:
+            endpoints = ModelEndpoint.objects.filter(department=run.case.department_id)
+        self.endpoints = {e.slug: e for e in endpoints}
         # Deliveries deliver nodes asked for, by node id, until their checkpoint writes them.
         self.pending_deliveries: dict[str, list[NodeDelivery]] = {}
 
@@ -423,8 +426,13 @@ class ResumeState:
 
 
 def resume_state(run: Run) -> ResumeState:
+    return resume_from(run.node_runs.order_by("attempt"))
+
+
+def resume_from(rows: Iterable[NodeRun]) -> ResumeState:
+    """The resume state of a run's checkpoint rows, in the order of their attempts."""
     state = ResumeState()
-    for row in run.node_runs.order_by("attempt"):
+    for row in rows:
         if row.status != "waiting":
             state.attempts[row.node_id] = max(state.attempts.get(row.node_id, 0), row.attempt)
         if row.status not in ("skipped", "waiting") and not row.pinned:

@@ -166,7 +166,7 @@ def _settle_outside(
     error: str,
 ) -> str:
     """Store a failed render. A poison render fails the run at once, as a poison step in a run
-    worker does (services._poisoned); any other failed attempt is not ``final``: the resumed
+    worker does (leasing._poisoned); any other failed attempt is not ``final``: the resumed
     run tries the node again within its retry policy, and then applies its error policy."""
     poisoned = error.startswith("interrupted:")
     try:

@@ -7,21 +7,17 @@ import atexit
 import contextlib
 import logging
 import os
-import socket
 import threading
-import uuid
 from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, TypeVar
 
 import httpx
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connection, transaction
-from django.db.models import F, Q, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Q
 from django.utils import timezone
 
 from orchestrator.accounts.models import User
@@ -29,12 +25,17 @@ from orchestrator.audit.actions import AuditAction
 from orchestrator.audit.services import record_event
 from orchestrator.cases.models import Case
 from orchestrator.designs.models import VersionStatus, WorkflowVersion
-from orchestrator.runs.bridge import (
-    DjangoCheckpoints,
-    DjangoServices,
-    ResumeState,
-    case_payload,
-    resume_state,
+from orchestrator.runs.bridge import DjangoCheckpoints
+
+# Callers import these from here (the task, the tests).
+from orchestrator.runs.leasing import MAX_INTERRUPTIONS as MAX_INTERRUPTIONS
+from orchestrator.runs.leasing import LeaseHeld as LeaseHeld
+from orchestrator.runs.leasing import (
+    Loaded,
+    lease_owner,
+    lease_until,
+    not_taken,
+    take_and_load,
 )
 from orchestrator.runs.models import NodeRun, NodeRunStatus, Run, RunStatus
 from orchestrator.runs.outage import through_outage
@@ -50,11 +51,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 # How often storing a run's end is tried before the sweep has to pick the run up again.
 FINISH_ATTEMPTS = 3
-# A node whose attempts stopped their worker process this many times (the process was killed or
-# ran out of memory while running it: a poison step) is not tried again, whatever its retry
-# policy says: the broker's redeliveries of the run end, and the run fails naming the node.
-MAX_INTERRUPTIONS = 3
-INTERRUPTED = "interrupted: the worker running this attempt stopped before it finished"
 
 
 class RunRejected(ValueError):
@@ -98,7 +94,10 @@ def start_run(
             workflow_version=workflow_version.pk,
         )
         if enqueue:
-            enqueue_run(run.pk)
+            # A new run cannot be marked ``handoff_pending`` yet: nothing to clear once queued
+            # (one UPDATE less on the path of every run, which contended for SQLite's write
+            # lock with the worker taking the run's lease).
+            transaction.on_commit(lambda: hand_to_worker(run.pk, clear_pending=False))
     return run
 
 
@@ -107,10 +106,11 @@ def enqueue_run(run_id: int) -> None:
     transaction.on_commit(lambda: hand_to_worker(run_id))
 
 
-def hand_to_worker(run_id: int) -> bool:
+def hand_to_worker(run_id: int, *, clear_pending: bool = True) -> bool:
     """Put the run's task on the queue. When the queue cannot be reached the run is not lost:
     it stays queued, marked ``handoff_pending``, and every worker's sweep
-    (``hand_over_pending_runs``) tries again until the queue takes it. True once it is queued."""
+    (``hand_over_pending_runs``) tries again until the queue takes it. True once it is queued
+    (and, with ``clear_pending``, no longer marked)."""
     from orchestrator.runs.tasks import execute_run_task
 
     try:
@@ -125,7 +125,8 @@ def hand_to_worker(run_id: int) -> bool:
             exc,
         )
         return False
-    Run.objects.filter(pk=run_id, handoff_pending=True).update(handoff_pending=False)
+    if clear_pending:
+        Run.objects.filter(pk=run_id, handoff_pending=True).update(handoff_pending=False)
     return True
 
 
@@ -285,15 +286,6 @@ def _value_problems(run: Run, values: dict[str, Any]) -> list[str]:
 # --- executing runs ---------------------------------------------------------------------------
 
 
-class LeaseHeld(Exception):
-    """Another worker holds the run's lease; try again in ``retry_in`` seconds (by then the
-    holder has finished, or its lease expired because it died)."""
-
-    def __init__(self, run_id: int, retry_in: float) -> None:
-        super().__init__(f"run {run_id} is being executed by another worker")
-        self.retry_in = retry_in
-
-
 class _EngineLoop(threading.local):
     """One event loop and one ``httpx.AsyncClient`` per process (per thread, for callers such
     as tests that execute runs from several threads), kept between runs: a client is bound to
@@ -328,37 +320,11 @@ ENGINE_LOOP = _EngineLoop()
 atexit.register(ENGINE_LOOP.close)
 
 
-def _lease_owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
-
-
-def _lease_until() -> datetime:
-    seconds: int = settings.RUN_LEASE_SECONDS
-    return timezone.now() + timedelta(seconds=seconds)
-
-
-@through_outage
-def _take_lease(run_id: int, owner: str) -> bool:
-    """Take the run's lease if nobody holds a live one: one conditional UPDATE, atomic on
-    SQLite and PostgreSQL alike. A run waiting for a review or finished is not taken."""
-    now = timezone.now()
-    return bool(
-        Run.objects.filter(pk=run_id, status__in=[RunStatus.QUEUED, RunStatus.RUNNING])
-        .filter(Q(lease_expires_at__isnull=True) | Q(lease_expires_at__lte=now))
-        .update(
-            lease_owner=owner,
-            lease_expires_at=_lease_until(),
-            status=RunStatus.RUNNING,
-            started_at=Coalesce(F("started_at"), Value(now)),
-        )
-    )
-
-
 def _check_in(run_id: int, owner: str, renew: bool) -> tuple[bool, str | None]:
     """(whether we still hold the lease, who asked to cancel the run if someone did)."""
     if renew:
         held = Run.objects.filter(pk=run_id, lease_owner=owner).update(
-            lease_expires_at=_lease_until()
+            lease_expires_at=lease_until()
         )
         if not held:
             return False, None
@@ -417,79 +383,7 @@ async def _watch(run_id: int, owner: str, control: RunControl) -> None:
             return
 
 
-@dataclass
-class _Loaded:
-    """Everything the ORM must load for an execution, loaded before the event loop runs."""
-
-    run: Run
-    case: dict[str, Any]
-    services: DjangoServices
-    resume: ResumeState
-    # Why the run must fail without executing (a poison step), or "".
-    poisoned: str = ""
-
-
-def _take_and_load(run_id: int, owner: str) -> _Loaded | Exception | None:
-    """Take the run's lease and load the run: None when the lease is not ours (nothing is
-    loaded); an error while loading is returned, for the caller to fail the run with it."""
-    _drop_broken_connection()
-    if not _take_lease(run_id, owner):
-        return None
-    try:
-        return _load(run_id)
-    except Exception as exc:
-        return exc
-
-
-@through_outage
-def _load(run_id: int) -> _Loaded:
-    run = Run.objects.select_related(
-        "case__department", "workflow_version__workflow", "template_version"
-    ).get(pk=run_id)
-    if run.cancel_requested_at is not None:
-        run.cancelled_by  # noqa: B018 (loaded here, in the ORM thread: the loop reads it)
-    resume = resume_state(run)
-    if resume.interrupted:
-        # Attempts left running by an execution that died (we hold the lease now, so none is
-        # live) become failed attempts; each node goes on at its next attempt.
-        NodeRun.objects.filter(pk__in=resume.interrupted).update(
-            status=NodeRunStatus.FAILED,
-            final=False,
-            finished_at=timezone.now(),
-            error=INTERRUPTED,
-        )
-    poisoned = _poisoned(run, resume.interrupted)
-    return _Loaded(run, case_payload(run), DjangoServices(run), resume, poisoned)
-
-
-def _poisoned(run: Run, interrupted: list[int]) -> str:
-    """The reason to fail ``run`` if a node interrupted just now has stopped its worker
-    MAX_INTERRUPTIONS times; its last attempt then becomes its final, failed checkpoint."""
-    if not interrupted:
-        return ""
-    for row in NodeRun.objects.filter(pk__in=interrupted).order_by("node_id"):
-        count = NodeRun.objects.filter(run=run, node_id=row.node_id, error=INTERRUPTED).count()
-        if count < MAX_INTERRUPTIONS:
-            continue
-        reason = (
-            f"node '{row.node_id}' ({row.node_type}) stopped its worker process {count} times "
-            "(the process was killed or ran out of memory each time it ran this node); it is "
-            "not tried again"
-        )
-        NodeRun.objects.filter(pk=row.pk).update(final=True, error=f"interrupted: {reason}")
-        logger.error("run %s: %s", run.pk, reason)
-        return reason
-    return ""
-
-
-def _drop_broken_connection() -> None:
-    """The checkpoint thread keeps its database connection from run to run (a reconnect per
-    run costs milliseconds); drop it only if the server closed it."""
-    if connection.connection is not None and not connection.is_usable():
-        connection.close()
-
-
-async def _execute(loaded: _Loaded, owner: str, http: httpx.AsyncClient) -> RunOutcome:
+async def _execute(loaded: Loaded, owner: str, http: httpx.AsyncClient) -> RunOutcome:
     run = loaded.run
     spec = parse_graph(run.workflow_version.spec)
     control = RunControl(
@@ -535,12 +429,12 @@ async def _execute_run(run_id: int, http: httpx.AsyncClient) -> Run | None:
     # Every database touch goes through the one ORM thread, whose connection is kept from run
     # to run (Celery closes the task thread's connection before each task: a reconnect per run).
     orm = sync_to_async
-    owner = _lease_owner()
+    owner = lease_owner()
     # The lease and the loading in one trip to the ORM thread (each trip is a thread hand-off
     # on the path of every run).
-    taken = await orm(_take_and_load)(run_id, owner)
+    taken = await orm(take_and_load)(run_id, owner)
     if taken is None:
-        return await orm(_not_taken)(run_id)
+        return await orm(not_taken)(run_id)
     try:
         if isinstance(taken, Exception):
             raise taken
@@ -568,16 +462,6 @@ async def _execute_run(run_id: int, http: httpx.AsyncClient) -> Run | None:
             await orm(_close_connection)()
             await asyncio.sleep(0.5 * attempt)
     return None
-
-
-@through_outage
-def _not_taken(run_id: int) -> Run | None:
-    """The run as it is when its lease could not be taken; LeaseHeld if a live worker has it."""
-    run = Run.objects.filter(pk=run_id).first()
-    if run is None or run.is_terminal or run.status in PARKED:
-        return run
-    expires = run.lease_expires_at or timezone.now()
-    raise LeaseHeld(run_id, max(1.0, (expires - timezone.now()).total_seconds() + 1))
 
 
 _STATUS = {
