@@ -6,7 +6,8 @@ fetcher refuses ``file://`` outside the asset folder, every network scheme and r
 attachments declared in HTML (``<link rel=attachment>``, ``<a rel=attachment>``) are dropped;
 the only attachment is ours, the report's structured data. What is reused between renders: the
 font configuration, parsed stylesheets, compiled layouts, prepared figures and decoded images;
-the user-agent stylesheet leaves out per-element pseudo-elements reports do not use (``ua``).
+the user-agent stylesheet leaves out per-element pseudo-elements reports do not use (``ua``), and
+each line of text is shaped once, not again when it is drawn (``textlayout``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from markupsafe import Markup
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
-from orchestrator.reports.renderer import fonts, pdfwrite
+from orchestrator.reports.renderer import fonts, pdfwrite, textlayout
 from orchestrator.reports.renderer.figures import FigureError, prepare_figure
 from orchestrator.reports.renderer.ua import ReportHTML
 from workflows.expressions import LimitedSandbox
@@ -81,6 +82,7 @@ class Engine:
     def __init__(self, base_dir: Path) -> None:
         fonts.install()
         pdfwrite.install()
+        textlayout.install()
         self.base_dir = base_dir.resolve()
         self.font_config = FontConfiguration()
         self.image_cache: dict[str, Any] = {}
