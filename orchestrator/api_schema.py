@@ -46,6 +46,7 @@ _COMMON = {
     "404": "no such object in the user's department",
     "415": "the body is not in a supported media type (send application/json)",
     "409": "the body conflicts with an object that exists: the answer names it",
+    "429": "too many wrong passwords: the account is locked for a while (Retry-After)",
     "422": "the body names an object that does not exist in the user's department: the answer "
     "names it",
 }
@@ -130,6 +131,8 @@ class AutoSchema(openapi.AutoSchema):
             codes.append("422")
         if has_body and getattr(view, "documents_conflict", False):
             codes.append("409")
+        if getattr(view, "asks_password", False):
+            codes.append("429")
         callback = getattr(view, "pathflow_callback", None)
         if callback is not None:
             query = {p["name"]: p for p in parameters if p.get("in") == "query"}

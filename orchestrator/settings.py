@@ -163,6 +163,7 @@ AXES_COOLOFF_TIME = env_int("PATHFLOW_LOGIN_LOCKOUT_MINUTES", 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "orchestrator.accounts.lockout.lockout_response"
 # Sessions end this long after sign-in (not renewed per request: that would be a database write
 # on every API call) and when the browser closes.
 SESSION_COOKIE_AGE = env_int("PATHFLOW_SESSION_SECONDS", 8 * 3600)

@@ -340,6 +340,7 @@ class ReviewFieldView(APIView):
 class SignView(APIView):
     permission_classes = [PolicyPermission]
     policy = Permission.REPORT_SIGN
+    asks_password = True  # a wrong one counts towards the login lockout: 429 documented
 
     @extend_schema(
         operation_id="review_sign",
@@ -364,6 +365,7 @@ class SignView(APIView):
 class SignBatchView(APIView):
     permission_classes = [PolicyPermission]
     policy = Permission.REPORT_SIGN
+    asks_password = True  # a wrong one counts towards the login lockout: 429 documented
 
     @extend_schema(
         operation_id="review_sign_batch",
@@ -422,6 +424,7 @@ class RecallView(APIView):
 class AmendView(APIView):
     permission_classes = [PolicyPermission]
     policy = Permission.REPORT_SIGN
+    asks_password = True  # a wrong one counts towards the login lockout: 429 documented
 
     @extend_schema(
         operation_id="report_amend",

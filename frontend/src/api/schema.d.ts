@@ -6691,6 +6691,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description too many wrong passwords: the account is locked for a while (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     api_v1_reports_pdf_retrieve: {
@@ -7017,6 +7026,15 @@ export interface operations {
                     "application/json": components["schemas"]["ApiError"];
                 };
             };
+            /** @description too many wrong passwords: the account is locked for a while (Retry-After) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
         };
     };
     review_sign_batch: {
@@ -7079,6 +7097,15 @@ export interface operations {
             };
             /** @description the body names an object that does not exist in the user's department: the answer names it */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description too many wrong passwords: the account is locked for a while (Retry-After) */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

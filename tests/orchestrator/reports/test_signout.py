@@ -8,6 +8,7 @@ import hashlib
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import override_settings
 
 from orchestrator.accounts.models import User
@@ -79,6 +80,30 @@ def test_signing_makes_a_final_version_with_its_signature_record_pdf_and_resumes
     event = AuditEvent.objects.get(action="report.signed")
     assert (event.actor, event.object_id) == (pathologist, str(final.pk))
     assert event.detail["sha256"] == signature.pdf_sha256
+
+
+def test_wrong_passwords_at_sign_out_lock_the_account_with_a_clear_429(
+    demo_db: DemoData, pathologist: User
+) -> None:
+    """Each wrong signature password counts towards the login lockout (django-axes); once
+    locked, sign-out answers the API's error body with 429 and how long, even for the right
+    password (the schemathesis soak got axes' plain-text answer, undocumented)."""
+    draft = parked_draft(demo_db, "S26-10021")
+    client = logged_in(pathologist)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        assert sign(client, draft, password="wrong").status_code == 403
+
+    locked = sign(client, draft, password="wrong")
+    again = sign(client, draft)
+
+    for answer in (locked, again):
+        assert answer.status_code == 429
+        assert answer["Retry-After"] == str(round(settings.AXES_COOLOFF_TIME * 3600))
+        assert answer.json()["detail"] == (
+            "too many wrong passwords: this account is locked for 15 minutes "
+            "(an administrator can unlock it sooner)"
+        )
+    assert Report.objects.filter(case=draft.case).count() == 1
 
 
 def test_sign_out_asks_for_the_password_again_and_a_wrong_one_signs_nothing(
