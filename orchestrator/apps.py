@@ -12,3 +12,7 @@ class OrchestratorConfig(AppConfig):
         django_stubs_ext.monkeypatch(
             extra_classes=[serializers.ModelSerializer, viewsets.ReadOnlyModelViewSet]
         )
+
+        from orchestrator.serializer_fields import install_strict_strings
+
+        install_strict_strings()

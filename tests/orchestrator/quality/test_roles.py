@@ -105,6 +105,10 @@ def test_only_admins_set_tolerances_thresholds_and_start_shadow_runs(demo_db: De
     )
     assert boolean.status_code == 400
     assert boolean.json()["problems"] == ["golden_threshold: A valid number is required."]
+    # Nor a number a string (DRF read 0 as "0": found by schemathesis).
+    status, body = _post(admin, f"{FNA}/shadow-runs", {"source": "golden", "case_type": 0})
+    assert status == 400
+    assert body["problems"] == ["case_type: Not a valid string."]
     assert _client("pathologist").get("/api/v1/quality/settings").json()["golden_threshold"] == 0.8
 
 
