@@ -85,21 +85,8 @@ class CatalogEntrySerializer(serializers.ModelSerializer[ModelEndpoint]):
 
     class Meta:
         model = ModelEndpoint
-        fields = [
-            "slug",
-            "name",
-            "kind",
-            "protocol",
-            "base_url",
-            "model_name",
-            "secret_ref",
-            "timeout_s",
-            "max_attempts",
-            "outputs",
-            "enabled",
-            "created_at",
-            "updated_at",
-        ]
+        # What an admin edits is what the services check and store (services.EDITABLE).
+        fields = ["slug", "kind", *services.EDITABLE, "enabled", "created_at", "updated_at"]
         read_only_fields = ["kind", "enabled", "created_at", "updated_at"]
 
     def get_kind(self, obj: ModelEndpoint) -> str:

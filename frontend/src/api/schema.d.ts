@@ -1828,8 +1828,8 @@ export interface components {
         };
         CatalogEntry: {
             slug: string;
-            name: string;
             readonly kind: string;
+            name: string;
             protocol: string;
             /** @description a model server's URL, e.g. http://127.0.0.1:8091; for a webhook the URL that receives reports, for FHIR the server's base URL, for HL7 MLLP host:port */
             base_url: string;
@@ -2658,8 +2658,8 @@ export interface components {
         };
         PatchedCatalogEntryChange: {
             readonly slug?: string;
-            name?: string;
             readonly kind?: string;
+            name?: string;
             protocol?: string;
             /** @description a model server's URL, e.g. http://127.0.0.1:8091; for a webhook the URL that receives reports, for FHIR the server's base URL, for HL7 MLLP host:port */
             base_url?: string;
