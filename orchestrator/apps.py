@@ -13,6 +13,6 @@ class OrchestratorConfig(AppConfig):
             extra_classes=[serializers.ModelSerializer, viewsets.ReadOnlyModelViewSet]
         )
 
-        from orchestrator.serializer_fields import install_strict_strings
+        from orchestrator.serializer_fields import install_strict_json_types
 
-        install_strict_strings()
+        install_strict_json_types()

@@ -1,4 +1,11 @@
-"""Serializer fields the API shares, and the API's strict reading of strings."""
+"""The API's strict reading of JSON types: a value is read only as the type the schema gives.
+
+DRF is lenient by default: a CharField reads ``{"case_type": 0}`` as ``"0"``, a FloatField
+reads ``true`` as 1.0 and a BooleanField reads ``1`` as ``true``. A JSON client sending the
+wrong type by mistake would never notice (the schemathesis soak had a boolean set a golden-case
+threshold to 0). Form and multipart bodies and query strings carry only strings, so refusing
+the other JSON types changes nothing for them: numeric and boolean strings are read as before.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +13,12 @@ from typing import Any
 
 from rest_framework import serializers
 
-
-class StrictFloatField(serializers.FloatField):
-    """A number, as the schema says: DRF's FloatField reads ``true``/``false`` as 1.0/0.0,
-    which a JSON client sending a boolean by mistake would never notice. Numbers, and numeric
-    strings from form bodies, are read as before."""
-
-    def to_internal_value(self, data: Any) -> float:
-        if isinstance(data, bool):
-            self.fail("invalid")
-        return float(super().to_internal_value(data))
-
-
 _lenient_string = serializers.CharField.to_internal_value
+_lenient_float = serializers.FloatField.to_internal_value
+_lenient_boolean = serializers.BooleanField.to_internal_value
 
 
 def _strict_string(self: serializers.CharField, data: Any) -> str:
-    # JSON numbers are not strings: DRF would read {"case_type": 0} as "0". Form and
-    # multipart bodies and query strings are always strings, so only JSON is affected.
     if not isinstance(data, str):
         # CharField's own message: a slug field's "invalid" speaks of letters and hyphens.
         raise serializers.ValidationError(
@@ -32,8 +27,23 @@ def _strict_string(self: serializers.CharField, data: Any) -> str:
     return str(_lenient_string(self, data))
 
 
-def install_strict_strings() -> None:
+def _strict_float(self: serializers.FloatField, data: Any) -> float:
+    if isinstance(data, bool):
+        self.fail("invalid")
+    return float(_lenient_float(self, data))
+
+
+def _strict_boolean(self: serializers.BooleanField, data: Any) -> bool:
+    if not isinstance(data, (bool, str)):
+        self.fail("invalid", input=data)
+    return bool(_lenient_boolean(self, data))
+
+
+def install_strict_json_types() -> None:
     """Every CharField (slugs, e-mail addresses, regex and URL fields included) reads only
-    strings, as the schema says (the schemathesis soak had a number accepted as a case type).
-    Called once from the app's ``ready``."""
+    strings, every FloatField only numbers and every BooleanField only booleans, whether the
+    serializer names the field or ModelSerializer made it from the model. Called once from
+    the app's ``ready``. (IntegerField and DecimalField already refuse booleans.)"""
     serializers.CharField.to_internal_value = _strict_string  # type: ignore[method-assign,assignment]
+    serializers.FloatField.to_internal_value = _strict_float  # type: ignore[method-assign,assignment]
+    serializers.BooleanField.to_internal_value = _strict_boolean  # type: ignore[method-assign,assignment]

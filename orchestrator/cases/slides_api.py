@@ -45,7 +45,6 @@ from orchestrator.cases.slides import (
     open_slide,
     slide_name,
 )
-from orchestrator.serializer_fields import StrictFloatField
 
 # Private: department-scoped pixels must not sit in a shared proxy cache.
 CACHE_CONTROL = "private, max-age=86400"
@@ -158,7 +157,7 @@ class OverlayQuerySerializer(serializers.Serializer[dict[str, int]]):
 class PointSerializer(serializers.Serializer[Any]):
     type = serializers.ChoiceField(choices=["Point"])
     coordinates = serializers.ListField(
-        child=StrictFloatField(), help_text="[x, y] in level-0 slide pixels"
+        child=serializers.FloatField(), help_text="[x, y] in level-0 slide pixels"
     )
 
 
@@ -249,7 +248,7 @@ class SlideSummarySerializer(serializers.Serializer[Any]):
     )
     width = serializers.IntegerField(allow_null=True)
     height = serializers.IntegerField(allow_null=True)
-    microns_per_pixel = StrictFloatField(allow_null=True)
+    microns_per_pixel = serializers.FloatField(allow_null=True)
     dzi_url = serializers.CharField()
     overlay_url = serializers.CharField(help_text="add ?x=&y=&width=&height=")
     error = serializers.CharField(allow_null=True, help_text="why the slide cannot be shown")

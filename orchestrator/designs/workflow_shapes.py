@@ -9,7 +9,6 @@ from typing import Any
 from rest_framework import serializers
 
 from orchestrator.designs.models import VersionStatus
-from orchestrator.serializer_fields import StrictFloatField
 from workflows.ports import PortType
 
 
@@ -204,7 +203,7 @@ class GoldenDisagreementShape(serializers.Serializer[Any]):
     )
     expected = serializers.JSONField(allow_null=True, help_text="the signed value")
     got = serializers.JSONField(allow_null=True, help_text="the candidate version's value")
-    tolerance = StrictFloatField(allow_null=True)
+    tolerance = serializers.FloatField(allow_null=True)
     error = serializers.CharField(help_text="why the case gave no values (else empty)")
 
 
@@ -213,6 +212,6 @@ class GoldenGateRefusalShape(serializers.Serializer[Any]):
 
     detail = serializers.CharField()
     shadow_run = serializers.IntegerField()
-    agreement = StrictFloatField(help_text="fraction of golden cases agreeing fully")
-    threshold = StrictFloatField()
+    agreement = serializers.FloatField(help_text="fraction of golden cases agreeing fully")
+    threshold = serializers.FloatField()
     disagreements = GoldenDisagreementShape(many=True)

@@ -15,7 +15,6 @@ from orchestrator.quality.models import (
     ShadowStatus,
 )
 from orchestrator.quality.services import MAX_RECENT
-from orchestrator.serializer_fields import StrictFloatField
 
 
 class MarkGoldenSerializer(serializers.Serializer[Any]):
@@ -43,7 +42,7 @@ class GoldenFromReportShape(GoldenCaseShape):
 
 
 class ToleranceSerializer(serializers.Serializer[Any]):
-    tolerance = StrictFloatField(
+    tolerance = serializers.FloatField(
         allow_null=True, min_value=0, help_text="largest difference that still agrees; null: exact"
     )
 
@@ -54,7 +53,7 @@ class ToleranceShape(serializers.Serializer[Any]):
         child=serializers.CharField(), help_text="{zh, en}"
     )
     unit = serializers.CharField()
-    tolerance = StrictFloatField(allow_null=True)
+    tolerance = serializers.FloatField(allow_null=True)
 
 
 class StartShadowSerializer(serializers.Serializer[Any]):
@@ -87,7 +86,7 @@ class ShadowRunShape(serializers.Serializer[Any]):
     agreed = serializers.IntegerField()
     differed = serializers.IntegerField()
     failed = serializers.IntegerField()
-    agreement = StrictFloatField(
+    agreement = serializers.FloatField(
         allow_null=True, help_text="fraction of cases agreeing fully, once finished"
     )
 
@@ -99,7 +98,7 @@ class ElementAgreementShape(serializers.Serializer[Any]):
     )
     compared = serializers.IntegerField()
     agreed = serializers.IntegerField()
-    agreement = StrictFloatField()
+    agreement = serializers.FloatField()
 
 
 class ShadowCaseShape(serializers.Serializer[Any]):
@@ -124,8 +123,8 @@ class GateShape(serializers.Serializer[Any]):
     version_status = serializers.ChoiceField(choices=VersionStatus.choices)
     shadow_run = serializers.IntegerField()
     passed = serializers.BooleanField()
-    agreement = StrictFloatField()
-    threshold = StrictFloatField()
+    agreement = serializers.FloatField()
+    threshold = serializers.FloatField()
     overridden = serializers.BooleanField()
     override_reason = serializers.CharField()
     decided_by = serializers.CharField(allow_null=True)
@@ -133,4 +132,4 @@ class GateShape(serializers.Serializer[Any]):
 
 
 class ThresholdSerializer(serializers.Serializer[Any]):
-    golden_threshold = StrictFloatField(min_value=0, max_value=1)
+    golden_threshold = serializers.FloatField(min_value=0, max_value=1)

@@ -186,6 +186,19 @@ def test_an_admin_changes_and_disables_an_entry_and_the_audit_names_the_fields(
     assert AuditEvent.objects.filter(action="catalog.disabled").exists()
 
 
+def test_a_boolean_is_not_a_number_and_a_number_is_not_a_string(admin: User) -> None:
+    # DRF reads true as 1.0 and 0 as "0"; the schema says number and string (schemathesis).
+    client = logged_in(admin)
+    post_json(client, API, breast_fna("http://127.0.0.1:9"))
+    refused = patch_json(client, f"{API}breast-fna/", {"timeout_s": True, "model_name": 0})
+    assert refused.status_code == 400
+    assert refused.json()["problems"] == [
+        "model_name: Not a valid string.",
+        "timeout_s: A valid number is required.",
+    ]
+    assert ModelEndpoint.objects.get(slug="breast-fna").timeout_s == 20
+
+
 def test_a_secret_reference_not_set_on_the_server_is_named_in_the_test_call(admin: User) -> None:
     client = logged_in(admin)
     post_json(

@@ -211,6 +211,13 @@ def test_admins_and_integration_engineers_manage_routes_to_destinations_only(
         f"/api/v1/delivery-routes/{route_id}/", {"enabled": False}, content_type="application/json"
     )
     assert changed.json()["enabled"] is False
+    # JSON types are read as the schema gives them: 1 is not true, and nothing changes.
+    number = admin.patch(
+        f"/api/v1/delivery-routes/{route_id}/", {"enabled": 1}, content_type="application/json"
+    )
+    assert number.status_code == 400
+    assert number.json()["problems"] == ["enabled: Must be a valid boolean."]
+    assert admin.get(f"/api/v1/delivery-routes/{route_id}/").json()["enabled"] is False
     # A destination that does not exist: 422 naming it — not 404, which would say the route
     # itself is gone (found by the schemathesis soak's stateful phase).
     unknown = admin.put(
