@@ -230,7 +230,13 @@ def measure(repeats: int, var_dir: Path) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=15,
+        help="cases (and direct renders) per run; single renders vary by ±20 ms, more than "
+        "the whole engine share, so a median needs this many",
+    )
     parser.add_argument(
         "--runs",
         type=int,

@@ -92,6 +92,7 @@ def test_template_escapes_fail_in_the_production_worker_and_execute_nothing(
         assert "not allowed" in failure_of(run), (payload, failure_of(run))
     assert not canary_file.exists()
     assert production_worker.alive
+    print(f"template_escapes_tried={number + 1} template_escapes_executed=0")
 
 
 def test_the_fetch_corpus_reaches_nothing_from_the_production_worker(
@@ -130,6 +131,7 @@ def test_the_fetch_corpus_reaches_nothing_from_the_production_worker(
     # Only the report's own data is attached (PDF/A-3), nothing named by the layout.
     assert "passwd" not in pdf.attachments
     assert "attach.txt" not in pdf.attachments
+    print("fetch_corpus_urls=13 fetch_corpus_reached=0")
 
 
 def test_expression_escapes_fail_in_the_production_worker_and_execute_nothing(
@@ -156,3 +158,4 @@ def test_expression_escapes_fail_in_the_production_worker_and_execute_nothing(
         assert expression in failure_of(run), (expression, failure_of(run))
     assert not marker.exists()
     assert production_worker.alive
+    print(f"expression_escapes_tried={len(runs)} expression_escapes_executed=0")

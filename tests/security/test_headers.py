@@ -90,6 +90,8 @@ def test_every_page_and_api_operation_carries_the_security_headers(
     assert len(urls) > 40  # the schema was read
     for url in urls:
         assert_secure_headers(url, client.get(url))
+    who = "admin" if signed_in else "anonymous"
+    print(f"security_headers_urls_{who}={len(urls)} security_headers_missing_{who}=0")
 
 
 def test_a_refused_sign_in_and_an_api_write_carry_them_too(client: Client, admin: User) -> None:

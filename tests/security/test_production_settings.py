@@ -35,6 +35,7 @@ def test_check_deploy_is_clean_with_production_settings() -> None:
     result = manage(production_env(), "check", "--deploy", "--fail-level", "WARNING")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+    print("check_deploy_issues=0")
 
 
 def test_the_default_development_settings_are_not_mistaken_for_production() -> None:
