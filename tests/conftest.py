@@ -193,6 +193,19 @@ def celery_worker(
         worker.stop()
 
 
+@pytest.fixture
+def web_server(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """The web server as deployed (gunicorn, ``devstack.start_web``) over the test database,
+    on a free port: its base URL. Django's own test server mishandles what gunicorn does not
+    (a chunked request body is left on the connection)."""
+    port = devstack.free_port()
+    server = devstack.start_web(port, tmp_path / "web", env=worker_env)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
 # --- demo data and helpers --------------------------------------------------------------------
 
 

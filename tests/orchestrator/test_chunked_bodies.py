@@ -8,13 +8,11 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from orchestrator import devstack
 from orchestrator.accounts.models import User
 from orchestrator.cases.models import Case
 from orchestrator.chunked import ChunkedBodies
@@ -25,29 +23,19 @@ from tests.conftest import PASSWORD, case_document
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def web(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    port = devstack.free_port()
-    server = devstack.start_web(port, tmp_path, env=worker_env)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
-
-
 def in_chunks(body: bytes, size: int = 100) -> Iterator[bytes]:
     for start in range(0, len(body), size):
         yield body[start : start + size]
 
 
-def test_a_chunked_json_body_is_read_by_the_web_server(web: str) -> None:
+def test_a_chunked_json_body_is_read_by_the_web_server(web_server: str) -> None:
     load_demo_data(PASSWORD, "http://127.0.0.1:9")
     _, secret = do_create_token(User.objects.get(username="admin"), "LIS")
     headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
     document = case_document("breast-fna-malignant", accession="S26-CHUNK-1")
     body = json.dumps({"document": document, "start_run": False}).encode()
 
-    with httpx.Client(base_url=web, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=web_server, headers=headers, timeout=30) as client:
         sent = client.post("/api/v1/integration/cases/submit", content=in_chunks(body))
         broken = json.dumps({"document": {**document, "accession": ""}}).encode()
         refused = client.post("/api/v1/integration/cases/submit", content=in_chunks(broken))
