@@ -35,7 +35,7 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 # Personas that change least first: an admin's stateful phase disables and deletes things.
 PERSONAS = ("outsider", "clinician", "integration", "pathologist", "admin")
 # PATHFLOW_SCHEMA_PERSONAS=integration,admin runs only those (a soak of one persona takes
-# about 11 minutes); by default every persona.
+# about 2 minutes against gunicorn); by default every persona.
 ORDER = tuple(
     p
     for p in PERSONAS
