@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,17 +194,24 @@ def celery_worker(
         worker.stop()
 
 
-@pytest.fixture
-def web_server(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
-    """The web server as deployed (gunicorn, ``devstack.start_web``) over the test database,
-    on a free port: its base URL. Django's own test server mishandles what gunicorn does not
-    (a chunked request body is left on the connection)."""
+@contextmanager
+def serving_web(env: dict[str, str], log_dir: Path) -> Iterator[str]:
+    """gunicorn (``devstack.start_web``) with ``env`` on a free port, until the block ends:
+    its base URL."""
     port = devstack.free_port()
-    server = devstack.start_web(port, tmp_path / "web", env=worker_env)
+    server = devstack.start_web(port, log_dir, env=env)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+@pytest.fixture
+def web_server(worker_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
+    """The web server as deployed, over the test database. Django's own test server
+    mishandles what gunicorn does not (a chunked request body is left on the connection)."""
+    with serving_web(worker_env, tmp_path / "web") as url:
+        yield url
 
 
 # --- demo data and helpers --------------------------------------------------------------------

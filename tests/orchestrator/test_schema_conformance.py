@@ -25,6 +25,7 @@ from typing import Any
 
 import httpx
 import pytest
+from django.conf import settings
 
 from tests.conftest import PASSWORD
 from tests.orchestrator.schema_run import links_covered, run_schemathesis
@@ -95,7 +96,7 @@ def _assert_signed_in(base_url: str, persona: str, credentials: dict[str, str]) 
         headers = {"Authorization": f"Bearer {credentials['token']}"}
         answer = httpx.get(f"{base_url}/api/v1/integration/cases/", headers=headers)
     else:
-        cookies = {"sessionid": credentials["session"]}
+        cookies = {settings.SESSION_COOKIE_NAME: credentials["session"]}
         answer = httpx.get(f"{base_url}/api/v1/me", cookies=cookies)
     assert answer.status_code == 200, (persona, answer.status_code, answer.text[:300])
 

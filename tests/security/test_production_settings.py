@@ -13,9 +13,8 @@ import httpx
 import pytest
 from pytest_django.fixtures import Settings
 
-from orchestrator import devstack
 from orchestrator.accounts.models import User
-from tests.conftest import PASSWORD, manage
+from tests.conftest import PASSWORD, manage, serving_web
 
 HOST = "pathflow.example.org"
 
@@ -68,12 +67,8 @@ def test_production_refuses_to_start_without_a_secret_key_or_with_debug(
 def production_web(
     transactional_db: None, process_env: dict[str, str], tmp_path: Path
 ) -> Iterator[str]:
-    port = devstack.free_port()
-    web = devstack.start_web(port, tmp_path, env={**process_env, **production_env()})
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        web.stop()
+    with serving_web({**process_env, **production_env()}, tmp_path) as url:
+        yield url
 
 
 def test_gunicorn_in_production_redirects_to_https_and_sets_hsts_and_secure_cookies(
